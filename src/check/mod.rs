@@ -1,0 +1,169 @@
+//! Checkers: they read what a run recorded and give a verdict; they never
+//! change what happens.
+//!
+//! Every run is checked for panics in node code (a panic is a protocol
+//! bug). Scenario `checks` add more; `Recovers` is liveness after the
+//! heal-and-recover phase begins.
+
+use crate::history::{EventKind, History};
+use crate::scenario::{CheckSpec, Dur, Scenario};
+use crate::sim::RunOutcome;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Pass,
+    /// Nothing failed, but some check could not decide.
+    Unknown,
+    Fail,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Unknown => "unknown",
+            Verdict::Fail => "fail",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CheckResult {
+    pub name: String,
+    pub verdict: Verdict,
+    pub detail: String,
+}
+
+/// The worst verdict wins: any fail fails, else any unknown is unknown.
+pub fn overall(results: &[CheckResult]) -> Verdict {
+    results.iter().map(|r| r.verdict).max().unwrap_or(Verdict::Pass)
+}
+
+pub fn run_checks(scenario: &Scenario, outcome: &RunOutcome) -> Vec<CheckResult> {
+    let mut results = vec![no_panic(outcome)];
+    for check in &scenario.checks {
+        results.push(match check {
+            CheckSpec::Recovers { within } => recovers(&outcome.history, outcome.recover_at_ns, *within),
+        });
+    }
+    results
+}
+
+fn no_panic(outcome: &RunOutcome) -> CheckResult {
+    let (verdict, detail) = match &outcome.panic {
+        Some(message) => (Verdict::Fail, format!("node code panicked: {message}")),
+        None => (Verdict::Pass, "no node panicked".to_string()),
+    };
+    CheckResult {
+        name: "NoPanic".to_string(),
+        verdict,
+        detail,
+    }
+}
+
+/// Some operation invoked at or after the heal completes ok within `within`
+/// of the heal.
+pub fn recovers(history: &History, recover_at_ns: Option<u64>, within: Dur) -> CheckResult {
+    let name = format!("Recovers(within: {within})");
+    let Some(heal) = recover_at_ns else {
+        return CheckResult {
+            name,
+            verdict: Verdict::Unknown,
+            detail: "the run ended before the recovery phase began".to_string(),
+        };
+    };
+    let deadline = heal + within.0;
+    let invoked_after: BTreeMap<u64, u64> = history
+        .events
+        .iter()
+        .filter(|e| e.kind == EventKind::Invoke && e.time_ns >= heal)
+        .map(|e| (e.op, e.time_ns))
+        .collect();
+    let first_ok = history
+        .events
+        .iter()
+        .filter(|e| e.kind == EventKind::Ok && invoked_after.contains_key(&e.op))
+        .map(|e| e.time_ns)
+        .min();
+    let heal_s = heal as f64 / 1e9;
+    let (verdict, detail) = match first_ok {
+        Some(t) if t <= deadline => (
+            Verdict::Pass,
+            format!("first ok {} after the heal at {heal_s:.3}s", Dur(t - heal)),
+        ),
+        Some(t) => (
+            Verdict::Fail,
+            format!(
+                "first ok came {} after the heal at {heal_s:.3}s; allowed {within}",
+                Dur(t - heal)
+            ),
+        ),
+        None => (
+            Verdict::Fail,
+            format!(
+                "no operation invoked after the heal at {heal_s:.3}s completed ok ({} invoked)",
+                invoked_after.len()
+            ),
+        ),
+    };
+    CheckResult { name, verdict, detail }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::Event;
+    use crate::protocol::{Op, Output};
+
+    fn ev(kind: EventKind, op: u64, time_ns: u64) -> Event {
+        Event {
+            kind,
+            op,
+            process: 0,
+            client: 0,
+            time_ns,
+            input: (kind == EventKind::Invoke).then(|| Op::Get { key: "k".into() }),
+            output: (kind == EventKind::Ok).then_some(Output::Value(None)),
+            error: None,
+        }
+    }
+
+    fn history(events: &[(EventKind, u64, u64)]) -> History {
+        History {
+            events: events.iter().map(|&(k, op, t)| ev(k, op, t)).collect(),
+        }
+    }
+
+    #[test]
+    fn recovers_passes_fails_and_ignores_old_operations() {
+        use EventKind::*;
+        let h = history(&[(Invoke, 1, 50), (Invoke, 2, 100), (Ok, 1, 120), (Ok, 2, 150)]);
+        assert_eq!(recovers(&h, Some(100), Dur(60)).verdict, Verdict::Pass);
+        assert_eq!(
+            recovers(&h, Some(100), Dur(40)).verdict,
+            Verdict::Fail,
+            "only op 2 counts, 50ns after"
+        );
+        let h = history(&[(Invoke, 1, 50), (Ok, 1, 120), (Invoke, 2, 130), (Info, 2, 200)]);
+        assert_eq!(recovers(&h, Some(100), Dur(1_000)).verdict, Verdict::Fail);
+        assert_eq!(recovers(&h, None, Dur(1_000)).verdict, Verdict::Unknown);
+    }
+
+    #[test]
+    fn worst_verdict_wins() {
+        let r = |v| CheckResult {
+            name: String::new(),
+            verdict: v,
+            detail: String::new(),
+        };
+        assert_eq!(overall(&[]), Verdict::Pass);
+        assert_eq!(overall(&[r(Verdict::Pass), r(Verdict::Unknown)]), Verdict::Unknown);
+        assert_eq!(
+            overall(&[r(Verdict::Unknown), r(Verdict::Fail), r(Verdict::Pass)]),
+            Verdict::Fail
+        );
+    }
+}

@@ -1,0 +1,49 @@
+//! Command-line interface: clap definitions and exit codes.
+//!
+//! Exit codes: 0 every check passed, 1 a check failed (a finding), 2 bad
+//! input or usage, 3 unknown (a check could not decide).
+
+mod run;
+mod validate;
+
+use clap::{Parser, Subcommand};
+
+pub const EXIT_PASS: i32 = 0;
+pub const EXIT_FAIL: i32 = 1;
+pub const EXIT_USAGE: i32 = 2;
+pub const EXIT_UNKNOWN: i32 = 3;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "simulate",
+    version,
+    about = "Deterministic distributed-systems simulator and chaos tester"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run a scenario with one seed and check it.
+    Run(run::RunArgs),
+    /// Check scenario files without running them.
+    Validate(validate::ValidateArgs),
+}
+
+/// Parses the arguments, runs the command, returns the exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_USAGE } else { EXIT_PASS };
+            let _ = e.print();
+            return code;
+        }
+    };
+    match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::Validate(args) => validate::validate(args),
+    }
+}

@@ -1,0 +1,95 @@
+//! `simulate run FILE [--seed N] [--out DIR] [--json] [--check-determinism] [--trace]`
+
+use super::{EXIT_FAIL, EXIT_PASS, EXIT_UNKNOWN, EXIT_USAGE};
+use crate::check::{self, CheckResult, Verdict};
+use crate::report::{self, RunReport};
+use crate::sim::{self, RunOptions, RunOutcome};
+use crate::trace;
+use std::path::PathBuf;
+use std::time::Instant;
+
+#[derive(clap::Args, Debug)]
+pub struct RunArgs {
+    /// Scenario file (.ron).
+    file: PathBuf,
+    /// Seed for every random choice; default: the scenario's `seed`, else 0.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Report folder; default: reports/<scenario>/seed-<seed>.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Print one JSON object on stdout instead of the text summary.
+    #[arg(long)]
+    json: bool,
+    /// Run twice and compare the traces event by event.
+    #[arg(long)]
+    check_determinism: bool,
+    /// Print every trace event to stderr as it happens.
+    #[arg(long)]
+    trace: bool,
+}
+
+pub fn run(args: RunArgs) -> i32 {
+    let loaded = match crate::scenario::load(&args.file) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let seed = args.seed.or(loaded.spec.seed).unwrap_or(0);
+    let options = RunOptions { echo_trace: args.trace };
+    let started = Instant::now();
+    let outcome = sim::run_scenario(&loaded.spec, seed, &options);
+    let wall_ms = started.elapsed().as_secs_f64() * 1e3;
+    let mut checks = check::run_checks(&loaded.spec, &outcome);
+    if args.check_determinism {
+        let again = sim::run_scenario(&loaded.spec, seed, &RunOptions::default());
+        checks.push(determinism(&outcome, &again));
+    }
+    let verdict = check::overall(&checks);
+    let report = RunReport {
+        scenario: &loaded,
+        outcome: &outcome,
+        checks,
+        verdict,
+        wall_ms,
+        dir: args.out.unwrap_or_else(|| report::default_dir(&loaded.spec.name, seed)),
+    };
+    let written = report.write();
+    // The result is printed even if the report could not be written.
+    if args.json {
+        println!("{}", report.to_json());
+    } else {
+        print!("{}", report.to_text());
+    }
+    if let Err(e) = written {
+        eprintln!("error: cannot write the report to {}: {e}", report.dir.display());
+        return EXIT_USAGE;
+    }
+    match verdict {
+        Verdict::Pass => EXIT_PASS,
+        Verdict::Fail => EXIT_FAIL,
+        Verdict::Unknown => EXIT_UNKNOWN,
+    }
+}
+
+fn determinism(first: &RunOutcome, second: &RunOutcome) -> CheckResult {
+    let name = "Determinism".to_string();
+    match trace::first_difference(first.trace.text(), second.trace.text()) {
+        None => CheckResult {
+            name,
+            verdict: Verdict::Pass,
+            detail: format!(
+                "two runs gave the same {} events, hash {}",
+                first.trace.events(),
+                first.trace.hash_hex()
+            ),
+        },
+        Some((a, b)) => CheckResult {
+            name,
+            verdict: Verdict::Fail,
+            detail: format!("the runs first differ at this event:\n  first:  {a}\n  second: {b}"),
+        },
+    }
+}

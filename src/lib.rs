@@ -1,0 +1,31 @@
+//! simulate: a deterministic distributed-systems simulator and chaos tester.
+//!
+//! Module map, in data-flow order (each module only uses those above it):
+//! - [`fnv`]: a hash that is the same on every machine (trace hash, stream names).
+//! - [`scenario`]: RON scenario files: schema, parsing, validation, error positions.
+//! - [`protocol`]: the node API (the `Node` trait and its `Ctx`) and the built-in protocols.
+//! - [`history`]: client operation histories and their JSON Lines format.
+//! - [`trace`]: the event trace, its line format and hash.
+//! - [`net`]: the simulated network: latency, loss, duplication, partitions.
+//! - [`workload`]: clients that issue operations and record the history.
+//! - [`nemesis`]: fault schedules, scripted and random, with symbolic targets.
+//! - [`sim`]: the world on madsim: hosts, clocks, disks, RNG streams; runs a scenario.
+//! - [`check`]: checkers that turn a run into verdicts.
+//! - [`report`]: summaries and report folders.
+//! - [`cli`]: the `simulate` command line.
+
+#[cfg(not(madsim))]
+compile_error!("simulate runs on madsim's simulator: build with `--cfg madsim` (set in .cargo/config.toml; an exported RUSTFLAGS overrides it)");
+
+pub mod check;
+pub mod cli;
+pub mod fnv;
+pub mod history;
+pub mod nemesis;
+pub mod net;
+pub mod protocol;
+pub mod report;
+pub mod scenario;
+pub mod sim;
+pub mod trace;
+pub mod workload;

@@ -1,0 +1,199 @@
+//! Durations written as strings with units: "150ms", "1.5s", "-2s".
+//!
+//! Units: ns, us (or µs), ms, s, m (minutes), h. A number without a unit is
+//! an error: "5" could mean seconds or milliseconds and guessing is worse
+//! than asking. Fractions are exact to the nanosecond ("1.5ms" = 1_500_000
+//! ns); anything finer is an error rather than silently rounded.
+
+use serde::{Deserialize, Deserializer};
+use std::fmt;
+
+/// A non-negative duration, nanosecond resolution.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Dur(pub u64);
+
+/// A duration that may be negative (clock offsets and jumps).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SignedDur(pub i64);
+
+impl Dur {
+    pub const ZERO: Dur = Dur(0);
+
+    pub fn from_millis(ms: u64) -> Dur {
+        Dur(ms * 1_000_000)
+    }
+
+    pub fn from_secs(s: u64) -> Dur {
+        Dur(s * 1_000_000_000)
+    }
+
+    pub fn ns(self) -> u64 {
+        self.0
+    }
+}
+
+const UNITS: [(&str, u64); 7] = [
+    ("ns", 1),
+    ("us", 1_000),
+    ("µs", 1_000),
+    ("ms", 1_000_000),
+    ("s", 1_000_000_000),
+    ("m", 60_000_000_000),
+    ("h", 3_600_000_000_000),
+];
+
+/// Parses "1.5s" into signed nanoseconds.
+pub fn parse_ns(text: &str) -> Result<i64, String> {
+    let expected =
+        "expected a duration with a unit, like \"150ms\", \"1.5s\" or \"500us\" (units: ns, us, ms, s, m, h)";
+    let t = text.trim();
+    let (negative, body) = match t.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, t.strip_prefix('+').unwrap_or(t)),
+    };
+    let split = body
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .ok_or_else(|| format!("{text:?} has no unit; {expected}"))?;
+    let (number, unit) = body.split_at(split);
+    let scale = UNITS
+        .iter()
+        .find(|(u, _)| *u == unit.trim())
+        .map(|(_, s)| *s)
+        .ok_or_else(|| format!("{text:?} has an unknown unit {unit:?}; {expected}"))?;
+    let ns = scale_decimal(number, scale).ok_or_else(|| format!("{text:?} is not valid; {expected}"))?;
+    let ns = i64::try_from(ns).map_err(|_| format!("{text:?} is too long (at most about 292 years)"))?;
+    Ok(if negative { -ns } else { ns })
+}
+
+/// "1.25" * scale, exactly, or None when malformed, finer than 1 ns or too big.
+fn scale_decimal(number: &str, scale: u64) -> Option<u64> {
+    let (int_part, frac_part) = number.split_once('.').unwrap_or((number, ""));
+    if int_part.is_empty() && frac_part.is_empty() {
+        return None;
+    }
+    if !int_part.chars().all(|c| c.is_ascii_digit()) || !frac_part.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let int: u64 = if int_part.is_empty() { 0 } else { int_part.parse().ok()? };
+    let mut total = int.checked_mul(scale)?;
+    let mut place = scale;
+    for digit in frac_part.bytes() {
+        let d = u64::from(digit - b'0');
+        if !place.is_multiple_of(10) {
+            // A fraction of a nanosecond: refuse rather than round, unless it is zero.
+            if d != 0 {
+                return None;
+            }
+            continue;
+        }
+        place /= 10;
+        total = total.checked_add(d * place)?;
+    }
+    Some(total)
+}
+
+/// Formats nanoseconds with the largest unit that keeps it exact.
+pub fn format_ns(ns: i64) -> String {
+    let sign = if ns < 0 { "-" } else { "" };
+    let abs = ns.unsigned_abs();
+    if abs == 0 {
+        return "0s".to_string();
+    }
+    for (unit, scale) in [("s", 1_000_000_000u64), ("ms", 1_000_000), ("us", 1_000)] {
+        if abs.is_multiple_of(scale) {
+            return format!("{sign}{}{unit}", abs / scale);
+        }
+    }
+    if abs >= 1_000_000 {
+        // Not exact at ms: show fractional ms, which reads best for latencies.
+        return format!("{sign}{}.{:06}ms", abs / 1_000_000, abs % 1_000_000);
+    }
+    format!("{sign}{abs}ns")
+}
+
+impl fmt::Display for Dur {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&format_ns(self.0 as i64))
+    }
+}
+
+impl fmt::Display for SignedDur {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&format_ns(self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for Dur {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        let ns = parse_ns(&text).map_err(serde::de::Error::custom)?;
+        if ns < 0 {
+            return Err(serde::de::Error::custom(format!(
+                "{text:?} is negative; expected a duration of zero or more"
+            )));
+        }
+        Ok(Dur(ns as u64))
+    }
+}
+
+impl<'de> Deserialize<'de> for SignedDur {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        parse_ns(&text).map(SignedDur).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_units_and_fractions_exactly() {
+        assert_eq!(parse_ns("150ms"), Ok(150_000_000));
+        assert_eq!(parse_ns("1.5s"), Ok(1_500_000_000));
+        assert_eq!(parse_ns("0.001ms"), Ok(1_000));
+        assert_eq!(parse_ns("500us"), Ok(500_000));
+        assert_eq!(parse_ns("2m"), Ok(120_000_000_000));
+        assert_eq!(parse_ns("-2s"), Ok(-2_000_000_000));
+        assert_eq!(parse_ns("+3ns"), Ok(3));
+        assert_eq!(parse_ns(".5s"), Ok(500_000_000));
+        assert_eq!(parse_ns("1.0ns"), Ok(1));
+    }
+
+    #[test]
+    fn rejects_what_it_cannot_read_exactly() {
+        for bad in [
+            "5",
+            "5 parsecs",
+            "ms",
+            "1.5ns",
+            "1..5s",
+            "",
+            "-",
+            "1e3ms",
+            "99999999999h",
+        ] {
+            assert!(parse_ns(bad).is_err(), "{bad:?} should be rejected");
+        }
+    }
+
+    #[test]
+    fn formats_round_trip() {
+        for ns in [
+            0i64,
+            1,
+            999,
+            1_000,
+            1_500_000,
+            150_000_000,
+            2_000_000_000,
+            -50_000_000,
+            1_234_567,
+        ] {
+            assert_eq!(parse_ns(&format_ns(ns)), Ok(ns), "{}", format_ns(ns));
+        }
+        assert_eq!(format_ns(150_000_000), "150ms");
+        assert_eq!(format_ns(1_500_000), "1500us");
+        assert_eq!(format_ns(1_234_567), "1.234567ms");
+    }
+}

@@ -1,0 +1,392 @@
+//! Checks that need more than one field, or that serde cannot express.
+
+use super::locate::Seg;
+use super::spec::*;
+use super::Dur;
+use crate::path;
+
+pub(super) struct Invalid {
+    pub path: Vec<Seg>,
+    pub message: String,
+}
+
+type Checked = Result<(), Invalid>;
+
+fn fail(path: Vec<Seg>, message: impl Into<String>) -> Checked {
+    Err(Invalid {
+        path,
+        message: message.into(),
+    })
+}
+
+/// Largest cluster a scenario may ask for; far above any useful test, low
+/// enough that n*n link tables stay small.
+pub const NODES_MAX: u32 = 256;
+/// Drift beyond ±50% is not a clock any more.
+pub const DRIFT_PPM_MAX: i64 = 500_000;
+
+pub(super) fn validate(s: &Scenario) -> Checked {
+    if s.name.trim().is_empty() {
+        return fail(path!["name"], "name is empty; expected a short name for reports");
+    }
+    if s.nodes == 0 || s.nodes > NODES_MAX {
+        return fail(
+            path!["nodes"],
+            format!("nodes is {}; expected 1 to {NODES_MAX}", s.nodes),
+        );
+    }
+    if s.duration == Dur::ZERO {
+        return fail(
+            path!["duration"],
+            "duration is zero; expected a positive duration like \"10s\"",
+        );
+    }
+    protocol(s)?;
+    network(s)?;
+    clocks(&s.clocks)?;
+    if let Some(w) = &s.workload {
+        workload(w)?;
+    }
+    for (i, f) in s.faults.iter().enumerate() {
+        fault_spec(s, i, f)?;
+    }
+    if s.recover == Some(Dur::ZERO) {
+        return fail(
+            path!["recover"],
+            "recover is zero; expected a positive duration or no recover field",
+        );
+    }
+    for (i, c) in s.checks.iter().enumerate() {
+        check(s, i, c)?;
+    }
+    Ok(())
+}
+
+fn protocol(s: &Scenario) -> Checked {
+    match &s.protocol {
+        ProtocolSpec::Single if s.nodes != 1 => fail(
+            path!["nodes"],
+            format!(
+                "protocol Single runs on exactly one node, but nodes is {}; expected nodes: 1",
+                s.nodes
+            ),
+        ),
+        ProtocolSpec::AsyncPrimaryBackup(pb) if pb.heartbeat == Dur::ZERO => fail(
+            path!["protocol", "heartbeat"],
+            "heartbeat is zero; expected a positive interval like \"50ms\"",
+        ),
+        _ => Ok(()),
+    }
+}
+
+fn network(s: &Scenario) -> Checked {
+    let net = &s.network;
+    latency(&net.latency, path!["network", "latency"])?;
+    if let Some(t) = &net.tail {
+        latency(&t.extra, path!["network", "tail", "extra"])?;
+    }
+    for (i, link) in net.links.iter().enumerate() {
+        for (field, list) in [("from", &link.from), ("to", &link.to)] {
+            node_list(s, list, path!["network", "links", i, field])?;
+        }
+        if let Some(l) = &link.latency {
+            latency(l, path!["network", "links", i, "latency"])?;
+        }
+        if let Some(t) = &link.tail {
+            latency(&t.extra, path!["network", "links", i, "tail", "extra"])?;
+        }
+    }
+    Ok(())
+}
+
+fn latency(l: &Latency, at: Vec<Seg>) -> Checked {
+    match l {
+        Latency::Uniform(lo, hi) if lo > hi => {
+            let mut at = at;
+            at.push(Seg::Index(0));
+            fail(
+                at,
+                format!("Uniform({lo}, {hi}) has its bounds the wrong way round; expected low <= high"),
+            )
+        }
+        Latency::Exponential(mean) if *mean == Dur::ZERO => {
+            fail(at, "Exponential mean is zero; expected a positive mean")
+        }
+        _ => Ok(()),
+    }
+}
+
+fn clocks(c: &ClockSpec) -> Checked {
+    let (lo, hi) = c.drift_ppm;
+    for (i, v) in [lo, hi].into_iter().enumerate() {
+        if v.abs() > DRIFT_PPM_MAX {
+            return fail(
+                path!["clocks", "drift_ppm", i],
+                format!("drift {v} ppm is out of range; expected -{DRIFT_PPM_MAX} to {DRIFT_PPM_MAX}"),
+            );
+        }
+    }
+    if lo > hi {
+        return fail(
+            path!["clocks", "drift_ppm"],
+            "drift_ppm range is the wrong way round; expected (low, high)",
+        );
+    }
+    if c.offset.0 > c.offset.1 {
+        return fail(
+            path!["clocks", "offset"],
+            "offset range is the wrong way round; expected (low, high)",
+        );
+    }
+    Ok(())
+}
+
+fn workload(w: &WorkloadSpec) -> Checked {
+    if w.clients == 0 {
+        return fail(
+            path!["workload", "clients"],
+            "clients is 0; expected at least 1 (or no workload field)",
+        );
+    }
+    if w.keys == 0 {
+        return fail(path!["workload", "keys"], "keys is 0; expected at least 1");
+    }
+    if w.timeout == Dur::ZERO {
+        return fail(
+            path!["workload", "timeout"],
+            "timeout is zero; expected a positive duration",
+        );
+    }
+    let m = &w.mix;
+    for (name, v) in [
+        ("read", m.read),
+        ("write", m.write),
+        ("append", m.append),
+        ("cas", m.cas),
+    ] {
+        if !(v.is_finite() && v >= 0.0) {
+            return fail(
+                path!["workload", "mix", name],
+                format!("{name} weight is {v}; expected a weight of 0 or more"),
+            );
+        }
+    }
+    if m.read + m.write + m.append + m.cas <= 0.0 {
+        return fail(
+            path!["workload", "mix"],
+            "every weight in mix is zero; expected at least one positive weight",
+        );
+    }
+    Ok(())
+}
+
+fn fault_spec(s: &Scenario, i: usize, f: &FaultSpec) -> Checked {
+    match f {
+        FaultSpec::At(at, fault_) => {
+            if *at > s.duration {
+                return fail(
+                    path!["faults", i, 0],
+                    format!(
+                        "fault at {at} is after the fault phase ends (duration {}); expected a time within it",
+                        s.duration
+                    ),
+                );
+            }
+            fault(s, fault_, path!["faults", i, 1])
+        }
+        FaultSpec::Random(r) => random(s, r, path!["faults", i]),
+    }
+}
+
+fn random(s: &Scenario, r: &RandomFaults, at: Vec<Seg>) -> Checked {
+    let sub = |name: &'static str| {
+        let mut p = at.clone();
+        p.push(Seg::Field(name));
+        p
+    };
+    if r.every.0 == Dur::ZERO {
+        return fail(
+            sub("every"),
+            "every starts at zero; expected a positive minimum interval",
+        );
+    }
+    for (name, (lo, hi)) in [("every", r.every), ("duration", r.duration), ("jump", r.jump)] {
+        if lo > hi {
+            return fail(
+                sub(name),
+                format!("{name} range ({lo}, {hi}) is the wrong way round; expected (low, high)"),
+            );
+        }
+    }
+    if r.kinds.is_empty() {
+        return fail(
+            sub("kinds"),
+            "kinds is empty; expected some of Partition, PartitionOneWay, Crash, Pause, ClockJump",
+        );
+    }
+    let stop = r.stop.unwrap_or(s.duration);
+    if stop > s.duration || r.start >= stop {
+        return fail(
+            sub("start"),
+            format!("start {} and stop {stop} leave no time within the fault phase", r.start),
+        );
+    }
+    for (k, kind) in r.kinds.iter().enumerate() {
+        let needs = match kind {
+            FaultKind::Partition | FaultKind::PartitionOneWay => 2,
+            _ => 1,
+        };
+        if s.nodes < needs {
+            let mut p = sub("kinds");
+            p.push(Seg::Index(k));
+            return fail(
+                p,
+                format!("{kind:?} needs at least {needs} nodes, but nodes is {}", s.nodes),
+            );
+        }
+    }
+    Ok(())
+}
+
+fn fault(s: &Scenario, f: &Fault, at: Vec<Seg>) -> Checked {
+    let inner = |i: usize| {
+        let mut p = at.clone();
+        p.push(Seg::Index(i));
+        p
+    };
+    match f {
+        Fault::Partition(shape_) => shape(s, shape_, inner(0)),
+        Fault::PartitionOneWay { from, to } => {
+            if s.nodes < 2 {
+                return fail(at, "PartitionOneWay needs at least 2 nodes");
+            }
+            for (name, t) in [("from", from), ("to", to)] {
+                let mut p = at.clone();
+                p.push(Seg::Field(name));
+                target(s, t, p)?;
+            }
+            Ok(())
+        }
+        Fault::Heal => Ok(()),
+        Fault::Crash(t) | Fault::Restart(t) | Fault::Pause(t) | Fault::Resume(t) | Fault::ClockJump(t, _) => {
+            target(s, t, inner(0))
+        }
+    }
+}
+
+fn shape(s: &Scenario, shape: &Shape, at: Vec<Seg>) -> Checked {
+    let needs = shape.min_nodes();
+    if s.nodes < needs {
+        return fail(
+            at,
+            format!(
+                "{} needs at least {needs} nodes, but nodes is {}",
+                shape.name(),
+                s.nodes
+            ),
+        );
+    }
+    match shape {
+        Shape::Isolate(t) => {
+            let mut p = at;
+            p.push(Seg::Index(0));
+            target(s, t, p)
+        }
+        Shape::Groups(groups) => {
+            let mut seen = vec![false; s.nodes as usize];
+            for (g, group) in groups.iter().enumerate() {
+                let mut p = at.clone();
+                p.extend([Seg::Index(0), Seg::Index(g)]);
+                node_list(s, group, p.clone())?;
+                for (k, n) in group.iter().enumerate() {
+                    if std::mem::replace(&mut seen[*n as usize], true) {
+                        p.push(Seg::Index(k));
+                        return fail(
+                            p,
+                            format!("node {n} is in two groups; expected each node in at most one group"),
+                        );
+                    }
+                }
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+fn target(s: &Scenario, t: &Target, at: Vec<Seg>) -> Checked {
+    match t {
+        Target::Node(n) => node_index(s, *n, {
+            let mut p = at;
+            p.push(Seg::Index(0));
+            p
+        }),
+        Target::Nodes(list) => node_list(s, list, {
+            let mut p = at;
+            p.push(Seg::Index(0));
+            p
+        }),
+        Target::Majority | Target::Minority if s.nodes < 3 => fail(
+            at,
+            format!(
+                "a {t:?} of {} nodes is not a proper subset; expected at least 3 nodes",
+                s.nodes
+            ),
+        ),
+        _ => Ok(()),
+    }
+}
+
+fn node_list(s: &Scenario, list: &[u32], at: Vec<Seg>) -> Checked {
+    if list.is_empty() {
+        return fail(at, "the node list is empty; expected at least one node index");
+    }
+    for (k, n) in list.iter().enumerate() {
+        let mut p = at.clone();
+        p.push(Seg::Index(k));
+        node_index(s, *n, p)?;
+    }
+    Ok(())
+}
+
+fn node_index(s: &Scenario, n: u32, at: Vec<Seg>) -> Checked {
+    if n >= s.nodes {
+        return fail(
+            at,
+            format!(
+                "node index {n} is out of range; expected 0 to {} (nodes is {})",
+                s.nodes - 1,
+                s.nodes
+            ),
+        );
+    }
+    Ok(())
+}
+
+fn check(s: &Scenario, i: usize, c: &CheckSpec) -> Checked {
+    match c {
+        CheckSpec::Recovers { within } => {
+            let Some(recover) = s.recover else {
+                return fail(
+                    path!["checks", i],
+                    "Recovers needs a recovery phase; expected a `recover` field (e.g. recover: \"5s\")",
+                );
+            };
+            if *within > recover {
+                return fail(
+                    path!["checks", i, "within"],
+                    format!(
+                        "within {within} is longer than the recovery phase ({recover}); expected at most {recover}"
+                    ),
+                );
+            }
+            if s.workload.is_none() {
+                return fail(
+                    path!["checks", i],
+                    "Recovers watches client operations; expected a `workload`",
+                );
+            }
+            Ok(())
+        }
+    }
+}

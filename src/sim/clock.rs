@@ -1,0 +1,75 @@
+//! Per-node clocks on top of the global simulated time.
+//!
+//! A node has two clocks, as real machines do. The monotonic clock runs at
+//! the node's drifting rate and never jumps; timers use it, so a node with
+//! +100 ppm drift fires its timers 100 ppm early in global time. The wall
+//! clock (`Ctx::now`) is the monotonic clock plus a fixed offset plus any
+//! clock-jump faults: what NTP steps or an operator's `date -s` would do.
+//! Integer arithmetic only, so every machine computes the same times.
+
+const PPM: i128 = 1_000_000;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Clock {
+    pub drift_ppm: i64,
+    pub offset_ns: i64,
+    /// Sum of all clock jumps so far.
+    pub jumped_ns: i64,
+}
+
+impl Clock {
+    pub fn new(drift_ppm: i64, offset_ns: i64) -> Self {
+        debug_assert!(drift_ppm.abs() < 1_000_000, "a clock must move forward");
+        Clock {
+            drift_ppm,
+            offset_ns,
+            jumped_ns: 0,
+        }
+    }
+
+    /// Local monotonic time at global time `global_ns`.
+    pub fn monotonic_ns(&self, global_ns: u64) -> u64 {
+        (i128::from(global_ns) * (PPM + i128::from(self.drift_ppm)) / PPM) as u64
+    }
+
+    /// Local wall-clock time at global time `global_ns`; may be negative.
+    pub fn wall_ns(&self, global_ns: u64) -> i64 {
+        self.monotonic_ns(global_ns) as i64 + self.offset_ns + self.jumped_ns
+    }
+
+    /// How much global time passes while this clock measures `local_ns`.
+    /// Rounded up: a timer never fires before its local duration is over.
+    pub fn global_span_ns(&self, local_ns: u64) -> u64 {
+        let rate = PPM + i128::from(self.drift_ppm);
+        ((i128::from(local_ns) * PPM + rate - 1) / rate) as u64
+    }
+
+    pub fn jump(&mut self, by_ns: i64) {
+        self.jumped_ns += by_ns;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn drift_scales_local_time() {
+        let fast = Clock::new(100_000, 0);
+        assert_eq!(fast.monotonic_ns(1_000_000_000), 1_100_000_000);
+        assert_eq!(fast.global_span_ns(1_000_000_000), 909_090_910);
+        let slow = Clock::new(-100_000, 0);
+        assert_eq!(slow.global_span_ns(900_000_000), 1_000_000_000);
+        assert_eq!(Clock::new(0, 0).global_span_ns(5), 5);
+    }
+
+    #[test]
+    fn jumps_and_offsets_move_only_the_wall_clock() {
+        let mut c = Clock::new(0, -50);
+        c.jump(1_000);
+        assert_eq!(c.wall_ns(100), 1_050);
+        assert_eq!(c.monotonic_ns(100), 100);
+        c.jump(-2_000);
+        assert_eq!(c.wall_ns(100), -950);
+    }
+}

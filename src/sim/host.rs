@@ -1,0 +1,132 @@
+//! The madsim side of the world: global simulated time, exact wake-ups, and
+//! the host task that runs inside each madsim node.
+//!
+//! Every node and client is a madsim node whose one task is a [`Host`].
+//! A host does no work of its own: each poll asks the world to handle the
+//! events now due for its node. Killing, restarting, pausing and resuming a
+//! madsim node therefore stops, replaces, parks and releases exactly the
+//! code of that simulated node.
+
+use super::world::{Shared, World};
+use crate::protocol::Node;
+use madsim::time::{Instant, TimeHandle};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::PoisonError;
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+/// Simulated time, in nanoseconds since the run began.
+pub struct SimTime {
+    handle: TimeHandle,
+    origin_instant: Instant,
+    origin_elapsed: Duration,
+}
+
+impl SimTime {
+    /// Must be called inside the madsim runtime.
+    pub fn current() -> Self {
+        let handle = TimeHandle::current();
+        SimTime {
+            origin_instant: handle.now_instant(),
+            origin_elapsed: handle.elapsed(),
+            handle,
+        }
+    }
+
+    pub fn now_ns(&self) -> u64 {
+        (self.handle.elapsed() - self.origin_elapsed).as_nanos() as u64
+    }
+
+    fn instant(&self, ns: u64) -> Instant {
+        self.origin_instant + Duration::from_nanos(ns)
+    }
+
+    /// Wakes `waker` at time `ns` exactly. madsim's `sleep_until` rounds up
+    /// to at least 1 ms from now, which would distort sub-millisecond
+    /// latencies; `Sleep::reset` sets the deadline as given.
+    pub fn wake_at(&self, ns: u64, waker: &Waker) {
+        let at = self.instant(ns);
+        let mut sleep = self.handle.sleep_until(at);
+        Pin::new(&mut sleep).reset(at);
+        if Pin::new(&mut sleep).poll(&mut Context::from_waker(waker)).is_ready() {
+            waker.wake_by_ref();
+        }
+    }
+
+    pub async fn sleep_until(&self, ns: u64) {
+        let at = self.instant(ns);
+        let mut sleep = self.handle.sleep_until(at);
+        Pin::new(&mut sleep).reset(at);
+        sleep.await;
+    }
+}
+
+/// Tracks one host's waker and the earliest wake-up already asked for, so
+/// that an event only arms a timer when it is earlier than that.
+#[derive(Default)]
+pub struct Wake {
+    waker: Option<Waker>,
+    armed_ns: Option<u64>,
+}
+
+impl Wake {
+    /// Called at the start of every poll of the host.
+    pub fn polled(&mut self, waker: &Waker, now_ns: u64) {
+        if self.waker.as_ref().is_some_and(|w| w.will_wake(waker)) {
+            if self.armed_ns.is_some_and(|t| t <= now_ns) {
+                self.armed_ns = None;
+            }
+        } else {
+            // A new task (first boot or restart): earlier wake-ups were for
+            // the old one.
+            self.waker = Some(waker.clone());
+            self.armed_ns = None;
+        }
+    }
+
+    /// Makes sure the host is woken by `due_ns`.
+    pub fn want(&mut self, due_ns: u64, time: &SimTime) {
+        if self.armed_ns.is_some_and(|t| t <= due_ns) {
+            return;
+        }
+        if let Some(waker) = &self.waker {
+            time.wake_at(due_ns, waker);
+            self.armed_ns = Some(due_ns);
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Who {
+    Node(u32),
+    Client(u32),
+}
+
+pub struct Host<N: Node> {
+    world: Shared<N>,
+    who: Who,
+    booted: bool,
+}
+
+impl<N: Node> Host<N> {
+    pub fn new(world: Shared<N>, who: Who) -> Self {
+        Host {
+            world,
+            who,
+            booted: false,
+        }
+    }
+}
+
+impl<N: Node> Future for Host<N> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        let mut world: std::sync::MutexGuard<'_, World<N>> = this.world.lock().unwrap_or_else(PoisonError::into_inner);
+        let first = !std::mem::replace(&mut this.booted, true);
+        world.poll_host(this.who, cx.waker(), first);
+        Poll::Pending
+    }
+}

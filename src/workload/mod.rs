@@ -1,0 +1,303 @@
+//! Clients: each issues key-value operations to its home node, one at a
+//! time, and records what happened in the history.
+//!
+//! Client `i` talks to node `i % nodes`, as Jepsen binds each client to a
+//! node. Written values are unique ("v17" is written once, by operation
+//! 17), which is what lets a checker tell writes apart. A cas expects the
+//! value the client last saw for that key. After a timeout the outcome is
+//! unknown; the client moves on under a new process id, since its old
+//! request may still take effect.
+
+use crate::history::{Event, EventKind};
+use crate::protocol::{NodeId, Op, Output, Reply, Request, RequestId};
+use crate::scenario::WorkloadSpec;
+use crate::sim::rng::SimRng;
+use rand::Rng;
+use std::collections::BTreeMap;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClientTimer {
+    Think,
+    Timeout(RequestId),
+}
+
+/// What a client asks its host to do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClientAction {
+    Send { to: NodeId, request: Request },
+    SetTimer { after_ns: u64, timer: ClientTimer },
+    Record(Event),
+}
+
+/// Shared by all clients of a run: how many operations are left to issue,
+/// and the next request id.
+#[derive(Clone, Debug)]
+pub struct Budget {
+    pub ops_left: u32,
+    pub next_request: u64,
+}
+
+struct Pending {
+    request: RequestId,
+    op: Op,
+}
+
+pub struct Client {
+    index: u32,
+    clients: u32,
+    home: NodeId,
+    process: u64,
+    rng: SimRng,
+    keys: u32,
+    /// Cumulative weights of read, write, append, cas.
+    mix: [f64; 4],
+    timeout_ns: u64,
+    think_mean_ns: u64,
+    pending: Option<Pending>,
+    /// Last value seen per key (`None`: seen absent); a cas expects it.
+    seen: BTreeMap<String, Option<String>>,
+}
+
+impl Client {
+    /// `fault_phase_ns` sets the default think time: operations spread
+    /// over the fault phase.
+    pub fn new(index: u32, spec: &WorkloadSpec, nodes: u32, fault_phase_ns: u64, rng: SimRng) -> Self {
+        let m = &spec.mix;
+        let mut mix = [m.read, m.write, m.append, m.cas];
+        for i in 1..4 {
+            mix[i] += mix[i - 1];
+        }
+        let default_think = fault_phase_ns.saturating_mul(u64::from(spec.clients)) / u64::from(spec.ops.max(1));
+        Client {
+            index,
+            clients: spec.clients,
+            home: NodeId(index % nodes),
+            process: u64::from(index),
+            rng,
+            keys: spec.keys,
+            mix,
+            timeout_ns: spec.timeout.0,
+            think_mean_ns: spec.think.map_or(default_think, |t| t.0),
+            pending: None,
+            seen: BTreeMap::new(),
+        }
+    }
+
+    pub fn home(&self) -> NodeId {
+        self.home
+    }
+
+    pub fn start(&mut self, out: &mut Vec<ClientAction>) {
+        self.think(out);
+    }
+
+    pub fn on_timer(&mut self, now_ns: u64, timer: ClientTimer, budget: &mut Budget, out: &mut Vec<ClientAction>) {
+        match timer {
+            ClientTimer::Think => self.invoke(now_ns, budget, out),
+            ClientTimer::Timeout(request) => {
+                if self.pending.as_ref().is_some_and(|p| p.request == request) {
+                    self.pending = None;
+                    out.push(ClientAction::Record(self.event(
+                        EventKind::Info,
+                        request,
+                        now_ns,
+                        None,
+                        Some("timeout"),
+                    )));
+                    self.process += u64::from(self.clients);
+                    self.think(out);
+                }
+            }
+        }
+    }
+
+    /// A reply to anything but the pending request (one that timed out) is
+    /// ignored: its outcome was already recorded as unknown.
+    pub fn on_reply(&mut self, now_ns: u64, request: RequestId, reply: Reply, out: &mut Vec<ClientAction>) {
+        let Some(pending) = self.pending.take_if(|p| p.request == request) else {
+            return;
+        };
+        let event = match reply {
+            Reply::Ok(output) => {
+                self.remember(&pending.op, &output);
+                self.event(EventKind::Ok, request, now_ns, Some(output), None)
+            }
+            Reply::Fail(why) => self.event(EventKind::Fail, request, now_ns, None, Some(&why)),
+        };
+        out.push(ClientAction::Record(event));
+        self.think(out);
+    }
+
+    fn think(&mut self, out: &mut Vec<ClientAction>) {
+        let u: f64 = self.rng.gen();
+        let after_ns = (-libm::log(1.0 - u) * self.think_mean_ns as f64) as u64;
+        out.push(ClientAction::SetTimer {
+            after_ns,
+            timer: ClientTimer::Think,
+        });
+    }
+
+    fn invoke(&mut self, now_ns: u64, budget: &mut Budget, out: &mut Vec<ClientAction>) {
+        debug_assert!(self.pending.is_none(), "one operation at a time per client");
+        if budget.ops_left == 0 {
+            return;
+        }
+        budget.ops_left -= 1;
+        let request = RequestId(budget.next_request);
+        budget.next_request += 1;
+        let op = self.choose_op(request);
+        let mut invoke = self.event(EventKind::Invoke, request, now_ns, None, None);
+        invoke.input = Some(op.clone());
+        out.push(ClientAction::Record(invoke));
+        out.push(ClientAction::Send {
+            to: self.home,
+            request: Request {
+                id: request,
+                op: op.clone(),
+            },
+        });
+        out.push(ClientAction::SetTimer {
+            after_ns: self.timeout_ns,
+            timer: ClientTimer::Timeout(request),
+        });
+        self.pending = Some(Pending { request, op });
+    }
+
+    fn choose_op(&mut self, request: RequestId) -> Op {
+        let key = format!("k{}", self.rng.gen_range(0..self.keys));
+        let roll = self.rng.gen::<f64>() * self.mix[3];
+        let value = format!("v{}", request.0);
+        if roll < self.mix[0] {
+            Op::Get { key }
+        } else if roll < self.mix[1] {
+            Op::Put { key, value }
+        } else if roll < self.mix[2] {
+            Op::Append {
+                key,
+                value: format!("{value};"),
+            }
+        } else {
+            let from = self.seen.get(&key).cloned().flatten();
+            Op::Cas { key, from, to: value }
+        }
+    }
+
+    fn remember(&mut self, op: &Op, output: &Output) {
+        let key = op.key().to_string();
+        match (op, output) {
+            (Op::Get { .. }, Output::Value(v)) => {
+                self.seen.insert(key, v.clone());
+            }
+            (Op::Put { value, .. }, _) | (Op::Cas { to: value, .. }, Output::Cas(true)) => {
+                self.seen.insert(key, Some(value.clone()));
+            }
+            (Op::Append { .. }, _) => {
+                self.seen.remove(&key);
+            }
+            _ => {}
+        }
+    }
+
+    fn event(
+        &self,
+        kind: EventKind,
+        request: RequestId,
+        now_ns: u64,
+        output: Option<Output>,
+        error: Option<&str>,
+    ) -> Event {
+        Event {
+            kind,
+            op: request.0,
+            process: self.process,
+            client: self.index,
+            time_ns: now_ns,
+            input: None,
+            output,
+            error: error.map(str::to_string),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{Dur, Mix};
+    use crate::sim::rng::stream;
+
+    fn spec(mix: Mix) -> WorkloadSpec {
+        WorkloadSpec {
+            clients: 2,
+            ops: 10,
+            keys: 3,
+            mix,
+            timeout: Dur::from_millis(100),
+            think: Some(Dur::from_millis(5)),
+        }
+    }
+
+    fn sent(out: &[ClientAction]) -> Option<&Request> {
+        out.iter().find_map(|a| match a {
+            ClientAction::Send { request, .. } => Some(request),
+            _ => None,
+        })
+    }
+
+    #[test]
+    fn timeout_records_info_and_moves_to_a_new_process() {
+        let mut c = Client::new(1, &spec(Mix::default()), 3, 1_000, stream(0, "client/1"));
+        let mut budget = Budget {
+            ops_left: 5,
+            next_request: 40,
+        };
+        let mut out = Vec::new();
+        c.on_timer(10, ClientTimer::Think, &mut budget, &mut out);
+        let req = sent(&out).expect("an operation was sent").id;
+        assert_eq!((req, budget.ops_left, c.home()), (RequestId(40), 4, NodeId(1)));
+        out.clear();
+        c.on_timer(110, ClientTimer::Timeout(req), &mut budget, &mut out);
+        let ClientAction::Record(info) = &out[0] else {
+            panic!("{out:?}")
+        };
+        assert_eq!((info.kind, info.process, info.op), (EventKind::Info, 1, 40));
+        out.clear();
+        c.on_reply(120, req, Reply::Ok(Output::Done), &mut out);
+        assert!(out.is_empty(), "a late reply is ignored: {out:?}");
+        c.on_timer(130, ClientTimer::Think, &mut budget, &mut out);
+        let ClientAction::Record(next) = &out[0] else {
+            panic!("{out:?}")
+        };
+        assert_eq!(next.process, 3, "new process id = old + clients");
+    }
+
+    #[test]
+    fn stops_when_the_budget_is_spent_and_writes_unique_values() {
+        let mix = Mix {
+            read: 0.0,
+            write: 1.0,
+            append: 0.0,
+            cas: 0.0,
+        };
+        let mut c = Client::new(0, &spec(mix), 1, 1_000, stream(0, "client/0"));
+        let mut budget = Budget {
+            ops_left: 2,
+            next_request: 0,
+        };
+        let mut values = Vec::new();
+        for t in 0..3 {
+            let mut out = Vec::new();
+            c.on_timer(t, ClientTimer::Think, &mut budget, &mut out);
+            match sent(&out) {
+                Some(Request {
+                    id,
+                    op: Op::Put { value, .. },
+                }) => {
+                    values.push(value.clone());
+                    c.on_reply(t, *id, Reply::Ok(Output::Done), &mut Vec::new());
+                }
+                other => assert!(t == 2 && other.is_none(), "budget exhausted at t={t}: {other:?}"),
+            }
+        }
+        assert_eq!(values, ["v0", "v1"]);
+    }
+}
