@@ -112,6 +112,28 @@ pub fn recovers(history: &History, recover_at_ns: Option<u64>, within: Dur) -> C
     CheckResult { name, verdict, detail }
 }
 
+/// Two runs of the same scenario and seed must record the same trace; on a
+/// mismatch, the detail names the first event that differs.
+pub fn determinism(first: &RunOutcome, second: &RunOutcome) -> CheckResult {
+    let name = "Determinism".to_string();
+    match crate::trace::first_difference(first.trace.text(), second.trace.text()) {
+        None => CheckResult {
+            name,
+            verdict: Verdict::Pass,
+            detail: format!(
+                "two runs gave the same {} events, hash {}",
+                first.trace.events(),
+                first.trace.hash_hex()
+            ),
+        },
+        Some((a, b)) => CheckResult {
+            name,
+            verdict: Verdict::Fail,
+            detail: format!("the runs first differ at this event:\n  first:  {a}\n  second: {b}"),
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

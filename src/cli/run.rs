@@ -1,10 +1,11 @@
 //! `simulate run FILE [--seed N] [--out DIR] [--json] [--check-determinism] [--trace]`
 
 use super::{EXIT_FAIL, EXIT_PASS, EXIT_UNKNOWN, EXIT_USAGE};
-use crate::check::{self, CheckResult, Verdict};
+use crate::check::{self, Verdict};
 use crate::report::{self, RunReport};
-use crate::sim::{self, RunOptions, RunOutcome};
-use crate::trace;
+use crate::scenario::locate::Seg;
+use crate::scenario::ProtocolSpec;
+use crate::sim::{self, RunOptions};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -37,6 +38,14 @@ pub fn run(args: RunArgs) -> i32 {
             return EXIT_USAGE;
         }
     };
+    if let ProtocolSpec::Custom(name) = &loaded.spec.protocol {
+        let message = format!(
+            "protocol Custom({name:?}) comes from library code and runs through simulate::sim::run; \
+             expected a built-in protocol (Single, AsyncPrimaryBackup(..))"
+        );
+        eprintln!("error: {}", loaded.error_at(&[Seg::Field("protocol")], message));
+        return EXIT_USAGE;
+    }
     let seed = args.seed.or(loaded.spec.seed).unwrap_or(0);
     let options = RunOptions { echo_trace: args.trace };
     let started = Instant::now();
@@ -45,7 +54,7 @@ pub fn run(args: RunArgs) -> i32 {
     let mut checks = check::run_checks(&loaded.spec, &outcome);
     if args.check_determinism {
         let again = sim::run_scenario(&loaded.spec, seed, &RunOptions::default());
-        checks.push(determinism(&outcome, &again));
+        checks.push(check::determinism(&outcome, &again));
     }
     let verdict = check::overall(&checks);
     let report = RunReport {
@@ -71,25 +80,5 @@ pub fn run(args: RunArgs) -> i32 {
         Verdict::Pass => EXIT_PASS,
         Verdict::Fail => EXIT_FAIL,
         Verdict::Unknown => EXIT_UNKNOWN,
-    }
-}
-
-fn determinism(first: &RunOutcome, second: &RunOutcome) -> CheckResult {
-    let name = "Determinism".to_string();
-    match trace::first_difference(first.trace.text(), second.trace.text()) {
-        None => CheckResult {
-            name,
-            verdict: Verdict::Pass,
-            detail: format!(
-                "two runs gave the same {} events, hash {}",
-                first.trace.events(),
-                first.trace.hash_hex()
-            ),
-        },
-        Some((a, b)) => CheckResult {
-            name,
-            verdict: Verdict::Fail,
-            detail: format!("the runs first differ at this event:\n  first:  {a}\n  second: {b}"),
-        },
     }
 }

@@ -58,20 +58,26 @@ pub fn parse(file: &str, source: &str) -> Result<LoadedScenario, ScenarioError> 
         col: e.span.start.col,
         message: e.code.to_string(),
     })?;
-    validate::validate(&spec).map_err(|invalid| {
-        let pos = locate::locate(source, &invalid.path).unwrap_or(locate::Pos { line: 1, col: 1 });
-        ScenarioError::Invalid {
-            file: file.to_string(),
-            line: pos.line,
-            col: pos.col,
-            message: invalid.message,
-        }
-    })?;
-    Ok(LoadedScenario {
+    let loaded = LoadedScenario {
         spec,
         file: file.to_string(),
         source: source.to_string(),
-    })
+    };
+    validate::validate(&loaded.spec).map_err(|invalid| loaded.error_at(&invalid.path, invalid.message))?;
+    Ok(loaded)
+}
+
+impl LoadedScenario {
+    /// An error about the value at `path`, with its file, line and column.
+    pub fn error_at(&self, path: &[locate::Seg], message: impl Into<String>) -> ScenarioError {
+        let pos = locate::locate(&self.source, path).unwrap_or(locate::Pos { line: 1, col: 1 });
+        ScenarioError::Invalid {
+            file: self.file.clone(),
+            line: pos.line,
+            col: pos.col,
+            message: message.into(),
+        }
+    }
 }
 
 impl Scenario {

@@ -44,6 +44,9 @@ pub enum ProtocolSpec {
     /// Primary applies writes and replicates them to backups asynchronously;
     /// every node serves reads from its own copy.
     AsyncPrimaryBackup(PrimaryBackupSpec),
+    /// A protocol from the library user's own code, run through
+    /// `simulate::sim::run`; `simulate run` cannot run it.
+    Custom(String),
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -60,10 +63,11 @@ fn default_heartbeat() -> Dur {
 }
 
 impl ProtocolSpec {
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> &str {
         match self {
             ProtocolSpec::Single => "single",
             ProtocolSpec::AsyncPrimaryBackup(_) => "async-primary-backup",
+            ProtocolSpec::Custom(name) => name,
         }
     }
 }

@@ -88,9 +88,13 @@ pub struct RunOutcome {
     pub panic: Option<String>,
 }
 
-/// Runs `scenario` with the protocol it names.
+/// Runs `scenario` with the built-in protocol it names.
+///
+/// # Panics
+/// On `Custom` protocols, which only the caller's code can build: use [`run`].
 pub fn run_scenario(scenario: &Scenario, seed: u64, options: &RunOptions) -> RunOutcome {
     match &scenario.protocol {
+        ProtocolSpec::Custom(name) => panic!("protocol Custom({name:?}) is not built in; run it with sim::run"),
         ProtocolSpec::Single => run(scenario, seed, options, |_| Single::default()),
         ProtocolSpec::AsyncPrimaryBackup(pb) => {
             let heartbeat = Duration::from_nanos(pb.heartbeat.0);

@@ -1,0 +1,325 @@
+//! The `simulate` binary: exit codes, output, and bad input.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn simulate(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_simulate"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap()
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("simulate-cli-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+const BASE: &str = r#"Scenario(
+  name: "bad",
+  protocol: AsyncPrimaryBackup(),
+  nodes: 5,
+  duration: "10s",
+  network: (latency: Uniform("1ms", "5ms"), loss: 0.01),
+  workload: (clients: 2, ops: 10),
+  faults: [At("1s", Crash(Node(1)))],
+  recover: "1s",
+  checks: [Recovers(within: "500ms")],
+)
+"#;
+
+/// (what is wrong, replacements in the base, line:col, words the message must contain)
+type Mistake = (
+    &'static str,
+    &'static [(&'static str, &'static str)],
+    &'static str,
+    &'static str,
+);
+
+const MISTAKES: &[Mistake] = &[
+    ("syntax", &[("nodes: 5,", "nodes: 5")], "5:3", "Expected comma"),
+    (
+        "unknown field",
+        &[("nodes: 5,", "nodes: 5, lattency: 3,")],
+        "4:13",
+        "Unexpected field named `lattency`",
+    ),
+    (
+        "wrong type",
+        &[("nodes: 5", "nodes: \"five\"")],
+        "4:9",
+        "Expected integer",
+    ),
+    (
+        "negative probability",
+        &[("loss: 0.01", "loss: -0.1")],
+        "6:51",
+        "expected a number from 0.0 to 1.0",
+    ),
+    (
+        "probability above one",
+        &[("loss: 0.01", "loss: 1.5")],
+        "6:51",
+        "expected a number from 0.0 to 1.0",
+    ),
+    ("duration without unit", &[("\"10s\"", "\"10\"")], "5:14", "has no unit"),
+    (
+        "unknown duration unit",
+        &[("\"10s\"", "\"10 parsecs\"")],
+        "5:14",
+        "unknown unit",
+    ),
+    (
+        "node index out of range",
+        &[("Crash(Node(1))", "Crash(Node(7))")],
+        "8:32",
+        "node index 7 is out of range; expected 0 to 4",
+    ),
+    (
+        "majority split of two nodes",
+        &[("nodes: 5", "nodes: 2"), ("Crash(Node(1))", "Partition(Majority)")],
+        "8:31",
+        "Majority needs at least 3 nodes",
+    ),
+    (
+        "missing field",
+        &[("  nodes: 5,\n", "")],
+        "10:1",
+        "missing field named `nodes`",
+    ),
+    (
+        "unknown protocol",
+        &[("AsyncPrimaryBackup()", "Raft()")],
+        "3:13",
+        "Unexpected variant named `Raft`",
+    ),
+    (
+        "uniform bounds reversed",
+        &[("Uniform(\"1ms\", \"5ms\")", "Uniform(\"5ms\", \"1ms\")")],
+        "6:30",
+        "wrong way round",
+    ),
+    (
+        "fault after the fault phase",
+        &[("At(\"1s\"", "At(\"11s\"")],
+        "8:15",
+        "after the fault phase ends",
+    ),
+    ("zero clients", &[("clients: 2", "clients: 0")], "7:23", "clients is 0"),
+    (
+        "node in two groups",
+        &[("Crash(Node(1))", "Partition(Groups([[0, 1], [1, 2]]))")],
+        "8:48",
+        "node 1 is in two groups",
+    ),
+    (
+        "single with many nodes",
+        &[("AsyncPrimaryBackup()", "Single")],
+        "4:10",
+        "exactly one node",
+    ),
+    (
+        "recovers without recover",
+        &[("  recover: \"1s\",\n", "")],
+        "9:12",
+        "needs a recovery phase",
+    ),
+    (
+        "random with no kinds",
+        &[(
+            "At(\"1s\", Crash(Node(1)))",
+            "Random(every: (\"1s\", \"2s\"), kinds: [])",
+        )],
+        "8:47",
+        "kinds is empty",
+    ),
+    (
+        "drift out of range",
+        &[("  recover", "  clocks: (drift_ppm: (0, 2000000)),\n  recover")],
+        "9:27",
+        "drift 2000000 ppm is out of range",
+    ),
+    (
+        "crash a majority of two",
+        &[("nodes: 5", "nodes: 2"), ("Node(1)", "Majority")],
+        "8:27",
+        "a Majority of 2 nodes",
+    ),
+];
+
+#[test]
+fn bad_scenarios_exit_2_with_file_line_column_and_what_was_expected() {
+    let dir = temp_dir("bad");
+    for (what, edits, at, words) in MISTAKES {
+        let mut text = BASE.to_string();
+        for (from, to) in *edits {
+            assert!(text.contains(from), "{what}: {from:?} not in the base scenario");
+            text = text.replacen(from, to, 1);
+        }
+        let file = dir.join(format!("{}.ron", what.replace(' ', "-")));
+        std::fs::write(&file, text).unwrap();
+        let path = file.to_str().unwrap();
+        for command in ["validate", "run"] {
+            let out = simulate(&[command, path]);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{what} ({command}): {stderr}");
+            assert!(
+                stderr.contains(&format!("{path}:{at}: ")),
+                "{what}: expected {path}:{at}: in {stderr}"
+            );
+            assert!(stderr.contains(words), "{what}: expected {words:?} in {stderr}");
+            assert!(!stderr.contains("panicked"), "{what}: {stderr}");
+        }
+    }
+    assert!(MISTAKES.len() >= 10);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn the_base_of_the_bad_scenarios_is_itself_valid() {
+    let dir = temp_dir("base");
+    let file = dir.join("base.ron");
+    std::fs::write(&file, BASE).unwrap();
+    let out = simulate(&["validate", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn missing_files_unknown_flags_and_custom_protocols_exit_2() {
+    let out = simulate(&["run", "no/such/file.ron"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no/such/file.ron: cannot read scenario file"));
+    assert_eq!(
+        simulate(&["run", "scenarios/single-kv.ron", "--sede", "3"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(simulate(&["frobnicate"]).status.code(), Some(2));
+    let dir = temp_dir("custom");
+    let file = dir.join("custom.ron");
+    std::fs::write(
+        &file,
+        "Scenario(name: \"c\",\n protocol: Custom(\"mine\"), nodes: 3, duration: \"1s\")",
+    )
+    .unwrap();
+    let out = simulate(&["run", file.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(":2:12: protocol Custom(\"mine\") comes from library code"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn chaos_smoke_makes_every_fault_kind_happen() {
+    let out = simulate(&[
+        "run",
+        "scenarios/chaos-smoke.ron",
+        "--json",
+        "--out",
+        temp_dir("smoke").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for kind in [
+        "partition",
+        "one_way_partition",
+        "heal",
+        "crash",
+        "restart",
+        "pause",
+        "resume",
+        "clock_jump",
+        "drop",
+        "duplicate",
+    ] {
+        assert!(json["faults"][kind].as_u64().unwrap() > 0, "{kind}: {}", json["faults"]);
+    }
+    for key in ["seed", "events", "sim_time_ms", "wall_ms", "report_dir"] {
+        assert!(!json[key].is_null(), "{key} missing");
+    }
+    for key in ["sent", "delivered", "dropped", "duplicated"] {
+        assert!(json["messages"][key].as_u64().unwrap() > 0, "messages.{key}");
+    }
+    for key in ["invoked", "ok", "indeterminate"] {
+        assert!(json["ops"][key].as_u64().unwrap() > 0, "ops.{key}");
+    }
+    assert_eq!(json["ops"]["fail"], 0);
+    assert_eq!(json["verdict"], "pass");
+    assert_eq!(json["trace_hash"].as_str().unwrap().len(), 16);
+    assert_eq!(json["sim_time_ms"], 12_000.0);
+}
+
+#[test]
+fn a_failed_check_exits_1_and_keeps_its_report() {
+    let dir = temp_dir("fail");
+    let file = dir.join("slow.ron");
+    // Client links take 5ms each way: no operation can finish within 1ms.
+    let src = r#"Scenario(name: "slow", protocol: Single, nodes: 1, duration: "1s",
+        network: (latency: Constant("5ms")), workload: (clients: 1, ops: 100),
+        recover: "1s", checks: [Recovers(within: "1ms")])"#;
+    std::fs::write(&file, src).unwrap();
+    let report = dir.join("report");
+    let out = simulate(&["run", file.to_str().unwrap(), "--out", report.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("verdict: FAIL"), "{stdout}");
+    assert!(
+        stdout.contains("fail    Recovers(within: 1ms): first ok came "),
+        "{stdout}"
+    );
+    for name in [
+        "summary.txt",
+        "summary.json",
+        "trace.log",
+        "history.jsonl",
+        "scenario.ron",
+    ] {
+        assert!(report.join(name).is_file(), "{name}");
+    }
+    assert_eq!(std::fs::read_to_string(report.join("scenario.ron")).unwrap(), src);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn check_determinism_passes_and_says_so() {
+    let dir = temp_dir("det");
+    let out = simulate(&[
+        "run",
+        "scenarios/single-kv.ron",
+        "--check-determinism",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("pass    Determinism: two runs gave the same"),
+        "{stdout}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn trace_flag_streams_events_to_stderr_and_json_stays_one_object() {
+    let dir = temp_dir("trace");
+    let out = simulate(&[
+        "run",
+        "scenarios/single-kv.ron",
+        "--trace",
+        "--json",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is exactly one JSON object");
+    assert_eq!(stderr.lines().count() as u64, json["events"].as_u64().unwrap());
+    assert!(stderr.starts_with("0 0.0000000"), "{}", &stderr[..80]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

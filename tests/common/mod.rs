@@ -1,0 +1,28 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use simulate::scenario::{self, LoadedScenario};
+use simulate::sim::{self, RunOptions, RunOutcome};
+use simulate::trace::{event_lines, parse_line, TraceLine};
+
+pub fn scenario(src: &str) -> LoadedScenario {
+    scenario::parse("test.ron", src).unwrap_or_else(|e| panic!("test scenario is invalid: {e}"))
+}
+
+pub fn run_builtin(src: &str, seed: u64) -> RunOutcome {
+    sim::run_scenario(&scenario(src).spec, seed, &RunOptions::default())
+}
+
+/// Every trace line, parsed.
+pub fn lines(outcome: &RunOutcome) -> Vec<TraceLine<'_>> {
+    event_lines(outcome.trace.text())
+        .map(|l| parse_line(l).unwrap_or_else(|e| panic!("unparsable trace line: {e}")))
+        .collect()
+}
+
+pub fn secs(ns: u64) -> f64 {
+    ns as f64 / 1e9
+}
+
+pub const MS: u64 = 1_000_000;
+pub const SEC: u64 = 1_000_000_000;

@@ -1,0 +1,115 @@
+//! Every scenario file in scenarios/ (regressions included) is valid and
+//! deterministic: same seed, same trace, in this process and in another;
+//! different seeds, different traces.
+
+mod common;
+
+use simulate::scenario;
+use simulate::sim::{self, RunOptions};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn scenario_files() -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "ron") {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(&Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios"), &mut files);
+    files.sort();
+    assert!(files.len() >= 3, "{files:?}");
+    files
+}
+
+#[test]
+fn every_scenario_gives_the_same_trace_for_the_same_seed() {
+    for file in scenario_files() {
+        let s = scenario::load(&file).unwrap_or_else(|e| panic!("{e}"));
+        let a = sim::run_scenario(&s.spec, 7, &RunOptions::default());
+        let b = sim::run_scenario(&s.spec, 7, &RunOptions::default());
+        assert!(a.trace.events() > 100, "{}: a real run", file.display());
+        assert_eq!(a.trace.text(), b.trace.text(), "{}", file.display());
+        assert_eq!(a.trace.hash(), b.trace.hash());
+        assert_eq!(a.history, b.history);
+    }
+}
+
+#[test]
+fn every_scenario_gives_twenty_traces_for_twenty_seeds() {
+    for file in scenario_files() {
+        let s = scenario::load(&file).unwrap();
+        let hashes: BTreeSet<u64> = (0..20)
+            .map(|seed| sim::run_scenario(&s.spec, seed, &RunOptions::default()).trace.hash())
+            .collect();
+        assert_eq!(hashes.len(), 20, "{}", file.display());
+    }
+}
+
+#[test]
+fn every_scenario_gives_the_same_hash_in_other_processes() {
+    let out = std::env::temp_dir().join(format!("simulate-determinism-{}", std::process::id()));
+    for file in scenario_files() {
+        let s = scenario::load(&file).unwrap();
+        let here = sim::run_scenario(&s.spec, 11, &RunOptions::default()).trace.hash_hex();
+        for _ in 0..2 {
+            let output = Command::new(env!("CARGO_BIN_EXE_simulate"))
+                .args(["run", file.to_str().unwrap(), "--seed", "11", "--json", "--out"])
+                .arg(&out)
+                .output()
+                .unwrap();
+            let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+            assert_eq!(json["trace_hash"], here.as_str(), "{}", file.display());
+        }
+    }
+    std::fs::remove_dir_all(&out).unwrap();
+}
+
+#[test]
+fn the_trace_file_hashes_to_the_reported_hash() {
+    let out = std::env::temp_dir().join(format!("simulate-tracefile-{}", std::process::id()));
+    let output = Command::new(env!("CARGO_BIN_EXE_simulate"))
+        .args(["run", "scenarios/single-kv.ron", "--json", "--out"])
+        .arg(&out)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let text = std::fs::read_to_string(out.join("trace.log")).unwrap();
+    let mut hash = simulate::fnv::Fnv64::default();
+    let mut events = 0;
+    for line in simulate::trace::event_lines(&text) {
+        simulate::trace::parse_line(line).unwrap();
+        hash.write(line.as_bytes());
+        hash.write(b"\n");
+        events += 1;
+    }
+    assert_eq!(json["trace_hash"], format!("{:016x}", hash.finish()));
+    assert_eq!(json["events"], events);
+    let history = std::fs::read_to_string(out.join("history.jsonl")).unwrap();
+    assert_eq!(
+        history.lines().count() as u64,
+        json["ops"]["invoked"].as_u64().unwrap() * 2 - count_open(&history)
+    );
+    std::fs::remove_dir_all(&out).unwrap();
+}
+
+/// Invocations with no completion line.
+fn count_open(history: &str) -> u64 {
+    let events: Vec<serde_json::Value> = history.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let completed: BTreeSet<_> = events
+        .iter()
+        .filter(|e| e["type"] != "invoke")
+        .map(|e| e["op"].as_u64())
+        .collect();
+    events
+        .iter()
+        .filter(|e| e["type"] == "invoke" && !completed.contains(&e["op"].as_u64()))
+        .count() as u64
+}
