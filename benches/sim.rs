@@ -1,1 +1,173 @@
-fn main() {}
+//! Simulation speed, measured against raw madsim in the same run.
+//!
+//! `cargo bench --bench sim` prints:
+//! - raw madsim: a ping-pong between two madsim nodes over madsim::net;
+//! - the same ping-pong through our layers (network model, hosts, trace);
+//! - the cost ratio of the two (our time per message / madsim's);
+//! - chaos-smoke (5 nodes, 12 simulated seconds): wall time per run;
+//! - a busy 5-node scenario: events and messages per wall second.
+//!
+//! Each figure is the median of several repetitions; machines are shared
+//! and noisy, so compare the ratio, which is measured in one process.
+
+use madsim::net::Endpoint;
+use madsim::runtime::Runtime;
+use serde::Serialize;
+use simulate::protocol::{Ctx, Node, NodeId, Request};
+use simulate::scenario;
+use simulate::sim::{self, RunOptions};
+use std::time::{Duration, Instant};
+
+const ROUND_TRIPS: u64 = 100_000;
+const REPEATS: usize = 7;
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs[xs.len() / 2]
+}
+
+/// Seconds of wall time for `ROUND_TRIPS` ping-pongs over madsim::net.
+fn raw_madsim() -> f64 {
+    let runtime = Runtime::with_seed_and_config(1, madsim::Config::default());
+    let a = runtime.create_node().ip("10.0.0.1".parse().unwrap()).build();
+    let b = runtime.create_node().ip("10.0.0.2".parse().unwrap()).build();
+    let started = Instant::now();
+    runtime.block_on(async move {
+        b.spawn(async move {
+            let ep = Endpoint::bind("10.0.0.2:1").await.unwrap();
+            let mut buf = [0u8; 16];
+            loop {
+                let (n, from) = ep.recv_from(1, &mut buf).await.unwrap();
+                ep.send_to(from, 1, &buf[..n]).await.unwrap();
+            }
+        });
+        let client = a.spawn(async move {
+            madsim::time::sleep(Duration::from_millis(1)).await;
+            let ep = Endpoint::bind("10.0.0.1:1").await.unwrap();
+            let mut buf = [0u8; 16];
+            for i in 0..ROUND_TRIPS {
+                ep.send_to("10.0.0.2:1", 1, &i.to_le_bytes()).await.unwrap();
+                ep.recv_from(1, &mut buf).await.unwrap();
+            }
+        });
+        client.await.unwrap();
+    });
+    started.elapsed().as_secs_f64()
+}
+
+/// Node 0 pings node 1, which answers; node 0 pings again on each answer.
+struct PingPong {
+    left: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+enum Msg {
+    Ping(u64),
+    Pong(u64),
+}
+
+impl Node for PingPong {
+    type Msg = Msg;
+    type Timer = ();
+    fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
+        if ctx.id() == NodeId(0) {
+            ctx.send(NodeId(1), Msg::Ping(self.left));
+        }
+    }
+    fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, msg: Msg) {
+        match msg {
+            Msg::Ping(i) => ctx.send(from, Msg::Pong(i)),
+            Msg::Pong(_) if self.left > 1 => {
+                self.left -= 1;
+                ctx.send(from, Msg::Ping(self.left));
+            }
+            Msg::Pong(_) => {}
+        }
+    }
+    fn on_timer(&mut self, _: &mut Ctx<'_, Self>, _: ()) {}
+    fn on_request(&mut self, _: &mut Ctx<'_, Self>, _: Request) {}
+}
+
+/// Seconds of wall time for `ROUND_TRIPS` ping-pongs through our layers.
+fn our_pingpong() -> (f64, u64) {
+    // 1ms latency: long enough for 100k round trips to fit in 300s.
+    let src = r#"Scenario(name: "pingpong", protocol: Custom("pingpong"), nodes: 2, duration: "300s",
+                 network: (latency: Constant("1ms")))"#;
+    let s = scenario::parse("bench", src).unwrap();
+    let started = Instant::now();
+    let outcome = sim::run(&s.spec, 1, &RunOptions::default(), |_| PingPong { left: ROUND_TRIPS });
+    let wall = started.elapsed().as_secs_f64();
+    assert_eq!(outcome.stats.messages.delivered, 2 * ROUND_TRIPS);
+    (wall, outcome.trace.events())
+}
+
+fn run_file(path: &str) -> (f64, u64, u64, u64) {
+    let s = scenario::load(std::path::Path::new(path)).unwrap();
+    let started = Instant::now();
+    let outcome = sim::run_scenario(&s.spec, 1, &RunOptions::default());
+    let wall = started.elapsed().as_secs_f64();
+    (
+        wall,
+        outcome.trace.events(),
+        outcome.stats.messages.delivered,
+        outcome.end_ns,
+    )
+}
+
+const BUSY: &str = r#"Scenario(
+  name: "busy-5",
+  protocol: AsyncPrimaryBackup(heartbeat: "1ms"),
+  nodes: 5,
+  duration: "10s",
+  network: (latency: Uniform("1ms", "5ms"), loss: 0.01, duplicate: 0.01),
+  clocks: (drift_ppm: (-100, 100)),
+  workload: (clients: 10, ops: 20000, keys: 5, mix: (read: 0.5, write: 0.5), timeout: "200ms", think: "5ms"),
+  faults: [Random(every: ("200ms", "600ms"), duration: ("100ms", "300ms"), kinds: [Partition, Crash, Pause, ClockJump])],
+)"#;
+
+fn main() {
+    let raw: Vec<f64> = (0..REPEATS).map(|_| raw_madsim()).collect();
+    let ours: Vec<(f64, u64)> = (0..REPEATS).map(|_| our_pingpong()).collect();
+    let raw_s = median(raw);
+    let ours_s = median(ours.iter().map(|x| x.0).collect());
+    let messages = (2 * ROUND_TRIPS) as f64;
+    println!("ping-pong, {} messages, median of {REPEATS}:", 2 * ROUND_TRIPS);
+    println!("  raw madsim::net        {:>10.0} messages/s", messages / raw_s);
+    println!(
+        "  simulate (full trace)  {:>10.0} messages/s  ({:.0} events/s)",
+        messages / ours_s,
+        ours[0].1 as f64 / ours_s
+    );
+    println!("  cost ratio (ours/raw time per message): {:.2}x", ours_s / raw_s);
+
+    let smoke: Vec<_> = (0..REPEATS).map(|_| run_file("scenarios/chaos-smoke.ron")).collect();
+    let (_, events, delivered, end_ns) = smoke[0];
+    let wall = median(smoke.iter().map(|x| x.0).collect());
+    println!(
+        "chaos-smoke, 5 nodes, {:.0} simulated s: {:.1} ms wall ({events} events, {delivered} messages, {:.0} events/s)",
+        end_ns as f64 / 1e9,
+        wall * 1e3,
+        events as f64 / wall
+    );
+
+    let s = scenario::parse("busy-5", BUSY).unwrap();
+    let runs: Vec<_> = (0..REPEATS)
+        .map(|_| {
+            let started = Instant::now();
+            let o = sim::run_scenario(&s.spec, 1, &RunOptions::default());
+            (
+                started.elapsed().as_secs_f64(),
+                o.trace.events(),
+                o.stats.messages.delivered,
+            )
+        })
+        .collect();
+    let wall = median(runs.iter().map(|x| x.0).collect());
+    let (_, events, delivered) = runs[0];
+    println!(
+        "busy-5, 5 nodes, 10 simulated s: {:.1} ms wall, {:.0} events/s, {:.0} messages/s ({events} events)",
+        wall * 1e3,
+        events as f64 / wall,
+        delivered as f64 / wall
+    );
+}

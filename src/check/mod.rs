@@ -65,7 +65,7 @@ fn no_panic(outcome: &RunOutcome) -> CheckResult {
 }
 
 /// Some operation invoked at or after the heal completes ok within `within`
-/// of the heal.
+/// of the heal. Unknown if no operation was invoked after the heal at all.
 pub fn recovers(history: &History, recover_at_ns: Option<u64>, within: Dur) -> CheckResult {
     let name = format!("Recovers(within: {within})");
     let Some(heal) = recover_at_ns else {
@@ -101,10 +101,14 @@ pub fn recovers(history: &History, recover_at_ns: Option<u64>, within: Dur) -> C
                 Dur(t - heal)
             ),
         ),
+        None if invoked_after.is_empty() => (
+            Verdict::Unknown,
+            format!("no operation was invoked after the heal at {heal_s:.3}s (the workload's ops were spent)"),
+        ),
         None => (
             Verdict::Fail,
             format!(
-                "no operation invoked after the heal at {heal_s:.3}s completed ok ({} invoked)",
+                "none of the {} operations invoked after the heal at {heal_s:.3}s completed ok",
                 invoked_after.len()
             ),
         ),
@@ -172,6 +176,12 @@ mod tests {
         let h = history(&[(Invoke, 1, 50), (Ok, 1, 120), (Invoke, 2, 130), (Info, 2, 200)]);
         assert_eq!(recovers(&h, Some(100), Dur(1_000)).verdict, Verdict::Fail);
         assert_eq!(recovers(&h, None, Dur(1_000)).verdict, Verdict::Unknown);
+        let h = history(&[(Invoke, 1, 50), (Ok, 1, 120)]);
+        assert_eq!(
+            recovers(&h, Some(100), Dur(1_000)).verdict,
+            Verdict::Unknown,
+            "nothing to judge"
+        );
     }
 
     #[test]

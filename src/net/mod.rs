@@ -125,9 +125,9 @@ impl Network {
         if link.loss > 0.0 && self.rng.gen_bool(link.loss) {
             return Fate::Dropped(DropReason::Loss);
         }
-        let at_ns = now_ns + link_delay(link, &mut self.rng);
+        let at_ns = now_ns.saturating_add(link_delay(link, &mut self.rng));
         let copy_at_ns = if link.duplicate > 0.0 && self.rng.gen_bool(link.duplicate) {
-            Some(now_ns + link_delay(link, &mut self.rng))
+            Some(now_ns.saturating_add(link_delay(link, &mut self.rng)))
         } else {
             None
         };
@@ -197,7 +197,7 @@ fn link_delay(link: &LinkModel, rng: &mut SimRng) -> u64 {
     let mut ns = sample_ns(&link.latency, rng);
     if let Some(tail) = &link.tail {
         if tail.probability.0 > 0.0 && rng.gen_bool(tail.probability.0) {
-            ns += sample_ns(&tail.extra, rng);
+            ns = ns.saturating_add(sample_ns(&tail.extra, rng));
         }
     }
     ns

@@ -29,24 +29,29 @@ impl Clock {
 
     /// Local monotonic time at global time `global_ns`.
     pub fn monotonic_ns(&self, global_ns: u64) -> u64 {
-        (i128::from(global_ns) * (PPM + i128::from(self.drift_ppm)) / PPM) as u64
+        saturate(i128::from(global_ns) * (PPM + i128::from(self.drift_ppm)) / PPM)
     }
 
     /// Local wall-clock time at global time `global_ns`; may be negative.
     pub fn wall_ns(&self, global_ns: u64) -> i64 {
-        self.monotonic_ns(global_ns) as i64 + self.offset_ns + self.jumped_ns
+        let mono = i64::try_from(self.monotonic_ns(global_ns)).unwrap_or(i64::MAX);
+        mono.saturating_add(self.offset_ns).saturating_add(self.jumped_ns)
     }
 
     /// How much global time passes while this clock measures `local_ns`.
     /// Rounded up: a timer never fires before its local duration is over.
     pub fn global_span_ns(&self, local_ns: u64) -> u64 {
         let rate = PPM + i128::from(self.drift_ppm);
-        ((i128::from(local_ns) * PPM + rate - 1) / rate) as u64
+        saturate((i128::from(local_ns) * PPM + rate - 1) / rate)
     }
 
     pub fn jump(&mut self, by_ns: i64) {
-        self.jumped_ns += by_ns;
+        self.jumped_ns = self.jumped_ns.saturating_add(by_ns);
     }
+}
+
+fn saturate(x: i128) -> u64 {
+    u64::try_from(x.max(0)).unwrap_or(u64::MAX)
 }
 
 #[cfg(test)]

@@ -16,6 +16,10 @@ use std::sync::PoisonError;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
+/// Wake-ups later than this (about 146 years) are clamped to it: no run
+/// gets there, and `Instant` arithmetic would overflow on the way.
+const FAR_FUTURE_NS: u64 = 1 << 62;
+
 /// Simulated time, in nanoseconds since the run began.
 pub struct SimTime {
     handle: TimeHandle,
@@ -39,7 +43,7 @@ impl SimTime {
     }
 
     fn instant(&self, ns: u64) -> Instant {
-        self.origin_instant + Duration::from_nanos(ns)
+        self.origin_instant + Duration::from_nanos(ns.min(FAR_FUTURE_NS))
     }
 
     /// Wakes `waker` at time `ns` exactly. madsim's `sleep_until` rounds up

@@ -275,7 +275,7 @@ impl<N: Node> World<N> {
         }
         for (id, local_ns, timer) in fx.timers.drain(..) {
             let slot = &mut self.nodes[i as usize];
-            let due = now + slot.clock.global_span_ns(local_ns);
+            let due = now.saturating_add(slot.clock.global_span_ns(local_ns));
             slot.live_timers.insert(id.0);
             self.schedule_node(i, due, NodeEvent::Timer { id: id.0, timer });
         }
@@ -341,7 +341,7 @@ impl<N: Node> World<N> {
             "send",
             format_args!("from=c{c} to={to} msg={id} payload={}", request.op),
         );
-        let at = now + self.net.client_delay_ns();
+        let at = now.saturating_add(self.net.client_delay_ns());
         self.schedule_node(to.0, at, deliver(Addr::Client(c), id, now, Wire::Request(request)));
     }
 
@@ -350,7 +350,7 @@ impl<N: Node> World<N> {
         self.stats.messages.sent += 1;
         self.trace
             .record(now, "send", format_args!("from=n{i} to=c{c} msg={id} payload={reply}"));
-        let at = now + self.net.client_delay_ns();
+        let at = now.saturating_add(self.net.client_delay_ns());
         self.schedule_client(
             c,
             at,
@@ -416,7 +416,7 @@ impl<N: Node> World<N> {
             match action {
                 ClientAction::Send { to, request } => self.send_request(c, to, request, now),
                 ClientAction::SetTimer { after_ns, timer } => {
-                    self.schedule_client(c, now + after_ns, ClientEvent::Timer(timer));
+                    self.schedule_client(c, now.saturating_add(after_ns), ClientEvent::Timer(timer));
                 }
                 ClientAction::Record(event) => self.record(c, event),
             }
