@@ -5,6 +5,8 @@
 //! bug). Scenario `checks` add more; `Recovers` is liveness after the
 //! heal-and-recover phase begins.
 
+pub mod linear;
+
 use crate::history::{EventKind, History};
 use crate::scenario::{CheckSpec, Dur, Scenario};
 use crate::sim::RunOutcome;

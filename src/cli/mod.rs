@@ -3,6 +3,7 @@
 //! Exit codes: 0 every check passed, 1 a check failed (a finding), 2 bad
 //! input or usage, 3 unknown (a check could not decide).
 
+mod check;
 mod run;
 mod validate;
 
@@ -30,6 +31,8 @@ enum Command {
     Run(run::RunArgs),
     /// Check scenario files without running them.
     Validate(validate::ValidateArgs),
+    /// Check a recorded history for linearizability.
+    Check(check::CheckArgs),
 }
 
 /// Parses the arguments, runs the command, returns the exit code.
@@ -45,5 +48,6 @@ pub fn main() -> i32 {
     match cli.command {
         Command::Run(args) => run::run(args),
         Command::Validate(args) => validate::validate(args),
+        Command::Check(args) => check::check(args),
     }
 }

@@ -14,6 +14,10 @@
 //! client that times out continues under a new process id, because its
 //! old operation may still be in flight.
 
+pub mod formats;
+pub mod raw;
+pub mod value;
+
 use crate::protocol::{Op, Output};
 use serde::{Deserialize, Serialize};
 

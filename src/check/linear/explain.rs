@@ -1,0 +1,212 @@
+//! Counterexamples: from a failed search, a small self-contained window of
+//! the history that cannot be linearized, and how far the search got.
+//!
+//! 1. The shortest failing prefix. Cut the partition at a return: ops
+//!    called before the cut stay, ops still running at the cut become
+//!    indeterminate. A prefix of a linearizable history is linearizable, so
+//!    failure is monotone in the cut and a binary search finds the first
+//!    return after which no linearization exists.
+//! 2. The latest quiescent point before it (no op in flight) whose prefix
+//!    can end in only a few states. The prefix up to there is linearizable
+//!    and can only leave the object in those states, so the ops after it,
+//!    started from any of those states, fail exactly when the whole prefix
+//!    does: a window that stands on its own.
+//! 3. A search of the window gives the longest partial linearization and
+//!    the op that could not be placed after it.
+//!
+//! Each step runs within the budget; if one runs out, the explanation falls
+//! back to a larger window (at worst the whole partition).
+
+use super::model::Model;
+use super::search::{final_states, search, Budget, Failure, Op, Outcome};
+use crate::history::raw::RawOp;
+
+/// Most start states a window may have before a cut is not worth it.
+const START_STATES_MAX: usize = 8;
+/// Quiescent points tried, latest first.
+const CUTS_TRIED: usize = 24;
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct OpView {
+    /// Index of the op in the history.
+    pub id: usize,
+    pub process: u64,
+    pub line: usize,
+    pub call: u64,
+    /// None: open (indeterminate) in the window.
+    pub ret: Option<u64>,
+    pub text: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Counterexample {
+    pub partition: String,
+    pub partition_ops: usize,
+    /// After this op returned, no linearization existed any more.
+    pub first_bad_return: Option<usize>,
+    /// The window, in call order.
+    pub window: Vec<OpView>,
+    /// The states the object can be in when the window starts.
+    pub start_states: Vec<String>,
+    /// The longest partial linearization: op ids with the state after each.
+    pub prefix: Vec<(usize, String)>,
+    /// The op that had to be placed next and could not be.
+    pub blocked: usize,
+    /// Ops that could have gone next instead, none of which led anywhere.
+    pub candidates: Vec<usize>,
+}
+
+pub fn explain<M: Model>(
+    model: &M,
+    label: &str,
+    ops: &[Op<M>],
+    raw: &[RawOp],
+    fallback: Failure,
+    budget: &Budget<'_>,
+) -> Counterexample {
+    let init = model.init();
+    let (cut, prefix_ops) = shortest_failing_prefix(model, &init, ops, budget);
+    let (window, starts) = quiescent_window(model, &init, &prefix_ops, budget);
+    let (window, starts, start, failure) = match deepest_failure(model, &starts, &window, budget) {
+        Some((start, failure)) => (window, starts, start, failure),
+        // Out of budget: the failure of the first search, over everything.
+        None => (ops.to_vec(), vec![init.clone()], init, fallback),
+    };
+    let view = |o: &Op<M>| OpView {
+        id: o.id,
+        process: o.client,
+        line: raw[o.id].line,
+        call: o.call,
+        ret: o.ret,
+        text: model.describe(&o.input, o.output.as_ref()),
+    };
+    let mut state = start;
+    let prefix = failure
+        .prefix
+        .iter()
+        .map(|&i| {
+            let o = &window[i];
+            state = model
+                .step(&state, &o.input, o.output.as_ref())
+                .expect("a found prefix replays");
+            (o.id, model.describe_state(&state))
+        })
+        .collect();
+    let mut window_view: Vec<OpView> = window.iter().map(view).collect();
+    window_view.sort_by_key(|v| v.call);
+    Counterexample {
+        partition: label.to_string(),
+        partition_ops: ops.len(),
+        first_bad_return: cut.map(|i| ops[i].id),
+        window: window_view,
+        start_states: starts.iter().map(|s| model.describe_state(s)).collect(),
+        prefix,
+        blocked: window[failure.blocked].id,
+        candidates: failure.candidates.iter().map(|&i| window[i].id).collect(),
+    }
+}
+
+/// The ops as they stand just after `cut_time`: later calls gone, ops
+/// still running made indeterminate.
+fn cut_at<M: Model>(ops: &[Op<M>], cut_time: u64) -> Vec<Op<M>> {
+    ops.iter()
+        .filter(|o| o.call <= cut_time)
+        .map(|o| {
+            let mut o = o.clone();
+            if o.ret.is_none_or(|r| r > cut_time) {
+                o.ret = None;
+                o.output = None;
+            }
+            o
+        })
+        .collect()
+}
+
+fn fails<M: Model>(model: &M, starts: &[M::State], ops: &[Op<M>], budget: &Budget<'_>) -> bool {
+    starts
+        .iter()
+        .all(|s| matches!(search(model, s, ops, budget), Outcome::NotLinearizable(_)))
+}
+
+/// The index of the op whose return is the shortest failing cut, and the
+/// ops cut there. Falls back to all ops when a search is inconclusive.
+fn shortest_failing_prefix<M: Model>(
+    model: &M,
+    init: &M::State,
+    ops: &[Op<M>],
+    budget: &Budget<'_>,
+) -> (Option<usize>, Vec<Op<M>>) {
+    let mut returns: Vec<(u64, usize)> = ops
+        .iter()
+        .enumerate()
+        .filter_map(|(i, o)| o.ret.map(|r| (r, i)))
+        .collect();
+    returns.sort_unstable();
+    let starts = std::slice::from_ref(init);
+    // Invariant: cutting at returns[hi] fails (the whole history fails).
+    let (mut lo, mut hi) = (0, returns.len());
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        if fails(model, starts, &cut_at(ops, returns[mid].0), budget) {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    match returns.get(hi) {
+        Some(&(time, i)) => (Some(i), cut_at(ops, time)),
+        None => (None, ops.to_vec()),
+    }
+}
+
+/// The ops after the latest usable quiescent point, and the states they
+/// can start from.
+fn quiescent_window<M: Model>(
+    model: &M,
+    init: &M::State,
+    ops: &[Op<M>],
+    budget: &Budget<'_>,
+) -> (Vec<Op<M>>, Vec<M::State>) {
+    let mut by_call: Vec<Op<M>> = ops.to_vec();
+    by_call.sort_by_key(|o| o.call);
+    // Cut before op j when everything called earlier has returned.
+    let mut cuts = Vec::new();
+    let mut latest_return = Some(0u64);
+    for (j, o) in by_call.iter().enumerate() {
+        if j > 0 && latest_return.is_some_and(|r| r < o.call) {
+            cuts.push(j);
+        }
+        latest_return = match (latest_return, o.ret) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            _ => None,
+        };
+    }
+    for &j in cuts.iter().rev().take(CUTS_TRIED) {
+        let (before, after) = by_call.split_at(j);
+        let Some(starts) = final_states(model, init, before, START_STATES_MAX, budget) else {
+            continue;
+        };
+        // It always fails in theory; a search cut short by the budget may
+        // not show it, and then this cut is no use.
+        if fails(model, &starts, after, budget) {
+            return (after.to_vec(), starts);
+        }
+    }
+    (by_call, vec![init.clone()])
+}
+
+/// Searches the window from each start state; keeps the deepest failure.
+fn deepest_failure<M: Model>(
+    model: &M,
+    starts: &[M::State],
+    window: &[Op<M>],
+    budget: &Budget<'_>,
+) -> Option<(M::State, Failure)> {
+    starts
+        .iter()
+        .filter_map(|s| match search(model, s, window, budget) {
+            Outcome::NotLinearizable(f) => Some((s.clone(), f)),
+            _ => None,
+        })
+        .max_by_key(|(_, f)| f.prefix.len())
+}

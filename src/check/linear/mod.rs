@@ -1,0 +1,328 @@
+//! Linearizability: is there a total order of the operations, consistent
+//! with real time, that a single correct copy of the object (the model)
+//! could have produced?
+//!
+//! The history is split into independent partitions (per key for kv),
+//! each searched on its own, in parallel when `jobs > 1`. The verdict is
+//! never a guess: a search that hits its time or memory budget makes the
+//! verdict `unknown` (unless another partition already failed, which
+//! settles it).
+
+pub mod brute;
+mod explain;
+pub mod html;
+pub mod model;
+pub mod search;
+
+pub use explain::{Counterexample, OpView};
+pub use model::{Model, ModelKind};
+
+use crate::history::raw::{line_error, LineError, RawHistory};
+use crate::history::value::Value;
+use search::{Budget, Op, Outcome};
+use serde::Serialize;
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Wall-clock budget for the whole check.
+    pub timeout: Option<Duration>,
+    /// Rough memory budget for the search caches, over all threads.
+    pub memory_bytes: usize,
+    /// Partitions searched at once.
+    pub jobs: usize,
+    /// Build a counterexample when the history is not linearizable.
+    pub explain: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            timeout: Some(Duration::from_secs(60)),
+            memory_bytes: 2 << 30,
+            jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            explain: true,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LinVerdict {
+    Linearizable,
+    NotLinearizable,
+    Unknown,
+}
+
+impl LinVerdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LinVerdict::Linearizable => "linearizable",
+            LinVerdict::NotLinearizable => "not-linearizable",
+            LinVerdict::Unknown => "unknown",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub verdict: LinVerdict,
+    pub model: &'static str,
+    pub ops: usize,
+    pub indeterminate: usize,
+    /// Failed ops the parser dropped (they did not happen).
+    pub failed: usize,
+    pub partitions: usize,
+    pub wall_ms: f64,
+    /// Why the verdict is unknown, per partition.
+    pub unknown: Vec<String>,
+    pub counterexample: Option<Counterexample>,
+}
+
+/// Checks `raw` against the model `kind`, whose registers start at `initial`.
+pub fn check_history(
+    kind: ModelKind,
+    initial: Value,
+    raw: &RawHistory,
+    options: &Options,
+) -> Result<Report, LineError> {
+    let name = kind.name();
+    let mut report = match kind {
+        ModelKind::Register => check(&model::Register { initial }, raw, options),
+        ModelKind::CasRegister => check(&model::CasRegister { initial }, raw, options),
+        ModelKind::Kv => check(&model::Kv { initial }, raw, options),
+        ModelKind::MultiRegister => check(&model::MultiRegister { initial }, raw, options),
+        ModelKind::Mutex => check(&model::Mutex, raw, options),
+    }?;
+    report.model = name;
+    Ok(report)
+}
+
+/// Like [`check_history`], without the counterexample: the verdict only.
+pub fn verdict_only(kind: ModelKind, initial: Value, raw: &RawHistory, options: &Options) -> Result<Report, LineError> {
+    let options = Options {
+        explain: false,
+        ..options.clone()
+    };
+    check_history(kind, initial, raw, &options)
+}
+
+pub fn check<M: Model>(model: &M, raw: &RawHistory, options: &Options) -> Result<Report, LineError> {
+    let started = Instant::now();
+    let deadline = options.timeout.map(|t| started + t);
+    let ops = raw
+        .ops
+        .iter()
+        .enumerate()
+        .map(|(id, r)| {
+            let (input, output) = model.convert(r).map_err(|m| line_error(r.line, m))?;
+            Ok(Op {
+                id,
+                client: r.process,
+                input,
+                output,
+                call: r.call,
+                ret: r.ret,
+            })
+        })
+        .collect::<Result<Vec<Op<M>>, LineError>>()?;
+    let inputs: Vec<M::Input> = ops.iter().map(|o| o.input.clone()).collect();
+    let parts: Vec<(String, Vec<Op<M>>)> = model
+        .partition(&inputs)
+        .into_iter()
+        .map(|(label, ids)| (label, ids.into_iter().map(|i| ops[i].clone()).collect()))
+        .collect();
+    let outcomes = search_all(model, &parts, options, deadline);
+    let mut report = Report {
+        verdict: LinVerdict::Linearizable,
+        model: "",
+        ops: ops.len(),
+        indeterminate: raw.indeterminate(),
+        failed: raw.failed,
+        partitions: parts.len(),
+        wall_ms: 0.0,
+        unknown: Vec::new(),
+        counterexample: None,
+    };
+    let failed = outcomes
+        .iter()
+        .position(|o| matches!(o, Some(Outcome::NotLinearizable(_))));
+    if let Some(i) = failed {
+        let Some(Outcome::NotLinearizable(failure)) = &outcomes[i] else {
+            unreachable!()
+        };
+        report.verdict = LinVerdict::NotLinearizable;
+        let (label, part) = &parts[i];
+        if !options.explain {
+            report.wall_ms = started.elapsed().as_secs_f64() * 1e3;
+            return Ok(report);
+        }
+        // Explaining gets a fresh share of the budget, and no more.
+        let budget = budget_for(options, part.len(), 1, options.timeout.map(|t| Instant::now() + t / 4));
+        report.counterexample = Some(explain::explain(model, label, part, &raw.ops, failure.clone(), &budget));
+    } else {
+        for (o, (label, _)) in outcomes.iter().zip(&parts) {
+            if let Some(Outcome::Unknown(why)) = o {
+                report.unknown.push(format!("{label}: {why}"));
+            }
+        }
+        if !report.unknown.is_empty() {
+            report.verdict = LinVerdict::Unknown;
+        }
+    }
+    report.wall_ms = started.elapsed().as_secs_f64() * 1e3;
+    Ok(report)
+}
+
+fn budget_for<'a>(options: &Options, ops: usize, jobs: usize, deadline: Option<Instant>) -> Budget<'a> {
+    let entry_bytes = 96 + 8 * ops.div_ceil(64);
+    Budget {
+        deadline,
+        max_states: options.memory_bytes / jobs.max(1) / entry_bytes,
+        cancel: None,
+        max_steps: u64::MAX,
+    }
+}
+
+/// Step budget of the first round; each later round has four times more.
+const FIRST_ROUND_STEPS: u64 = 100_000;
+
+/// Searches every partition, in rounds of growing step budgets. A round
+/// that finds any partition not linearizable ends the search: the lowest
+/// such partition decides, and partitions still unresolved are left out
+/// (None). Which partitions finish within a round depends only on step
+/// counts, never on timing, so the chosen partition is the same on every
+/// run and machine; and a partition that fails fast is found fast even when
+/// another one is expensive (as Porcupine's kill switch does, but
+/// deterministically). Redoing work across rounds costs at most a third.
+fn search_all<M: Model>(
+    model: &M,
+    parts: &[(String, Vec<Op<M>>)],
+    options: &Options,
+    deadline: Option<Instant>,
+) -> Vec<Option<Outcome>> {
+    let mut results: Vec<Option<Outcome>> = vec![None; parts.len()];
+    let mut steps = FIRST_ROUND_STEPS;
+    loop {
+        let todo: Vec<usize> = (0..parts.len())
+            .filter(|&i| results[i].is_none() || results[i] == Some(Outcome::OutOfSteps))
+            .collect();
+        if todo.is_empty() {
+            return results;
+        }
+        for (i, outcome) in run_round(model, parts, &todo, options, deadline, steps) {
+            results[i] = Some(outcome);
+        }
+        if results.iter().any(|r| matches!(r, Some(Outcome::NotLinearizable(_)))) {
+            for r in &mut results {
+                if r == &Some(Outcome::OutOfSteps) {
+                    *r = None;
+                }
+            }
+            return results;
+        }
+        steps = steps.saturating_mul(4);
+    }
+}
+
+/// Searches the partitions `todo` with at most `steps` steps each, on up
+/// to `options.jobs` threads.
+fn run_round<M: Model>(
+    model: &M,
+    parts: &[(String, Vec<Op<M>>)],
+    todo: &[usize],
+    options: &Options,
+    deadline: Option<Instant>,
+    steps: u64,
+) -> Vec<(usize, Outcome)> {
+    let jobs = options.jobs.clamp(1, todo.len().max(1));
+    let next = AtomicUsize::new(0);
+    let results = Mutex::new(Vec::new());
+    let work = || loop {
+        let Some(&i) = todo.get(next.fetch_add(1, Ordering::Relaxed)) else {
+            return;
+        };
+        let mut budget = budget_for(options, parts[i].1.len(), jobs, deadline);
+        budget.max_steps = steps;
+        let outcome = search::search(model, &model.init(), &parts[i].1, &budget);
+        results.lock().expect("no panic while holding").push((i, outcome));
+    };
+    if jobs == 1 {
+        work();
+    } else {
+        std::thread::scope(|s| {
+            for _ in 0..jobs {
+                s.spawn(work);
+            }
+        });
+    }
+    results.into_inner().expect("threads are done")
+}
+
+impl Report {
+    /// A readable account, with the counterexample if there is one.
+    pub fn to_text(&self) -> String {
+        let mut t = String::new();
+        let _ = writeln!(
+            t,
+            "{}: {} ops ({} indeterminate, {} failed ops dropped), {} partitions, model {}, {:.1} ms",
+            self.verdict.as_str(),
+            self.ops,
+            self.indeterminate,
+            self.failed,
+            self.partitions,
+            self.model,
+            self.wall_ms
+        );
+        for why in &self.unknown {
+            let _ = writeln!(t, "  unknown: {why}");
+        }
+        if let Some(c) = &self.counterexample {
+            t.push_str(&c.to_text());
+        }
+        t
+    }
+}
+
+impl Counterexample {
+    pub fn to_text(&self) -> String {
+        let mut t = String::new();
+        let by_id = |id: usize| self.window.iter().find(|v| v.id == id);
+        let show = |id: usize| {
+            by_id(id).map_or(format!("op {id}"), |v| {
+                format!("op {id} (process {}, line {}): {}", v.process, v.line, v.text)
+            })
+        };
+        let _ = writeln!(t, "counterexample in {} ({} ops):", self.partition, self.partition_ops);
+        if let Some(id) = self.first_bad_return {
+            let _ = writeln!(t, "  no linearization exists once {} has returned", show(id));
+        }
+        let _ = writeln!(
+            t,
+            "  smallest failing window: {} ops, starting from {}",
+            self.window.len(),
+            self.start_states.join(" or ")
+        );
+        for v in &self.window {
+            let ret = v.ret.map_or("open".to_string(), |r| r.to_string());
+            let _ = writeln!(
+                t,
+                "    [{:>6} .. {:>6}] process {:<4} {}",
+                v.call, ret, v.process, v.text
+            );
+        }
+        let _ = writeln!(t, "  longest partial linearization ({} ops):", self.prefix.len());
+        for (id, state) in &self.prefix {
+            let _ = writeln!(t, "    {}  => {state}", show(*id));
+        }
+        let _ = writeln!(t, "  then {} cannot take effect", show(self.blocked));
+        if !self.candidates.is_empty() {
+            let list: Vec<String> = self.candidates.iter().map(|&id| show(id)).collect();
+            let _ = writeln!(t, "  and no other op can go first: {}", list.join("; "));
+        }
+        t
+    }
+}

@@ -1,0 +1,502 @@
+//! Sequential models: what a correct single copy of the object would do.
+//!
+//! A model is a pure step function over hashable states, plus how to read
+//! its operations out of a format-neutral history, how to split a history
+//! into independent parts, and how to describe things to a person. The
+//! search knows nothing else about it: adding a model touches only this
+//! file (and the list the CLI offers).
+
+use crate::history::raw::RawOp;
+use crate::history::value::Value;
+use std::collections::BTreeMap;
+use std::fmt::Debug;
+use std::hash::Hash;
+
+pub trait Model: Sync {
+    type State: Clone + Eq + Hash + Debug + Send;
+    type Input: Clone + Debug + Send + Sync;
+    type Output: Clone + Debug + PartialEq + Send + Sync;
+
+    fn init(&self) -> Self::State;
+
+    /// The state after `input` if it is legal with this `output`, else
+    /// None. `output == None` means the output is unknown: the op is legal
+    /// if it can take effect at all. Called only with the ops of one
+    /// partition.
+    fn step(&self, state: &Self::State, input: &Self::Input, output: Option<&Self::Output>) -> Option<Self::State>;
+
+    /// Reads one operation; the error says what the model expected.
+    fn convert(&self, op: &RawOp) -> Result<(Self::Input, Option<Self::Output>), String>;
+
+    /// Independent parts of a history, as (label, op indices): the history
+    /// is linearizable iff every part is (P-compositionality).
+    fn partition(&self, inputs: &[Self::Input]) -> Vec<(String, Vec<usize>)> {
+        vec![("history".to_string(), (0..inputs.len()).collect())]
+    }
+
+    fn describe(&self, input: &Self::Input, output: Option<&Self::Output>) -> String;
+
+    fn describe_state(&self, state: &Self::State) -> String;
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+pub enum ModelKind {
+    /// One register: read, write.
+    Register,
+    /// One register: read, write, cas.
+    CasRegister,
+    /// String values per key: get, put, append, cas; partitioned by key.
+    Kv,
+    /// Transactions of reads and writes over several registers.
+    MultiRegister,
+    /// A lock: acquire, release.
+    Mutex,
+}
+
+impl ModelKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            ModelKind::Register => "register",
+            ModelKind::CasRegister => "cas-register",
+            ModelKind::Kv => "kv",
+            ModelKind::MultiRegister => "multi-register",
+            ModelKind::Mutex => "mutex",
+        }
+    }
+}
+
+fn unknown_f(op: &RawOp, model: &str, expected: &str) -> String {
+    format!("model {model} has no operation :{}; expected {expected}", op.f)
+}
+
+fn output_of<'a>(op: &'a RawOp, model: &str) -> Result<Option<&'a Value>, String> {
+    match (&op.key, model) {
+        (Some(key), "register" | "cas-register") => Err(format!(
+            "model {model} is one register, but this op has key {key}; use --model kv"
+        )),
+        _ => Ok(op.output.as_ref()),
+    }
+}
+
+/// A read's output must be a plain value.
+fn read_value(v: Option<&Value>) -> Result<Option<Value>, String> {
+    match v {
+        Some(Value::List(_)) => Err("a read returned a list; expected a single value".into()),
+        other => Ok(other.cloned()),
+    }
+}
+
+fn cas_args(input: &Value) -> Result<(Value, Value), String> {
+    match input.as_list() {
+        Some([from, to]) => Ok((from.clone(), to.clone())),
+        _ => Err(format!("cas takes [from to], got {input}")),
+    }
+}
+
+fn cas_output(v: Option<&Value>) -> Result<Option<bool>, String> {
+    match v {
+        None => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(other) => Err(format!("a cas completes with true or false, got {other}")),
+    }
+}
+
+/// A register operation: shared by register, cas-register and kv.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum RegisterOp {
+    Read,
+    Write(Value),
+    Append(Value),
+    Cas(Value, Value),
+}
+
+/// What the register operations report: the value read, or whether a cas
+/// applied. Writes report nothing worth checking.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RegisterOutput {
+    Read(Value),
+    Cas(bool),
+    Done,
+}
+
+fn register_step(state: &Value, op: &RegisterOp, output: Option<&RegisterOutput>) -> Option<Value> {
+    match (op, output) {
+        (RegisterOp::Read, Some(RegisterOutput::Read(v))) => (v == state).then(|| state.clone()),
+        (RegisterOp::Read, _) => Some(state.clone()),
+        (RegisterOp::Write(v), _) => Some(v.clone()),
+        (RegisterOp::Append(v), _) => match (state, v) {
+            (Value::Nil, v) => Some(v.clone()),
+            (Value::Str(s), Value::Str(tail)) => Some(Value::Str(format!("{s}{tail}"))),
+            _ => None,
+        },
+        (RegisterOp::Cas(from, to), Some(RegisterOutput::Cas(true))) => (state == from).then(|| to.clone()),
+        (RegisterOp::Cas(from, _), Some(RegisterOutput::Cas(false))) => (state != from).then(|| state.clone()),
+        (RegisterOp::Cas(from, to), _) => Some(if state == from { to.clone() } else { state.clone() }),
+    }
+}
+
+fn register_describe(op: &RegisterOp, output: Option<&RegisterOutput>) -> String {
+    let out = |o: Option<&RegisterOutput>| match o {
+        Some(RegisterOutput::Read(v)) => format!(" -> {v}"),
+        Some(RegisterOutput::Cas(b)) => format!(" -> {}", if *b { "ok" } else { "fail" }),
+        Some(RegisterOutput::Done) => String::new(),
+        None => " -> ?".to_string(),
+    };
+    match op {
+        RegisterOp::Read => format!("read{}", out(output)),
+        RegisterOp::Write(v) => format!("write {v}{}", out(output)),
+        RegisterOp::Append(v) => format!("append {v}{}", out(output)),
+        RegisterOp::Cas(a, b) => format!("cas {a}->{b}{}", out(output)),
+    }
+}
+
+fn register_convert(op: &RawOp, model: &str, allow: &[&str]) -> Result<(RegisterOp, Option<RegisterOutput>), String> {
+    let output = output_of(op, model)?;
+    let f = match op.f.as_str() {
+        "get" => "read",
+        "put" => "write",
+        f => f,
+    };
+    if !allow.contains(&f) {
+        return Err(unknown_f(
+            op,
+            model,
+            &allow.iter().map(|f| format!(":{f}")).collect::<Vec<_>>().join(", "),
+        ));
+    }
+    Ok(match f {
+        "read" => (RegisterOp::Read, read_value(output)?.map(RegisterOutput::Read)),
+        "write" => (
+            RegisterOp::Write(op.input.clone()),
+            output.map(|_| RegisterOutput::Done),
+        ),
+        "append" => (
+            RegisterOp::Append(op.input.clone()),
+            output.map(|_| RegisterOutput::Done),
+        ),
+        _ => {
+            let (from, to) = cas_args(&op.input)?;
+            (RegisterOp::Cas(from, to), cas_output(output)?.map(RegisterOutput::Cas))
+        }
+    })
+}
+
+/// One register with read and write.
+pub struct Register {
+    pub initial: Value,
+}
+
+/// One register with read, write and compare-and-set.
+pub struct CasRegister {
+    pub initial: Value,
+}
+
+macro_rules! register_model {
+    ($ty:ty, $name:expr, $allow:expr) => {
+        impl Model for $ty {
+            type State = Value;
+            type Input = RegisterOp;
+            type Output = RegisterOutput;
+
+            fn init(&self) -> Value {
+                self.initial.clone()
+            }
+
+            fn step(&self, state: &Value, input: &RegisterOp, output: Option<&RegisterOutput>) -> Option<Value> {
+                register_step(state, input, output)
+            }
+
+            fn convert(&self, op: &RawOp) -> Result<(RegisterOp, Option<RegisterOutput>), String> {
+                register_convert(op, $name, $allow)
+            }
+
+            fn describe(&self, input: &RegisterOp, output: Option<&RegisterOutput>) -> String {
+                register_describe(input, output)
+            }
+
+            fn describe_state(&self, state: &Value) -> String {
+                state.to_string()
+            }
+        }
+    };
+}
+
+register_model!(Register, "register", &["read", "write"]);
+register_model!(CasRegister, "cas-register", &["read", "write", "cas"]);
+
+/// A map from keys to values, each key its own register (with append).
+/// Partitioned by key, so the state is one key's value.
+pub struct Kv {
+    pub initial: Value,
+}
+
+impl Model for Kv {
+    type State = Value;
+    type Input = (Value, RegisterOp);
+    type Output = RegisterOutput;
+
+    fn init(&self) -> Value {
+        self.initial.clone()
+    }
+
+    fn step(&self, state: &Value, input: &(Value, RegisterOp), output: Option<&RegisterOutput>) -> Option<Value> {
+        register_step(state, &input.1, output)
+    }
+
+    fn convert(&self, op: &RawOp) -> Result<((Value, RegisterOp), Option<RegisterOutput>), String> {
+        let key = op.key.clone().ok_or("model kv needs a key on every operation")?;
+        let (reg, out) = register_convert(op, "kv", &["read", "write", "append", "cas"])?;
+        Ok(((key, reg), out))
+    }
+
+    fn partition(&self, inputs: &[(Value, RegisterOp)]) -> Vec<(String, Vec<usize>)> {
+        let mut by_key: BTreeMap<&Value, Vec<usize>> = BTreeMap::new();
+        for (i, (key, _)) in inputs.iter().enumerate() {
+            by_key.entry(key).or_default().push(i);
+        }
+        by_key.into_iter().map(|(k, ops)| (format!("key {k}"), ops)).collect()
+    }
+
+    fn describe(&self, input: &(Value, RegisterOp), output: Option<&RegisterOutput>) -> String {
+        let text = register_describe(&input.1, output);
+        let (verb, rest) = text.split_once(' ').unwrap_or((&text, ""));
+        let verb = match verb {
+            "read" => "get",
+            "write" => "put",
+            v => v,
+        };
+        format!("{verb} {} {rest}", input.0).trim_end().to_string()
+    }
+
+    fn describe_state(&self, state: &Value) -> String {
+        state.to_string()
+    }
+}
+
+/// Registers named by keys, read and written by atomic transactions. A
+/// read of nil inside a transaction constrains nothing (Knossos's rule).
+pub struct MultiRegister {
+    pub initial: Value,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Micro {
+    pub write: bool,
+    pub key: Value,
+    pub value: Value,
+}
+
+impl Model for MultiRegister {
+    /// Registers written so far; the others hold `initial`.
+    type State = BTreeMap<Value, Value>;
+    type Input = Vec<Micro>;
+    type Output = ();
+
+    fn init(&self) -> Self::State {
+        BTreeMap::new()
+    }
+
+    fn step(&self, state: &Self::State, txn: &Vec<Micro>, _output: Option<&()>) -> Option<Self::State> {
+        let mut next = state.clone();
+        for m in txn {
+            if m.write {
+                next.insert(m.key.clone(), m.value.clone());
+            } else if m.value != Value::Nil && next.get(&m.key).unwrap_or(&self.initial) != &m.value {
+                return None;
+            }
+        }
+        Some(next)
+    }
+
+    fn convert(&self, op: &RawOp) -> Result<(Vec<Micro>, Option<()>), String> {
+        if op.f != "txn" {
+            return Err(unknown_f(op, "multi-register", ":txn"));
+        }
+        // A completed transaction carries the values it read.
+        let source = op.output.as_ref().unwrap_or(&op.input);
+        let micros = source
+            .as_list()
+            .ok_or_else(|| format!("a :txn value is a vector of [f k v], got {source}"))?;
+        let txn = micros
+            .iter()
+            .map(|m| match m.as_list() {
+                Some([Value::Keyword(f), k, v]) if f == "read" || f == "write" => Ok(Micro {
+                    write: f == "write",
+                    key: k.clone(),
+                    value: v.clone(),
+                }),
+                _ => Err(format!("a micro-op is [:read k v] or [:write k v], got {m}")),
+            })
+            .collect::<Result<_, String>>()?;
+        Ok((txn, op.output.as_ref().map(|_| ())))
+    }
+
+    fn describe(&self, txn: &Vec<Micro>, output: Option<&()>) -> String {
+        let parts: Vec<String> = txn
+            .iter()
+            .map(|m| format!("{} {} {}", if m.write { "w" } else { "r" }, m.key, m.value))
+            .collect();
+        format!("txn [{}]{}", parts.join(", "), if output.is_none() { " ?" } else { "" })
+    }
+
+    fn describe_state(&self, state: &Self::State) -> String {
+        let parts: Vec<String> = state.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        format!("{{{}}} (others {})", parts.join(", "), self.initial)
+    }
+}
+
+/// A lock, initially free.
+pub struct Mutex;
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum LockOp {
+    Acquire,
+    Release,
+}
+
+impl Model for Mutex {
+    /// Locked?
+    type State = bool;
+    type Input = LockOp;
+    type Output = ();
+
+    fn init(&self) -> bool {
+        false
+    }
+
+    fn step(&self, locked: &bool, op: &LockOp, _output: Option<&()>) -> Option<bool> {
+        match op {
+            LockOp::Acquire => (!locked).then_some(true),
+            LockOp::Release => locked.then_some(false),
+        }
+    }
+
+    fn convert(&self, op: &RawOp) -> Result<(LockOp, Option<()>), String> {
+        let input = match op.f.as_str() {
+            "acquire" => LockOp::Acquire,
+            "release" => LockOp::Release,
+            _ => return Err(unknown_f(op, "mutex", ":acquire, :release")),
+        };
+        Ok((input, op.output.as_ref().map(|_| ())))
+    }
+
+    fn describe(&self, op: &LockOp, output: Option<&()>) -> String {
+        let verb = match op {
+            LockOp::Acquire => "acquire",
+            LockOp::Release => "release",
+        };
+        format!("{verb}{}", if output.is_none() { " ?" } else { "" })
+    }
+
+    fn describe_state(&self, locked: &bool) -> String {
+        if *locked { "locked" } else { "free" }.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn int(i: i64) -> Value {
+        Value::Int(i)
+    }
+
+    #[test]
+    fn cas_register_follows_porcupines_etcd_model() {
+        let m = CasRegister { initial: Value::Nil };
+        let cas = RegisterOp::Cas(int(1), int(2));
+        assert_eq!(m.step(&int(1), &cas, Some(&RegisterOutput::Cas(true))), Some(int(2)));
+        assert_eq!(m.step(&int(3), &cas, Some(&RegisterOutput::Cas(true))), None);
+        assert_eq!(m.step(&int(3), &cas, Some(&RegisterOutput::Cas(false))), Some(int(3)));
+        assert_eq!(
+            m.step(&int(1), &cas, Some(&RegisterOutput::Cas(false))),
+            None,
+            "a failed cas is an observation"
+        );
+        assert_eq!(m.step(&int(1), &cas, None), Some(int(2)));
+        assert_eq!(m.step(&int(3), &cas, None), Some(int(3)));
+        let read = RegisterOp::Read;
+        assert_eq!(
+            m.step(&Value::Nil, &read, Some(&RegisterOutput::Read(Value::Nil))),
+            Some(Value::Nil)
+        );
+        assert_eq!(
+            m.step(&int(1), &read, Some(&RegisterOutput::Read(Value::Nil))),
+            None,
+            "nil is absent here"
+        );
+        assert_eq!(m.step(&int(1), &read, None), Some(int(1)));
+    }
+
+    #[test]
+    fn kv_appends_and_partitions_by_key() {
+        let m = Kv {
+            initial: Value::Str(String::new()),
+        };
+        let s = |x: &str| Value::Str(x.into());
+        let append = (s("k"), RegisterOp::Append(s("ab")));
+        assert_eq!(m.step(&s("x"), &append, None), Some(s("xab")));
+        assert_eq!(m.step(&Value::Nil, &append, None), Some(s("ab")));
+        let inputs = [append.clone(), (s("j"), RegisterOp::Read), append];
+        assert_eq!(
+            m.partition(&inputs),
+            [
+                ("key \"j\"".to_string(), vec![1]),
+                ("key \"k\"".to_string(), vec![0, 2])
+            ]
+        );
+    }
+
+    #[test]
+    fn multi_register_and_mutex() {
+        let m = MultiRegister { initial: int(0) };
+        let kw = |k: &str| Value::Keyword(k.into());
+        let txn = |w, k: &str, v| Micro {
+            write: w,
+            key: kw(k),
+            value: v,
+        };
+        let s0 = BTreeMap::new();
+        let s1 = m
+            .step(&s0, &vec![txn(false, "x", int(0)), txn(true, "y", int(2))], Some(&()))
+            .unwrap();
+        assert_eq!(m.step(&s1, &vec![txn(false, "y", int(2))], Some(&())), Some(s1.clone()));
+        assert_eq!(m.step(&s1, &vec![txn(false, "y", int(0))], Some(&())), None);
+        assert_eq!(
+            m.step(&s1, &vec![txn(false, "y", Value::Nil)], Some(&())),
+            Some(s1.clone()),
+            "nil reads are free"
+        );
+        assert_eq!(Mutex.step(&false, &LockOp::Acquire, None), Some(true));
+        assert_eq!(Mutex.step(&true, &LockOp::Acquire, None), None);
+        assert_eq!(Mutex.step(&false, &LockOp::Release, Some(&())), None);
+    }
+
+    #[test]
+    fn conversion_errors_say_what_was_expected() {
+        let op = RawOp {
+            process: 0,
+            f: "txn".into(),
+            key: None,
+            input: Value::Nil,
+            output: None,
+            call: 0,
+            ret: None,
+            line: 1,
+        };
+        assert!(CasRegister { initial: Value::Nil }
+            .convert(&op)
+            .unwrap_err()
+            .contains("expected :read, :write, :cas"));
+        let keyed = RawOp {
+            f: "read".into(),
+            key: Some(Value::Str("k".into())),
+            ..op.clone()
+        };
+        assert!(Register { initial: Value::Nil }
+            .convert(&keyed)
+            .unwrap_err()
+            .contains("use --model kv"));
+        assert!(Mutex.convert(&op).unwrap_err().contains(":acquire, :release"));
+    }
+}

@@ -1,0 +1,313 @@
+//! The Wing-Gong/Lowe linearizability search, with Porcupine's refinements.
+//!
+//! Calls and returns sit in one doubly linked list in time order. The
+//! search walks it: at a call, it tries to linearize that operation next
+//! (step the model; on success remove the op's call and return from the
+//! list and start again from the head); at a return, the op of that return
+//! should have been linearized already, so it backtracks: pops the last
+//! linearized op, puts it back in the list and tries the entry after its
+//! call. Each (set of linearized ops, model state) configuration is
+//! explored at most once (the cache), which is what makes the search fast
+//! on real histories.
+//!
+//! Indeterminate operations return "at infinity": their returns follow
+//! every other entry. Reaching one means every determinate operation has
+//! been placed, and the rest may simply never have taken effect, so the
+//! history is linearizable. An indeterminate op that is placed earlier took
+//! effect at that point.
+
+use super::model::Model;
+use rustc_hash::FxHashSet;
+use std::time::Instant;
+
+/// One operation of one partition, ready for the search.
+#[derive(Debug)]
+pub struct Op<M: Model> {
+    /// Index in the history the op came from.
+    pub id: usize,
+    pub client: u64,
+    pub input: M::Input,
+    /// `None`: unknown.
+    pub output: Option<M::Output>,
+    pub call: u64,
+    /// `None`: indeterminate.
+    pub ret: Option<u64>,
+}
+
+// Not derived: that would require `M: Clone`.
+impl<M: Model> Clone for Op<M> {
+    fn clone(&self) -> Self {
+        Op {
+            id: self.id,
+            client: self.client,
+            input: self.input.clone(),
+            output: self.output.clone(),
+            call: self.call,
+            ret: self.ret,
+        }
+    }
+}
+
+/// Limits that end a search with Unknown.
+pub struct Budget<'a> {
+    pub deadline: Option<Instant>,
+    /// Most cached configurations (each costs a bitset and a state).
+    pub max_states: usize,
+    /// Returns true when the search should stop early.
+    pub cancel: Option<&'a (dyn Fn() -> bool + Sync)>,
+    /// Most search steps; past them the outcome is `OutOfSteps`.
+    pub max_steps: u64,
+}
+
+impl Budget<'_> {
+    pub fn unlimited() -> Budget<'static> {
+        Budget {
+            deadline: None,
+            max_states: usize::MAX,
+            cancel: None,
+            max_steps: u64::MAX,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// A witness: op indices in linearization order (ops left out never
+    /// took effect; only indeterminate ops can be left out).
+    Linearizable(Vec<usize>),
+    NotLinearizable(Failure),
+    /// Stopped by the time or memory budget, or cancelled.
+    Unknown(String),
+    /// Used up `max_steps` without an answer; a larger budget may find one.
+    OutOfSteps,
+}
+
+/// Where the search got furthest before it ran out of options.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    /// The longest partial linearization that reached a dead end.
+    pub prefix: Vec<usize>,
+    /// The op that had to be linearized next (its return came up) but
+    /// could not be, after `prefix`.
+    pub blocked: usize,
+    /// The other ops that could have gone next there.
+    pub candidates: Vec<usize>,
+}
+
+/// Is `ops` linearizable from `init`?
+pub fn search<M: Model>(model: &M, init: &M::State, ops: &[Op<M>], budget: &Budget<'_>) -> Outcome {
+    match Search::new(model, ops, budget).run(init.clone(), None) {
+        Ok(order) => Outcome::Linearizable(order),
+        Err(End::Failed(f)) => Outcome::NotLinearizable(f),
+        Err(End::Stopped(why)) => Outcome::Unknown(why),
+        Err(End::OutOfSteps) => Outcome::OutOfSteps,
+    }
+}
+
+/// Every state a complete linearization of `ops` (all determinate) can end
+/// in, if there are at most `limit` of them.
+pub fn final_states<M: Model>(
+    model: &M,
+    init: &M::State,
+    ops: &[Op<M>],
+    limit: usize,
+    budget: &Budget<'_>,
+) -> Option<Vec<M::State>> {
+    debug_assert!(ops.iter().all(|o| o.ret.is_some()));
+    let mut finals = Vec::new();
+    match Search::new(model, ops, budget).run(init.clone(), Some((&mut finals, limit))) {
+        Err(End::Failed(_)) if !finals.is_empty() => Some(finals),
+        _ => None,
+    }
+}
+
+enum End {
+    Failed(Failure),
+    Stopped(String),
+    OutOfSteps,
+}
+
+const HEAD: usize = usize::MAX;
+
+/// Entry `e` is op `e / 2`'s call when even, its return when odd.
+fn is_call(e: usize) -> bool {
+    e.is_multiple_of(2)
+}
+
+struct Search<'a, M: Model> {
+    model: &'a M,
+    ops: &'a [Op<M>],
+    budget: &'a Budget<'a>,
+    /// Entry e: op index `e / 2`, call if even, return if odd.
+    next: Vec<usize>,
+    prev: Vec<usize>,
+    head_next: usize,
+}
+
+impl<'a, M: Model> Search<'a, M> {
+    fn new(model: &'a M, ops: &'a [Op<M>], budget: &'a Budget<'a>) -> Self {
+        // Time order; at equal times calls come first (the ops overlap,
+        // which constrains less: never a false "not linearizable").
+        let mut order: Vec<usize> = (0..2 * ops.len()).collect();
+        order.sort_by_key(|&e| {
+            let op = &ops[e / 2];
+            let time = if is_call(e) {
+                op.call
+            } else {
+                op.ret.unwrap_or(u64::MAX)
+            };
+            (time, !is_call(e), op.call)
+        });
+        let n = order.len();
+        let mut next = vec![HEAD; n];
+        let mut prev = vec![HEAD; n];
+        for (i, &e) in order.iter().enumerate() {
+            prev[e] = if i == 0 { HEAD } else { order[i - 1] };
+            next[e] = order.get(i + 1).copied().unwrap_or(HEAD);
+        }
+        Search {
+            model,
+            ops,
+            budget,
+            next,
+            prev,
+            head_next: order.first().copied().unwrap_or(HEAD),
+        }
+    }
+
+    fn link_next(&mut self, e: usize, to: usize) {
+        if e == HEAD {
+            self.head_next = to;
+        } else {
+            self.next[e] = to;
+        }
+    }
+
+    fn unlink(&mut self, e: usize) {
+        let (p, n) = (self.prev[e], self.next[e]);
+        self.link_next(p, n);
+        if n != HEAD {
+            self.prev[n] = p;
+        }
+    }
+
+    /// Undoes `unlink(e)`; valid in reverse order of unlinking.
+    fn relink(&mut self, e: usize) {
+        let (p, n) = (self.prev[e], self.next[e]);
+        self.link_next(p, e);
+        if n != HEAD {
+            self.prev[n] = e;
+        }
+    }
+
+    fn lift(&mut self, op: usize) {
+        self.unlink(2 * op);
+        self.unlink(2 * op + 1);
+    }
+
+    fn unlift(&mut self, op: usize) {
+        self.relink(2 * op + 1);
+        self.relink(2 * op);
+    }
+
+    /// Finds a linearization; or, collecting, explores them all and
+    /// records every final state (then "fails" once all are seen).
+    fn run(mut self, mut state: M::State, mut collect: Option<(&mut Vec<M::State>, usize)>) -> Result<Vec<usize>, End> {
+        let words = self.ops.len().div_ceil(64).max(1);
+        let mut linearized = vec![0u64; words];
+        let mut cache: FxHashSet<(Vec<u64>, M::State)> = FxHashSet::default();
+        let mut stack: Vec<(usize, M::State)> = Vec::new();
+        let mut failure: Option<Failure> = None;
+        let mut entry = self.head_next;
+        let mut steps: u64 = 0;
+        loop {
+            steps += 1;
+            if steps.is_multiple_of(4096) {
+                self.check_budget(cache.len())?;
+            }
+            if steps > self.budget.max_steps {
+                return Err(End::OutOfSteps);
+            }
+            let done = entry == HEAD || (!is_call(entry) && self.ops[entry / 2].ret.is_none());
+            if done {
+                let Some((finals, limit)) = collect.as_mut() else {
+                    return Ok(stack.iter().map(|(op, _)| *op).collect());
+                };
+                if !finals.contains(&state) {
+                    if finals.len() == *limit {
+                        return Err(End::Stopped(format!("more than {limit} final states")));
+                    }
+                    finals.push(state.clone());
+                }
+            } else if is_call(entry) {
+                let op = entry / 2;
+                let o = &self.ops[op];
+                if let Some(new_state) = self.model.step(&state, &o.input, o.output.as_ref()) {
+                    linearized[op / 64] |= 1 << (op % 64);
+                    let key = (linearized, new_state);
+                    if !cache.contains(&key) {
+                        cache.insert(key.clone());
+                        let (bits, new_state) = key;
+                        linearized = bits;
+                        stack.push((op, std::mem::replace(&mut state, new_state)));
+                        self.lift(op);
+                        entry = self.head_next;
+                        continue;
+                    }
+                    linearized = key.0;
+                    linearized[op / 64] &= !(1 << (op % 64));
+                }
+                entry = self.next[entry];
+                continue;
+            } else if failure.as_ref().is_none_or(|f| stack.len() > f.prefix.len()) {
+                failure = Some(self.failure_at(entry, &stack));
+            }
+            // Backtrack: a return whose op is not linearized, or (when
+            // collecting) a complete linearization already recorded.
+            let Some((op, previous)) = stack.pop() else {
+                let failure = failure.unwrap_or_else(|| Failure {
+                    prefix: Vec::new(),
+                    blocked: entry / 2,
+                    candidates: Vec::new(),
+                });
+                return Err(End::Failed(failure));
+            };
+            state = previous;
+            linearized[op / 64] &= !(1 << (op % 64));
+            self.unlift(op);
+            entry = self.next[2 * op];
+        }
+    }
+
+    fn failure_at(&self, ret_entry: usize, stack: &[(usize, M::State)]) -> Failure {
+        let mut candidates = Vec::new();
+        let mut e = self.head_next;
+        while e != ret_entry && e != HEAD {
+            if is_call(e) && e / 2 != ret_entry / 2 {
+                candidates.push(e / 2);
+            }
+            e = self.next[e];
+        }
+        Failure {
+            prefix: stack.iter().map(|(op, _)| *op).collect(),
+            blocked: ret_entry / 2,
+            candidates,
+        }
+    }
+
+    fn check_budget(&self, cached: usize) -> Result<(), End> {
+        if cached > self.budget.max_states {
+            return Err(End::Stopped(format!(
+                "memory budget: more than {} configurations",
+                self.budget.max_states
+            )));
+        }
+        if self.budget.deadline.is_some_and(|d| Instant::now() > d) {
+            return Err(End::Stopped("time budget ran out".into()));
+        }
+        if self.budget.cancel.is_some_and(|stop| stop()) {
+            return Err(End::Stopped("cancelled".into()));
+        }
+        Ok(())
+    }
+}

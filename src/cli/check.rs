@@ -1,0 +1,137 @@
+//! `simulate check FILE [--format F] [--model M] [--initial V] [--timeout DUR] [--json] [--out DIR] [--jobs N]`
+
+use super::{EXIT_FAIL, EXIT_PASS, EXIT_UNKNOWN, EXIT_USAGE};
+use crate::check::linear::{self, LinVerdict, ModelKind, Options, Report};
+use crate::history::formats::Format;
+use crate::history::raw::RawHistory;
+use crate::history::value::Value;
+use crate::report::write_atomic;
+use crate::scenario::duration::parse_ns;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+#[derive(clap::Args, Debug)]
+pub struct CheckArgs {
+    /// History file.
+    file: PathBuf,
+    /// Default: from the file's extension (.jsonl native, .txt porcupine-kv,
+    /// .log jepsen-etcd-log, .edn knossos-edn).
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+    /// Default: kv for native and porcupine-kv, cas-register for
+    /// jepsen-etcd-log; for knossos-edn, from the ops' :f.
+    #[arg(long, value_enum)]
+    model: Option<ModelKind>,
+    /// Initial value of the register(s): nil, an integer or a "string".
+    /// Default: "" for porcupine-kv (as Porcupine), nil otherwise.
+    #[arg(long)]
+    initial: Option<String>,
+    /// Give up (verdict unknown, exit 3) after this long, e.g. "30s".
+    #[arg(long, default_value = "60s")]
+    timeout: String,
+    /// Threads for independent partitions; default: all cores.
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// Print one JSON object on stdout.
+    #[arg(long)]
+    json: bool,
+    /// Report folder; default reports/check/<file name>.
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+pub fn check(args: CheckArgs) -> i32 {
+    match run(&args) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("error: {message}");
+            EXIT_USAGE
+        }
+    }
+}
+
+fn run(args: &CheckArgs) -> Result<i32, String> {
+    let file = args.file.display().to_string();
+    let format = args.format.or_else(|| Format::from_path(&args.file)).ok_or_else(|| {
+        format!("{file}: cannot tell the format from the name; expected --format native|porcupine-kv|jepsen-etcd-log|knossos-edn")
+    })?;
+    let timeout_ns = parse_ns(&args.timeout).map_err(|e| format!("--timeout: {e}"))?;
+    if timeout_ns <= 0 {
+        return Err("--timeout must be positive".into());
+    }
+    let text = std::fs::read_to_string(&args.file).map_err(|e| format!("{file}: cannot read the history: {e}"))?;
+    let raw = format
+        .parse(&text)
+        .map_err(|e| format!("{file}:{}: {}", e.line, e.message))?;
+    let model = args.model.unwrap_or_else(|| default_model(format, &raw));
+    let initial = args
+        .initial
+        .as_deref()
+        .map_or_else(|| format.default_initial(), Value::parse_literal);
+    let mut options = Options {
+        timeout: Some(Duration::from_nanos(timeout_ns as u64)),
+        ..Options::default()
+    };
+    if let Some(jobs) = args.jobs {
+        options.jobs = jobs.max(1);
+    }
+    let report = linear::check_history(model, initial, &raw, &options)
+        .map_err(|e| format!("{file}:{}: {}", e.line, e.message))?;
+    let dir = args.out.clone().unwrap_or_else(|| default_dir(&args.file));
+    let written = write_report(&dir, &report, &file, format);
+    if args.json {
+        println!("{}", to_json(&report, format, &dir));
+    } else {
+        println!("{file} ({}, model {})", format.name(), report.model);
+        print!("{}", report.to_text());
+        println!("report: {}", dir.display());
+    }
+    written.map_err(|e| format!("cannot write the report to {}: {e}", dir.display()))?;
+    Ok(match report.verdict {
+        LinVerdict::Linearizable => EXIT_PASS,
+        LinVerdict::NotLinearizable => EXIT_FAIL,
+        LinVerdict::Unknown => EXIT_UNKNOWN,
+    })
+}
+
+/// The model a format's histories are usually checked with.
+fn default_model(format: Format, raw: &RawHistory) -> ModelKind {
+    match format {
+        Format::Native | Format::PorcupineKv => ModelKind::Kv,
+        Format::JepsenEtcdLog => ModelKind::CasRegister,
+        Format::KnossosEdn => {
+            let has = |f: &str| raw.ops.iter().any(|o| o.f == f);
+            if has("txn") {
+                ModelKind::MultiRegister
+            } else if has("acquire") || has("release") {
+                ModelKind::Mutex
+            } else {
+                ModelKind::CasRegister
+            }
+        }
+    }
+}
+
+fn default_dir(file: &Path) -> PathBuf {
+    let stem = file.file_stem().and_then(|s| s.to_str()).unwrap_or("history");
+    crate::report::default_dir("check", 0).with_file_name(stem)
+}
+
+fn to_json(report: &Report, format: Format, dir: &Path) -> serde_json::Value {
+    let mut json = serde_json::to_value(report).expect("reports serialise");
+    json["format"] = format.name().into();
+    json["report_dir"] = dir.display().to_string().into();
+    json
+}
+
+fn write_report(dir: &Path, report: &Report, file: &str, format: Format) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let json = serde_json::to_string_pretty(&to_json(report, format, dir)).expect("reports serialise") + "\n";
+    write_atomic(&dir.join("check.json"), json.as_bytes())?;
+    write_atomic(&dir.join("check.txt"), report.to_text().as_bytes())?;
+    if let Some(c) = &report.counterexample {
+        let page = linear::html::render(c, &format!("{file} ({})", report.model));
+        write_atomic(&dir.join("counterexample.html"), page.as_bytes())?;
+    }
+    Ok(())
+}

@@ -1,0 +1,216 @@
+//! Format-neutral operations: what every history parser produces and every
+//! checker model reads.
+//!
+//! A parser applies its format's own rules (which lines are invocations,
+//! what `:fail`, `:info` and `nil` mean) and hands over operations with a
+//! call position, a return position or none (indeterminate), an input and
+//! an output or none (unknown). Positions are event indices in file order,
+//! which every format here defines as the real-time order.
+
+use super::value::Value;
+use std::collections::BTreeMap;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RawOp {
+    pub process: u64,
+    /// The operation's function, lower case without a colon: "read", "put"...
+    pub f: String,
+    pub key: Option<Value>,
+    /// The invocation's argument.
+    pub input: Value,
+    /// What the completion reported; `None` when it is unknown (timed out,
+    /// or a value the format says constrains nothing).
+    pub output: Option<Value>,
+    pub call: u64,
+    /// `None`: indeterminate, it may take effect at any point after its
+    /// call, or never.
+    pub ret: Option<u64>,
+    /// Line of the invocation, for messages.
+    pub line: usize,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RawHistory {
+    pub ops: Vec<RawOp>,
+    /// Operations that definitely did not happen, dropped by the parser.
+    pub failed: usize,
+}
+
+impl RawHistory {
+    pub fn indeterminate(&self) -> usize {
+        self.ops.iter().filter(|o| o.ret.is_none()).count()
+    }
+}
+
+/// An error at a line of a history file.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {message}")]
+pub struct LineError {
+    pub line: usize,
+    pub message: String,
+}
+
+pub fn line_error(line: usize, message: impl Into<String>) -> LineError {
+    LineError {
+        line,
+        message: message.into(),
+    }
+}
+
+/// What a completion says about its operation.
+pub enum Completion {
+    /// Took effect; `None` output means unknown.
+    Ok(Option<Value>),
+    /// Definitely did not take effect: the operation is dropped.
+    Fail,
+    /// Unknown whether it took effect: the operation becomes indeterminate.
+    Info,
+}
+
+/// Pairs invocations with completions by process, in file order: a process
+/// has at most one open operation, and a completion closes it.
+#[derive(Default)]
+pub struct Pairer {
+    open: BTreeMap<u64, RawOp>,
+    done: Vec<RawOp>,
+    failed: usize,
+    position: u64,
+}
+
+impl Pairer {
+    pub fn invoke(
+        &mut self,
+        line: usize,
+        process: u64,
+        f: &str,
+        key: Option<Value>,
+        input: Value,
+    ) -> Result<(), LineError> {
+        if let Some(open) = self.open.get(&process) {
+            return Err(line_error(
+                line,
+                format!(
+                    "process {process} invokes again, but its operation from line {} is still open",
+                    open.line
+                ),
+            ));
+        }
+        let op = RawOp {
+            process,
+            f: f.to_string(),
+            key,
+            input,
+            output: None,
+            call: self.next_position(),
+            ret: None,
+            line,
+        };
+        self.open.insert(process, op);
+        Ok(())
+    }
+
+    pub fn is_open(&self, process: u64) -> bool {
+        self.open.contains_key(&process)
+    }
+
+    /// Completes `process`'s open operation; `f`, if given, must match it.
+    pub fn complete(
+        &mut self,
+        line: usize,
+        process: u64,
+        f: Option<&str>,
+        completion: Completion,
+    ) -> Result<(), LineError> {
+        let Some(mut op) = self.open.remove(&process) else {
+            return Err(line_error(
+                line,
+                format!("process {process} completes an operation it never invoked"),
+            ));
+        };
+        if let Some(f) = f.filter(|f| *f != op.f) {
+            return Err(line_error(
+                line,
+                format!(
+                    "process {process} completes :{f}, but its open operation (line {}) is :{}",
+                    op.line, op.f
+                ),
+            ));
+        }
+        let position = self.next_position();
+        match completion {
+            Completion::Ok(output) => {
+                op.output = output;
+                op.ret = Some(position);
+                self.done.push(op);
+            }
+            Completion::Fail => self.failed += 1,
+            Completion::Info => self.done.push(op),
+        }
+        Ok(())
+    }
+
+    fn next_position(&mut self) -> u64 {
+        self.position += 1;
+        self.position - 1
+    }
+
+    /// Operations still open become indeterminate.
+    pub fn finish(mut self) -> RawHistory {
+        self.done.extend(self.open.into_values());
+        self.done.sort_by_key(|op| op.call);
+        RawHistory {
+            ops: self.done,
+            failed: self.failed,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pairs_by_process_and_applies_completion_kinds() {
+        let mut p = Pairer::default();
+        p.invoke(1, 0, "write", None, Value::Int(1)).unwrap();
+        p.invoke(2, 1, "read", None, Value::Nil).unwrap();
+        p.complete(3, 1, Some("read"), Completion::Ok(Some(Value::Int(1))))
+            .unwrap();
+        p.invoke(4, 2, "cas", None, Value::Nil).unwrap();
+        p.complete(5, 2, Some("cas"), Completion::Fail).unwrap();
+        p.complete(6, 0, Some("write"), Completion::Info).unwrap();
+        p.invoke(7, 3, "read", None, Value::Nil).unwrap();
+        let h = p.finish();
+        assert_eq!(h.failed, 1);
+        let summary: Vec<_> = h
+            .ops
+            .iter()
+            .map(|o| (o.line, o.call, o.ret, o.output.clone()))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                (1, 0, None, None),
+                (2, 1, Some(2), Some(Value::Int(1))),
+                (7, 6, None, None)
+            ]
+        );
+    }
+
+    #[test]
+    fn rejects_double_invocations_and_orphan_completions() {
+        let mut p = Pairer::default();
+        p.invoke(1, 0, "read", None, Value::Nil).unwrap();
+        assert_eq!(p.invoke(2, 0, "read", None, Value::Nil).unwrap_err().line, 2);
+        assert!(p
+            .complete(3, 9, Some("read"), Completion::Info)
+            .unwrap_err()
+            .message
+            .contains("never invoked"));
+        assert!(p
+            .complete(4, 0, Some("write"), Completion::Info)
+            .unwrap_err()
+            .message
+            .contains("is :read"));
+    }
+}
