@@ -7,9 +7,12 @@
 
 pub mod linear;
 
+use crate::history::formats::native;
+use crate::history::value::Value;
 use crate::history::{EventKind, History};
-use crate::scenario::{CheckSpec, Dur, Scenario};
+use crate::scenario::{CheckSpec, Dur, HistoryModel, Scenario};
 use crate::sim::RunOutcome;
+use linear::{LinVerdict, ModelKind};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -37,6 +40,20 @@ pub struct CheckResult {
     pub name: String,
     pub verdict: Verdict,
     pub detail: String,
+    /// Files for the report folder: (name, contents).
+    #[serde(skip)]
+    pub files: Vec<(String, String)>,
+}
+
+impl CheckResult {
+    pub fn new(name: impl Into<String>, verdict: Verdict, detail: impl Into<String>) -> Self {
+        CheckResult {
+            name: name.into(),
+            verdict,
+            detail: detail.into(),
+            files: Vec::new(),
+        }
+    }
 }
 
 /// The worst verdict wins: any fail fails, else any unknown is unknown.
@@ -49,9 +66,53 @@ pub fn run_checks(scenario: &Scenario, outcome: &RunOutcome) -> Vec<CheckResult>
     for check in &scenario.checks {
         results.push(match check {
             CheckSpec::Recovers { within } => recovers(&outcome.history, outcome.recover_at_ns, *within),
+            CheckSpec::Linearizable(HistoryModel::Kv) => linearizable(&outcome.history, ModelKind::Kv),
         });
     }
     results
+}
+
+/// How long a run's linearizability check may take before it says unknown.
+pub const LINEARIZABLE_TIMEOUT_S: u64 = 30;
+
+/// The run's history checked against `model` (keys start absent).
+pub fn linearizable(history: &History, model: ModelKind) -> CheckResult {
+    let name = format!("Linearizable({})", model.name());
+    let raw = match native::from_history(history) {
+        Ok(raw) => raw,
+        Err(e) => panic!(
+            "a recorded history is always well formed: event {}: {}",
+            e.line, e.message
+        ),
+    };
+    let options = linear::Options {
+        timeout: Some(std::time::Duration::from_secs(LINEARIZABLE_TIMEOUT_S)),
+        ..linear::Options::default()
+    };
+    let report = match linear::check_history(model, Value::Nil, &raw, &options) {
+        Ok(report) => report,
+        Err(e) => panic!(
+            "the {} model reads every recorded op: event {}: {}",
+            model.name(),
+            e.line,
+            e.message
+        ),
+    };
+    let verdict = match report.verdict {
+        LinVerdict::Linearizable => Verdict::Pass,
+        LinVerdict::NotLinearizable => Verdict::Fail,
+        LinVerdict::Unknown => Verdict::Unknown,
+    };
+    let summary = report.to_text();
+    let mut result = CheckResult::new(name, verdict, summary.trim_end());
+    if let Some(c) = &report.counterexample {
+        result.files.push(("linearizability.txt".into(), summary.clone()));
+        result.files.push((
+            "counterexample.html".into(),
+            linear::html::render(c, "the run's history"),
+        ));
+    }
+    result
 }
 
 fn no_panic(outcome: &RunOutcome) -> CheckResult {
@@ -59,11 +120,7 @@ fn no_panic(outcome: &RunOutcome) -> CheckResult {
         Some(message) => (Verdict::Fail, format!("node code panicked: {message}")),
         None => (Verdict::Pass, "no node panicked".to_string()),
     };
-    CheckResult {
-        name: "NoPanic".to_string(),
-        verdict,
-        detail,
-    }
+    CheckResult::new("NoPanic", verdict, detail)
 }
 
 /// Some operation invoked at or after the heal completes ok within `within`
@@ -71,11 +128,7 @@ fn no_panic(outcome: &RunOutcome) -> CheckResult {
 pub fn recovers(history: &History, recover_at_ns: Option<u64>, within: Dur) -> CheckResult {
     let name = format!("Recovers(within: {within})");
     let Some(heal) = recover_at_ns else {
-        return CheckResult {
-            name,
-            verdict: Verdict::Unknown,
-            detail: "the run ended before the recovery phase began".to_string(),
-        };
+        return CheckResult::new(name, Verdict::Unknown, "the run ended before the recovery phase began");
     };
     let deadline = heal + within.0;
     let invoked_after: BTreeMap<u64, u64> = history
@@ -115,7 +168,7 @@ pub fn recovers(history: &History, recover_at_ns: Option<u64>, within: Dur) -> C
             ),
         ),
     };
-    CheckResult { name, verdict, detail }
+    CheckResult::new(name, verdict, detail)
 }
 
 /// Two runs of the same scenario and seed must record the same trace; on a
@@ -123,20 +176,19 @@ pub fn recovers(history: &History, recover_at_ns: Option<u64>, within: Dur) -> C
 pub fn determinism(first: &RunOutcome, second: &RunOutcome) -> CheckResult {
     let name = "Determinism".to_string();
     match crate::trace::first_difference(first.trace.text(), second.trace.text()) {
-        None => CheckResult {
+        None => {
+            let (events, hash) = (first.trace.events(), first.trace.hash_hex());
+            CheckResult::new(
+                name,
+                Verdict::Pass,
+                format!("two runs gave the same {events} events, hash {hash}"),
+            )
+        }
+        Some((a, b)) => CheckResult::new(
             name,
-            verdict: Verdict::Pass,
-            detail: format!(
-                "two runs gave the same {} events, hash {}",
-                first.trace.events(),
-                first.trace.hash_hex()
-            ),
-        },
-        Some((a, b)) => CheckResult {
-            name,
-            verdict: Verdict::Fail,
-            detail: format!("the runs first differ at this event:\n  first:  {a}\n  second: {b}"),
-        },
+            Verdict::Fail,
+            format!("the runs first differ at this event:\n  first:  {a}\n  second: {b}"),
+        ),
     }
 }
 
@@ -188,11 +240,7 @@ mod tests {
 
     #[test]
     fn worst_verdict_wins() {
-        let r = |v| CheckResult {
-            name: String::new(),
-            verdict: v,
-            detail: String::new(),
-        };
+        let r = |v| CheckResult::new("", v, "");
         assert_eq!(overall(&[]), Verdict::Pass);
         assert_eq!(overall(&[r(Verdict::Pass), r(Verdict::Unknown)]), Verdict::Unknown);
         assert_eq!(

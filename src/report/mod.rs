@@ -109,7 +109,8 @@ impl RunReport<'_> {
         );
         for (i, c) in self.checks.iter().enumerate() {
             let label = if i == 0 { "  checks   " } else { "           " };
-            let _ = writeln!(t, "{label} {:<7} {}: {}", c.verdict.as_str(), c.name, c.detail);
+            let detail = c.detail.replace('\n', "\n                     ");
+            let _ = writeln!(t, "{label} {:<7} {}: {detail}", c.verdict.as_str(), c.name);
         }
         let _ = writeln!(t, "verdict: {}", self.verdict.as_str().to_uppercase());
         let _ = writeln!(t, "report:  {}", self.dir.display());
@@ -132,6 +133,9 @@ impl RunReport<'_> {
         write_atomic(&self.dir.join("trace.log"), trace.as_bytes())?;
         write_atomic(&self.dir.join("history.jsonl"), o.history.to_jsonl().as_bytes())?;
         write_atomic(&self.dir.join("scenario.ron"), self.scenario.source.as_bytes())?;
+        for (name, contents) in self.checks.iter().flat_map(|c| &c.files) {
+            write_atomic(&self.dir.join(name), contents.as_bytes())?;
+        }
         write_atomic(&self.dir.join("summary.json"), json.as_bytes())?;
         write_atomic(&self.dir.join("summary.txt"), self.to_text().as_bytes())
     }

@@ -327,6 +327,16 @@ pub enum CheckSpec {
     /// After the heal at the end of the fault phase, an operation invoked
     /// after the heal completes ok within this bound.
     Recovers { within: Dur },
+    /// The recorded client history is linearizable for this model.
+    Linearizable(HistoryModel),
+}
+
+/// Models a run's key-value history can be checked against.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub enum HistoryModel {
+    /// Per-key registers with get, put, append and cas; keys start absent.
+    Kv,
 }
 
 impl Shape {

@@ -388,5 +388,10 @@ fn check(s: &Scenario, i: usize, c: &CheckSpec) -> Checked {
             }
             Ok(())
         }
+        CheckSpec::Linearizable(_) if s.workload.is_none() => fail(
+            path!["checks", i],
+            "Linearizable checks the client history; expected a `workload`",
+        ),
+        CheckSpec::Linearizable(_) => Ok(()),
     }
 }

@@ -119,6 +119,8 @@ pub fn check<M: Model>(model: &M, raw: &RawHistory, options: &Options) -> Result
         .enumerate()
         .map(|(id, r)| {
             let (input, output) = model.convert(r).map_err(|m| line_error(r.line, m))?;
+            // An op that never returned reported nothing.
+            let output = output.filter(|_| r.ret.is_some());
             Ok(Op {
                 id,
                 client: r.process,

@@ -9,7 +9,7 @@
 pub mod edn;
 mod etcd;
 mod knossos;
-mod native;
+pub mod native;
 mod porcupine;
 
 use super::raw::{LineError, RawHistory};

@@ -4,7 +4,7 @@
 
 use crate::history::raw::{line_error, Completion, LineError, Pairer, RawHistory};
 use crate::history::value::Value;
-use crate::history::{Event, EventKind};
+use crate::history::{Event, EventKind, History};
 use crate::protocol::{Op, Output};
 
 pub fn parse(text: &str) -> Result<RawHistory, LineError> {
@@ -16,23 +16,37 @@ pub fn parse(text: &str) -> Result<RawHistory, LineError> {
         }
         let event: Event =
             serde_json::from_str(line).map_err(|e| line_error(n, format!("not a history event: {e}")))?;
-        match event.kind {
-            EventKind::Invoke => {
-                let op = event
-                    .input
-                    .ok_or_else(|| line_error(n, "an invoke needs an \"input\""))?;
-                let (f, key, input) = raw_input(op);
-                pairer.invoke(n, event.process, f, Some(key), input)?
-            }
-            EventKind::Ok => {
-                let output = event.output.ok_or_else(|| line_error(n, "an ok needs an \"output\""))?;
-                pairer.complete(n, event.process, None, Completion::Ok(Some(raw_output(output))))?
-            }
-            EventKind::Fail => pairer.complete(n, event.process, None, Completion::Fail)?,
-            EventKind::Info => pairer.complete(n, event.process, None, Completion::Info)?,
-        }
+        add(&mut pairer, n, event)?;
     }
     Ok(pairer.finish())
+}
+
+/// A run's history as the checker reads it; "lines" are event numbers
+/// from 1, as in history.jsonl.
+pub fn from_history(history: &History) -> Result<RawHistory, LineError> {
+    let mut pairer = Pairer::default();
+    for (i, event) in history.events.iter().enumerate() {
+        add(&mut pairer, i + 1, event.clone())?;
+    }
+    Ok(pairer.finish())
+}
+
+fn add(pairer: &mut Pairer, n: usize, event: Event) -> Result<(), LineError> {
+    match event.kind {
+        EventKind::Invoke => {
+            let op = event
+                .input
+                .ok_or_else(|| line_error(n, "an invoke needs an \"input\""))?;
+            let (f, key, input) = raw_input(op);
+            pairer.invoke(n, event.process, f, Some(key), input)
+        }
+        EventKind::Ok => {
+            let output = event.output.ok_or_else(|| line_error(n, "an ok needs an \"output\""))?;
+            pairer.complete(n, event.process, None, Completion::Ok(Some(raw_output(output))))
+        }
+        EventKind::Fail => pairer.complete(n, event.process, None, Completion::Fail),
+        EventKind::Info => pairer.complete(n, event.process, None, Completion::Info),
+    }
 }
 
 /// The format-neutral view of one of our operations (also used to check a

@@ -1,0 +1,240 @@
+//! `simulate check` on hand-written histories in every import format,
+//! linearizable and not; bad input; the report it writes.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn simulate(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_simulate"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap()
+}
+
+fn out_dir(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("simulate-check-{name}-{}", std::process::id()))
+}
+
+fn histories() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/histories");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    files
+}
+
+/// Options some files need: Knossos's register tests start at 0.
+fn extra_args(name: &str) -> &'static [&'static str] {
+    if name.starts_with("cas-register") || name.starts_with("multi-register") {
+        &["--initial", "0"]
+    } else {
+        &[]
+    }
+}
+
+#[test]
+fn every_hand_written_history_gets_the_verdict_its_name_says() {
+    let files = histories();
+    assert!(files.len() >= 12, "{files:?}");
+    for file in files {
+        let name = file.file_name().unwrap().to_str().unwrap();
+        let dir = out_dir(name);
+        let mut args = vec![
+            "check",
+            file.to_str().unwrap(),
+            "--json",
+            "--out",
+            dir.to_str().unwrap(),
+        ];
+        args.extend(extra_args(name));
+        let out = simulate(&args);
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{name}: {e}: {}", String::from_utf8_lossy(&out.stderr)));
+        let (verdict, code) = if name.contains("-bad") {
+            ("not-linearizable", 1)
+        } else {
+            ("linearizable", 0)
+        };
+        assert_eq!(json["verdict"], verdict, "{name}: {json}");
+        assert_eq!(out.status.code(), Some(code), "{name}");
+        for key in ["ops", "partitions", "wall_ms"] {
+            assert!(json[key].is_number(), "{name}: {key}");
+        }
+        assert_eq!(dir.join("counterexample.html").exists(), code == 1, "{name}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+#[test]
+fn formats_and_models_follow_from_the_file_and_its_ops() {
+    for (file, format, model) in [
+        ("tests/histories/kv-append-ok.txt", "porcupine-kv", "kv"),
+        (
+            "tests/histories/etcd-timeouts-ok.log",
+            "jepsen-etcd-log",
+            "cas-register",
+        ),
+        ("tests/histories/mutex-ok.edn", "knossos-edn", "mutex"),
+        ("tests/histories/multi-register-ok.edn", "knossos-edn", "multi-register"),
+        ("tests/histories/native-ok.jsonl", "native", "kv"),
+    ] {
+        let dir = out_dir("infer");
+        let out = simulate(&[
+            "check",
+            file,
+            "--json",
+            "--initial",
+            "0",
+            "--out",
+            dir.to_str().unwrap(),
+        ]);
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            (json["format"].as_str(), json["model"].as_str()),
+            (Some(format), Some(model)),
+            "{file}"
+        );
+    }
+}
+
+#[test]
+fn the_initial_value_decides_a_history_that_reads_it() {
+    // Reads 0 before anything is written: fine from 0, impossible from nil.
+    let file = "tests/histories/cas-register-ok.edn";
+    let dir = out_dir("initial");
+    let dir = dir.to_str().unwrap();
+    assert_eq!(
+        simulate(&["check", file, "--initial", "0", "--out", dir]).status.code(),
+        Some(0)
+    );
+    let out = simulate(&["check", file, "--out", dir]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
+}
+
+#[test]
+fn a_counterexample_names_the_ops_that_cannot_be_ordered() {
+    let dir = out_dir("cx");
+    let out = simulate(&[
+        "check",
+        "tests/histories/native-stale-read-bad.jsonl",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("counterexample in key \"k0\""), "{text}");
+    assert!(
+        text.contains("no linearization exists once op 1 (process 1, line 3): get \"k0\" -> nil has returned"),
+        "{text}"
+    );
+    // The put completed before the get began: the window is the get
+    // alone, starting from the value the put left.
+    assert!(
+        text.contains("smallest failing window: 1 ops, starting from \"v0\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("then op 1 (process 1, line 3): get \"k0\" -> nil cannot take effect"),
+        "{text}"
+    );
+    let page = std::fs::read_to_string(dir.join("counterexample.html")).unwrap();
+    assert!(
+        page.contains("<svg") && page.contains("get &quot;k0&quot; -&gt; nil"),
+        "{page}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("check.json")).unwrap()).unwrap();
+    assert_eq!(json["counterexample"]["blocked"], 1);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn malformed_histories_exit_2_with_file_and_line() {
+    let dir = out_dir("bad-input");
+    std::fs::create_dir_all(&dir).unwrap();
+    let cases = [
+        (
+            "a.txt",
+            "{:process 0, :type :invoke, :f :get, :key \"1\", :value nil}\n{:process 0, :typo :ok}\n",
+            ":2: expected {:process N",
+        ),
+        (
+            "b.log",
+            "INFO  jepsen.util - 3\t:invoke\t:write\tlots\n",
+            ":1: not a jepsen etcd register operation",
+        ),
+        (
+            "c.edn",
+            "[{:process 0 :type :invoke :f :read}\n {:process 0 :type :invoke :f :read}]",
+            ":2: process 0 invokes again",
+        ),
+        (
+            "d.edn",
+            "[{:process 0 :type :invoke :f :read :value \"unclosed}]",
+            ":1: this string is never closed",
+        ),
+        ("e.jsonl", "{\"type\":\"ok\"}\n", ":1: not a history event"),
+        (
+            "f.edn",
+            "[{:process 0 :type :invoke :f :frobnicate}]",
+            ":1: model cas-register has no operation :frobnicate",
+        ),
+    ];
+    for (name, text, expected) in cases {
+        let file = dir.join(name);
+        std::fs::write(&file, text).unwrap();
+        let out = simulate(&["check", file.to_str().unwrap(), "--out", dir.to_str().unwrap()]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
+        assert!(
+            stderr.contains(&format!("{}{expected}", file.display())),
+            "{name}: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+    let out = simulate(&["check", "tests/histories/mutex-ok.edn", "--model", "kv"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("model kv needs a key"));
+    assert_eq!(simulate(&["check", "no/such.edn"]).status.code(), Some(2));
+    assert_eq!(
+        simulate(&["check", "Cargo.toml"]).status.code(),
+        Some(2),
+        "unknown format"
+    );
+    assert_eq!(
+        simulate(&["check", "tests/histories/mutex-ok.edn", "--timeout", "soon"])
+            .status
+            .code(),
+        Some(2)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn an_exhausted_budget_says_unknown_and_exits_3() {
+    // 200 concurrent writes, then a read of a value none of them wrote:
+    // refuting it means trying orders of 200 writes.
+    let dir = out_dir("budget");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut text = String::from("[");
+    for p in 0..200 {
+        text.push_str(&format!("{{:process {p} :type :invoke :f :write :value {p}}}\n"));
+    }
+    for p in 0..200 {
+        text.push_str(&format!("{{:process {p} :type :ok :f :write :value {p}}}\n"));
+    }
+    text.push_str("{:process 0 :type :invoke :f :read :value nil}\n{:process 0 :type :ok :f :read :value 999}]");
+    let file = dir.join("wide.edn");
+    std::fs::write(&file, text).unwrap();
+    let out = simulate(&[
+        "check",
+        file.to_str().unwrap(),
+        "--timeout",
+        "1ns",
+        "--json",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["verdict"], "unknown", "{json}");
+    assert_eq!(out.status.code(), Some(3));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

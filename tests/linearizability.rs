@@ -1,0 +1,350 @@
+//! The checker against a brute-force one that tries every order, on
+//! thousands of small random histories with indeterminate operations, for
+//! every model. Also: witnesses replay, partitioning changes no verdict,
+//! and counterexample windows really fail.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use simulate::check::linear::model::*;
+use simulate::check::linear::search::{search, Budget, Op, Outcome};
+use simulate::check::linear::{brute, check, LinVerdict, Options};
+use simulate::history::raw::{RawHistory, RawOp};
+use simulate::history::value::Value;
+use std::collections::BTreeMap;
+
+const CASES: usize = 5_000;
+
+/// Draws one operation: (f, key, input, output).
+type GenOp = dyn Fn(&mut ChaCha8Rng) -> (String, Option<Value>, Value, Option<Value>);
+
+/// A random history of up to 8 ops over 1-4 processes; some ops never
+/// return. Outputs are drawn from a small domain so that both verdicts
+/// are common.
+fn history(rng: &mut ChaCha8Rng, gen_op: &GenOp) -> RawHistory {
+    let n_ops = rng.gen_range(1..=8);
+    let processes = rng.gen_range(1..=4u64);
+    let mut open: BTreeMap<u64, RawOp> = BTreeMap::new();
+    let mut ops = Vec::new();
+    let mut time = 0;
+    let mut started = 0;
+    let mut next_process = processes;
+    let mut live: Vec<u64> = (0..processes).collect();
+    while started < n_ops || !open.is_empty() {
+        let p = live[rng.gen_range(0..live.len())];
+        if let Some(mut op) = open.remove(&p) {
+            // Complete it; sometimes it never returns (indeterminate), and
+            // the process carries on under a new id, as in Jepsen.
+            if rng.gen_bool(0.15) {
+                op.output = None;
+                ops.push(op);
+                let slot = live.iter().position(|&x| x == p).unwrap();
+                live[slot] = next_process;
+                next_process += 1;
+            } else {
+                op.ret = Some(time);
+                if rng.gen_bool(0.1) {
+                    op.output = None;
+                }
+                ops.push(op);
+            }
+        } else if started < n_ops {
+            let (f, key, input, output) = gen_op(rng);
+            open.insert(
+                p,
+                RawOp {
+                    process: p,
+                    f,
+                    key,
+                    input,
+                    output,
+                    call: time,
+                    ret: None,
+                    line: 0,
+                },
+            );
+            started += 1;
+        }
+        time += 1;
+    }
+    ops.sort_by_key(|o| o.call);
+    RawHistory { ops, failed: 0 }
+}
+
+fn small(rng: &mut ChaCha8Rng) -> Value {
+    match rng.gen_range(0..4) {
+        0 => Value::Nil,
+        i => Value::Int(i),
+    }
+}
+
+fn register_op(rng: &mut ChaCha8Rng, with_cas: bool) -> (String, Option<Value>, Value, Option<Value>) {
+    match rng.gen_range(0..if with_cas { 3 } else { 2 }) {
+        0 => ("read".into(), None, Value::Nil, Some(small(rng))),
+        1 => ("write".into(), None, small(rng), Some(Value::Nil)),
+        _ => {
+            let args = Value::List(vec![small(rng), small(rng)]);
+            ("cas".into(), None, args, Some(Value::Bool(rng.gen_bool(0.5))))
+        }
+    }
+}
+
+fn kv_op(rng: &mut ChaCha8Rng) -> (String, Option<Value>, Value, Option<Value>) {
+    let key = Some(Value::Str(["a", "b"][rng.gen_range(0..2)].into()));
+    let text = |rng: &mut ChaCha8Rng| Value::Str(["", "x", "y", "xy", "yx"][rng.gen_range(0..5)].into());
+    match rng.gen_range(0..4) {
+        0 => ("get".into(), key, Value::Nil, Some(text(rng))),
+        1 => ("put".into(), key, text(rng), Some(Value::Nil)),
+        2 => (
+            "append".into(),
+            key,
+            Value::Str(["x", "y"][rng.gen_range(0..2)].into()),
+            Some(Value::Nil),
+        ),
+        _ => (
+            "cas".into(),
+            key,
+            Value::List(vec![text(rng), text(rng)]),
+            Some(Value::Bool(rng.gen_bool(0.5))),
+        ),
+    }
+}
+
+fn txn_op(rng: &mut ChaCha8Rng) -> (String, Option<Value>, Value, Option<Value>) {
+    let micro = |rng: &mut ChaCha8Rng| {
+        let f = Value::Keyword(if rng.gen_bool(0.5) { "read" } else { "write" }.into());
+        let k = Value::Keyword(if rng.gen_bool(0.5) { "x" } else { "y" }.into());
+        Value::List(vec![f, k, small(rng)])
+    };
+    let txn = Value::List((0..rng.gen_range(1..=2)).map(|_| micro(rng)).collect());
+    ("txn".into(), None, txn.clone(), Some(txn))
+}
+
+fn lock_op(rng: &mut ChaCha8Rng) -> (String, Option<Value>, Value, Option<Value>) {
+    let f = if rng.gen_bool(0.5) { "acquire" } else { "release" };
+    (f.into(), None, Value::Nil, Some(Value::Nil))
+}
+
+fn ops_of<M: Model>(model: &M, raw: &RawHistory) -> Vec<Op<M>> {
+    raw.ops
+        .iter()
+        .enumerate()
+        .map(|(id, r)| {
+            let (input, output) = model.convert(r).unwrap();
+            Op {
+                id,
+                client: r.process,
+                input,
+                output,
+                call: r.call,
+                ret: r.ret,
+            }
+        })
+        .collect()
+}
+
+/// A witness must respect real time, include every op that returned, and
+/// be legal step by step.
+fn assert_witness<M: Model>(model: &M, ops: &[Op<M>], order: &[usize]) {
+    let mut state = model.init();
+    for (k, &i) in order.iter().enumerate() {
+        state = model
+            .step(&state, &ops[i].input, ops[i].output.as_ref())
+            .expect("witness steps are legal");
+        for &j in &order[k + 1..] {
+            assert!(ops[j].ret.is_none_or(|r| r >= ops[i].call), "witness breaks real time");
+        }
+    }
+    for (i, o) in ops.iter().enumerate() {
+        assert!(
+            o.ret.is_none() || order.contains(&i),
+            "witness leaves out a completed op"
+        );
+    }
+}
+
+fn compare<M: Model>(name: &str, model: &M, gen_op: &GenOp) {
+    let mut rng = ChaCha8Rng::seed_from_u64(0x5eed);
+    let (mut yes, mut no) = (0, 0);
+    for case in 0..CASES {
+        let raw = history(&mut rng, gen_op);
+        let ops = ops_of(model, &raw);
+        let expected = brute::linearizable(model, &model.init(), &ops);
+        match search(model, &model.init(), &ops, &Budget::unlimited()) {
+            Outcome::Linearizable(order) => {
+                assert!(
+                    expected,
+                    "{name} case {case}: search says linearizable, brute force does not: {raw:#?}"
+                );
+                assert_witness(model, &ops, &order);
+                yes += 1;
+            }
+            Outcome::NotLinearizable(_) => {
+                assert!(
+                    !expected,
+                    "{name} case {case}: search says not linearizable, brute force does: {raw:#?}"
+                );
+                no += 1;
+            }
+            other => panic!("{name} case {case}: {other:?}"),
+        }
+    }
+    assert!(
+        yes > CASES / 10 && no > CASES / 10,
+        "{name}: a poor mix of verdicts ({yes} yes, {no} no)"
+    );
+}
+
+#[test]
+fn register_agrees_with_brute_force() {
+    compare("register", &Register { initial: Value::Nil }, &|r| {
+        register_op(r, false)
+    });
+}
+
+#[test]
+fn cas_register_agrees_with_brute_force() {
+    compare("cas-register", &CasRegister { initial: Value::Int(0) }, &|r| {
+        register_op(r, true)
+    });
+}
+
+#[test]
+fn kv_agrees_with_brute_force_per_partition() {
+    compare(
+        "kv",
+        &Kv {
+            initial: Value::Str(String::new()),
+        },
+        &kv_op,
+    );
+}
+
+#[test]
+fn multi_register_agrees_with_brute_force() {
+    compare("multi-register", &MultiRegister { initial: Value::Int(0) }, &txn_op);
+}
+
+#[test]
+fn mutex_agrees_with_brute_force() {
+    compare("mutex", &Mutex, &lock_op);
+}
+
+/// kv without partitions: one state for every key.
+struct WholeKv(Kv);
+
+impl Model for WholeKv {
+    type State = BTreeMap<Value, Value>;
+    type Input = (Value, RegisterOp);
+    type Output = RegisterOutput;
+    fn init(&self) -> Self::State {
+        BTreeMap::new()
+    }
+    fn step(&self, state: &Self::State, input: &Self::Input, output: Option<&RegisterOutput>) -> Option<Self::State> {
+        let current = state.get(&input.0).cloned().unwrap_or_else(|| self.0.init());
+        let next = self.0.step(&current, input, output)?;
+        let mut state = state.clone();
+        state.insert(input.0.clone(), next);
+        Some(state)
+    }
+    fn convert(&self, op: &RawOp) -> Result<(Self::Input, Option<RegisterOutput>), String> {
+        self.0.convert(op)
+    }
+    fn describe(&self, input: &Self::Input, output: Option<&RegisterOutput>) -> String {
+        self.0.describe(input, output)
+    }
+    fn describe_state(&self, state: &Self::State) -> String {
+        format!("{state:?}")
+    }
+}
+
+#[test]
+fn partitioning_by_key_changes_no_verdict() {
+    let kv = Kv {
+        initial: Value::Str(String::new()),
+    };
+    let whole = WholeKv(Kv {
+        initial: Value::Str(String::new()),
+    });
+    let options = Options {
+        jobs: 2,
+        ..Options::default()
+    };
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    for case in 0..CASES {
+        let raw = history(&mut rng, &kv_op);
+        let expected = brute::linearizable(&whole, &whole.init(), &ops_of(&whole, &raw));
+        let verdict = check(&kv, &raw, &options).unwrap().verdict;
+        let want = if expected {
+            LinVerdict::Linearizable
+        } else {
+            LinVerdict::NotLinearizable
+        };
+        assert_eq!(verdict, want, "case {case}: {raw:#?}");
+    }
+}
+
+#[test]
+fn counterexample_windows_fail_on_their_own_and_prefixes_are_shortest() {
+    let model = CasRegister { initial: Value::Int(0) };
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    let mut explained = 0;
+    for case in 0..CASES {
+        let raw = history(&mut rng, &|r| register_op(r, true));
+        let report = check(
+            &model,
+            &raw,
+            &Options {
+                jobs: 1,
+                ..Options::default()
+            },
+        )
+        .unwrap();
+        let Some(c) = report.counterexample else { continue };
+        explained += 1;
+        let ops = ops_of(&model, &raw);
+        // The window, from each start state, fails by brute force.
+        let window: Vec<Op<CasRegister>> = c
+            .window
+            .iter()
+            .map(|v| {
+                let mut op = ops[v.id].clone();
+                if v.ret.is_none() {
+                    op.ret = None;
+                    op.output = None;
+                }
+                op
+            })
+            .collect();
+        let starts: Vec<Value> = c.start_states.iter().map(|s| Value::parse_literal(s)).collect();
+        for s in &starts {
+            assert!(
+                !brute::linearizable(&model, s, &window),
+                "case {case}: window passes from {s}: {c:#?}\n{raw:#?}"
+            );
+        }
+        // Cutting just before the first bad return is still linearizable.
+        if let Some(bad) = c.first_bad_return {
+            let cut = ops[bad].ret.unwrap() - 1;
+            let before: Vec<Op<CasRegister>> = ops
+                .iter()
+                .filter(|o| o.call <= cut)
+                .map(|o| {
+                    let mut o = o.clone();
+                    if o.ret.is_none_or(|r| r > cut) {
+                        o.ret = None;
+                        o.output = None;
+                    }
+                    o
+                })
+                .collect();
+            assert!(
+                brute::linearizable(&model, &model.init(), &before),
+                "case {case}: an earlier cut fails too"
+            );
+        }
+        // The partial linearization replays from a start state.
+        assert!(c.prefix.len() <= c.window.len());
+        assert!(c.window.iter().any(|v| v.id == c.blocked));
+    }
+    assert!(explained > CASES / 10, "{explained}");
+}
