@@ -47,6 +47,12 @@ impl Trace {
         if self.text.len() == before_fields + 1 {
             self.text.truncate(before_fields);
         }
+        if self.text[before_fields..].contains(['\n', '\r']) {
+            // One event, one line, whatever a payload holds (a panic
+            // message from assert_eq! spans several).
+            let fields = self.text.split_off(before_fields);
+            self.text.push_str(&fields.replace('\n', "\\n").replace('\r', "\\r"));
+        }
         self.text.push('\n');
         self.hash.write(&self.text.as_bytes()[start..]);
         self.events += 1;
@@ -169,6 +175,21 @@ mod tests {
         assert_eq!(send.payload, Some("Ping { n: 1 }"));
         let heal = parse_line(lines[1]).unwrap();
         assert_eq!((heal.kind, heal.fields.len(), heal.payload), ("heal", 0, None));
+    }
+
+    #[test]
+    fn a_payload_with_newlines_stays_on_one_line() {
+        let mut t = Trace::default();
+        t.record(
+            1,
+            "panic",
+            format_args!("payload=assertion failed\n  left: 1\r\n right: 2"),
+        );
+        assert_eq!(
+            t.text(),
+            "0 0.000000001 panic payload=assertion failed\\n  left: 1\\r\\n right: 2\n"
+        );
+        assert_eq!(event_lines(t.text()).count(), 1);
     }
 
     #[test]

@@ -149,6 +149,29 @@ fn messages_arriving_at_a_crashed_node_are_lost() {
 }
 
 #[test]
+fn messages_to_a_node_that_stays_down_are_dropped_as_they_arrive() {
+    let src = probe_scenario(2, r#"faults: [At("1s", Crash(Node(1)))]"#);
+    let (outcome, _) = run_probe(&src, 100);
+    let sent = sends(&outcome);
+    let drops: Vec<_> = lines(&outcome).into_iter().filter(|l| l.kind == "drop").collect();
+    assert!(
+        drops.len() >= 19,
+        "n0 pinged n1 about twenty times after the crash: {}",
+        drops.len()
+    );
+    for d in &drops {
+        let (_, _, sent_ns) = sent[d.field("msg").unwrap()];
+        assert_eq!(d.field("reason"), Some("down"));
+        assert!(
+            d.time_ns.abs_diff(sent_ns + 10 * MS) < 2_000,
+            "dropped on arrival, not later: {d:?}"
+        );
+    }
+    assert_eq!(outcome.stats.messages.in_flight, 0);
+    assert_eq!(outcome.stats.messages.dropped, drops.len() as u64);
+}
+
+#[test]
 fn a_partitioned_link_delivers_nothing_until_healed() {
     let src = probe_scenario(3, r#"faults: [At("1s", Partition(Isolate(Node(0)))), At("2s", Heal)]"#);
     let (outcome, _) = run_probe(&src, 5);
@@ -424,4 +447,48 @@ fn determinism_check_names_the_first_event_that_differs() {
     );
     let same = simulate::check::determinism(&first, &first);
     assert_eq!(same.verdict, simulate::check::Verdict::Pass);
+}
+
+#[test]
+fn a_reply_to_a_request_from_before_a_crash_goes_nowhere() {
+    /// Remembers requests on disk without answering; answers them all
+    /// after a restart.
+    struct Forgetful;
+    impl Node for Forgetful {
+        type Msg = ();
+        type Timer = ();
+        fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
+            let ids: Vec<u64> = ctx
+                .disk()
+                .read("pending")
+                .map_or(Vec::new(), |b| serde_json::from_slice(b).unwrap());
+            for id in ids {
+                let reply = simulate::protocol::Reply::Ok(simulate::protocol::Output::Done);
+                ctx.reply(simulate::protocol::RequestId(id), reply);
+            }
+        }
+        fn on_message(&mut self, _: &mut Ctx<'_, Self>, _: NodeId, _: ()) {}
+        fn on_timer(&mut self, _: &mut Ctx<'_, Self>, _: ()) {}
+        fn on_request(&mut self, ctx: &mut Ctx<'_, Self>, request: Request) {
+            let mut ids: Vec<u64> = ctx
+                .disk()
+                .read("pending")
+                .map_or(Vec::new(), |b| serde_json::from_slice(b).unwrap());
+            ids.push(request.id.0);
+            ctx.disk().write("pending", &serde_json::to_vec(&ids).unwrap());
+            ctx.disk().fsync();
+        }
+    }
+    let src = r#"Scenario(name: "forgetful", protocol: Custom("f"), nodes: 1, duration: "2s",
+        workload: (clients: 2, ops: 20, timeout: "100ms", think: "50ms"),
+        faults: [At("1s", Crash(Node(0))), At("1.5s", Restart(Node(0)))])"#;
+    let s = scenario(src);
+    let outcome = sim::run(&s.spec, 2, &RunOptions::default(), |_| Forgetful);
+    let replies = lines(&outcome)
+        .into_iter()
+        .filter(|l| l.kind == "send" && l.field("from") == Some("n0"))
+        .count();
+    assert_eq!(replies, 0, "the new life did not receive those requests");
+    let c = outcome.history.counts();
+    assert!(c.invoked >= 10 && c.ok == 0 && c.indeterminate == c.invoked, "{c:?}");
 }

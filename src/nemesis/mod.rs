@@ -36,10 +36,16 @@ pub trait Cluster {
     fn restart(&mut self, node: u32);
     fn pause(&mut self, node: u32);
     fn resume(&mut self, node: u32);
-    /// Cuts the directed links; `one_way` only labels the trace event.
-    fn partition(&mut self, links: &[(u32, u32)], one_way: bool, description: &str);
-    /// Returns false if nothing was cut.
+    /// Counts crashes, restarts, pauses and resumes of `node`: an undo is
+    /// only due if nothing touched the node since.
+    fn epoch(&self, node: u32) -> u64;
+    /// Cuts the directed links that are not cut yet and returns them (an
+    /// empty list means nothing happened); `one_way` labels the trace.
+    fn partition(&mut self, links: &[(u32, u32)], one_way: bool, description: &str) -> Vec<(u32, u32)>;
+    /// Heals every link; false if nothing was cut.
     fn heal(&mut self) -> bool;
+    /// Heals these links only; false if none of them was cut.
+    fn heal_links(&mut self, links: &[(u32, u32)]) -> bool;
     fn clock_jump(&mut self, node: u32, by_ns: i64);
     /// Records that a step did nothing, and why.
     fn skip(&mut self, step: &str, why: &str);
@@ -55,12 +61,16 @@ enum Step {
     Recover,
 }
 
-/// How to undo one random fault.
+/// How to undo one random fault: only what it did, and only where nothing
+/// else changed things since (a node's epoch moved on, a link was healed).
 #[derive(Clone, Debug)]
 enum Undo {
-    Restart(Vec<u32>),
-    Resume(Vec<u32>),
-    Heal,
+    /// Nodes and their epoch just after the crash.
+    Restart(Vec<(u32, u64)>),
+    /// Nodes and their epoch just after the pause.
+    Resume(Vec<(u32, u64)>),
+    /// The links this fault cut.
+    Heal(Vec<(u32, u32)>),
 }
 
 pub struct Nemesis {
@@ -112,7 +122,7 @@ impl Nemesis {
     }
 
     /// Carries out the next step.
-    pub fn step(&mut self, cluster: &mut impl Cluster) {
+    pub fn step<C: Cluster>(&mut self, cluster: &mut C) {
         let Some((_, step)) = self.timeline.get(self.next).cloned() else {
             return;
         };
@@ -126,13 +136,9 @@ impl Nemesis {
                 self.undo[slot] = self.apply(cluster, &fault);
             }
             Step::Undo(slot) => {
-                let fault = match self.undo[slot].take() {
-                    Some(Undo::Restart(nodes)) => Fault::Restart(Target::Nodes(nodes)),
-                    Some(Undo::Resume(nodes)) => Fault::Resume(Target::Nodes(nodes)),
-                    Some(Undo::Heal) => Fault::Heal,
-                    None => return,
-                };
-                self.apply(cluster, &fault);
+                if let Some(undo) = self.undo[slot].take() {
+                    undo_fault(cluster, undo);
+                }
             }
             Step::Recover => recover(cluster),
         }
@@ -143,18 +149,22 @@ impl Nemesis {
     fn apply<C: Cluster>(&mut self, cluster: &mut C, fault: &Fault) -> Option<Undo> {
         let label = format!("{fault:?}").replace(' ', "");
         match fault {
-            Fault::Crash(t) => self
-                .each(cluster, &label, t, |s| s != Status::Crashed, C::crash)
-                .map(Undo::Restart),
-            Fault::Pause(t) => self
-                .each(cluster, &label, t, |s| s == Status::Up, C::pause)
-                .map(Undo::Resume),
-            Fault::Restart(t) => self
-                .each(cluster, &label, t, |s| s == Status::Crashed, C::restart)
-                .and(None),
-            Fault::Resume(t) => self
-                .each(cluster, &label, t, |s| s == Status::Paused, C::resume)
-                .and(None),
+            Fault::Crash(t) => {
+                let nodes = self.each(cluster, &label, t, |s| s != Status::Crashed, C::crash)?;
+                Some(Undo::Restart(with_epochs(cluster, nodes)))
+            }
+            Fault::Pause(t) => {
+                let nodes = self.each(cluster, &label, t, |s| s == Status::Up, C::pause)?;
+                Some(Undo::Resume(with_epochs(cluster, nodes)))
+            }
+            Fault::Restart(t) => {
+                self.each(cluster, &label, t, |s| s == Status::Crashed, C::restart);
+                None
+            }
+            Fault::Resume(t) => {
+                self.each(cluster, &label, t, |s| s == Status::Paused, C::resume);
+                None
+            }
             Fault::ClockJump(t, by) => {
                 let nodes = self.resolve(cluster, t, |_| true);
                 if nodes.is_empty() {
@@ -214,12 +224,12 @@ impl Nemesis {
     }
 
     fn cut(&mut self, cluster: &mut impl Cluster, links: &[(u32, u32)], one_way: bool, label: &str) -> Option<Undo> {
-        if links.is_empty() {
-            cluster.skip(label, "no link to cut");
+        let newly = cluster.partition(links, one_way, label);
+        if newly.is_empty() {
+            cluster.skip(label, "every link it names is cut already");
             return None;
         }
-        cluster.partition(links, one_way, label);
-        Some(Undo::Heal)
+        Some(Undo::Heal(newly))
     }
 
     /// The nodes `target` names that `eligible` accepts, in index order.
@@ -293,6 +303,36 @@ impl Nemesis {
     }
 }
 
+/// Ends a random fault: only what it did, only where it still holds.
+fn undo_fault<C: Cluster>(cluster: &mut C, undo: Undo) {
+    match undo {
+        Undo::Restart(nodes) => undo_each(cluster, &nodes, Status::Crashed, C::restart, "Restart"),
+        Undo::Resume(nodes) => undo_each(cluster, &nodes, Status::Paused, C::resume, "Resume"),
+        Undo::Heal(links) => {
+            if !cluster.heal_links(&links) {
+                cluster.skip("Heal", "its links were healed already");
+            }
+        }
+    }
+}
+
+fn with_epochs(cluster: &impl Cluster, nodes: Vec<u32>) -> Vec<(u32, u64)> {
+    nodes.into_iter().map(|n| (n, cluster.epoch(n))).collect()
+}
+
+/// Undoes a crash or pause on the nodes still as the fault left them.
+fn undo_each<C: Cluster>(cluster: &mut C, nodes: &[(u32, u64)], left: Status, act: fn(&mut C, u32), what: &str) {
+    let due: Vec<u32> = nodes
+        .iter()
+        .filter(|&&(n, epoch)| cluster.epoch(n) == epoch && cluster.status(n) == left)
+        .map(|&(n, _)| n)
+        .collect();
+    if due.is_empty() {
+        cluster.skip(what, "something else changed the node since");
+    }
+    due.into_iter().for_each(|n| act(cluster, n));
+}
+
 /// Heal, resume and restart everything.
 fn recover(cluster: &mut impl Cluster) {
     cluster.recovery_begins();
@@ -320,4 +360,227 @@ fn random_steps(r: &RandomFaults, fault_end: u64, first_slot: usize, rng: &mut S
         t += rng.gen_range(r.every.0 .0..=r.every.1 .0);
     }
     steps
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{self, SignedDur};
+    use crate::sim::rng::stream;
+    use std::collections::BTreeSet;
+
+    /// Records what the nemesis did.
+    struct Fake {
+        status: Vec<Status>,
+        epoch: Vec<u64>,
+        leader: Option<u32>,
+        cut: BTreeSet<(u32, u32)>,
+        log: Vec<String>,
+    }
+
+    impl Fake {
+        fn new(n: usize) -> Self {
+            Fake {
+                status: vec![Status::Up; n],
+                epoch: vec![0; n],
+                leader: None,
+                cut: BTreeSet::new(),
+                log: Vec::new(),
+            }
+        }
+
+        fn set(&mut self, node: u32, status: Status, what: &str) {
+            self.status[node as usize] = status;
+            self.epoch[node as usize] += 1;
+            self.log.push(format!("{what} {node}"));
+        }
+    }
+
+    impl Cluster for Fake {
+        fn nodes(&self) -> u32 {
+            self.status.len() as u32
+        }
+        fn status(&self, node: u32) -> Status {
+            self.status[node as usize]
+        }
+        fn is_leader(&self, node: u32) -> bool {
+            self.leader == Some(node)
+        }
+        fn epoch(&self, node: u32) -> u64 {
+            self.epoch[node as usize]
+        }
+        fn crash(&mut self, node: u32) {
+            self.set(node, Status::Crashed, "crash");
+        }
+        fn restart(&mut self, node: u32) {
+            self.set(node, Status::Up, "restart");
+        }
+        fn pause(&mut self, node: u32) {
+            self.set(node, Status::Paused, "pause");
+        }
+        fn resume(&mut self, node: u32) {
+            self.set(node, Status::Up, "resume");
+        }
+        fn partition(&mut self, links: &[(u32, u32)], _one_way: bool, _d: &str) -> Vec<(u32, u32)> {
+            let newly: Vec<_> = links.iter().copied().filter(|l| self.cut.insert(*l)).collect();
+            if !newly.is_empty() {
+                self.log.push(format!("cut {}", newly.len()));
+            }
+            newly
+        }
+        fn heal(&mut self) -> bool {
+            let any = !self.cut.is_empty();
+            self.cut.clear();
+            self.log.push("heal all".into());
+            any
+        }
+        fn heal_links(&mut self, links: &[(u32, u32)]) -> bool {
+            let n = links.iter().filter(|l| self.cut.remove(l)).count();
+            self.log.push(format!("heal {n}"));
+            n > 0
+        }
+        fn clock_jump(&mut self, node: u32, by_ns: i64) {
+            self.log.push(format!("jump {node} {by_ns}"));
+        }
+        fn skip(&mut self, step: &str, why: &str) {
+            self.log.push(format!("skip {step}: {why}"));
+        }
+        fn recovery_begins(&mut self) {
+            self.log.push("recover".into());
+        }
+    }
+
+    fn nemesis(nodes: u32, faults: &str, recover: bool) -> Nemesis {
+        let recover = if recover { "recover: \"1s\"," } else { "" };
+        let src = format!(
+            r#"Scenario(name: "t", protocol: Custom("t"), nodes: {nodes}, duration: "10s", {recover} faults: [{faults}])"#
+        );
+        let s = scenario::parse("t.ron", &src).unwrap_or_else(|e| panic!("{e}"));
+        Nemesis::new(&s.spec, stream(1, "nemesis"))
+    }
+
+    fn run_all(n: &mut Nemesis, cluster: &mut Fake) {
+        while n.next_due_ns().is_some() {
+            n.step(cluster);
+        }
+    }
+
+    #[test]
+    fn targets_resolve_to_the_right_nodes() {
+        let mut c = Fake::new(5);
+        let mut n = nemesis(5, "", false);
+        let minority = n.resolve(&c, &Target::Minority, |_| true);
+        let majority = n.resolve(&c, &Target::Majority, |_| true);
+        assert_eq!((minority.len(), majority.len()), (2, 3));
+        assert_eq!(n.resolve(&c, &Target::Leader, |_| true), Vec::<u32>::new());
+        c.leader = Some(3);
+        assert_eq!(n.resolve(&c, &Target::Leader, |_| true), [3]);
+        c.status[1] = Status::Crashed;
+        c.status[4] = Status::Paused;
+        assert_eq!(n.resolve(&c, &Target::Crashed, |_| true), [1]);
+        assert_eq!(n.resolve(&c, &Target::All, |s| s == Status::Up), [0, 2, 3]);
+        assert_eq!(n.resolve(&c, &Target::Nodes(vec![1, 2]), |s| s != Status::Crashed), [2]);
+        let random = n.resolve(&c, &Target::Random, |s| s == Status::Paused);
+        assert_eq!(random, [4]);
+    }
+
+    #[test]
+    fn random_crashes_are_crashes_and_each_is_undone_by_a_restart() {
+        let mut c = Fake::new(3);
+        let mut n = nemesis(
+            3,
+            r#"Random(every: ("1s", "2s"), duration: ("100ms", "200ms"), kinds: [Crash])"#,
+            false,
+        );
+        run_all(&mut n, &mut c);
+        let crashes: Vec<_> = c.log.iter().filter(|l| l.starts_with("crash")).collect();
+        let restarts: Vec<_> = c.log.iter().filter(|l| l.starts_with("restart")).collect();
+        assert!(crashes.len() >= 4, "{:?}", c.log);
+        assert_eq!(crashes.len(), restarts.len(), "{:?}", c.log);
+        assert!(
+            c.log.iter().all(|l| l.starts_with("crash") || l.starts_with("restart")),
+            "{:?}",
+            c.log
+        );
+        for pair in c.log.chunks(2) {
+            assert_eq!(
+                pair[0].replace("crash", "restart"),
+                pair[1],
+                "each restart undoes its own crash"
+            );
+        }
+    }
+
+    #[test]
+    fn undo_leaves_alone_what_something_else_changed() {
+        let mut c = Fake::new(3);
+        // A random pause of 2s..3s from 1s; scripted faults interfere.
+        let mut n = nemesis(
+            3,
+            r#"Random(every: ("1s", "1s"), duration: ("2s", "2s"), kinds: [Pause], stop: "1.5s"),
+               At("1.5s", Resume(All)), At("2s", Pause(All))"#,
+            false,
+        );
+        run_all(&mut n, &mut c);
+        // Paused at 1s, resumed by the script at 1.5s, paused again at 2s:
+        // the random pause's end (3s) must not resume it.
+        assert!(c.log.last().unwrap().starts_with("skip Resume"), "{:?}", c.log);
+        assert!(c.status.iter().all(|&s| s == Status::Paused));
+    }
+
+    #[test]
+    fn a_random_partition_heals_only_its_own_links() {
+        let mut c = Fake::new(3);
+        let mut n = nemesis(
+            3,
+            r#"At("500ms", Partition(Isolate(Node(0)))),
+               Random(every: ("1s", "1s"), duration: ("100ms", "100ms"), kinds: [Partition], stop: "1.5s")"#,
+            false,
+        );
+        for _ in 0..3 {
+            n.step(&mut c);
+        }
+        assert!(
+            c.cut.contains(&(0, 1)) && c.cut.contains(&(1, 0)),
+            "the scripted isolation holds: {:?}",
+            c.log
+        );
+    }
+
+    #[test]
+    fn recovery_heals_resumes_and_restarts_everything() {
+        let mut c = Fake::new(4);
+        let mut n = nemesis(
+            4,
+            r#"At("1s", Crash(Node(1))), At("2s", Pause(Node(2))), At("3s", Partition(Isolate(Node(3)))),
+               At("4s", ClockJump(Node(0), "-1s"))"#,
+            true,
+        );
+        run_all(&mut n, &mut c);
+        assert!(c.status.iter().all(|&s| s == Status::Up), "{:?}", c.log);
+        assert!(c.cut.is_empty());
+        let after: Vec<_> = c.log.iter().skip_while(|l| *l != "recover").cloned().collect();
+        assert_eq!(after, ["recover", "heal all", "restart 1", "resume 2"]);
+        assert!(c.log.contains(&format!("jump 0 {}", SignedDur(-1_000_000_000).0)));
+    }
+
+    #[test]
+    fn faults_with_no_target_are_skipped_and_say_why() {
+        let mut c = Fake::new(3);
+        let mut n = nemesis(
+            3,
+            r#"At("1s", Restart(Crashed)), At("2s", Crash(Leader)), At("3s", Heal)"#,
+            false,
+        );
+        run_all(&mut n, &mut c);
+        assert_eq!(
+            c.log,
+            [
+                "skip Restart(Crashed): no eligible node",
+                "skip Crash(Leader): no eligible node",
+                "heal all",
+                "skip Heal: nothing to heal"
+            ]
+        );
+    }
 }

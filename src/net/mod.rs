@@ -160,15 +160,15 @@ impl Network {
         self.cuts[i].last().is_some_and(|&(_, end)| end == u64::MAX)
     }
 
-    /// Cuts each directed link in `links`; returns how many were not cut yet.
-    pub fn cut(&mut self, links: &[(u32, u32)], now_ns: u64) -> usize {
-        let mut newly = 0;
+    /// Cuts each directed link in `links`; returns those not cut before.
+    pub fn cut(&mut self, links: &[(u32, u32)], now_ns: u64) -> Vec<(u32, u32)> {
+        let mut newly = Vec::new();
         for &(from, to) in links {
             debug_assert_ne!(from, to, "a node is never cut from itself");
             let i = self.index(from, to);
             if !self.is_cut_index(i) {
                 self.cuts[i].push((now_ns, u64::MAX));
-                newly += 1;
+                newly.push((from, to));
             }
         }
         newly
@@ -176,13 +176,22 @@ impl Network {
 
     /// Restores every link; returns how many were cut.
     pub fn heal(&mut self, now_ns: u64) -> usize {
+        let all: Vec<usize> = (0..self.cuts.len()).collect();
+        self.heal_indices(all, now_ns)
+    }
+
+    /// Restores the given links; returns how many of them were cut.
+    pub fn heal_links(&mut self, links: &[(u32, u32)], now_ns: u64) -> usize {
+        let indices = links.iter().map(|&(f, t)| self.index(f, t)).collect();
+        self.heal_indices(indices, now_ns)
+    }
+
+    fn heal_indices(&mut self, indices: Vec<usize>, now_ns: u64) -> usize {
         let mut healed = 0;
-        for intervals in &mut self.cuts {
-            if let Some(last) = intervals.last_mut() {
-                if last.1 == u64::MAX {
-                    last.1 = now_ns;
-                    healed += 1;
-                }
+        for i in indices {
+            if let Some(last) = self.cuts[i].last_mut().filter(|iv| iv.1 == u64::MAX) {
+                last.1 = now_ns;
+                healed += 1;
             }
         }
         healed
@@ -225,6 +234,17 @@ mod tests {
         assert!(matches!(n.send(1, 0, 150), Fate::Arrives { .. }), "one-way cut");
         assert_eq!(n.heal(200), 1);
         assert!(matches!(n.send(0, 1, 201), Fate::Arrives { .. }));
+    }
+
+    #[test]
+    fn cut_reports_new_links_and_heal_links_heals_only_those() {
+        let mut n = net(NetworkSpec::default());
+        assert_eq!(n.cut(&[(0, 1), (1, 0)], 10), [(0, 1), (1, 0)]);
+        assert_eq!(n.cut(&[(0, 1), (0, 2)], 20), [(0, 2)], "(0, 1) was already cut");
+        assert_eq!(n.heal_links(&[(0, 2), (2, 1)], 30), 1);
+        assert!(n.is_cut(0, 1) && n.is_cut(1, 0) && !n.is_cut(0, 2));
+        assert_eq!(n.heal(40), 2);
+        assert!(!n.any_cut());
     }
 
     #[test]

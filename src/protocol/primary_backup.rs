@@ -226,3 +226,175 @@ impl Node for PrimaryBackup {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::{Effects, Output};
+    use crate::sim::clock::Clock;
+    use crate::sim::disk::Disk;
+    use crate::sim::rng::stream;
+
+    /// One node's surroundings, driven by hand.
+    struct Harness {
+        node: PrimaryBackup,
+        disk: Disk,
+        next_timer: u64,
+        out: Effects<PbMsg, PbTimer>,
+    }
+
+    impl Harness {
+        fn new(id: u32) -> Self {
+            let mut h = Harness {
+                node: PrimaryBackup::new(NodeId(id), Duration::from_millis(50)),
+                disk: Disk::default(),
+                next_timer: 0,
+                out: Effects::default(),
+            };
+            h.call(|n, ctx| n.on_start(ctx));
+            h
+        }
+
+        fn call(&mut self, f: impl FnOnce(&mut PrimaryBackup, &mut Ctx<'_, PrimaryBackup>)) -> Effects<PbMsg, PbTimer> {
+            let clock = Clock::new(0, 0);
+            let mut rng = stream(0, "test");
+            let mut ctx = Ctx::new(
+                self.node.id,
+                3,
+                0,
+                &clock,
+                &mut rng,
+                &mut self.disk,
+                &mut self.next_timer,
+                &mut self.out,
+            );
+            f(&mut self.node, &mut ctx);
+            std::mem::take(&mut self.out)
+        }
+
+        fn restart(&mut self) {
+            self.disk.crash();
+            self.node = PrimaryBackup::new(self.node.id, Duration::from_millis(50));
+            self.call(|n, ctx| n.on_start(ctx));
+        }
+
+        fn get(&mut self, key: &str) -> Option<String> {
+            let request = Request {
+                id: RequestId(999),
+                op: Op::Get { key: key.into() },
+            };
+            let fx = self.call(|n, ctx| n.on_request(ctx, request));
+            match &fx.replies[..] {
+                [(_, Reply::Ok(Output::Value(v)))] => v.clone(),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    fn put(key: &str, value: &str) -> Op {
+        Op::Put {
+            key: key.into(),
+            value: value.into(),
+        }
+    }
+
+    #[test]
+    fn the_primary_logs_durably_answers_then_replicates() {
+        let mut p = Harness::new(0);
+        let fx = p.call(|n, ctx| {
+            n.on_request(
+                ctx,
+                Request {
+                    id: RequestId(1),
+                    op: put("k", "a"),
+                },
+            )
+        });
+        assert_eq!(fx.replies, [(RequestId(1), Reply::Ok(Output::Done))]);
+        let sent: Vec<_> = fx.sends.iter().map(|(to, m)| (to.0, format!("{m:?}"))).collect();
+        assert_eq!(sent.len(), 2);
+        assert!(
+            sent.iter().all(|(_, m)| m.starts_with("Replicate { index: 0")),
+            "{sent:?}"
+        );
+        p.restart();
+        assert_eq!(p.get("k"), Some("a".into()), "the write survived the crash");
+    }
+
+    #[test]
+    fn a_duplicated_forward_is_applied_once_even_across_a_restart() {
+        let mut p = Harness::new(0);
+        let append = Op::Append {
+            key: "k".into(),
+            value: "x".into(),
+        };
+        let forward = || PbMsg::Forward {
+            request: RequestId(7),
+            op: append.clone(),
+        };
+        let fx = p.call(|n, ctx| n.on_message(ctx, NodeId(1), forward()));
+        assert_eq!(fx.sends.len(), 3, "Forwarded back, Replicate to both backups");
+        assert!(p.call(|n, ctx| n.on_message(ctx, NodeId(1), forward())).is_empty());
+        p.restart();
+        assert!(p.call(|n, ctx| n.on_message(ctx, NodeId(2), forward())).is_empty());
+        assert_eq!(p.get("k"), Some("x".into()));
+    }
+
+    #[test]
+    fn a_backup_applies_in_order_and_fetches_what_it_missed() {
+        let mut b = Harness::new(1);
+        let rep = |index, value: &str| PbMsg::Replicate {
+            index,
+            write: put("k", value),
+        };
+        b.call(|n, ctx| n.on_message(ctx, PRIMARY, rep(1, "second")));
+        assert_eq!(b.get("k"), None, "index 1 waits for index 0");
+        b.call(|n, ctx| n.on_message(ctx, PRIMARY, rep(0, "first")));
+        assert_eq!(b.get("k"), Some("second".into()));
+        let fx = b.call(|n, ctx| n.on_message(ctx, PRIMARY, PbMsg::Heartbeat { log_len: 4 }));
+        assert_eq!(format!("{:?}", fx.sends), "[(NodeId(0), Fetch { from: 2 })]");
+        let entries = PbMsg::Entries {
+            from: 2,
+            writes: vec![put("k", "third"), put("j", "fourth")],
+        };
+        b.call(|n, ctx| n.on_message(ctx, PRIMARY, entries));
+        assert_eq!((b.get("k"), b.get("j")), (Some("third".into()), Some("fourth".into())));
+        assert!(b
+            .call(|n, ctx| n.on_message(ctx, PRIMARY, PbMsg::Heartbeat { log_len: 4 }))
+            .is_empty());
+    }
+
+    #[test]
+    fn a_backup_forwards_writes_and_relays_the_answer() {
+        let mut b = Harness::new(2);
+        let fx = b.call(|n, ctx| {
+            n.on_request(
+                ctx,
+                Request {
+                    id: RequestId(5),
+                    op: put("k", "v"),
+                },
+            )
+        });
+        assert!(fx.replies.is_empty());
+        assert_eq!(
+            format!("{:?}", fx.sends),
+            format!(
+                "{:?}",
+                [(
+                    PRIMARY,
+                    PbMsg::Forward {
+                        request: RequestId(5),
+                        op: put("k", "v")
+                    }
+                )]
+            )
+        );
+        let answer = PbMsg::Forwarded {
+            request: RequestId(5),
+            reply: Reply::Ok(Output::Done),
+        };
+        let fx = b.call(|n, ctx| n.on_message(ctx, PRIMARY, answer));
+        assert_eq!(fx.replies, [(RequestId(5), Reply::Ok(Output::Done))]);
+    }
+}

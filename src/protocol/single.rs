@@ -46,3 +46,48 @@ impl Node for Single {
         Role::Leader
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::{Effects, Output, RequestId};
+    use crate::sim::clock::Clock;
+    use crate::sim::disk::Disk;
+    use crate::sim::rng::stream;
+
+    fn call(node: &mut Single, disk: &mut Disk, op: Op) -> Reply {
+        let (clock, mut rng, mut timers, mut out) = (Clock::new(0, 0), stream(0, "t"), 0, Effects::default());
+        let mut ctx = Ctx::new(NodeId(0), 1, 0, &clock, &mut rng, disk, &mut timers, &mut out);
+        node.on_request(&mut ctx, Request { id: RequestId(1), op });
+        out.replies.pop().expect("single answers at once").1
+    }
+
+    #[test]
+    fn acknowledged_writes_survive_a_crash() {
+        let mut disk = Disk::default();
+        let mut node = Single::default();
+        let put = Op::Put {
+            key: "k".into(),
+            value: "v".into(),
+        };
+        assert_eq!(call(&mut node, &mut disk, put), Reply::Ok(Output::Done));
+        disk.crash();
+        let mut node = Single::default();
+        let (clock, mut rng, mut timers, mut out) = (Clock::new(0, 0), stream(0, "t"), 0, Effects::default());
+        node.on_start(&mut Ctx::new(
+            NodeId(0),
+            1,
+            0,
+            &clock,
+            &mut rng,
+            &mut disk,
+            &mut timers,
+            &mut out,
+        ));
+        let get = Op::Get { key: "k".into() };
+        assert_eq!(
+            call(&mut node, &mut disk, get),
+            Reply::Ok(Output::Value(Some("v".into())))
+        );
+    }
+}

@@ -24,6 +24,10 @@ fn fail(path: Vec<Seg>, message: impl Into<String>) -> Checked {
 pub const NODES_MAX: u32 = 256;
 /// Drift beyond ±50% is not a clock any more.
 pub const DRIFT_PPM_MAX: i64 = 500_000;
+/// Far more clients than any useful test; each is a simulated node.
+pub const CLIENTS_MAX: u32 = 10_000;
+/// Most faults one `Random` generator may start (each is planned ahead).
+pub const RANDOM_FAULTS_MAX: u64 = 100_000;
 
 pub(super) fn validate(s: &Scenario) -> Checked {
     if s.name.trim().is_empty() {
@@ -119,7 +123,7 @@ fn latency(l: &Latency, at: Vec<Seg>) -> Checked {
 fn clocks(c: &ClockSpec) -> Checked {
     let (lo, hi) = c.drift_ppm;
     for (i, v) in [lo, hi].into_iter().enumerate() {
-        if v.abs() > DRIFT_PPM_MAX {
+        if v.unsigned_abs() > DRIFT_PPM_MAX as u64 {
             return fail(
                 path!["clocks", "drift_ppm", i],
                 format!("drift {v} ppm is out of range; expected -{DRIFT_PPM_MAX} to {DRIFT_PPM_MAX}"),
@@ -142,10 +146,13 @@ fn clocks(c: &ClockSpec) -> Checked {
 }
 
 fn workload(w: &WorkloadSpec) -> Checked {
-    if w.clients == 0 {
+    if w.clients == 0 || w.clients > CLIENTS_MAX {
         return fail(
             path!["workload", "clients"],
-            "clients is 0; expected at least 1 (or no workload field)",
+            format!(
+                "clients is {}; expected 1 to {CLIENTS_MAX} (or no workload field)",
+                w.clients
+            ),
         );
     }
     if w.keys == 0 {
@@ -225,10 +232,29 @@ fn random(s: &Scenario, r: &RandomFaults, at: Vec<Seg>) -> Checked {
         );
     }
     let stop = r.stop.unwrap_or(s.duration);
-    if stop > s.duration || r.start >= stop {
+    if stop > s.duration {
+        return fail(
+            sub("stop"),
+            format!(
+                "stop {stop} is after the fault phase ends (duration {}); expected at most that",
+                s.duration
+            ),
+        );
+    }
+    if r.start >= stop {
         return fail(
             sub("start"),
-            format!("start {} and stop {stop} leave no time within the fault phase", r.start),
+            format!("start {} is not before stop {stop}; expected start < stop", r.start),
+        );
+    }
+    let most = (stop.0 - r.start.0) / r.every.0 .0;
+    if most > RANDOM_FAULTS_MAX {
+        return fail(
+            sub("every"),
+            format!(
+                "every {} from {} to {stop} could start {most} faults; expected at most {RANDOM_FAULTS_MAX} (a longer interval)",
+                r.every.0, r.start
+            ),
         );
     }
     for (k, kind) in r.kinds.iter().enumerate() {

@@ -14,6 +14,14 @@ impl<N: Node> World<N> {
             .madsim
             .expect("nodes get their madsim id before any fault")
     }
+
+    fn healed(&mut self, now: u64, links: usize) -> bool {
+        if links > 0 {
+            self.stats.faults.heal += 1;
+            self.trace.record(now, "heal", format_args!("links={links}"));
+        }
+        links > 0
+    }
 }
 
 impl<N: Node> Cluster for World<N> {
@@ -30,11 +38,17 @@ impl<N: Node> Cluster for World<N> {
         slot.status != Status::Crashed && slot.state.as_ref().is_some_and(|n| n.role() == Role::Leader)
     }
 
+    fn epoch(&self, node: u32) -> u64 {
+        self.nodes[node as usize].epoch
+    }
+
     fn crash(&mut self, node: u32) {
         debug_assert_ne!(self.status(node), Status::Crashed);
+        self.nodes[node as usize].epoch += 1;
         Handle::current().kill(self.madsim_id(node));
         self.wipe(node);
         self.nodes[node as usize].status = Status::Crashed;
+        self.spawn_down_host(node);
         self.stats.faults.crash += 1;
         self.trace.record(self.now_ns(), "crash", format_args!("node=n{node}"));
     }
@@ -45,6 +59,9 @@ impl<N: Node> Cluster for World<N> {
         let slot = &mut self.nodes[node as usize];
         slot.status = Status::Up;
         slot.up_since_ns = now;
+        slot.epoch += 1;
+        // The down host's wake-ups are not the new host's.
+        slot.wake.reset();
         // Re-runs the node's init: a new host task, which boots a new node.
         Handle::current().restart(self.madsim_id(node));
         self.stats.faults.restart += 1;
@@ -55,6 +72,7 @@ impl<N: Node> Cluster for World<N> {
         assert_eq!(self.status(node), Status::Up);
         Handle::current().pause(self.madsim_id(node));
         self.nodes[node as usize].status = Status::Paused;
+        self.nodes[node as usize].epoch += 1;
         self.stats.faults.pause += 1;
         self.trace.record(self.now_ns(), "pause", format_args!("node=n{node}"));
     }
@@ -63,14 +81,17 @@ impl<N: Node> Cluster for World<N> {
         assert_eq!(self.status(node), Status::Paused);
         Handle::current().resume(self.madsim_id(node));
         self.nodes[node as usize].status = Status::Up;
+        self.nodes[node as usize].epoch += 1;
         self.stats.faults.resume += 1;
         self.trace.record(self.now_ns(), "resume", format_args!("node=n{node}"));
     }
 
-    fn partition(&mut self, links: &[(u32, u32)], one_way: bool, description: &str) {
+    fn partition(&mut self, links: &[(u32, u32)], one_way: bool, description: &str) -> Vec<(u32, u32)> {
         let now = self.now_ns();
-        self.net.cut(links, now);
-        let cut: Vec<String> = links.iter().map(|(a, b)| format!("n{a}>n{b}")).collect();
+        let newly = self.net.cut(links, now);
+        if newly.is_empty() {
+            return newly;
+        }
         let kind = if one_way {
             self.stats.faults.one_way_partition += 1;
             "partition-one-way"
@@ -78,19 +99,23 @@ impl<N: Node> Cluster for World<N> {
             self.stats.faults.partition += 1;
             "partition"
         };
+        let cut: Vec<String> = newly.iter().map(|(a, b)| format!("n{a}>n{b}")).collect();
         let cut = cut.join(",");
         self.trace
             .record(now, kind, format_args!("cut={cut} payload={description}"));
+        newly
     }
 
     fn heal(&mut self) -> bool {
         let now = self.now_ns();
         let healed = self.net.heal(now);
-        if healed > 0 {
-            self.stats.faults.heal += 1;
-            self.trace.record(now, "heal", format_args!("links={healed}"));
-        }
-        healed > 0
+        self.healed(now, healed)
+    }
+
+    fn heal_links(&mut self, links: &[(u32, u32)]) -> bool {
+        let now = self.now_ns();
+        let healed = self.net.heal_links(links, now);
+        self.healed(now, healed)
     }
 
     fn clock_jump(&mut self, node: u32, by_ns: i64) {

@@ -89,6 +89,11 @@ impl Wake {
         }
     }
 
+    /// Forgets the waker: wake-ups already armed go to a task that is gone.
+    pub fn reset(&mut self) {
+        *self = Wake::default();
+    }
+
     /// Makes sure the host is woken by `due_ns`.
     pub fn want(&mut self, due_ns: u64, time: &SimTime) {
         if self.armed_ns.is_some_and(|t| t <= due_ns) {
@@ -105,6 +110,9 @@ impl Wake {
 pub enum Who {
     Node(u32),
     Client(u32),
+    /// Stands in for a crashed node: drops what arrives for it, as it
+    /// arrives, until the node restarts.
+    Down(u32),
 }
 
 pub struct Host<N: Node> {
@@ -130,7 +138,10 @@ impl<N: Node> Future for Host<N> {
         let this = self.get_mut();
         let mut world: std::sync::MutexGuard<'_, World<N>> = this.world.lock().unwrap_or_else(PoisonError::into_inner);
         let first = !std::mem::replace(&mut this.booted, true);
-        world.poll_host(this.who, cx.waker(), first);
-        Poll::Pending
+        if world.poll_host(this.who, cx.waker(), first) {
+            Poll::Pending
+        } else {
+            Poll::Ready(())
+        }
     }
 }

@@ -120,6 +120,7 @@ pub fn run<N: Node>(
     let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
         runtime.block_on(async move {
             let world = Arc::new(Mutex::new(World::new(scenario, seed, factory, echo)));
+            world.lock().expect("no panic yet").me = Arc::downgrade(&world);
             *world_slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(world.clone());
             drive(scenario, seed, &world).await;
         })
@@ -174,6 +175,8 @@ async fn drive<N: Node>(scenario: &Scenario, seed: u64, world: &Shared<N>) {
         let id = spawn_host(&handle, world, format!("c{c}"), Who::Client(c));
         world.lock().expect("no panic yet").clients[c as usize].madsim = Some(id);
     }
+    let down = handle.create_node().name("down").build().id();
+    world.lock().expect("no panic yet").down_node = Some(down);
     let mut nemesis = Nemesis::new(scenario, rng::stream(seed, "nemesis"));
     let time = host::SimTime::current();
     while let Some(due) = nemesis.next_due_ns().filter(|t| *t <= end_ns) {
@@ -186,7 +189,8 @@ async fn drive<N: Node>(scenario: &Scenario, seed: u64, world: &Shared<N>) {
         let now = w.now_ns();
         w.trace.record(now, "end", format_args!(""));
         let nodes = w.nodes.iter().filter_map(|s| s.madsim);
-        nodes.chain(w.clients.iter().filter_map(|s| s.madsim)).collect()
+        let clients = w.clients.iter().filter_map(|s| s.madsim);
+        nodes.chain(clients).chain(w.down_node).collect()
     };
     for id in ids {
         handle.kill(id);

@@ -10,7 +10,7 @@
 
 use super::clock::Clock;
 use super::disk::Disk;
-use super::host::{SimTime, Wake, Who};
+use super::host::{Host, SimTime, Wake, Who};
 use super::queue::EventQueue;
 use super::rng::{stream, SimRng};
 use super::Stats;
@@ -24,7 +24,7 @@ use crate::workload::{Budget, Client, ClientAction, ClientTimer};
 use rand::Rng;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::task::Waker;
 
 pub type Shared<N> = Arc<Mutex<World<N>>>;
@@ -80,6 +80,8 @@ pub(super) struct NodeSlot<N: Node> {
     pub status: Status,
     /// Start of the current life; messages that arrived before it are lost.
     pub up_since_ns: u64,
+    /// Counts node faults (crash, restart, pause, resume) done to it.
+    pub epoch: u64,
     queue: EventQueue<NodeEvent<N::Msg, N::Timer>>,
     pub clock: Clock,
     pub disk: Disk,
@@ -112,6 +114,10 @@ pub struct World<N: Node> {
     next_msg: u64,
     effects: Effects<N::Msg, N::Timer>,
     client_out: Vec<ClientAction>,
+    /// Itself, for spawning hosts while a fault is applied.
+    pub(super) me: Weak<Mutex<World<N>>>,
+    /// The madsim node that runs `Down` hosts (never crashed itself).
+    pub(super) down_node: Option<madsim::task::NodeId>,
 }
 
 impl<N: Node> World<N> {
@@ -129,6 +135,7 @@ impl<N: Node> World<N> {
                     state: None,
                     status: Status::Up,
                     up_since_ns: 0,
+                    epoch: 0,
                     queue: EventQueue::default(),
                     clock: Clock::new(drift, offset),
                     disk: Disk::default(),
@@ -171,7 +178,19 @@ impl<N: Node> World<N> {
             next_msg: 0,
             effects: Effects::default(),
             client_out: Vec::new(),
+            me: Weak::new(),
+            down_node: None,
         }
+    }
+
+    /// Starts the `Down` host of crashed node `i`.
+    pub(super) fn spawn_down_host(&self, i: u32) {
+        let world = self.me.upgrade().expect("the world outlives its run");
+        let id = self.down_node.expect("the down node exists before any fault");
+        let node = madsim::runtime::Handle::current()
+            .get_node(id)
+            .expect("the down node is never removed");
+        node.spawn(Host::new(world, Who::Down(i)));
     }
 
     pub fn now_ns(&self) -> u64 {
@@ -179,12 +198,35 @@ impl<N: Node> World<N> {
     }
 
     /// One poll of a host: boot if new, then handle everything now due.
-    pub(super) fn poll_host(&mut self, who: Who, waker: &Waker, first: bool) {
+    /// Returns false when the host's work is over.
+    pub(super) fn poll_host(&mut self, who: Who, waker: &Waker, first: bool) -> bool {
         let now = self.now_ns();
         match who {
             Who::Node(i) => self.poll_node(i, waker, first, now),
             Who::Client(c) => self.poll_client(c, waker, first, now),
+            Who::Down(i) => return self.poll_down(i, waker, now),
         }
+        true
+    }
+
+    /// Drops every message that arrives while node `i` is down; stops once
+    /// the node is back (its new host takes over the queue).
+    fn poll_down(&mut self, i: u32, waker: &Waker, now: u64) -> bool {
+        if self.nodes[i as usize].status != Status::Crashed {
+            return false;
+        }
+        self.nodes[i as usize].wake.polled(waker, now);
+        while let Some((_, event)) = self.nodes[i as usize].queue.pop_due(now) {
+            match event {
+                NodeEvent::Deliver { from, msg, .. } => self.dropped(now, from, Addr::Node(i), msg, DropReason::Down),
+                NodeEvent::Timer { .. } => unreachable!("a crash removes the node's timers"),
+            }
+        }
+        let slot = &mut self.nodes[i as usize];
+        if let Some(due) = slot.queue.next_due_ns() {
+            slot.wake.want(due, &self.time);
+        }
+        true
     }
 
     fn poll_node(&mut self, i: u32, waker: &Waker, first: bool, now: u64) {
@@ -478,15 +520,28 @@ impl<N: Node> World<N> {
     }
 
     /// Forgets a crashed node's volatile state. Messages already queued
-    /// stay: on restart, those that arrived while it was down are dropped.
+    /// but not handled are lost now; those still in flight are dropped as
+    /// they arrive (by the `Down` host), unless the node is back by then.
     pub(super) fn wipe(&mut self, i: u32) {
+        let now = self.now_ns();
         let slot = &mut self.nodes[i as usize];
         slot.state = None;
         slot.disk.crash();
         slot.live_timers.clear();
         slot.requests.clear();
-        slot.queue.retain(|_, e| matches!(e, NodeEvent::Deliver { .. }));
-        slot.wake = Wake::default();
+        slot.wake.reset();
+        let mut lost = Vec::new();
+        slot.queue.retain(|due, e| match e {
+            NodeEvent::Deliver { from, msg, .. } if due <= now => {
+                lost.push((*from, *msg));
+                false
+            }
+            NodeEvent::Deliver { .. } => true,
+            NodeEvent::Timer { .. } => false,
+        });
+        for (from, msg) in lost {
+            self.dropped(now, from, Addr::Node(i), msg, DropReason::Down);
+        }
     }
 }
 
