@@ -238,3 +238,53 @@ fn an_exhausted_budget_says_unknown_and_exits_3() {
     assert_eq!(out.status.code(), Some(3));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_runs_history_file_checks_to_the_same_verdict_as_the_run() {
+    for (scenario, seed, code) in [
+        ("scenarios/primary-backup-stale-reads.ron", "3", 1),
+        ("scenarios/single-kv.ron", "3", 0),
+    ] {
+        let dir = out_dir("roundtrip");
+        let run = simulate(&[
+            "run",
+            scenario,
+            "--seed",
+            seed,
+            "--json",
+            "--out",
+            dir.to_str().unwrap(),
+        ]);
+        let run_json: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+        let in_run = run_json["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "Linearizable(kv)")
+            .unwrap();
+        let history = dir.join("history.jsonl");
+        let check_dir = dir.join("check");
+        let out = simulate(&[
+            "check",
+            history.to_str().unwrap(),
+            "--json",
+            "--out",
+            check_dir.to_str().unwrap(),
+        ]);
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(out.status.code(), Some(code), "{scenario}: {json}");
+        assert_eq!(in_run["verdict"], if code == 0 { "pass" } else { "fail" });
+        assert_eq!(
+            json["ops"].as_u64(),
+            run_json["ops"]["invoked"]
+                .as_u64()
+                .map(|n| n - run_json["ops"]["fail"].as_u64().unwrap())
+        );
+        let text = std::fs::read_to_string(&history).unwrap();
+        for line in text.lines() {
+            let event: simulate::history::Event = serde_json::from_str(line).unwrap();
+            assert_eq!(serde_json::to_string(&event).unwrap(), line, "lossless");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

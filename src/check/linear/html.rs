@@ -84,7 +84,8 @@ fn timeline(c: &Counterexample) -> String {
         let open = if v.ret.is_none() { " open" } else { "" };
         let state = order.map_or(String::new(), |k| format!("\nstate after: {}", c.prefix[k].1));
         let tip = format!("op {} (line {}): {}{state}", v.id, v.line, v.text);
-        let label = order.map_or(String::new(), |k| format!("{}. ", k + 1));
+        let number = order.map_or(String::new(), |k| format!("{}. ", k + 1));
+        let label = fit(&format!("{number}{}", v.text), (x1 - x0).max(8));
         let _ = writeln!(
             svg,
             "<g class=\"{class}{open}\"><title>{}</title><rect x=\"{x0}\" y=\"{y}\" width=\"{}\" height=\"{}\" rx=\"4\"/><text x=\"{}\" y=\"{}\">{}</text></g>",
@@ -93,7 +94,7 @@ fn timeline(c: &Counterexample) -> String {
             LANE_PX - 10,
             x0 + 4,
             y + 16,
-            escape(&format!("{label}{}", v.text))
+            escape(&label)
         );
     }
     svg.push_str("</svg>\n");
@@ -126,6 +127,18 @@ fn linearization_table(c: &Counterexample) -> String {
         escape(&text(c.blocked))
     );
     t
+}
+
+/// Cuts `text` to what fits in a bar `width_px` wide (monospace, about
+/// 7 px a character); the tooltip and the table keep the whole text.
+fn fit(text: &str, width_px: usize) -> String {
+    let room = width_px.saturating_sub(8) / 7;
+    if text.chars().count() <= room {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(room.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
 }
 
 fn escape(s: &str) -> String {
@@ -178,9 +191,19 @@ mod tests {
         };
         let page = render(&c, "a <test>");
         assert!(page.contains("a &lt;test&gt;") && !page.contains("<test>"));
-        assert!(page.contains("<g class=\"placed\">") && page.contains("1. put k v0"));
+        assert!(
+            page.contains("<g class=\"placed\">") && page.contains(">1. put …<"),
+            "{page}"
+        );
         assert!(page.contains("<g class=\"blocked\">") && page.contains("get k -&gt; nil"));
         assert!(page.contains("<g class=\"candidate open\">"));
         assert!(page.contains("state after: &quot;v0&quot;"));
+    }
+
+    #[test]
+    fn labels_are_cut_to_their_bar() {
+        assert_eq!(fit("get k -> nil", 200), "get k -> nil");
+        assert_eq!(fit("get k -> nil", 50), "get k…");
+        assert_eq!(fit("get k -> nil", 8), "…");
     }
 }
