@@ -2,15 +2,9 @@
 //! linearizable and not; bad input; the report it writes.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn simulate(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_simulate"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap()
-}
+use common::simulate;
 
 fn out_dir(name: &str) -> PathBuf {
     std::env::temp_dir().join(format!("simulate-check-{name}-{}", std::process::id()))

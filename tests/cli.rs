@@ -1,15 +1,9 @@
 //! The `simulate` binary: exit codes, output, and bad input.
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
+mod common;
 
-fn simulate(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_simulate"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap()
-}
+use common::simulate;
 
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("simulate-cli-{name}-{}", std::process::id()));

@@ -125,21 +125,7 @@ fn lock_op(rng: &mut ChaCha8Rng) -> (String, Option<Value>, Value, Option<Value>
 }
 
 fn ops_of<M: Model>(model: &M, raw: &RawHistory) -> Vec<Op<M>> {
-    raw.ops
-        .iter()
-        .enumerate()
-        .map(|(id, r)| {
-            let (input, output) = model.convert(r).unwrap();
-            Op {
-                id,
-                client: r.process,
-                input,
-                output,
-                call: r.call,
-                ret: r.ret,
-            }
-        })
-        .collect()
+    simulate::check::linear::ops(model, raw).unwrap()
 }
 
 /// A witness must respect real time, include every op that returned, and

@@ -26,3 +26,12 @@ pub fn secs(ns: u64) -> f64 {
 
 pub const MS: u64 = 1_000_000;
 pub const SEC: u64 = 1_000_000_000;
+
+/// Runs the `simulate` binary from the crate root.
+pub fn simulate(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_simulate"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap()
+}

@@ -110,11 +110,10 @@ pub fn verdict_only(kind: ModelKind, initial: Value, raw: &RawHistory, options: 
     check_history(kind, initial, raw, &options)
 }
 
-pub fn check<M: Model>(model: &M, raw: &RawHistory, options: &Options) -> Result<Report, LineError> {
-    let started = Instant::now();
-    let deadline = options.timeout.map(|t| started + t);
-    let ops = raw
-        .ops
+/// The history's operations as the model reads them; op `id`s are their
+/// indices in `raw.ops`.
+pub fn ops<M: Model>(model: &M, raw: &RawHistory) -> Result<Vec<Op<M>>, LineError> {
+    raw.ops
         .iter()
         .enumerate()
         .map(|(id, r)| {
@@ -130,7 +129,13 @@ pub fn check<M: Model>(model: &M, raw: &RawHistory, options: &Options) -> Result
                 ret: r.ret,
             })
         })
-        .collect::<Result<Vec<Op<M>>, LineError>>()?;
+        .collect()
+}
+
+pub fn check<M: Model>(model: &M, raw: &RawHistory, options: &Options) -> Result<Report, LineError> {
+    let started = Instant::now();
+    let deadline = options.timeout.map(|t| started + t);
+    let ops = ops(model, raw)?;
     let inputs: Vec<M::Input> = ops.iter().map(|o| o.input.clone()).collect();
     let parts: Vec<(String, Vec<Op<M>>)> = model
         .partition(&inputs)
