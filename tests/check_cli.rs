@@ -17,15 +17,6 @@ fn histories() -> Vec<PathBuf> {
     files
 }
 
-/// Options some files need: Knossos's register tests start at 0.
-fn extra_args(name: &str) -> &'static [&'static str] {
-    if name.starts_with("cas-register") || name.starts_with("multi-register") {
-        &["--initial", "0"]
-    } else {
-        &[]
-    }
-}
-
 #[test]
 fn every_hand_written_history_gets_the_verdict_its_name_says() {
     let files = histories();
@@ -33,15 +24,13 @@ fn every_hand_written_history_gets_the_verdict_its_name_says() {
     for file in files {
         let name = file.file_name().unwrap().to_str().unwrap();
         let dir = out_dir(name);
-        let mut args = vec![
+        let out = simulate(&[
             "check",
             file.to_str().unwrap(),
             "--json",
             "--out",
             dir.to_str().unwrap(),
-        ];
-        args.extend(extra_args(name));
-        let out = simulate(&args);
+        ]);
         let json: serde_json::Value = serde_json::from_slice(&out.stdout)
             .unwrap_or_else(|e| panic!("{name}: {e}: {}", String::from_utf8_lossy(&out.stderr)));
         let (verdict, code) = if name.contains("-bad") {
@@ -93,16 +82,19 @@ fn formats_and_models_follow_from_the_file_and_its_ops() {
 
 #[test]
 fn the_initial_value_decides_a_history_that_reads_it() {
-    // Reads 0 before anything is written: fine from 0, impossible from nil.
+    // Reads 0 before anything is written: fine from 0 (Knossos's registers
+    // start there, the knossos-edn default), impossible from nil.
     let file = "tests/histories/cas-register-ok.edn";
     let dir = out_dir("initial");
     let dir = dir.to_str().unwrap();
-    assert_eq!(
-        simulate(&["check", file, "--initial", "0", "--out", dir]).status.code(),
-        Some(0)
-    );
     let out = simulate(&["check", file, "--out", dir]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("model cas-register, initial 0"));
+    let out = simulate(&["check", file, "--initial", "nil", "--out", dir]);
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
+    // Native and etcd histories start at nil (absent).
+    let out = simulate(&["check", "tests/histories/native-ok.jsonl", "--out", dir]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("model kv, initial nil"));
 }
 
 #[test]
@@ -145,7 +137,23 @@ fn a_counterexample_names_the_ops_that_cannot_be_ordered() {
 fn malformed_histories_exit_2_with_file_and_line() {
     let dir = out_dir("bad-input");
     std::fs::create_dir_all(&dir).unwrap();
+    let deep = "[".repeat(100_000);
     let cases = [
+        (
+            "g.log",
+            "INFO  jepsen.util - 99999999999999999999 :invoke :write 1\n",
+            ":1: process \"99999999999999999999\" is not a number",
+        ),
+        (
+            "h.edn",
+            deep.as_str(),
+            ":1: values are nested more than 256 levels deep",
+        ),
+        (
+            "i.edn",
+            "[{:process 0 :type :invoke\n :type :ok :f :read}]",
+            ":2: a map has the key Keyword(\"type\") twice",
+        ),
         (
             "a.txt",
             "{:process 0, :type :invoke, :f :get, :key \"1\", :value nil}\n{:process 0, :typo :ok}\n",
@@ -173,18 +181,42 @@ fn malformed_histories_exit_2_with_file_and_line() {
             ":1: model cas-register has no operation :frobnicate",
         ),
     ];
-    for (name, text, expected) in cases {
+    for (name, text, expected) in &cases {
         let file = dir.join(name);
         std::fs::write(&file, text).unwrap();
         let out = simulate(&["check", file.to_str().unwrap(), "--out", dir.to_str().unwrap()]);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{name}: {stderr}");
         assert!(
             stderr.contains(&format!("{}{expected}", file.display())),
             "{name}: {stderr}"
         );
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
+    let binary = dir.join("j.txt");
+    std::fs::write(
+        &binary,
+        b"{:process 0, :type :invoke, :f :get, :key \"1\", :value nil}\n\xff\xfe",
+    )
+    .unwrap();
+    let out = simulate(&["check", binary.to_str().unwrap(), "--out", dir.to_str().unwrap()]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("j.txt:2: not UTF-8 text"),
+        "{out:?}"
+    );
+    let bom = dir.join("k.txt");
+    std::fs::write(
+        &bom,
+        "\u{feff}{:process 0, :type :invoke, :f :get, :key \"1\", :value nil}\n",
+    )
+    .unwrap();
+    assert_eq!(
+        simulate(&["check", bom.to_str().unwrap(), "--out", dir.to_str().unwrap()])
+            .status
+            .code(),
+        Some(0)
+    );
     let out = simulate(&["check", "tests/histories/mutex-ok.edn", "--model", "kv"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("model kv needs a key"));
     assert_eq!(simulate(&["check", "no/such.edn"]).status.code(), Some(2));

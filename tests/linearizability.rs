@@ -334,3 +334,99 @@ fn counterexample_windows_fail_on_their_own_and_prefixes_are_shortest() {
     }
     assert!(explained > CASES / 10, "{explained}");
 }
+
+/// `writes` concurrent writes of distinct values, then a read of a value
+/// none wrote: refuting it visits every subset of the writes.
+fn wide(writes: u64, key: &str) -> Vec<RawOp> {
+    let op = |process, f: &str, input: Value, output, call, ret| RawOp {
+        process,
+        f: f.into(),
+        key: Some(Value::Str(key.into())),
+        input,
+        output,
+        call,
+        ret,
+        line: 0,
+    };
+    let mut ops: Vec<RawOp> = (0..writes)
+        .map(|p| {
+            op(
+                p,
+                "put",
+                Value::Str(format!("{p}")),
+                Some(Value::Nil),
+                p,
+                Some(writes + p),
+            )
+        })
+        .collect();
+    ops.push(op(
+        0,
+        "get",
+        Value::Nil,
+        Some(Value::Str("none".into())),
+        2 * writes,
+        Some(2 * writes + 1),
+    ));
+    ops
+}
+
+#[test]
+fn a_partition_needing_many_rounds_is_still_refuted() {
+    // 2^14 subsets: far more than the first rounds' step budgets, far less
+    // than the timeout (a fixed step budget, or one that did not grow,
+    // would end in `unknown` or in a wrong pass).
+    let raw = RawHistory {
+        ops: wide(14, "k"),
+        failed: 0,
+    };
+    let options = Options {
+        timeout: Some(std::time::Duration::from_secs(60)),
+        jobs: 1,
+        ..Options::default()
+    };
+    let report = check(&Kv { initial: Value::Nil }, &raw, &options).unwrap();
+    assert_eq!(report.verdict, LinVerdict::NotLinearizable, "{:?}", report.unknown);
+}
+
+#[test]
+fn a_failed_partition_decides_even_when_another_is_unknown() {
+    // Key "a" cannot finish within a zero budget; key "b" fails at once.
+    let mut ops = wide(40, "a");
+    let stale = |f: &str, input: Value, output: Value, call| RawOp {
+        process: 100,
+        f: f.into(),
+        key: Some(Value::Str("b".into())),
+        input,
+        output: Some(output),
+        call,
+        ret: Some(call + 1),
+        line: 0,
+    };
+    ops.push(stale("put", Value::Str("x".into()), Value::Nil, 1_000));
+    ops.push(stale("get", Value::Nil, Value::Nil, 1_002));
+    let raw = RawHistory { ops, failed: 0 };
+    for jobs in [1, 2] {
+        let options = Options {
+            timeout: Some(std::time::Duration::ZERO),
+            jobs,
+            ..Options::default()
+        };
+        let report = check(&Kv { initial: Value::Nil }, &raw, &options).unwrap();
+        assert_eq!(report.verdict, LinVerdict::NotLinearizable, "jobs {jobs}");
+        assert_eq!(report.counterexample.unwrap().partition, "key \"b\"");
+    }
+    let alone = RawHistory {
+        ops: wide(40, "a"),
+        failed: 0,
+    };
+    let options = Options {
+        timeout: Some(std::time::Duration::ZERO),
+        jobs: 1,
+        ..Options::default()
+    };
+    assert_eq!(
+        check(&Kv { initial: Value::Nil }, &alone, &options).unwrap().verdict,
+        LinVerdict::Unknown
+    );
+}

@@ -59,7 +59,15 @@ fn run(args: &CheckArgs) -> Result<i32, String> {
     if timeout_ns <= 0 {
         return Err("--timeout must be positive".into());
     }
-    let text = std::fs::read_to_string(&args.file).map_err(|e| format!("{file}: cannot read the history: {e}"))?;
+    let bytes = std::fs::read(&args.file).map_err(|e| format!("{file}: cannot read the history: {e}"))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let line = e.as_bytes()[..e.utf8_error().valid_up_to()]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1;
+        format!("{file}:{line}: not UTF-8 text; history files are text")
+    })?;
     let raw = format
         .parse(&text)
         .map_err(|e| format!("{file}:{}: {}", e.line, e.message))?;
@@ -82,7 +90,12 @@ fn run(args: &CheckArgs) -> Result<i32, String> {
     if args.json {
         println!("{}", to_json(&report, format, &dir));
     } else {
-        println!("{file} ({}, model {})", format.name(), report.model);
+        println!(
+            "{file} ({}, model {}, initial {})",
+            format.name(),
+            report.model,
+            report.initial
+        );
         print!("{}", report.to_text());
         println!("report: {}", dir.display());
     }

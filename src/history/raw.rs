@@ -154,6 +154,19 @@ impl Pairer {
         self.position - 1
     }
 
+    /// Completes every open operation at the end of the history, in call
+    /// order, with the output `output_of` gives it (Porcupine's rule for
+    /// its kv logs). Afterwards nothing is open.
+    pub fn close_open(&mut self, output_of: impl Fn(&RawOp) -> Value) {
+        let mut open: Vec<RawOp> = std::mem::take(&mut self.open).into_values().collect();
+        open.sort_by_key(|op| op.call);
+        for mut op in open {
+            op.output = Some(output_of(&op));
+            op.ret = Some(self.next_position());
+            self.done.push(op);
+        }
+    }
+
     /// Operations still open become indeterminate.
     pub fn finish(mut self) -> RawHistory {
         self.done.extend(self.open.into_values());
@@ -193,6 +206,29 @@ mod tests {
                 (1, 0, None, None),
                 (2, 1, Some(2), Some(Value::Int(1))),
                 (7, 6, None, None)
+            ]
+        );
+    }
+
+    #[test]
+    fn close_open_completes_at_the_end_in_call_order() {
+        let mut p = Pairer::default();
+        p.invoke(1, 5, "get", None, Value::Nil).unwrap();
+        p.invoke(2, 3, "put", None, Value::Int(1)).unwrap();
+        p.close_open(|op| {
+            if op.f == "get" {
+                Value::Str(String::new())
+            } else {
+                Value::Nil
+            }
+        });
+        let h = p.finish();
+        let ends: Vec<_> = h.ops.iter().map(|o| (o.process, o.ret, o.output.clone())).collect();
+        assert_eq!(
+            ends,
+            [
+                (5, Some(2), Some(Value::Str(String::new()))),
+                (3, Some(3), Some(Value::Nil))
             ]
         );
     }

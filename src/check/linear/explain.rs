@@ -42,7 +42,8 @@ pub struct OpView {
 pub struct Counterexample {
     pub partition: String,
     pub partition_ops: usize,
-    /// After this op returned, no linearization existed any more.
+    /// After this op returned, no linearization existed any more. None
+    /// when the budget ran out before that could be pinned down.
     pub first_bad_return: Option<usize>,
     /// The window, in call order.
     pub window: Vec<OpView>,
@@ -129,7 +130,9 @@ fn fails<M: Model>(model: &M, starts: &[M::State], ops: &[Op<M>], budget: &Budge
 }
 
 /// The index of the op whose return is the shortest failing cut, and the
-/// ops cut there. Falls back to all ops when a search is inconclusive.
+/// ops cut there. A cut whose search is inconclusive counts as passing, so
+/// the cut found still fails, but it may not be the first: then no op is
+/// named.
 fn shortest_failing_prefix<M: Model>(
     model: &M,
     init: &M::State,
@@ -142,19 +145,22 @@ fn shortest_failing_prefix<M: Model>(
         .filter_map(|(i, o)| o.ret.map(|r| (r, i)))
         .collect();
     returns.sort_unstable();
-    let starts = std::slice::from_ref(init);
     // Invariant: cutting at returns[hi] fails (the whole history fails).
     let (mut lo, mut hi) = (0, returns.len());
+    let mut exact = true;
     while lo < hi {
         let mid = (lo + hi) / 2;
-        if fails(model, starts, &cut_at(ops, returns[mid].0), budget) {
-            hi = mid;
-        } else {
-            lo = mid + 1;
+        match search(model, init, &cut_at(ops, returns[mid].0), budget) {
+            Outcome::NotLinearizable(_) => hi = mid,
+            Outcome::Linearizable(_) => lo = mid + 1,
+            Outcome::Unknown(_) | Outcome::OutOfSteps => {
+                exact = false;
+                lo = mid + 1;
+            }
         }
     }
     match returns.get(hi) {
-        Some(&(time, i)) => (Some(i), cut_at(ops, time)),
+        Some(&(time, i)) => (Some(i).filter(|_| exact), cut_at(ops, time)),
         None => (None, ops.to_vec()),
     }
 }

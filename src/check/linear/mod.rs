@@ -71,6 +71,8 @@ impl LinVerdict {
 pub struct Report {
     pub verdict: LinVerdict,
     pub model: &'static str,
+    /// What registers and keys held before the first write.
+    pub initial: String,
     pub ops: usize,
     pub indeterminate: usize,
     /// Failed ops the parser dropped (they did not happen).
@@ -90,6 +92,7 @@ pub fn check_history(
     options: &Options,
 ) -> Result<Report, LineError> {
     let name = kind.name();
+    let shown = initial.to_string();
     let mut report = match kind {
         ModelKind::Register => check(&model::Register { initial }, raw, options),
         ModelKind::CasRegister => check(&model::CasRegister { initial }, raw, options),
@@ -98,6 +101,7 @@ pub fn check_history(
         ModelKind::Mutex => check(&model::Mutex, raw, options),
     }?;
     report.model = name;
+    report.initial = shown;
     Ok(report)
 }
 
@@ -146,6 +150,7 @@ pub fn check<M: Model>(model: &M, raw: &RawHistory, options: &Options) -> Result
     let mut report = Report {
         verdict: LinVerdict::Linearizable,
         model: "",
+        initial: String::new(),
         ops: ops.len(),
         indeterminate: raw.indeterminate(),
         failed: raw.failed,
@@ -195,12 +200,12 @@ fn budget_for<'a>(options: &Options, ops: usize, jobs: usize, deadline: Option<I
 }
 
 /// Step budget of the first round; each later round has four times more.
-const FIRST_ROUND_STEPS: u64 = 100_000;
+const FIRST_ROUND_STEPS: u64 = 10_000;
 
 /// Searches every partition, in rounds of growing step budgets. A round
 /// that finds any partition not linearizable ends the search: the lowest
-/// such partition decides, and partitions still unresolved are left out
-/// (None). Which partitions finish within a round depends only on step
+/// such partition decides, and partitions after it, or still unresolved,
+/// are left out (None). Which partitions finish within a round depends only on step
 /// counts, never on timing, so the chosen partition is the same on every
 /// run and machine; and a partition that fails fast is found fast even when
 /// another one is expensive (as Porcupine's kill switch does, but
@@ -247,15 +252,28 @@ fn run_round<M: Model>(
 ) -> Vec<(usize, Outcome)> {
     let jobs = options.jobs.clamp(1, todo.len().max(1));
     let next = AtomicUsize::new(0);
+    // Partitions after one that failed cannot change which failure is
+    // reported: they are skipped, or stopped if already running.
+    let first_failure = AtomicUsize::new(usize::MAX);
     let results = Mutex::new(Vec::new());
     let work = || loop {
         let Some(&i) = todo.get(next.fetch_add(1, Ordering::Relaxed)) else {
             return;
         };
+        let moot = || first_failure.load(Ordering::Relaxed) < i;
+        if moot() {
+            continue;
+        }
         let mut budget = budget_for(options, parts[i].1.len(), jobs, deadline);
         budget.max_steps = steps;
+        budget.cancel = Some(&moot);
         let outcome = search::search(model, &model.init(), &parts[i].1, &budget);
-        results.lock().expect("no panic while holding").push((i, outcome));
+        if matches!(outcome, Outcome::NotLinearizable(_)) {
+            first_failure.fetch_min(i, Ordering::Relaxed);
+        }
+        if !moot() {
+            results.lock().expect("no panic while holding").push((i, outcome));
+        }
     };
     if jobs == 1 {
         work();

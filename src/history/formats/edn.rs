@@ -56,6 +56,7 @@ pub fn read_all(text: &str) -> Read<Vec<Form>> {
         chars: text.chars().collect(),
         at: 0,
         line: 1,
+        depth: 0,
     };
     let mut forms = Vec::new();
     while let Some(form) = r.next_form()? {
@@ -68,7 +69,13 @@ struct Reader {
     chars: Vec<char>,
     at: usize,
     line: usize,
+    /// Collections and tags entered and not yet left.
+    depth: usize,
 }
+
+/// Deeper nesting than any history has is refused, not recursed into
+/// until the stack runs out.
+const DEPTH_MAX: usize = 256;
 
 impl Reader {
     fn peek(&self) -> Option<char> {
@@ -115,6 +122,16 @@ impl Reader {
     }
 
     fn form(&mut self) -> Read<Form> {
+        if self.depth >= DEPTH_MAX {
+            return self.error(format!("values are nested more than {DEPTH_MAX} levels deep"));
+        }
+        self.depth += 1;
+        let form = self.form_inner();
+        self.depth -= 1;
+        form
+    }
+
+    fn form_inner(&mut self) -> Read<Form> {
         self.skip_blank();
         let line = self.line;
         let Some(c) = self.peek() else {
@@ -188,8 +205,14 @@ impl Reader {
             });
         }
         let mut it = items.into_iter();
-        let mut entries = Vec::new();
+        let mut entries: Vec<(Form, Form)> = Vec::new();
         while let (Some(k), Some(v)) = (it.next(), it.next()) {
+            if entries.iter().any(|(seen, _)| seen.edn == k.edn) {
+                return Err(EdnError {
+                    line: k.line,
+                    message: format!("a map has the key {:?} twice", k.edn),
+                });
+            }
             entries.push((k, v));
         }
         Ok(Edn::Map(entries))
@@ -390,5 +413,17 @@ mod tests {
         assert!(read_all("\"open").unwrap_err().message.contains("never closed"));
         assert!(read_all("[1 2]]").unwrap_err().message.contains("unexpected `]`"));
         assert!(read_all("12abc").unwrap_err().message.contains("not a number"));
+        assert!(read_all("{:a 1\n :a 2}").unwrap_err().message.contains("twice"));
+        assert_eq!(read_all("{:a 1\n :a 2}").unwrap_err().line, 2);
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_stack_overflow() {
+        let deep = "[".repeat(200_000);
+        assert!(read_all(&deep).unwrap_err().message.contains("nested more than"));
+        let tags = "#a ".repeat(100_000) + "1";
+        assert!(read_all(&tags).unwrap_err().message.contains("nested more than"));
+        let fine = "[".repeat(100) + &"]".repeat(100);
+        assert!(read_all(&fine).is_ok());
     }
 }

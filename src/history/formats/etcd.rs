@@ -18,6 +18,8 @@ pub fn parse(text: &str) -> Result<RawHistory, LineError> {
         let Some((process, words)) = operation_words(line) else {
             continue;
         };
+        let process =
+            process.map_err(|p| line_error(n, format!("process {p:?} is not a number or a keyword like :nemesis")))?;
         let bad = || line_error(n, format!("not a jepsen etcd register operation: {:?}", line.trim()));
         let (kind, f, arg) = match words.as_slice() {
             [kind, f, arg @ ..] => (*kind, *f, arg.join(" ")),
@@ -54,15 +56,19 @@ pub fn parse(text: &str) -> Result<RawHistory, LineError> {
     Ok(pairer.finish())
 }
 
-/// The process id and the words after it, for `INFO jepsen.util - N ...`
-/// lines with a numeric process.
-fn operation_words(line: &str) -> Option<(u64, Vec<&str>)> {
+/// The process id (or the text that should have been one) and the words
+/// after it, for `INFO jepsen.util - P ...` lines whose process is not a
+/// keyword (`:nemesis` lines are skipped).
+fn operation_words(line: &str) -> Option<(Result<u64, &str>, Vec<&str>)> {
     let mut words = line.split_whitespace();
     if (words.next()?, words.next()?, words.next()?) != ("INFO", "jepsen.util", "-") {
         return None;
     }
-    let process = words.next()?.parse().ok()?;
-    Some((process, words.collect()))
+    let process = words.next()?;
+    if process.starts_with(':') {
+        return None;
+    }
+    Some((process.parse().map_err(|_| process), words.collect()))
 }
 
 fn int(text: &str) -> Option<Value> {

@@ -51,15 +51,19 @@ impl Format {
 
     /// The value every register or key holds before the first write, as
     /// the format's own tool assumes: Porcupine's kv model starts each key
-    /// at "", everything else at nil. `--initial` overrides it.
+    /// at "", Knossos's registers start at 0, everything else at nil.
+    /// `--initial` overrides it.
     pub fn default_initial(self) -> Value {
         match self {
             Format::PorcupineKv => Value::Str(String::new()),
-            _ => Value::Nil,
+            Format::KnossosEdn => Value::Int(0),
+            Format::Native | Format::JepsenEtcdLog => Value::Nil,
         }
     }
 
+    /// Parses a whole file; a leading byte-order mark is ignored.
     pub fn parse(self, text: &str) -> Result<RawHistory, LineError> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         match self {
             Format::Native => native::parse(text),
             Format::PorcupineKv => porcupine::parse(text),

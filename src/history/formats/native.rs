@@ -1,14 +1,18 @@
 //! `native`: simulate's own history.jsonl (see the `history` module).
 //! `fail` drops the operation, `info` and open invocations are
-//! indeterminate; outputs are what the node answered.
+//! indeterminate; outputs are what the node answered. A completion names
+//! its invocation by `op`, which must be the open op of its process; op ids
+//! are unique; an output must fit its operation (a get reads a value, a
+//! put or append is done, a cas says true or false).
 
 use crate::history::raw::{line_error, Completion, LineError, Pairer, RawHistory};
 use crate::history::value::Value;
 use crate::history::{Event, EventKind, History};
 use crate::protocol::{Op, Output};
+use std::collections::{BTreeMap, BTreeSet};
 
 pub fn parse(text: &str) -> Result<RawHistory, LineError> {
-    let mut pairer = Pairer::default();
+    let mut reader = Reader::default();
     for (i, line) in text.lines().enumerate() {
         let n = i + 1;
         if line.trim().is_empty() {
@@ -16,37 +20,80 @@ pub fn parse(text: &str) -> Result<RawHistory, LineError> {
         }
         let event: Event =
             serde_json::from_str(line).map_err(|e| line_error(n, format!("not a history event: {e}")))?;
-        add(&mut pairer, n, event)?;
+        reader.add(n, event)?;
     }
-    Ok(pairer.finish())
+    Ok(reader.pairer.finish())
 }
 
 /// A run's history as the checker reads it; "lines" are event numbers
 /// from 1, as in history.jsonl.
 pub fn from_history(history: &History) -> Result<RawHistory, LineError> {
-    let mut pairer = Pairer::default();
+    let mut reader = Reader::default();
     for (i, event) in history.events.iter().enumerate() {
-        add(&mut pairer, i + 1, event.clone())?;
+        reader.add(i + 1, event.clone())?;
     }
-    Ok(pairer.finish())
+    Ok(reader.pairer.finish())
 }
 
-fn add(pairer: &mut Pairer, n: usize, event: Event) -> Result<(), LineError> {
-    match event.kind {
-        EventKind::Invoke => {
+#[derive(Default)]
+struct Reader {
+    pairer: Pairer,
+    /// Every op id invoked so far, and each open op's id and f by process.
+    seen: BTreeSet<u64>,
+    open: BTreeMap<u64, (u64, &'static str)>,
+}
+
+impl Reader {
+    fn add(&mut self, n: usize, event: Event) -> Result<(), LineError> {
+        let process = event.process;
+        if event.kind == EventKind::Invoke {
             let op = event
                 .input
                 .ok_or_else(|| line_error(n, "an invoke needs an \"input\""))?;
+            if !self.seen.insert(event.op) {
+                return Err(line_error(
+                    n,
+                    format!("op {} is invoked a second time; op ids are unique", event.op),
+                ));
+            }
             let (f, key, input) = raw_input(op);
-            pairer.invoke(n, event.process, f, Some(key), input)
+            self.pairer.invoke(n, process, f, Some(key), input)?;
+            self.open.insert(process, (event.op, f));
+            return Ok(());
         }
-        EventKind::Ok => {
-            let output = event.output.ok_or_else(|| line_error(n, "an ok needs an \"output\""))?;
-            pairer.complete(n, event.process, None, Completion::Ok(Some(raw_output(output))))
-        }
-        EventKind::Fail => pairer.complete(n, event.process, None, Completion::Fail),
-        EventKind::Info => pairer.complete(n, event.process, None, Completion::Info),
+        let (op, f) = match self.open.remove(&process) {
+            Some((op, f)) if op == event.op => (op, f),
+            Some((op, _)) => {
+                let e = format!("completes op {} for process {process}, whose open op is {op}", event.op);
+                return Err(line_error(n, e));
+            }
+            None => (event.op, ""),
+        };
+        let completion = match event.kind {
+            EventKind::Ok => {
+                let output = event.output.ok_or_else(|| line_error(n, "an ok needs an \"output\""))?;
+                if !fits(f, &output) {
+                    return Err(line_error(
+                        n,
+                        format!("op {op} is a {f}, which cannot complete with {output:?}"),
+                    ));
+                }
+                Completion::Ok(Some(raw_output(output)))
+            }
+            EventKind::Fail => Completion::Fail,
+            _ => Completion::Info,
+        };
+        self.pairer.complete(n, process, None, completion)
     }
+}
+
+/// Whether `output` is what an op called `f` answers ("" when unknown:
+/// the pairer reports the missing invocation).
+fn fits(f: &str, output: &Output) -> bool {
+    matches!(
+        (f, output),
+        ("", _) | ("get", Output::Value(_)) | ("put" | "append", Output::Done) | ("cas", Output::Cas(_))
+    )
 }
 
 /// The format-neutral view of one of our operations (also used to check a
@@ -93,6 +140,34 @@ mod tests {
         );
         assert_eq!(h.ops[1].input, Value::List(vec![Value::Nil, Value::Str("v1".into())]));
         assert_eq!(h.ops[1].ret, None);
+    }
+
+    #[test]
+    fn completions_must_name_the_open_op_and_fit_it() {
+        let invoke = |op: u64, process: u64, f: &str| {
+            let input = match f {
+                "get" => r#"{"f":"get","key":"k"}"#.to_string(),
+                _ => r#"{"f":"put","key":"k","value":"v"}"#.to_string(),
+            };
+            format!(r#"{{"type":"invoke","op":{op},"process":{process},"client":0,"time_ns":0,"input":{input}}}"#)
+        };
+        let ok = |op: u64, process: u64, output: &str| {
+            format!(r#"{{"type":"ok","op":{op},"process":{process},"client":0,"time_ns":0,"output":{output}}}"#)
+        };
+        let crossed = [invoke(1, 1, "get"), invoke(2, 2, "get"), ok(2, 1, r#"{"value":null}"#)].join("\n");
+        assert!(parse(&crossed)
+            .unwrap_err()
+            .message
+            .contains("completes op 2 for process 1, whose open op is 1"));
+        let twice = [invoke(1, 1, "get"), ok(1, 1, r#"{"value":null}"#), invoke(1, 2, "get")].join("\n");
+        assert_eq!(parse(&twice).unwrap_err().line, 3);
+        let misfit = [invoke(1, 1, "get"), ok(1, 1, r#""done""#)].join("\n");
+        assert!(parse(&misfit)
+            .unwrap_err()
+            .message
+            .contains("op 1 is a get, which cannot complete with Done"));
+        let misfit = [invoke(1, 1, "put"), ok(1, 1, r#"{"cas":true}"#)].join("\n");
+        assert_eq!(parse(&misfit).unwrap_err().line, 2);
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! `porcupine-kv`: one EDN-like map per line, fields in a fixed order:
 //! `{:process 1, :type :invoke, :f :get, :key "9", :value nil}`.
 //! Types are :invoke and :ok; functions :get, :put, :append. Values hold no
-//! quotes or backslashes. Every invocation here completes; one left open
-//! at the end would be indeterminate.
+//! quotes or backslashes. An invocation still open at the end returns
+//! there with an empty output (a get reads ""), as Porcupine's parser has
+//! it: Porcupine's kv logs have no way to say an outcome is unknown.
 
 use crate::history::raw::{line_error, Completion, LineError, Pairer, RawHistory};
 use crate::history::value::Value;
@@ -36,6 +37,13 @@ pub fn parse(text: &str) -> Result<RawHistory, LineError> {
             }
         }
     }
+    pairer.close_open(|op| {
+        if op.f == "get" {
+            Value::Str(String::new())
+        } else {
+            Value::Nil
+        }
+    });
     Ok(pairer.finish())
 }
 
@@ -88,6 +96,16 @@ mod tests {
         assert_eq!((get.f.as_str(), get.call, get.ret), ("get", 0, Some(3)));
         assert_eq!(get.output, Some(Value::Str("x 2 0 y".into())));
         assert_eq!(h.ops[1].input, Value::Str("x 2 0 y".into()));
+    }
+
+    #[test]
+    fn an_open_get_returns_empty_at_the_end() {
+        let text = "{:process 0, :type :invoke, :f :get, :key \"9\", :value nil}\n";
+        let h = parse(text).unwrap();
+        assert_eq!(
+            (h.ops[0].ret, h.ops[0].output.clone()),
+            (Some(1), Some(Value::Str(String::new())))
+        );
     }
 
     #[test]
