@@ -56,7 +56,12 @@ pub trait Cluster {
 #[derive(Clone, Debug)]
 enum Step {
     Scripted(Fault),
-    Random { kind: FaultKind, slot: usize },
+    /// `jump`: the generator's range of clock-jump sizes.
+    Random {
+        kind: FaultKind,
+        slot: usize,
+        jump: (Dur, Dur),
+    },
     Undo(usize),
     Recover,
 }
@@ -77,8 +82,8 @@ pub struct Nemesis {
     /// (time, step), in time order; ties keep schedule order.
     timeline: Vec<(u64, Step)>,
     next: usize,
+    /// Per random fault: how to end it, once it started.
     undo: Vec<Option<Undo>>,
-    jump: Vec<(Dur, Dur)>,
     rng: SimRng,
 }
 
@@ -86,14 +91,13 @@ impl Nemesis {
     pub fn new(scenario: &Scenario, mut rng: SimRng) -> Self {
         let fault_end = scenario.duration.0;
         let mut timeline = Vec::new();
-        let mut jump = Vec::new();
+        let mut slots = 0;
         for spec in &scenario.faults {
             match spec {
                 FaultSpec::At(at, fault) => timeline.push((at.0, Step::Scripted(fault.clone()))),
                 FaultSpec::Random(r) => {
-                    let first_slot = jump.len();
-                    let steps = random_steps(r, fault_end, first_slot, &mut rng);
-                    jump.extend(std::iter::repeat_n(r.jump, steps.len() / 2));
+                    let steps = random_steps(r, fault_end, slots, &mut rng);
+                    slots += steps.len() / 2;
                     timeline.extend(steps);
                 }
             }
@@ -110,8 +114,7 @@ impl Nemesis {
         Nemesis {
             timeline,
             next: 0,
-            undo: vec![None; jump.len()],
-            jump,
+            undo: vec![None; slots],
             rng,
         }
     }
@@ -131,8 +134,8 @@ impl Nemesis {
             Step::Scripted(fault) => {
                 self.apply(cluster, &fault);
             }
-            Step::Random { kind, slot } => {
-                let fault = self.random_fault(cluster, kind, slot);
+            Step::Random { kind, slot, jump } => {
+                let fault = self.random_fault(cluster, kind, jump);
                 self.undo[slot] = self.apply(cluster, &fault);
             }
             Step::Undo(slot) => {
@@ -264,7 +267,7 @@ impl Nemesis {
         }
     }
 
-    fn random_fault(&mut self, cluster: &impl Cluster, kind: FaultKind, slot: usize) -> Fault {
+    fn random_fault(&mut self, cluster: &impl Cluster, kind: FaultKind, jump: (Dur, Dur)) -> Fault {
         let n = cluster.nodes();
         match kind {
             FaultKind::Crash => Fault::Crash(Target::Random),
@@ -294,7 +297,7 @@ impl Nemesis {
                 }
             }
             FaultKind::ClockJump => {
-                let (lo, hi) = self.jump[slot];
+                let (lo, hi) = jump;
                 let size = self.rng.gen_range(lo.0..=hi.0) as i64;
                 let by = if self.rng.gen_bool(0.5) { size } else { -size };
                 Fault::ClockJump(Target::Random, crate::scenario::SignedDur(by))
@@ -355,7 +358,14 @@ fn random_steps(r: &RandomFaults, fault_end: u64, first_slot: usize, rng: &mut S
         let slot = first_slot + steps.len() / 2;
         let kind = *r.kinds.choose(rng).expect("validated: kinds is not empty");
         let lasts = rng.gen_range(r.duration.0 .0..=r.duration.1 .0);
-        steps.push((t, Step::Random { kind, slot }));
+        steps.push((
+            t,
+            Step::Random {
+                kind,
+                slot,
+                jump: r.jump,
+            },
+        ));
         steps.push((t + lasts, Step::Undo(slot)));
         t += rng.gen_range(r.every.0 .0..=r.every.1 .0);
     }
