@@ -377,33 +377,13 @@ mod tests {
 
     #[test]
     fn sets_tags_and_discards() {
-        assert_eq!(
-            one("#{1 2}"),
-            Edn::Set(vec![
-                Form {
-                    line: 1,
-                    edn: Edn::Int(1)
-                },
-                Form {
-                    line: 1,
-                    edn: Edn::Int(2)
-                }
-            ])
-        );
+        let int = |i| Form {
+            line: 1,
+            edn: Edn::Int(i),
+        };
+        assert_eq!(one("#{1 2}"), Edn::Set(vec![int(1), int(2)]));
         assert_eq!(one("#inst \"2024-01-01\""), Edn::Str("2024-01-01".into()));
-        assert_eq!(
-            one("[1 #_ 2 3]"),
-            Edn::Vector(vec![
-                Form {
-                    line: 1,
-                    edn: Edn::Int(1)
-                },
-                Form {
-                    line: 1,
-                    edn: Edn::Int(3)
-                }
-            ])
-        );
+        assert_eq!(one("[1 #_ 2 3]"), Edn::Vector(vec![int(1), int(3)]));
     }
 
     #[test]
