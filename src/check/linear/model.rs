@@ -37,6 +37,13 @@ pub trait Model: Sync {
     fn describe(&self, input: &Self::Input, output: Option<&Self::Output>) -> String;
 
     fn describe_state(&self, state: &Self::State) -> String;
+
+    /// Whether `input` never changes the state. An indeterminate op that
+    /// does not may be left out of the search: it reported nothing, and
+    /// leaving an indeterminate op unlinearized is always allowed.
+    fn is_read_only(&self, _input: &Self::Input) -> bool {
+        false
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
@@ -217,6 +224,10 @@ macro_rules! register_model {
             fn describe_state(&self, state: &Value) -> String {
                 state.to_string()
             }
+
+            fn is_read_only(&self, input: &RegisterOp) -> bool {
+                matches!(input, RegisterOp::Read)
+            }
         }
     };
 }
@@ -271,6 +282,10 @@ impl Model for Kv {
     fn describe_state(&self, state: &Value) -> String {
         state.to_string()
     }
+
+    fn is_read_only(&self, input: &(Value, RegisterOp)) -> bool {
+        matches!(input.1, RegisterOp::Read)
+    }
 }
 
 /// Registers named by keys, read and written by atomic transactions. A
@@ -294,6 +309,10 @@ impl Model for MultiRegister {
 
     fn init(&self) -> Self::State {
         BTreeMap::new()
+    }
+
+    fn is_read_only(&self, txn: &Vec<Micro>) -> bool {
+        txn.iter().all(|m| !m.write)
     }
 
     fn step(&self, state: &Self::State, txn: &Vec<Micro>, _output: Option<&()>) -> Option<Self::State> {
