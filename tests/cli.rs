@@ -85,9 +85,10 @@ const MISTAKES: &[Mistake] = &[
     ),
     (
         "unknown protocol",
-        &[("AsyncPrimaryBackup()", "Raft()")],
+        &[("AsyncPrimaryBackup()", "Paxos()")],
         "3:13",
-        "Unexpected variant named `Raft`",
+        "Unexpected variant named `Paxos`",
+
     ),
     (
         "uniform bounds reversed",
@@ -141,7 +142,44 @@ const MISTAKES: &[Mistake] = &[
         "8:27",
         "a Majority of 2 nodes",
     ),
+    (
+        "retry without deduplication",
+        &[("ops: 10)", "ops: 10, retry: \"100ms\")")],
+        "7:42",
+        "does not deduplicate resent requests",
+    ),
+    (
+        "raft heartbeat not below the election timeout",
+        &[("AsyncPrimaryBackup()", "Raft(heartbeat: \"200ms\")")],
+        "3:29",
+        "shorter than election_timeout (150ms)",
+    ),
+    (
+        "lease bug without leases",
+        &[("AsyncPrimaryBackup()", "Raft(bugs: [LeaseIgnoresDrift])")],
+        "3:25",
+        "expected reads: Lease(drift_bound_ppm: ...)",
+    ),
+    (
+        "raft invariant on another protocol",
+        &[("checks: [Recovers(within: \"500ms\")]", "checks: [ElectionSafety]")],
+        "10:12",
+        "the protocol is async-primary-backup; expected protocol: Raft(...)",
+    ),
+    (
+        "more readers than clients",
+        &[("ops: 10)", "ops: 10, readers: 3)")],
+        "7:44",
+        "readers is 3, but there are 2 clients",
+    ),
+    (
+        "unknown raft bug",
+        &[("AsyncPrimaryBackup()", "Raft(bugs: [Typo])")],
+        "3:25",
+        "expected one of `VoteWithoutLogCheck`",
+    ),
 ];
+
 
 #[test]
 fn bad_scenarios_exit_2_with_file_line_column_and_what_was_expected() {

@@ -6,6 +6,7 @@
 //! heal-and-recover phase begins.
 
 pub mod linear;
+pub mod raft;
 
 use crate::history::formats::native;
 use crate::history::value::Value;
@@ -67,6 +68,8 @@ pub fn run_checks(scenario: &Scenario, outcome: &RunOutcome) -> Vec<CheckResult>
         results.push(match check {
             CheckSpec::Recovers { within } => recovers(&outcome.history, outcome.recover_at_ns, *within),
             CheckSpec::Linearizable(HistoryModel::Kv) => linearizable(&outcome.history, ModelKind::Kv),
+            CheckSpec::ElectsLeader { within } => elects_leader(outcome, *within),
+            invariant => observed_invariant(outcome, invariant),
         });
     }
     results
@@ -113,6 +116,53 @@ pub fn linearizable(history: &History, model: ModelKind) -> CheckResult {
         ));
     }
     result
+}
+
+/// An invariant the protocol's observer watched during the run.
+fn observed_invariant(outcome: &RunOutcome, check: &CheckSpec) -> CheckResult {
+    let name = format!("{check:?}");
+    let Some(observed) = &outcome.observed else {
+        return CheckResult::new(name, Verdict::Unknown, "this protocol's states were not observed");
+    };
+    match observed.violations.iter().find(|v| v.invariant == name) {
+        Some(v) => {
+            let at = v.time_ns as f64 / 1e9;
+            CheckResult::new(name, Verdict::Fail, format!("at {at:.6}s: {}", v.message))
+        }
+        None => CheckResult::new(name, Verdict::Pass, format!("held throughout: {}", observed.summary)),
+    }
+}
+
+/// A leader backed by a majority in its term, within `within` of the heal.
+fn elects_leader(outcome: &RunOutcome, within: Dur) -> CheckResult {
+    let name = format!("ElectsLeader(within: {within})");
+    let (Some(heal), Some(observed)) = (outcome.recover_at_ns, &outcome.observed) else {
+        return CheckResult::new(name, Verdict::Unknown, "the run ended before the recovery phase began");
+    };
+    let heal_s = heal as f64 / 1e9;
+    match observed.leader_after_heal_ns {
+        Some(t) if t - heal <= within.0 => CheckResult::new(
+            name,
+            Verdict::Pass,
+            format!(
+                "a majority followed a leader {} after the heal at {heal_s:.3}s",
+                Dur(t - heal)
+            ),
+        ),
+        Some(t) => CheckResult::new(
+            name,
+            Verdict::Fail,
+            format!(
+                "a majority first followed a leader {} after the heal at {heal_s:.3}s; allowed {within}",
+                Dur(t - heal)
+            ),
+        ),
+        None => CheckResult::new(
+            name,
+            Verdict::Fail,
+            format!("no leader was followed by a majority after the heal at {heal_s:.3}s"),
+        ),
+    }
 }
 
 fn no_panic(outcome: &RunOutcome) -> CheckResult {

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "f", rename_all = "lowercase")]
 pub enum Op {
     Get {
@@ -67,6 +67,11 @@ pub enum Reply {
     Ok(Output),
     /// The operation definitely did not take effect.
     Fail(String),
+    /// Not handled here (this node is not the leader): try the node named,
+    /// or another. Says nothing about whether the operation took effect,
+    /// so the client retries the same request, which the protocol must
+    /// deduplicate.
+    Redirect(Option<super::NodeId>),
 }
 
 impl fmt::Display for Reply {
@@ -76,6 +81,8 @@ impl fmt::Display for Reply {
             Reply::Ok(Output::Done) => write!(f, "ok"),
             Reply::Ok(Output::Cas(b)) => write!(f, "ok {b}"),
             Reply::Fail(why) => write!(f, "fail {why:?}"),
+            Reply::Redirect(Some(to)) => write!(f, "redirect {to}"),
+            Reply::Redirect(None) => write!(f, "redirect ?"),
         }
     }
 }

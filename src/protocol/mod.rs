@@ -13,6 +13,8 @@
 
 pub mod kv;
 pub mod primary_backup;
+pub mod raft;
+
 pub mod single;
 
 pub use kv::{Op, Output, Reply};
@@ -43,6 +45,10 @@ pub struct RequestId(pub u64);
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Request {
     pub id: RequestId,
+    /// The client that sent it. A client has one request outstanding at a
+    /// time and its request ids increase, so (client, id) is a session
+    /// sequence number a protocol can deduplicate retries with.
+    pub client: u32,
     pub op: Op,
 }
 

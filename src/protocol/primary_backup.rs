@@ -281,6 +281,7 @@ mod tests {
         fn get(&mut self, key: &str) -> Option<String> {
             let request = Request {
                 id: RequestId(999),
+                client: 0,
                 op: Op::Get { key: key.into() },
             };
             let fx = self.call(|n, ctx| n.on_request(ctx, request));
@@ -306,6 +307,7 @@ mod tests {
                 ctx,
                 Request {
                     id: RequestId(1),
+                    client: 0,
                     op: put("k", "a"),
                 },
             )
@@ -372,6 +374,7 @@ mod tests {
                 ctx,
                 Request {
                     id: RequestId(5),
+                    client: 0,
                     op: put("k", "v"),
                 },
             )

@@ -58,7 +58,14 @@ mod tests {
     fn call(node: &mut Single, disk: &mut Disk, op: Op) -> Reply {
         let (clock, mut rng, mut timers, mut out) = (Clock::new(0, 0), stream(0, "t"), 0, Effects::default());
         let mut ctx = Ctx::new(NodeId(0), 1, 0, &clock, &mut rng, disk, &mut timers, &mut out);
-        node.on_request(&mut ctx, Request { id: RequestId(1), op });
+        node.on_request(
+            &mut ctx,
+            Request {
+                id: RequestId(1),
+                client: 0,
+                op,
+            },
+        );
         out.replies.pop().expect("single answers at once").1
     }
 

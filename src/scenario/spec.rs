@@ -44,6 +44,8 @@ pub enum ProtocolSpec {
     /// Primary applies writes and replicates them to backups asynchronously;
     /// every node serves reads from its own copy.
     AsyncPrimaryBackup(PrimaryBackupSpec),
+    /// A replicated key-value store on Raft.
+    Raft(RaftSpec),
     /// A protocol from the library user's own code, run through
     /// `simulate::sim::run`; `simulate run` cannot run it.
     Custom(String),
@@ -62,11 +64,94 @@ fn default_heartbeat() -> Dur {
     Dur::from_millis(50)
 }
 
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RaftSpec {
+    /// Minimum election timeout; each node draws each timeout from
+    /// `[min, 2 min)` on its own clock.
+    #[serde(default = "default_election_timeout")]
+    pub election_timeout: Dur,
+    #[serde(default = "default_heartbeat")]
+    pub heartbeat: Dur,
+    #[serde(default)]
+    pub reads: RaftReads,
+    /// Most entries in one append message.
+    #[serde(default = "default_max_batch")]
+    pub max_batch: u32,
+    /// Deliberate mistakes to plant; none by default.
+    #[serde(default)]
+    pub bugs: Vec<RaftBug>,
+}
+
+impl Default for RaftSpec {
+    fn default() -> Self {
+        RaftSpec {
+            election_timeout: default_election_timeout(),
+            heartbeat: default_heartbeat(),
+            reads: RaftReads::default(),
+            max_batch: default_max_batch(),
+            bugs: Vec::new(),
+        }
+    }
+}
+
+fn default_election_timeout() -> Dur {
+    Dur::from_millis(150)
+}
+
+fn default_max_batch() -> u32 {
+    64
+}
+
+/// How a Raft leader serves reads.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub enum RaftReads {
+    /// As log entries, like writes.
+    Log,
+    /// After a heartbeat round confirms the leader (thesis 6.4).
+    #[default]
+    ReadIndex,
+    /// Alone while a lease holds; safe while every clock's drift stays
+    /// within `drift_bound_ppm` (the lease shrinks by `(1-ρ)/(1+ρ)`).
+    Lease { drift_bound_ppm: u64 },
+}
+
+/// Planted bugs, for showing that the checks catch real mistakes.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(deny_unknown_fields)]
+pub enum RaftBug {
+    /// Grant votes without checking that the candidate's log is up to date.
+    VoteWithoutLogCheck,
+    /// Commit entries of earlier terms by counting replicas (figure 8).
+    CommitPreviousTerm,
+    /// Answer votes and appends before fsync; a background flush syncs.
+    NoFsync,
+    /// The leader reads its own state without confirming it still leads.
+    StaleLeaderRead,
+    /// Leases as long as the election timeout, ignoring clock drift.
+    LeaseIgnoresDrift,
+}
+
+impl RaftBug {
+    /// The name used in scenario file names: `raft-bug-<name>.ron`.
+    pub fn slug(self) -> &'static str {
+        match self {
+            RaftBug::VoteWithoutLogCheck => "vote-without-log-check",
+            RaftBug::CommitPreviousTerm => "commit-previous-term",
+            RaftBug::NoFsync => "no-fsync",
+            RaftBug::StaleLeaderRead => "stale-leader-read",
+            RaftBug::LeaseIgnoresDrift => "lease-ignores-drift",
+        }
+    }
+}
+
 impl ProtocolSpec {
     pub fn name(&self) -> &str {
         match self {
             ProtocolSpec::Single => "single",
             ProtocolSpec::AsyncPrimaryBackup(_) => "async-primary-backup",
+            ProtocolSpec::Raft(_) => "raft",
             ProtocolSpec::Custom(name) => name,
         }
     }
@@ -177,10 +262,22 @@ pub struct WorkloadSpec {
     pub keys: u32,
     #[serde(default)]
     pub mix: Mix,
+    /// How many of the clients (the last ones) only read, whatever the
+    /// mix: readers that stay with one node while writers move on, as in
+    /// Jepsen's separate reader processes.
+    #[serde(default)]
+    pub readers: u32,
+
     /// A client gives up on an operation after this long; its outcome is
     /// then unknown (indeterminate).
     #[serde(default = "default_timeout")]
     pub timeout: Dur,
+    /// Resend a request left unanswered this long to the next node (same
+    /// request id). Only for protocols that deduplicate retried requests,
+    /// such as Raft; default: no resend (redirects are still followed).
+    #[serde(default)]
+    pub retry: Option<Dur>,
+
     /// Mean pause between one client's operations (exponential). Default:
     /// spread the operations over the fault phase.
     #[serde(default)]
@@ -329,6 +426,32 @@ pub enum CheckSpec {
     Recovers { within: Dur },
     /// The recorded client history is linearizable for this model.
     Linearizable(HistoryModel),
+    /// Raft: at most one leader per term.
+    ElectionSafety,
+    /// Raft: two logs with an entry of the same index and term are
+    /// identical up to that index.
+    LogMatching,
+    /// Raft: a new leader's log holds every entry committed before.
+    LeaderCompleteness,
+    /// Raft: no two nodes apply different commands at one index.
+    StateMachineSafety,
+    /// Raft: after the heal, within this bound, a leader is elected whose
+    /// term a majority of nodes share.
+    ElectsLeader { within: Dur },
+}
+
+impl CheckSpec {
+    /// Checks that observe Raft's node states.
+    pub fn is_raft_invariant(&self) -> bool {
+        matches!(
+            self,
+            CheckSpec::ElectionSafety
+                | CheckSpec::LogMatching
+                | CheckSpec::LeaderCompleteness
+                | CheckSpec::StateMachineSafety
+                | CheckSpec::ElectsLeader { .. }
+        )
+    }
 }
 
 /// Models a run's key-value history can be checked against.

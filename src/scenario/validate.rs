@@ -50,6 +50,7 @@ pub(super) fn validate(s: &Scenario) -> Checked {
     clocks(&s.clocks)?;
     if let Some(w) = &s.workload {
         workload(w)?;
+        retry(s, w)?;
     }
     for (i, f) in s.faults.iter().enumerate() {
         fault_spec(s, i, f)?;
@@ -78,6 +79,58 @@ fn protocol(s: &Scenario) -> Checked {
         ProtocolSpec::AsyncPrimaryBackup(pb) if pb.heartbeat == Dur::ZERO => fail(
             path!["protocol", "heartbeat"],
             "heartbeat is zero; expected a positive interval like \"50ms\"",
+        ),
+        ProtocolSpec::Raft(raft) => raft_spec(raft),
+        _ => Ok(()),
+    }
+}
+
+fn raft_spec(r: &RaftSpec) -> Checked {
+    if r.heartbeat == Dur::ZERO || r.heartbeat >= r.election_timeout {
+        return fail(
+            path!["protocol", "heartbeat"],
+            format!(
+                "heartbeat is {}; expected a positive interval shorter than election_timeout ({})",
+                r.heartbeat, r.election_timeout
+            ),
+        );
+    }
+    if r.max_batch == 0 {
+        return fail(path!["protocol", "max_batch"], "max_batch is 0; expected at least 1");
+    }
+    if let RaftReads::Lease { drift_bound_ppm } = r.reads {
+        if drift_bound_ppm > DRIFT_PPM_MAX as u64 {
+            return fail(
+                path!["protocol", "reads", "drift_bound_ppm"],
+                format!("drift_bound_ppm is {drift_bound_ppm}; expected 0 to {DRIFT_PPM_MAX}"),
+            );
+        }
+    }
+    for (i, bug) in r.bugs.iter().enumerate() {
+        if *bug == RaftBug::LeaseIgnoresDrift && !matches!(r.reads, RaftReads::Lease { .. }) {
+            return fail(
+                path!["protocol", "bugs", i],
+                "LeaseIgnoresDrift plants a bug in leases; expected reads: Lease(drift_bound_ppm: ...)",
+            );
+        }
+    }
+    Ok(())
+}
+
+/// A resent request must not be applied twice; only Raft (and the user's
+/// own protocols) deduplicate.
+fn retry(s: &Scenario, w: &WorkloadSpec) -> Checked {
+    match (w.retry, &s.protocol) {
+        (Some(Dur::ZERO), _) => fail(
+            path!["workload", "retry"],
+            "retry is zero; expected a positive duration or no retry field",
+        ),
+        (Some(_), ProtocolSpec::Single | ProtocolSpec::AsyncPrimaryBackup(_)) => fail(
+            path!["workload", "retry"],
+            format!(
+                "protocol {} does not deduplicate resent requests, so a retry could apply twice; expected no retry field",
+                s.protocol.name()
+            ),
         ),
         _ => Ok(()),
     }
@@ -152,6 +205,15 @@ fn workload(w: &WorkloadSpec) -> Checked {
             format!(
                 "clients is {}; expected 1 to {CLIENTS_MAX} (or no workload field)",
                 w.clients
+            ),
+        );
+    }
+    if w.readers > w.clients {
+        return fail(
+            path!["workload", "readers"],
+            format!(
+                "readers is {}, but there are {} clients; expected at most {}",
+                w.readers, w.clients, w.clients
             ),
         );
     }
@@ -419,5 +481,24 @@ fn check(s: &Scenario, i: usize, c: &CheckSpec) -> Checked {
             "Linearizable checks the client history; expected a `workload`",
         ),
         CheckSpec::Linearizable(_) => Ok(()),
+        c if !matches!(s.protocol, ProtocolSpec::Raft(_)) => fail(
+            path!["checks", i],
+            format!(
+                "{c:?} observes Raft's node states, but the protocol is {}; expected protocol: Raft(...)",
+                s.protocol.name()
+            ),
+        ),
+        CheckSpec::ElectsLeader { within } => match s.recover {
+            None => fail(
+                path!["checks", i],
+                "ElectsLeader needs a recovery phase; expected a `recover` field (e.g. recover: \"5s\")",
+            ),
+            Some(recover) if *within > recover => fail(
+                path!["checks", i, "within"],
+                format!("within {within} is longer than the recovery phase ({recover}); expected at most {recover}"),
+            ),
+            Some(_) => Ok(()),
+        },
+        _ => Ok(()),
     }
 }

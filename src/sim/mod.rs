@@ -11,15 +11,18 @@ pub mod clock;
 mod cluster;
 pub mod disk;
 mod host;
+pub mod observe;
 mod queue;
 pub mod rng;
 mod world;
 
-pub use world::{Addr, Factory};
+pub use observe::{Observed, Observer, Violation};
+pub use world::{Addr, BoxedObserver, Factory};
 
 use crate::history::History;
 use crate::nemesis::Nemesis;
 use crate::protocol::primary_backup::PrimaryBackup;
+use crate::protocol::raft::Raft;
 use crate::protocol::single::Single;
 use crate::protocol::{Node, NodeId};
 use crate::scenario::{ProtocolSpec, Scenario};
@@ -84,6 +87,8 @@ pub struct RunOutcome {
     pub end_ns: u64,
     /// When the heal-and-recover phase began, if there was one.
     pub recover_at_ns: Option<u64>,
+    /// What the protocol's observer found, if it had one.
+    pub observed: Option<Observed>,
     /// A node's code panicked: a bug in the protocol, and a finding.
     pub panic: Option<String>,
 }
@@ -100,6 +105,17 @@ pub fn run_scenario(scenario: &Scenario, seed: u64, options: &RunOptions) -> Run
             let heartbeat = Duration::from_nanos(pb.heartbeat.0);
             run(scenario, seed, options, move |id| PrimaryBackup::new(id, heartbeat))
         }
+        ProtocolSpec::Raft(spec) => {
+            let config = crate::protocol::raft::Config::from(spec);
+            let observer = crate::check::raft::Invariants::new(scenario.nodes);
+            run_observed(
+                scenario,
+                seed,
+                options,
+                move |id| Raft::new(id, config.clone()),
+                Some(Box::new(observer)),
+            )
+        }
     }
 }
 
@@ -112,6 +128,17 @@ pub fn run<N: Node>(
     options: &RunOptions,
     factory: impl Fn(NodeId) -> N + Send + Sync + 'static,
 ) -> RunOutcome {
+    run_observed(scenario, seed, options, factory, None)
+}
+
+/// [`run`], with `observer` watching every node's state as the run goes.
+pub fn run_observed<N: Node>(
+    scenario: &Scenario,
+    seed: u64,
+    options: &RunOptions,
+    factory: impl Fn(NodeId) -> N + Send + Sync + 'static,
+    observer: Option<BoxedObserver<N>>,
+) -> RunOutcome {
     let runtime = madsim::runtime::Runtime::with_seed_and_config(seed, madsim::Config::default());
     let slot: Arc<Mutex<Option<Shared<N>>>> = Arc::default();
     let world_slot = slot.clone();
@@ -120,7 +147,11 @@ pub fn run<N: Node>(
     let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
         runtime.block_on(async move {
             let world = Arc::new(Mutex::new(World::new(scenario, seed, factory, echo)));
-            world.lock().expect("no panic yet").me = Arc::downgrade(&world);
+            {
+                let mut w = world.lock().expect("no panic yet");
+                w.me = Arc::downgrade(&world);
+                w.observer = observer;
+            }
             *world_slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(world.clone());
             drive(scenario, seed, &world).await;
         })
@@ -152,8 +183,10 @@ pub fn run<N: Node>(
         stats: world.stats,
         end_ns,
         recover_at_ns: world.recover_at_ns,
+        observed: world.observer.take().map(|o| o.finish()),
         panic,
     };
+
     drop(world);
     drop(runtime);
     outcome

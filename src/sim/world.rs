@@ -11,6 +11,7 @@
 use super::clock::Clock;
 use super::disk::Disk;
 use super::host::{Host, SimTime, Wake, Who};
+use super::observe::Observer;
 use super::queue::EventQueue;
 use super::rng::{stream, SimRng};
 use super::Stats;
@@ -29,6 +30,7 @@ use std::task::Waker;
 
 pub type Shared<N> = Arc<Mutex<World<N>>>;
 pub type Factory<N> = Box<dyn Fn(NodeId) -> N + Send + Sync>;
+pub type BoxedObserver<N> = Box<dyn Observer<N>>;
 
 /// Who sent a message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -118,6 +120,7 @@ pub struct World<N: Node> {
     pub(super) me: Weak<Mutex<World<N>>>,
     /// The madsim node that runs `Down` hosts (never crashed itself).
     pub(super) down_node: Option<madsim::task::NodeId>,
+    pub(super) observer: Option<BoxedObserver<N>>,
 }
 
 impl<N: Node> World<N> {
@@ -180,6 +183,7 @@ impl<N: Node> World<N> {
             client_out: Vec::new(),
             me: Weak::new(),
             down_node: None,
+            observer: None,
         }
     }
 
@@ -307,6 +311,18 @@ impl<N: Node> World<N> {
             &mut self.effects,
         );
         handler(node, &mut ctx);
+        if let Some(observer) = &mut self.observer {
+            let found = observer.after_step(now, NodeId(i), node, self.recover_at_ns);
+            for v in found {
+                let invariant = v.invariant;
+                let message = &v.message;
+                self.trace.record(
+                    now,
+                    "violation",
+                    format_args!("invariant={invariant} payload={message}"),
+                );
+            }
+        }
         self.apply_effects(i, now);
     }
 
@@ -524,9 +540,13 @@ impl<N: Node> World<N> {
     /// they arrive (by the `Down` host), unless the node is back by then.
     pub(super) fn wipe(&mut self, i: u32) {
         let now = self.now_ns();
+        if let Some(observer) = &mut self.observer {
+            observer.crashed(NodeId(i));
+        }
         let slot = &mut self.nodes[i as usize];
         slot.state = None;
         slot.disk.crash();
+
         slot.live_timers.clear();
         slot.requests.clear();
         slot.wake.reset();

@@ -7,6 +7,13 @@
 //! value the client last saw for that key. After a timeout the outcome is
 //! unknown; the client moves on under a new process id, since its old
 //! request may still take effect.
+//!
+//! A node that is not the leader answers `Redirect`; the client then
+//! sends the same request to the node named (at once, the first time) or
+//! to the next node, with exponential backoff. With `retry` set, an
+//! attempt left unanswered that long is resent to the next node too. The
+//! request id stays the same across attempts, so a protocol that
+//! deduplicates by (client, request id) applies it at most once.
 
 use crate::history::{Event, EventKind};
 use crate::protocol::{NodeId, Op, Output, Reply, Request, RequestId};
@@ -19,7 +26,16 @@ use std::collections::BTreeMap;
 pub enum ClientTimer {
     Think,
     Timeout(RequestId),
+    /// Send the request again unless attempt `attempt` was superseded.
+    Retry {
+        request: RequestId,
+        attempt: u32,
+    },
 }
+
+/// First backoff after a redirect without a leader hint; doubles per attempt.
+const BACKOFF_NS_MIN: u64 = 10_000_000;
+const BACKOFF_NS_MAX: u64 = 320_000_000;
 
 /// What a client asks its host to do.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,12 +56,19 @@ pub struct Budget {
 struct Pending {
     request: RequestId,
     op: Op,
+    /// Attempts sent so far.
+    attempt: u32,
 }
 
 pub struct Client {
     index: u32,
     clients: u32,
+    nodes: u32,
     home: NodeId,
+    /// Where the next attempt goes: the home node until a redirect or a
+    /// retry moves it.
+    target: NodeId,
+    retry_ns: Option<u64>,
     process: u64,
     rng: SimRng,
     keys: u32,
@@ -63,7 +86,12 @@ impl Client {
     /// over the fault phase.
     pub fn new(index: u32, spec: &WorkloadSpec, nodes: u32, fault_phase_ns: u64, rng: SimRng) -> Self {
         let m = &spec.mix;
-        let mut mix = [m.read, m.write, m.append, m.cas];
+        let reader = index >= spec.clients.saturating_sub(spec.readers);
+        let mut mix = if reader {
+            [1.0, 0.0, 0.0, 0.0]
+        } else {
+            [m.read, m.write, m.append, m.cas]
+        };
         for i in 1..4 {
             mix[i] += mix[i - 1];
         }
@@ -71,7 +99,10 @@ impl Client {
         Client {
             index,
             clients: spec.clients,
+            nodes,
             home: NodeId(index % nodes),
+            target: NodeId(index % nodes),
+            retry_ns: spec.retry.map(|r| r.0),
             process: u64::from(index),
             rng,
             keys: spec.keys,
@@ -108,21 +139,85 @@ impl Client {
                     self.think(out);
                 }
             }
+            ClientTimer::Retry { request, attempt } => {
+                if self
+                    .pending
+                    .as_ref()
+                    .is_some_and(|p| p.request == request && p.attempt == attempt)
+                {
+                    if self.retry_ns.is_some() {
+                        self.target = self.next_node(self.target);
+                    }
+                    self.send_attempt(out);
+                }
+            }
         }
+    }
+
+    fn next_node(&self, node: NodeId) -> NodeId {
+        NodeId((node.0 + 1) % self.nodes)
+    }
+
+    /// Sends the pending request to the target, and arms the per-attempt
+    /// timeout if there is one.
+    fn send_attempt(&mut self, out: &mut Vec<ClientAction>) {
+        let pending = self.pending.as_mut().expect("an attempt needs a pending request");
+        pending.attempt += 1;
+        out.push(ClientAction::Send {
+            to: self.target,
+            request: Request {
+                id: pending.request,
+                client: self.index,
+                op: pending.op.clone(),
+            },
+        });
+        if let Some(after_ns) = self.retry_ns {
+            out.push(ClientAction::SetTimer {
+                after_ns,
+                timer: ClientTimer::Retry {
+                    request: pending.request,
+                    attempt: pending.attempt,
+                },
+            });
+        }
+    }
+
+    /// A redirect: go where it points at once the first time, else back
+    /// off (with jitter, so clients do not retry in step) and try again.
+    fn redirected(&mut self, hint: Option<NodeId>, out: &mut Vec<ClientAction>) {
+        let pending = self.pending.as_ref().expect("only the pending request is redirected");
+        let (request, attempt) = (pending.request, pending.attempt);
+        let fresh_hint = hint.filter(|h| *h != self.target);
+        self.target = hint.unwrap_or_else(|| self.next_node(self.target));
+        let after_ns = if fresh_hint.is_some() && attempt == 1 {
+            0
+        } else {
+            let full = BACKOFF_NS_MIN.saturating_mul(1 << attempt.min(6)).min(BACKOFF_NS_MAX);
+            self.rng.gen_range(full / 2..=full)
+        };
+        out.push(ClientAction::SetTimer {
+            after_ns,
+            timer: ClientTimer::Retry { request, attempt },
+        });
     }
 
     /// A reply to anything but the pending request (one that timed out) is
     /// ignored: its outcome was already recorded as unknown.
     pub fn on_reply(&mut self, now_ns: u64, request: RequestId, reply: Reply, out: &mut Vec<ClientAction>) {
-        let Some(pending) = self.pending.take_if(|p| p.request == request) else {
+        if self.pending.as_ref().is_none_or(|p| p.request != request) {
             return;
-        };
+        }
+        if let Reply::Redirect(hint) = reply {
+            return self.redirected(hint, out);
+        }
+        let pending = self.pending.take().expect("checked above");
         let event = match reply {
             Reply::Ok(output) => {
                 self.remember(&pending.op, &output);
                 self.event(EventKind::Ok, request, now_ns, Some(output), None)
             }
             Reply::Fail(why) => self.event(EventKind::Fail, request, now_ns, None, Some(&why)),
+            Reply::Redirect(_) => unreachable!("handled above"),
         };
         out.push(ClientAction::Record(event));
         self.think(out);
@@ -149,18 +244,16 @@ impl Client {
         let mut invoke = self.event(EventKind::Invoke, request, now_ns, None, None);
         invoke.input = Some(op.clone());
         out.push(ClientAction::Record(invoke));
-        out.push(ClientAction::Send {
-            to: self.home,
-            request: Request {
-                id: request,
-                op: op.clone(),
-            },
+        self.pending = Some(Pending {
+            request,
+            op,
+            attempt: 0,
         });
+        self.send_attempt(out);
         out.push(ClientAction::SetTimer {
             after_ns: self.timeout_ns,
             timer: ClientTimer::Timeout(request),
         });
-        self.pending = Some(Pending { request, op });
     }
 
     fn choose_op(&mut self, request: RequestId) -> Op {
@@ -232,6 +325,9 @@ mod tests {
             keys: 3,
             mix,
             timeout: Dur::from_millis(100),
+            retry: None,
+            readers: 0,
+
             think: Some(Dur::from_millis(5)),
         }
     }
@@ -291,6 +387,7 @@ mod tests {
                 Some(Request {
                     id,
                     op: Op::Put { value, .. },
+                    ..
                 }) => {
                     values.push(value.clone());
                     c.on_reply(t, *id, Reply::Ok(Output::Done), &mut Vec::new());

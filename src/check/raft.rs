@@ -1,0 +1,413 @@
+//! Raft's safety properties (figure 3 of the paper), checked while the run
+//! goes on by watching every node's state after every step, plus the
+//! liveness fact that a leader is elected after the heal.
+//!
+//! The observer keeps its own hash chain over each node's log (entry
+//! hashes folded from index 1), so comparing two prefixes is comparing two
+//! numbers and each entry is hashed once per version of a log. It trusts
+//! the node only for which entries it holds and what it says its term,
+//! role, commit and applied indices are.
+//!
+//! - Election Safety: the first node seen leading a term owns it.
+//! - Log Matching: an (index, term) pair always comes with the same chain.
+//! - Leader Completeness: when a node is first seen leading term T, its
+//!   log holds every entry committed in a term before T. (A candidate of
+//!   an old term may win with votes that were slow to arrive, after a
+//!   newer leader committed more; those entries it need not hold.)
+//! - State Machine Safety: every node applies the same entry at an index.
+
+use crate::protocol::raft::{Entry, Raft, View};
+use crate::protocol::{NodeId, Role};
+use crate::sim::{Observed, Observer, Violation};
+use rustc_hash::FxHasher;
+use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
+
+pub const ELECTION_SAFETY: &str = "ElectionSafety";
+pub const LOG_MATCHING: &str = "LogMatching";
+pub const LEADER_COMPLETENESS: &str = "LeaderCompleteness";
+pub const STATE_MACHINE_SAFETY: &str = "StateMachineSafety";
+
+/// What the observer knows of one node's current life.
+#[derive(Clone, Debug, Default)]
+struct Watch {
+    up: bool,
+    term: u64,
+    role: Role,
+    /// Chain hash of the node's log prefix ending at each index (0-based).
+    chain: Vec<u64>,
+    /// How many of the log's rewrites have been accounted for.
+    rewrites_seen: usize,
+    applied: u64,
+    /// The last term in which this node was checked as a new leader.
+    led: Option<u64>,
+}
+
+/// An entry as the observer remembers it: term, hash and who first had it.
+#[derive(Clone, Copy, Debug)]
+struct Seen {
+    term: u64,
+    hash: u64,
+    chain: u64,
+    node: NodeId,
+    /// Committed entries: the term of the node that first reported it
+    /// committed (a follower learns commits from its term's leader).
+    commit_term: u64,
+}
+
+pub struct Invariants {
+    watch: Vec<Watch>,
+    leaders: BTreeMap<u64, NodeId>,
+    /// The chain of every (index, term) seen in any log.
+    chains: BTreeMap<(u64, u64), (u64, NodeId)>,
+    /// The longest committed prefix seen, index 1 first.
+    committed: Vec<Seen>,
+    /// What was applied at each index, index 1 first.
+    applied: Vec<Seen>,
+    violations: Vec<Violation>,
+    leader_after_heal_ns: Option<u64>,
+}
+
+fn entry_hash(entry: &Entry) -> u64 {
+    let mut h = FxHasher::default();
+    entry.hash(&mut h);
+    h.finish()
+}
+
+fn fold(chain: u64, entry: u64) -> u64 {
+    let mut h = FxHasher::default();
+    (chain, entry).hash(&mut h);
+    h.finish()
+}
+
+impl Invariants {
+    pub fn new(nodes: u32) -> Self {
+        let watch = Watch {
+            up: true,
+            ..Watch::default()
+        };
+        Invariants {
+            watch: vec![watch; nodes as usize],
+            leaders: BTreeMap::new(),
+            chains: BTreeMap::new(),
+            committed: Vec::new(),
+            applied: Vec::new(),
+            violations: Vec::new(),
+            leader_after_heal_ns: None,
+        }
+    }
+
+    /// Checks node `id` in state `v`; the core of [`Observer::after_step`],
+    /// separate so that tests can feed it states no correct node reaches.
+    pub fn check(&mut self, now_ns: u64, id: NodeId, v: View<'_>, recover_at_ns: Option<u64>) -> Vec<Violation> {
+        let mut found = Vec::new();
+        let w = &mut self.watch[id.0 as usize];
+        w.up = true;
+        w.term = v.term;
+        w.role = v.role;
+        self.follow_log(id, &v, &mut found);
+        if v.role == Role::Leader {
+            self.check_leader(id, &v, &mut found);
+        }
+        self.record_commit(id, &v);
+        self.check_applied(id, &v, &mut found);
+        if recover_at_ns.is_some_and(|heal| now_ns >= heal)
+            && self.leader_after_heal_ns.is_none()
+            && self.led_by_majority()
+        {
+            self.leader_after_heal_ns = Some(now_ns);
+        }
+        let mut new = Vec::new();
+        for (invariant, message) in found {
+            if self.violations.iter().all(|x| x.invariant != invariant) {
+                let v = Violation {
+                    invariant,
+                    time_ns: now_ns,
+                    message,
+                };
+                self.violations.push(v.clone());
+                new.push(v);
+            }
+        }
+        new
+    }
+
+    /// Brings the node's chain up to date with its log, checking each new
+    /// entry against every other log's entry of that index and term.
+    fn follow_log(&mut self, id: NodeId, v: &View<'_>, found: &mut Vec<(&'static str, String)>) {
+        let w = &mut self.watch[id.0 as usize];
+        for &from in &v.rewrites[w.rewrites_seen.min(v.rewrites.len())..] {
+            w.chain.truncate(from.saturating_sub(1) as usize);
+        }
+        w.rewrites_seen = v.rewrites.len();
+        w.chain.truncate(v.log.len());
+        for i in w.chain.len()..v.log.len() {
+            let prev = w.chain.last().copied().unwrap_or(0);
+            let chain = fold(prev, entry_hash(&v.log[i]));
+            w.chain.push(chain);
+            let (index, term) = (i as u64 + 1, v.log[i].term);
+            match self.chains.get(&(index, term)) {
+                Some(&(other, node)) if other != chain => found.push((
+                    LOG_MATCHING,
+                    format!("{id} and {node} both hold an entry at index {index} of term {term}, but their logs differ up to it"),
+                )),
+                Some(_) => {}
+                None => {
+                    self.chains.insert((index, term), (chain, id));
+                }
+            }
+        }
+    }
+
+    fn check_leader(&mut self, id: NodeId, v: &View<'_>, found: &mut Vec<(&'static str, String)>) {
+        let term = v.term;
+        match self.leaders.get(&term) {
+            Some(&other) if other != id => found.push((
+                ELECTION_SAFETY,
+                format!("{other} and {id} are both leader in term {term}"),
+            )),
+            Some(_) => {}
+            None => {
+                self.leaders.insert(term, id);
+            }
+        }
+        let w = &mut self.watch[id.0 as usize];
+        if w.led == Some(term) {
+            return;
+        }
+        w.led = Some(term);
+        let n = self
+            .committed
+            .iter()
+            .position(|c| c.commit_term >= term)
+            .unwrap_or(self.committed.len());
+        if n == 0 || w.chain.get(n - 1) == Some(&self.committed[n - 1].chain) {
+            return;
+        }
+        // Name the first committed entry the new leader lacks.
+        let missing = (0..n)
+            .find(|&i| w.chain.get(i) != Some(&self.committed[i].chain))
+            .expect("the chains differ somewhere");
+        let c = self.committed[missing];
+        let has = match v.log.get(missing) {
+            Some(e) => format!("holds an entry of term {} there", e.term),
+            None => format!("its log ends at index {}", v.log.len()),
+        };
+        found.push((
+            LEADER_COMPLETENESS,
+            format!(
+                "{id} became leader in term {term} without committed entry {} (term {}, committed by {}): {has}",
+                missing + 1,
+                c.term,
+                c.node
+            ),
+        ));
+    }
+
+    fn record_commit(&mut self, id: NodeId, v: &View<'_>) {
+        let w = &self.watch[id.0 as usize];
+        let commit = (v.commit as usize).min(w.chain.len());
+        for i in self.committed.len()..commit {
+            self.committed.push(Seen {
+                term: v.log[i].term,
+                hash: entry_hash(&v.log[i]),
+                chain: w.chain[i],
+                node: id,
+                commit_term: v.term,
+            });
+        }
+    }
+
+    fn check_applied(&mut self, id: NodeId, v: &View<'_>, found: &mut Vec<(&'static str, String)>) {
+        let w = &mut self.watch[id.0 as usize];
+        let upto = (v.applied as usize).min(v.log.len());
+        for i in w.applied as usize..upto {
+            let entry = &v.log[i];
+            let hash = entry_hash(entry);
+            match self.applied.get(i) {
+                Some(first) if first.hash != hash || first.term != entry.term => found.push((
+                    STATE_MACHINE_SAFETY,
+                    format!(
+                        "{id} applied {:?} (term {}) at index {}, but {} applied a different entry (term {}) there",
+                        entry.command,
+                        entry.term,
+                        i + 1,
+                        first.node,
+                        first.term
+                    ),
+                )),
+                Some(_) => {}
+                None => self.applied.push(Seen {
+                    term: entry.term,
+                    hash,
+                    chain: 0,
+                    node: id,
+                    commit_term: 0,
+                }),
+            }
+        }
+        w.applied = w.applied.max(upto as u64);
+    }
+
+    /// Some up node leads a term that a majority of nodes are in.
+    fn led_by_majority(&self) -> bool {
+        let majority = self.watch.len() / 2 + 1;
+        self.watch.iter().any(|l| {
+            l.up && l.role == Role::Leader && self.watch.iter().filter(|w| w.up && w.term == l.term).count() >= majority
+        })
+    }
+
+    fn summary(&self) -> String {
+        let terms = self.leaders.keys().next_back().copied().unwrap_or(0);
+        format!(
+            "{} leaders elected (last term {terms}); {} entries committed, {} applied",
+            self.leaders.len(),
+            self.committed.len(),
+            self.applied.len()
+        )
+    }
+}
+
+impl Observer<Raft> for Invariants {
+    fn after_step(&mut self, now_ns: u64, id: NodeId, node: &Raft, recover_at_ns: Option<u64>) -> Vec<Violation> {
+        self.check(now_ns, id, node.view(), recover_at_ns)
+    }
+
+    fn crashed(&mut self, id: NodeId) {
+        self.watch[id.0 as usize] = Watch::default();
+    }
+
+    fn finish(self: Box<Self>) -> Observed {
+        Observed {
+            summary: self.summary(),
+            violations: self.violations,
+            leader_after_heal_ns: self.leader_after_heal_ns,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::raft::Command;
+
+    fn noop(term: u64) -> Entry {
+        Entry {
+            term,
+            command: Command::Noop,
+        }
+    }
+
+    fn view(term: u64, role: Role, commit: u64, log: &[Entry]) -> View<'_> {
+        View {
+            term,
+            role,
+            commit,
+            applied: commit,
+            log,
+            rewrites: &[],
+        }
+    }
+
+    fn names(v: &[Violation]) -> Vec<&str> {
+        v.iter().map(|v| v.invariant).collect()
+    }
+
+    #[test]
+    fn a_correct_history_passes() {
+        let mut inv = Invariants::new(3);
+        let log = [noop(1), noop(2)];
+        assert!(inv
+            .check(1, NodeId(0), view(1, Role::Leader, 0, &log[..1]), None)
+            .is_empty());
+        assert!(inv
+            .check(2, NodeId(1), view(1, Role::Follower, 1, &log[..1]), None)
+            .is_empty());
+        assert!(inv.check(3, NodeId(1), view(2, Role::Leader, 2, &log), None).is_empty());
+        assert!(inv
+            .check(4, NodeId(0), view(2, Role::Follower, 2, &log), Some(4))
+            .is_empty());
+        assert_eq!(
+            inv.leader_after_heal_ns,
+            Some(4),
+            "n1 leads term 2, which n0 and n1 share"
+        );
+    }
+
+    #[test]
+    fn two_leaders_in_one_term_break_election_safety() {
+        let mut inv = Invariants::new(3);
+        inv.check(1, NodeId(0), view(3, Role::Leader, 0, &[]), None);
+        let v = inv.check(2, NodeId(2), view(3, Role::Leader, 0, &[]), None);
+        assert_eq!(names(&v), [ELECTION_SAFETY]);
+        assert_eq!(v[0].message, "n0 and n2 are both leader in term 3");
+        assert!(
+            inv.check(3, NodeId(2), view(3, Role::Leader, 0, &[]), None).is_empty(),
+            "reported once"
+        );
+    }
+
+    #[test]
+    fn same_index_and_term_over_different_prefixes_breaks_log_matching() {
+        let mut inv = Invariants::new(2);
+        inv.check(1, NodeId(0), view(2, Role::Follower, 0, &[noop(1), noop(2)]), None);
+        let v = inv.check(2, NodeId(1), view(2, Role::Follower, 0, &[noop(2), noop(2)]), None);
+        assert_eq!(names(&v), [LOG_MATCHING]);
+        assert!(v[0].message.contains("index 2 of term 2"), "{}", v[0].message);
+    }
+
+    #[test]
+    fn a_leader_missing_a_committed_entry_breaks_leader_completeness() {
+        let mut inv = Invariants::new(3);
+        inv.check(1, NodeId(0), view(1, Role::Leader, 1, &[noop(1)]), None);
+        let v = inv.check(2, NodeId(1), view(2, Role::Leader, 0, &[]), None);
+        assert_eq!(names(&v), [LEADER_COMPLETENESS]);
+        assert!(v[0]
+            .message
+            .starts_with("n1 became leader in term 2 without committed entry 1 (term 1"));
+    }
+
+    #[test]
+    fn a_leader_of_an_old_term_need_not_hold_entries_committed_in_newer_terms() {
+        let mut inv = Invariants::new(3);
+        inv.check(1, NodeId(0), view(1, Role::Leader, 1, &[noop(1)]), None);
+        inv.check(2, NodeId(1), view(3, Role::Leader, 2, &[noop(1), noop(3)]), None);
+        let v = inv.check(3, NodeId(2), view(2, Role::Leader, 0, &[noop(1)]), None);
+        assert!(v.is_empty(), "entry 2 was committed in term 3: {v:?}");
+        let v = inv.check(4, NodeId(0), view(4, Role::Leader, 0, &[noop(1)]), None);
+        assert_eq!(names(&v), [LEADER_COMPLETENESS]);
+        assert!(
+            v[0].message.contains("without committed entry 2 (term 3"),
+            "{}",
+            v[0].message
+        );
+    }
+
+    #[test]
+    fn different_entries_applied_at_one_index_break_state_machine_safety() {
+        let mut inv = Invariants::new(2);
+        inv.check(1, NodeId(0), view(1, Role::Follower, 1, &[noop(1)]), None);
+        let v = inv.check(2, NodeId(1), view(2, Role::Follower, 1, &[noop(2)]), None);
+        assert_eq!(names(&v), [STATE_MACHINE_SAFETY]);
+    }
+
+    #[test]
+    fn a_rewritten_suffix_is_hashed_again() {
+        let mut inv = Invariants::new(2);
+        inv.check(1, NodeId(1), view(1, Role::Follower, 0, &[noop(1), noop(1)]), None);
+        // n1's entry 2 was replaced by one of term 2, same length.
+        let log = [noop(1), noop(2)];
+        let rewritten = View {
+            rewrites: &[2],
+            ..view(2, Role::Follower, 0, &log)
+        };
+        inv.check(2, NodeId(1), rewritten, None);
+        inv.check(3, NodeId(0), view(2, Role::Leader, 2, &log), None);
+        let again = View {
+            rewrites: &[2],
+            ..view(3, Role::Leader, 0, &log)
+        };
+        let v = inv.check(4, NodeId(1), again, None);
+        assert!(v.is_empty(), "n1's chain was recomputed after the rewrite: {v:?}");
+    }
+}

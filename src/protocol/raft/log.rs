@@ -1,0 +1,169 @@
+//! Raft's replicated log and its durable form on the simulated disk.
+//!
+//! Indices start at 1; index 0 is the empty prefix, of term 0. On disk the
+//! log is append-only: each record carries its index, and a record for an
+//! index at or below the current end truncates the log there first. So
+//! replacing a conflicting suffix is one append, never a rewrite.
+
+use super::Command;
+use crate::protocol::kv::{decode_lines, encode_line};
+use crate::sim::disk::Disk;
+use serde::{Deserialize, Serialize};
+
+const LOG_FILE: &str = "raft.log";
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Entry {
+    pub term: u64,
+    pub command: Command,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Record {
+    index: u64,
+    #[serde(flatten)]
+    entry: Entry,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Log {
+    entries: Vec<Entry>,
+    /// Where each write that replaced entries began, oldest first, so an
+    /// observer can tell which part of the log changed since it looked.
+    rewrites: Vec<u64>,
+}
+
+impl Log {
+    /// The log as the disk holds it. Records that skip ahead of the log's
+    /// end cannot have been written by [`Log::write`]; reading stops there.
+    pub fn recover(disk: &Disk) -> Self {
+        let mut log = Log::default();
+        for record in decode_lines::<Record>(disk.read(LOG_FILE).unwrap_or_default()) {
+            if record.index == 0 || record.index > log.last_index() + 1 {
+                break;
+            }
+            log.entries.truncate(record.index as usize - 1);
+            log.entries.push(record.entry);
+        }
+        log
+    }
+
+    pub fn last_index(&self) -> u64 {
+        self.entries.len() as u64
+    }
+
+    pub fn last_term(&self) -> u64 {
+        self.entries.last().map_or(0, |e| e.term)
+    }
+
+    /// Term of the entry at `index`: 0 for index 0, `None` past the end.
+    pub fn term_at(&self, index: u64) -> Option<u64> {
+        match index {
+            0 => Some(0),
+            i => self.get(i).map(|e| e.term),
+        }
+    }
+
+    pub fn get(&self, index: u64) -> Option<&Entry> {
+        let i = usize::try_from(index.checked_sub(1)?).ok()?;
+        self.entries.get(i)
+    }
+
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    pub fn rewrites(&self) -> &[u64] {
+        &self.rewrites
+    }
+
+    /// Up to `max` entries starting at `from`.
+    pub fn slice(&self, from: u64, max: usize) -> &[Entry] {
+        let start = (from.max(1) as usize - 1).min(self.entries.len());
+        let end = start.saturating_add(max).min(self.entries.len());
+        &self.entries[start..end]
+    }
+
+    /// First index holding an entry of `term` (the log's terms only grow).
+    pub fn first_index_of(&self, term: u64) -> Option<u64> {
+        let i = self.entries.partition_point(|e| e.term < term);
+        (self.entries.get(i)?.term == term).then_some(i as u64 + 1)
+    }
+
+    /// Last index holding an entry of `term`.
+    pub fn last_index_of(&self, term: u64) -> Option<u64> {
+        let i = self.entries.partition_point(|e| e.term <= term);
+        (i > 0 && self.entries[i - 1].term == term).then_some(i as u64)
+    }
+
+    /// Puts `entries` at `from..`, dropping whatever the log held from
+    /// there on, and appends them to the disk (unsynced: the caller syncs).
+    pub fn write(&mut self, disk: &mut Disk, from: u64, entries: &[Entry]) {
+        assert!(
+            from >= 1 && from <= self.last_index() + 1,
+            "write at {from} would leave a gap after {}",
+            self.last_index()
+        );
+        if from <= self.last_index() {
+            self.rewrites.push(from);
+        }
+        self.entries.truncate(from as usize - 1);
+        let mut bytes = Vec::new();
+
+        for (k, entry) in entries.iter().enumerate() {
+            let record = Record {
+                index: from + k as u64,
+                entry: entry.clone(),
+            };
+            bytes.extend_from_slice(&encode_line(&record));
+            self.entries.push(entry.clone());
+        }
+        disk.append(LOG_FILE, &bytes);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn e(term: u64) -> Entry {
+        Entry {
+            term,
+            command: Command::Noop,
+        }
+    }
+
+    fn terms(log: &Log) -> Vec<u64> {
+        log.entries().iter().map(|e| e.term).collect()
+    }
+
+    #[test]
+    fn overwriting_a_suffix_survives_recovery() {
+        let mut disk = Disk::default();
+        let mut log = Log::default();
+        log.write(&mut disk, 1, &[e(1), e(1), e(2)]);
+        log.write(&mut disk, 2, &[e(3)]);
+        assert_eq!(terms(&log), [1, 3]);
+        disk.fsync();
+        log.write(&mut disk, 3, &[e(3), e(3)]);
+        assert_eq!(terms(&Log::recover(&disk)), [1, 3, 3, 3]);
+        disk.crash();
+        assert_eq!(terms(&Log::recover(&disk)), [1, 3], "only the synced records");
+    }
+
+    #[test]
+    fn finds_terms_and_slices() {
+        let mut log = Log::default();
+        log.write(&mut Disk::default(), 1, &[e(1), e(1), e(2), e(4), e(4)]);
+        assert_eq!((log.last_index(), log.last_term()), (5, 4));
+        assert_eq!(
+            (log.term_at(0), log.term_at(3), log.term_at(6)),
+            (Some(0), Some(2), None)
+        );
+        assert_eq!((log.first_index_of(4), log.last_index_of(1)), (Some(4), Some(2)));
+        assert_eq!((log.first_index_of(3), log.last_index_of(3)), (None, None));
+        assert_eq!(log.slice(2, 2).len(), 2);
+        assert_eq!(log.slice(5, 10).len(), 1);
+        assert!(log.slice(6, 10).is_empty());
+    }
+}

@@ -1,0 +1,833 @@
+//! `raft`: a replicated key-value store on Raft (Ongaro and Ousterhout,
+//! "In Search of an Understandable Consensus Algorithm", and Ongaro's
+//! thesis for client sessions, ReadIndex, leases and leader stickiness).
+//!
+//! - Elections: each node's election timeout is drawn from `[min, 2 min)`
+//!   on its own (drifting) monotonic clock. A node that heard from a
+//!   current leader within the minimum timeout ignores vote requests
+//!   (thesis 4.2.3), which is what makes leases safe; a restarted node
+//!   counts as having just heard from one.
+//! - Durability: term and vote, and log entries, are fsynced before the
+//!   node answers a vote request or acknowledges entries; a restarted node
+//!   recovers them from its disk. Commit index and the state machine are
+//!   volatile and rebuilt from the log.
+//! - Replication: pipelined `Append`s (the next index advances when sent);
+//!   a follower's rejection carries a conflict hint so the leader backs up
+//!   a whole term at a time. A new leader appends a no-op, and commits only
+//!   entries of its own term by counting replicas.
+//! - Clients: only the leader takes requests; others redirect to the
+//!   leader they know. Each client's last request id and output are part
+//!   of the state machine, so a retried request is applied once.
+//! - Reads: through the log, by ReadIndex (a heartbeat round confirms the
+//!   leader after the read arrived), or by lease. The lease is the minimum
+//!   election timeout shrunk by the clock drift bound, `(1-ρ)/(1+ρ)`, since
+//!   the leader's clock may run slow while the voters' run fast.
+//!
+//! [`Bugs`] plants mistakes that real implementations have made; each is
+//! off unless a scenario asks for it.
+
+pub mod log;
+
+pub use log::{Entry, Log};
+
+use super::kv::{KvStore, Op, Output};
+use super::{Ctx, Node, NodeId, Reply, Request, RequestId, Role};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+const META_FILE: &str = "raft.meta";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadMode {
+    /// Reads are log entries, like writes.
+    Log,
+    /// The leader confirms it still leads with a heartbeat round.
+    ReadIndex,
+    /// The leader serves reads alone while a majority's recent acks give
+    /// it a lease; safe only while every clock's drift is within the bound.
+    Lease { drift_bound_ppm: u64 },
+}
+
+/// Deliberate mistakes, for showing that the checks catch them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Bugs {
+    /// Grant votes without the "candidate's log is up to date" check.
+    pub vote_without_log_check: bool,
+    /// Commit entries of earlier terms by counting replicas (figure 8).
+    pub commit_previous_term: bool,
+    /// Answer votes and appends before the disk is synced; a background
+    /// flush syncs once per heartbeat.
+    pub no_fsync: bool,
+    /// The leader serves reads from its own state without confirming it
+    /// is still the leader.
+    pub stale_leader_read: bool,
+    /// Leases as long as the minimum election timeout, ignoring drift.
+    pub lease_ignores_drift: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// Minimum election timeout; each timeout is drawn from `[min, 2 min)`.
+    pub election_timeout: Duration,
+    pub heartbeat: Duration,
+    pub reads: ReadMode,
+    /// Most entries in one `Append`.
+    pub max_batch: usize,
+    pub bugs: Bugs,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            election_timeout: Duration::from_millis(150),
+            heartbeat: Duration::from_millis(50),
+            reads: ReadMode::ReadIndex,
+            max_batch: 64,
+            bugs: Bugs::default(),
+        }
+    }
+}
+
+impl From<&crate::scenario::RaftSpec> for Config {
+    fn from(spec: &crate::scenario::RaftSpec) -> Self {
+        use crate::scenario::{RaftBug, RaftReads};
+        let has = |bug| spec.bugs.contains(&bug);
+        Config {
+            election_timeout: Duration::from_nanos(spec.election_timeout.0),
+            heartbeat: Duration::from_nanos(spec.heartbeat.0),
+            reads: match spec.reads {
+                RaftReads::Log => ReadMode::Log,
+                RaftReads::ReadIndex => ReadMode::ReadIndex,
+                RaftReads::Lease { drift_bound_ppm } => ReadMode::Lease { drift_bound_ppm },
+            },
+            max_batch: spec.max_batch as usize,
+            bugs: Bugs {
+                vote_without_log_check: has(RaftBug::VoteWithoutLogCheck),
+                commit_previous_term: has(RaftBug::CommitPreviousTerm),
+                no_fsync: has(RaftBug::NoFsync),
+                stale_leader_read: has(RaftBug::StaleLeaderRead),
+                lease_ignores_drift: has(RaftBug::LeaseIgnoresDrift),
+            },
+        }
+    }
+}
+
+impl Config {
+    /// How long a lease lasts on the leader's clock after the heartbeat
+    /// round that granted it was sent.
+    pub fn lease_ns(&self) -> u64 {
+        let min = self.election_timeout.as_nanos() as u64;
+        match self.reads {
+            ReadMode::Lease { .. } if self.bugs.lease_ignores_drift => min,
+            ReadMode::Lease { drift_bound_ppm } => {
+                let rho = u128::from(drift_bound_ppm.min(999_999));
+                let ppm = 1_000_000u128;
+                (u128::from(min) * (ppm - rho) / (ppm + rho)) as u64
+            }
+            _ => 0,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Command {
+    /// Appended by each new leader, so that it can commit its term.
+    Noop,
+    Client {
+        client: u32,
+        request: RequestId,
+        op: Op,
+    },
+}
+
+#[derive(Clone, Serialize)]
+pub enum RaftMsg {
+    RequestVote {
+        term: u64,
+        last_index: u64,
+        last_term: u64,
+    },
+    Vote {
+        term: u64,
+        granted: bool,
+    },
+    Append {
+        term: u64,
+        prev_index: u64,
+        prev_term: u64,
+        entries: Vec<Entry>,
+        commit: u64,
+        /// The leader's monotonic clock when sent; echoed in the answer.
+        sent_at: u64,
+    },
+    Appended {
+        term: u64,
+        /// Success: the last index known to match. Failure: where the
+        /// leader should try next.
+        index: u64,
+        success: bool,
+        /// Failure: the term of the follower's conflicting entry.
+        conflict_term: Option<u64>,
+        sent_at: u64,
+    },
+}
+
+/// Short, so that traces stay readable: entries appear as an index range.
+impl fmt::Debug for RaftMsg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RaftMsg::RequestVote {
+                term,
+                last_index,
+                last_term,
+            } => write!(f, "RequestVote t{term} last={last_index}@t{last_term}"),
+            RaftMsg::Vote { term, granted } => write!(f, "Vote t{term} granted={granted}"),
+            RaftMsg::Append {
+                term,
+                prev_index,
+                prev_term,
+                entries,
+                commit,
+                ..
+            } => {
+                let first = prev_index + 1;
+                let last = prev_index + entries.len() as u64;
+                write!(
+                    f,
+                    "Append t{term} prev={prev_index}@t{prev_term} entries={first}..={last} commit={commit}"
+                )
+            }
+            RaftMsg::Appended {
+                term,
+                index,
+                success,
+                conflict_term,
+                ..
+            } => write!(
+                f,
+                "Appended t{term} success={success} index={index} conflict={conflict_term:?}"
+            ),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub enum RaftTimer {
+    Election,
+    Heartbeat {
+        term: u64,
+    },
+    /// Only with the `no_fsync` bug: the background sync.
+    Flush,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Meta {
+    term: u64,
+    vote: Option<NodeId>,
+}
+
+/// A read waiting for the leader to confirm itself and to apply far enough.
+#[derive(Debug)]
+struct PendingRead {
+    request: RequestId,
+    key: String,
+    index: u64,
+    /// Confirmed by acks of heartbeats sent at or after this (leader's
+    /// monotonic clock).
+    after: u64,
+}
+
+/// Leader-only state, rebuilt at each election.
+#[derive(Debug, Default)]
+struct Leadership {
+    /// Next index to send, per node (pipelined: advanced on send).
+    next: Vec<u64>,
+    /// Highest index known replicated, per node.
+    matched: Vec<u64>,
+    /// Latest `sent_at` each node echoed in this term.
+    acked_at: Vec<u64>,
+    /// Index of this term's no-op.
+    start: u64,
+    reads: Vec<PendingRead>,
+}
+
+#[derive(Debug)]
+pub struct Raft {
+    id: NodeId,
+    config: Config,
+    nodes: u32,
+    // Durable.
+    term: u64,
+    vote: Option<NodeId>,
+    log: Log,
+    // Volatile.
+    role: Role,
+    leader: Option<NodeId>,
+    commit: u64,
+    applied: u64,
+    store: KvStore,
+    /// Per client: last request applied and its output.
+    sessions: BTreeMap<u32, (RequestId, Output)>,
+    /// Monotonic time after which an election may start.
+    election_deadline: u64,
+    /// Monotonic time this node last heard from a current leader.
+    leader_contact: u64,
+    votes: Vec<NodeId>,
+    /// Requests this node appended, by index, to answer once applied.
+    waiting: BTreeMap<u64, RequestId>,
+    lead: Leadership,
+}
+
+/// What invariant checkers may look at.
+#[derive(Clone, Copy, Debug)]
+pub struct View<'a> {
+    pub term: u64,
+    pub role: Role,
+    pub commit: u64,
+    pub applied: u64,
+    pub log: &'a [Entry],
+    /// See [`Log::rewrites`].
+    pub rewrites: &'a [u64],
+}
+
+impl Raft {
+    pub fn new(id: NodeId, config: Config) -> Self {
+        Raft {
+            id,
+            config,
+            nodes: 1,
+            term: 0,
+            vote: None,
+            log: Log::default(),
+            role: Role::Follower,
+            leader: None,
+            commit: 0,
+            applied: 0,
+            store: KvStore::default(),
+            sessions: BTreeMap::new(),
+            election_deadline: 0,
+            leader_contact: 0,
+            votes: Vec::new(),
+            waiting: BTreeMap::new(),
+            lead: Leadership::default(),
+        }
+    }
+
+    pub fn view(&self) -> View<'_> {
+        View {
+            term: self.term,
+            role: self.role,
+            commit: self.commit,
+            applied: self.applied,
+            log: self.log.entries(),
+            rewrites: self.log.rewrites(),
+        }
+    }
+
+    pub fn term(&self) -> u64 {
+        self.term
+    }
+
+    pub fn leader(&self) -> Option<NodeId> {
+        self.leader
+    }
+
+    pub fn store(&self) -> &KvStore {
+        &self.store
+    }
+
+    fn majority(&self) -> usize {
+        self.nodes as usize / 2 + 1
+    }
+
+    fn election_min_ns(&self) -> u64 {
+        self.config.election_timeout.as_nanos() as u64
+    }
+
+    fn sync(&self, ctx: &mut Ctx<'_, Self>) {
+        if !self.config.bugs.no_fsync {
+            ctx.disk().fsync();
+        }
+    }
+
+    fn persist_meta(&self, ctx: &mut Ctx<'_, Self>) {
+        let meta = Meta {
+            term: self.term,
+            vote: self.vote,
+        };
+        ctx.disk()
+            .write(META_FILE, &serde_json::to_vec(&meta).expect("meta serialises"));
+        self.sync(ctx);
+    }
+
+    fn reset_election_deadline(&mut self, ctx: &mut Ctx<'_, Self>) {
+        let min = self.election_min_ns();
+        let timeout = rand::Rng::gen_range(ctx.rng(), min..2 * min);
+        self.election_deadline = ctx.monotonic_ns() + timeout;
+    }
+
+    /// Moves to `term` (if newer) as a follower.
+    fn step_down(&mut self, ctx: &mut Ctx<'_, Self>, term: u64) {
+        if term > self.term {
+            self.term = term;
+            self.vote = None;
+            self.leader = None;
+            self.persist_meta(ctx);
+        }
+        if self.role == Role::Leader {
+            let hint = self.leader;
+            for read in std::mem::take(&mut self.lead.reads) {
+                ctx.reply(read.request, Reply::Redirect(hint));
+            }
+            self.reset_election_deadline(ctx);
+        }
+        self.role = Role::Follower;
+    }
+
+    fn start_election(&mut self, ctx: &mut Ctx<'_, Self>) {
+        self.term += 1;
+        self.vote = Some(self.id);
+        self.role = Role::Candidate;
+        self.leader = None;
+        self.votes = vec![self.id];
+        self.persist_meta(ctx);
+        self.reset_election_deadline(ctx);
+        ctx.broadcast(RaftMsg::RequestVote {
+            term: self.term,
+            last_index: self.log.last_index(),
+            last_term: self.log.last_term(),
+        });
+        if self.votes.len() >= self.majority() {
+            self.become_leader(ctx);
+        }
+    }
+
+    fn become_leader(&mut self, ctx: &mut Ctx<'_, Self>) {
+        self.role = Role::Leader;
+        self.leader = Some(self.id);
+        let n = self.nodes as usize;
+        let start = self.log.last_index() + 1;
+        self.lead = Leadership {
+            next: vec![start; n],
+            matched: vec![0; n],
+            acked_at: vec![0; n],
+            start,
+            reads: Vec::new(),
+        };
+        self.append(ctx, Command::Noop);
+        ctx.set_timer(self.config.heartbeat, RaftTimer::Heartbeat { term: self.term });
+    }
+
+    /// Leader: appends to its own log durably, then replicates.
+    fn append(&mut self, ctx: &mut Ctx<'_, Self>, command: Command) -> u64 {
+        let index = self.log.last_index() + 1;
+        let entry = Entry {
+            term: self.term,
+            command,
+        };
+        self.log.write(ctx.disk(), index, &[entry]);
+        self.sync(ctx);
+        self.lead.matched[self.id.0 as usize] = index;
+        self.broadcast_append(ctx);
+        self.advance_commit(ctx);
+        index
+    }
+
+    fn broadcast_append(&mut self, ctx: &mut Ctx<'_, Self>) {
+        for peer in 0..self.nodes {
+            if peer != self.id.0 {
+                self.send_append(ctx, NodeId(peer));
+            }
+        }
+    }
+
+    fn send_append(&mut self, ctx: &mut Ctx<'_, Self>, peer: NodeId) {
+        let p = peer.0 as usize;
+        let next = self.lead.next[p].min(self.log.last_index() + 1);
+        let prev_index = next - 1;
+        let entries = self.log.slice(next, self.config.max_batch).to_vec();
+        self.lead.next[p] = next + entries.len() as u64;
+        let msg = RaftMsg::Append {
+            term: self.term,
+            prev_index,
+            prev_term: self.log.term_at(prev_index).expect("prev is within the log"),
+            entries,
+            commit: self.commit,
+            sent_at: ctx.monotonic_ns(),
+        };
+        ctx.send(peer, msg);
+    }
+
+    fn advance_commit(&mut self, ctx: &mut Ctx<'_, Self>) {
+        let mut matched = self.lead.matched.clone();
+        matched.sort_unstable_by(|a, b| b.cmp(a));
+        let replicated = matched[self.majority() - 1];
+        if replicated <= self.commit {
+            return;
+        }
+        let own_term = self.log.term_at(replicated) == Some(self.term);
+        if own_term || self.config.bugs.commit_previous_term {
+            self.commit = replicated;
+            self.apply(ctx);
+        }
+    }
+
+    fn apply(&mut self, ctx: &mut Ctx<'_, Self>) {
+        while self.applied < self.commit {
+            self.applied += 1;
+            let entry = self.log.get(self.applied).expect("committed entries are in the log");
+            let output = match &entry.command {
+                Command::Noop => None,
+                Command::Client { client, request, op } => {
+                    let (client, request, op) = (*client, *request, op.clone());
+                    self.apply_client(client, request, &op).map(|out| (request, out))
+                }
+            };
+            if let Some(waiting) = self.waiting.remove(&self.applied) {
+                match output {
+                    Some((request, out)) if request == waiting => ctx.reply(waiting, Reply::Ok(out)),
+                    // Our entry was replaced: the client must retry where
+                    // the request may yet be (or already have been) applied.
+                    _ if !self.entry_is(self.applied, waiting) => ctx.reply(waiting, Reply::Redirect(self.leader)),
+                    // A duplicate of a request that was superseded.
+                    _ => {}
+                }
+            }
+        }
+        self.serve_reads(ctx);
+    }
+
+    fn entry_is(&self, index: u64, request: RequestId) -> bool {
+        matches!(self.log.get(index), Some(Entry { command: Command::Client { request: r, .. }, .. }) if *r == request)
+    }
+
+    /// Applies a client command once per (client, request): a retry gets
+    /// the first output; a request older than the client's latest (which
+    /// the client gave up on) is not applied at all.
+    fn apply_client(&mut self, client: u32, request: RequestId, op: &Op) -> Option<Output> {
+        match self.sessions.get(&client) {
+            Some((last, out)) if *last == request => return Some(out.clone()),
+            Some((last, _)) if *last > request => return None,
+            _ => {}
+        }
+        let (out, _) = self.store.apply(op);
+        self.sessions.insert(client, (request, out.clone()));
+        Some(out)
+    }
+
+    /// The leader's monotonic time from which a majority has acknowledged
+    /// it: the oldest of the newest acks of a majority (itself: now).
+    fn confirmed_since(&self, now: u64) -> u64 {
+        let mut acks: Vec<u64> = (0..self.nodes as usize)
+            .map(|p| {
+                if p == self.id.0 as usize {
+                    now
+                } else {
+                    self.lead.acked_at[p]
+                }
+            })
+            .collect();
+        acks.sort_unstable_by(|a, b| b.cmp(a));
+        acks[self.majority() - 1]
+    }
+
+    fn serve_reads(&mut self, ctx: &mut Ctx<'_, Self>) {
+        if self.role != Role::Leader || self.lead.reads.is_empty() {
+            return;
+        }
+        let confirmed = self.confirmed_since(ctx.monotonic_ns());
+        let ready = self.commit >= self.lead.start;
+        let reads = std::mem::take(&mut self.lead.reads);
+        for read in reads {
+            if ready && confirmed >= read.after && self.applied >= read.index {
+                let value = self.store.get(&read.key).cloned();
+                ctx.reply(read.request, Reply::Ok(Output::Value(value)));
+            } else {
+                self.lead.reads.push(read);
+            }
+        }
+    }
+
+    fn lease_holds(&self, now: u64) -> bool {
+        matches!(self.config.reads, ReadMode::Lease { .. })
+            && self.commit >= self.lead.start
+            && now < self.confirmed_since(now).saturating_add(self.config.lease_ns())
+    }
+
+    fn read(&mut self, ctx: &mut Ctx<'_, Self>, request: RequestId, key: String) {
+        let now = ctx.monotonic_ns();
+        if self.config.bugs.stale_leader_read || (self.lease_holds(now) && self.applied >= self.commit) {
+            let value = self.store.get(&key).cloned();
+            return ctx.reply(request, Reply::Ok(Output::Value(value)));
+        }
+        self.lead.reads.push(PendingRead {
+            request,
+            key,
+            index: self.commit.max(self.lead.start),
+            after: now,
+        });
+        self.broadcast_append(ctx);
+        // Alone, a node is its own majority: nothing will echo.
+        self.serve_reads(ctx);
+    }
+
+    fn on_request_vote(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, term: u64, last_index: u64, last_term: u64) {
+        let now = ctx.monotonic_ns();
+        let heard_recently = now < self.leader_contact.saturating_add(self.election_min_ns());
+        if term > self.term && heard_recently && self.role != Role::Leader {
+            // Sticky: a current leader exists; do not let a disrupting
+            // candidate bump the term (thesis 4.2.3).
+            return;
+        }
+        if term > self.term {
+            self.step_down(ctx, term);
+        }
+        let up_to_date = (last_term, last_index) >= (self.log.last_term(), self.log.last_index());
+        let granted = term == self.term
+            && self.vote.is_none_or(|v| v == from)
+            && (up_to_date || self.config.bugs.vote_without_log_check);
+        if granted && self.vote.is_none() {
+            self.vote = Some(from);
+            self.persist_meta(ctx);
+        }
+        if granted {
+            self.reset_election_deadline(ctx);
+        }
+        ctx.send(
+            from,
+            RaftMsg::Vote {
+                term: self.term,
+                granted,
+            },
+        );
+    }
+
+    fn on_vote(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, term: u64, granted: bool) {
+        if term > self.term {
+            return self.step_down(ctx, term);
+        }
+        if self.role != Role::Candidate || term != self.term || !granted || self.votes.contains(&from) {
+            return;
+        }
+        self.votes.push(from);
+        if self.votes.len() >= self.majority() {
+            self.become_leader(ctx);
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn on_append(
+        &mut self,
+        ctx: &mut Ctx<'_, Self>,
+        from: NodeId,
+        term: u64,
+        prev_index: u64,
+        prev_term: u64,
+        entries: Vec<Entry>,
+        commit: u64,
+        sent_at: u64,
+    ) {
+        let reply = |term, index, success, conflict_term| RaftMsg::Appended {
+            term,
+            index,
+            success,
+            conflict_term,
+            sent_at,
+        };
+        if term < self.term {
+            return ctx.send(from, reply(self.term, 0, false, None));
+        }
+        self.step_down(ctx, term);
+        self.leader = Some(from);
+        self.leader_contact = ctx.monotonic_ns();
+        self.reset_election_deadline(ctx);
+        match self.log.term_at(prev_index) {
+            None => {
+                let next = self.log.last_index() + 1;
+                return ctx.send(from, reply(term, next, false, None));
+            }
+            Some(t) if t != prev_term => {
+                let first = self.log.first_index_of(t).expect("the term is in the log");
+                return ctx.send(from, reply(term, first, false, Some(t)));
+            }
+            Some(_) => {}
+        }
+        // Skip entries we already hold; from the first conflict (or the
+        // end of our log) on, take the leader's.
+        let mut index = prev_index + 1;
+        let mut new = &entries[..];
+        while let Some((first, rest)) = new.split_first() {
+            if self.log.term_at(index) != Some(first.term) {
+                break;
+            }
+            index += 1;
+            new = rest;
+        }
+        if !new.is_empty() {
+            self.log.write(ctx.disk(), index, new);
+            self.sync(ctx);
+        }
+        let last_new = prev_index + entries.len() as u64;
+        if commit > self.commit {
+            self.commit = commit.min(last_new).max(self.commit);
+            self.apply(ctx);
+        }
+        ctx.send(from, reply(term, last_new, true, None));
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn on_appended(
+        &mut self,
+        ctx: &mut Ctx<'_, Self>,
+        from: NodeId,
+        term: u64,
+        index: u64,
+        success: bool,
+        conflict_term: Option<u64>,
+        sent_at: u64,
+    ) {
+        if term > self.term {
+            return self.step_down(ctx, term);
+        }
+        if self.role != Role::Leader || term != self.term {
+            return;
+        }
+        let p = from.0 as usize;
+        self.lead.acked_at[p] = self.lead.acked_at[p].max(sent_at);
+        if success {
+            self.lead.matched[p] = self.lead.matched[p].max(index);
+            self.lead.next[p] = self.lead.next[p].max(index + 1);
+            self.advance_commit(ctx);
+            if self.lead.next[p] <= self.log.last_index() && self.lead.next[p] == index + 1 {
+                self.send_append(ctx, from);
+            }
+        } else {
+            let hint = conflict_term
+                .and_then(|t| self.log.last_index_of(t).map(|i| i + 1))
+                .unwrap_or(index);
+            let next = hint.max(self.lead.matched[p] + 1);
+            if next < self.lead.next[p] {
+                self.lead.next[p] = next;
+                self.send_append(ctx, from);
+            }
+        }
+        self.serve_reads(ctx);
+    }
+}
+
+impl Node for Raft {
+    type Msg = RaftMsg;
+    type Timer = RaftTimer;
+
+    fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
+        self.nodes = ctx.nodes();
+        if let Some(meta) = ctx
+            .disk()
+            .read(META_FILE)
+            .and_then(|b| serde_json::from_slice::<Meta>(b).ok())
+        {
+            self.term = meta.term;
+            self.vote = meta.vote;
+        }
+        self.log = Log::recover(ctx.disk());
+        // As if a leader had just been heard from: this node may have
+        // acknowledged one before it crashed, granting it a lease.
+        self.leader_contact = ctx.monotonic_ns();
+        self.reset_election_deadline(ctx);
+        let wait = self.election_deadline - ctx.monotonic_ns();
+        ctx.set_timer(Duration::from_nanos(wait), RaftTimer::Election);
+        if self.config.bugs.no_fsync {
+            ctx.set_timer(self.config.heartbeat, RaftTimer::Flush);
+        }
+    }
+
+    fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, msg: RaftMsg) {
+        match msg {
+            RaftMsg::RequestVote {
+                term,
+                last_index,
+                last_term,
+            } => self.on_request_vote(ctx, from, term, last_index, last_term),
+            RaftMsg::Vote { term, granted } => self.on_vote(ctx, from, term, granted),
+            RaftMsg::Append {
+                term,
+                prev_index,
+                prev_term,
+                entries,
+                commit,
+                sent_at,
+            } => self.on_append(ctx, from, term, prev_index, prev_term, entries, commit, sent_at),
+            RaftMsg::Appended {
+                term,
+                index,
+                success,
+                conflict_term,
+                sent_at,
+            } => self.on_appended(ctx, from, term, index, success, conflict_term, sent_at),
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, timer: RaftTimer) {
+        match timer {
+            RaftTimer::Election => {
+                let now = ctx.monotonic_ns();
+                if self.role == Role::Leader {
+                    self.election_deadline = now + self.election_min_ns();
+                } else if now >= self.election_deadline {
+                    self.start_election(ctx);
+                }
+                let wait = self.election_deadline.saturating_sub(now).max(1);
+                ctx.set_timer(Duration::from_nanos(wait), RaftTimer::Election);
+            }
+            RaftTimer::Heartbeat { term } => {
+                if self.role == Role::Leader && term == self.term {
+                    self.broadcast_append(ctx);
+                    ctx.set_timer(self.config.heartbeat, RaftTimer::Heartbeat { term });
+                }
+            }
+            RaftTimer::Flush => {
+                ctx.disk().fsync();
+                ctx.set_timer(self.config.heartbeat, RaftTimer::Flush);
+            }
+        }
+    }
+
+    fn on_request(&mut self, ctx: &mut Ctx<'_, Self>, request: Request) {
+        if self.role != Role::Leader {
+            // Name the leader only if it was heard from lately; else the
+            // client is better off trying the other nodes.
+            let recent = ctx.monotonic_ns() < self.leader_contact.saturating_add(self.election_min_ns());
+            let hint = self.leader.filter(|l| *l != self.id && recent);
+            return ctx.reply(request.id, Reply::Redirect(hint));
+        }
+
+        if let Some((last, out)) = self.sessions.get(&request.client) {
+            if *last == request.id {
+                return ctx.reply(request.id, Reply::Ok(out.clone()));
+            }
+        }
+        match request.op {
+            Op::Get { key } if self.config.reads != ReadMode::Log => self.read(ctx, request.id, key),
+            op => {
+                let command = Command::Client {
+                    client: request.client,
+                    request: request.id,
+                    op,
+                };
+                let index = self.log.last_index() + 1;
+                self.waiting.insert(index, request.id);
+                self.append(ctx, command);
+            }
+        }
+    }
+
+    fn role(&self) -> Role {
+        self.role
+    }
+}
+
+#[cfg(test)]
+mod tests;
