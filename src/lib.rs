@@ -3,14 +3,16 @@
 //! Module map, in data-flow order (each module only uses those above it):
 //! - [`fnv`]: a hash that is the same on every machine (trace hash, stream names).
 //! - [`scenario`]: RON scenario files: schema, parsing, validation, error positions.
-//! - [`protocol`]: the node API (the `Node` trait and its `Ctx`) and the built-in protocols.
+//! - [`protocol`]: the node API (the `Node` trait and its `Ctx`) and the built-in protocols (single, primary-backup, Raft).
 //! - [`history`]: client operation histories, the native JSON Lines format and importers.
 //! - [`trace`]: the event trace, its line format and hash.
 //! - [`net`]: the simulated network: latency, loss, duplication, partitions.
 //! - [`workload`]: clients that issue operations and record the history.
 //! - [`nemesis`]: fault schedules, scripted and random, with symbolic targets.
-//! - [`sim`]: the world on madsim: hosts, clocks, disks, RNG streams; runs a scenario.
-//! - [`check`]: checkers (linearizability with its models and counterexamples, liveness) giving verdicts.
+//! - [`sim`]: the world on madsim: hosts, clocks, disks, RNG streams, observers; runs a scenario
+//!   (for Raft it attaches `check::raft`'s observer, the one use of a module below it).
+//! - [`check`]: checkers (linearizability with its models and counterexamples, liveness, Raft's invariants) giving verdicts.
+
 //! - [`report`]: summaries and report folders.
 //! - [`cli`]: the `simulate` command line.
 

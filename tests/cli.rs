@@ -88,7 +88,6 @@ const MISTAKES: &[Mistake] = &[
         &[("AsyncPrimaryBackup()", "Paxos()")],
         "3:13",
         "Unexpected variant named `Paxos`",
-
     ),
     (
         "uniform bounds reversed",
@@ -179,7 +178,6 @@ const MISTAKES: &[Mistake] = &[
         "expected one of `VoteWithoutLogCheck`",
     ),
 ];
-
 
 #[test]
 fn bad_scenarios_exit_2_with_file_line_column_and_what_was_expected() {

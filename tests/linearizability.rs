@@ -430,3 +430,36 @@ fn a_failed_partition_decides_even_when_another_is_unknown() {
         LinVerdict::Unknown
     );
 }
+
+/// Unfinished reads change nothing and report nothing; the checker leaves
+/// them out. Kept in, each would be open until the end, and refuting this
+/// history would mean trying every subset of them at every point.
+#[test]
+fn unfinished_reads_do_not_slow_a_refutation() {
+    let op = |process, f: &str, input, output, call, ret| RawOp {
+        process,
+        f: f.to_string(),
+        key: None,
+        input,
+        output,
+        call,
+        ret,
+        line: 0,
+    };
+    let mut ops: Vec<RawOp> = (0..24)
+        .map(|p| op(100 + p, "read", Value::Nil, None, p, None))
+        .collect();
+    for i in 0..40 {
+        let t = 100 + 10 * i as u64;
+        ops.push(op(0, "write", Value::Int(i), None, t, Some(t + 1)));
+    }
+    // Reads a value that was overwritten long before.
+    ops.push(op(0, "read", Value::Nil, Some(Value::Int(3)), 1_000, Some(1_001)));
+    let raw = RawHistory { ops, failed: 0 };
+    let options = Options {
+        timeout: Some(std::time::Duration::from_secs(20)),
+        ..Options::default()
+    };
+    let report = check(&Register { initial: Value::Nil }, &raw, &options).unwrap();
+    assert_eq!(report.verdict, LinVerdict::NotLinearizable, "{}", report.to_text());
+}

@@ -3,7 +3,8 @@
 //!
 //! Every run is checked for panics in node code (a panic is a protocol
 //! bug). Scenario `checks` add more; `Recovers` is liveness after the
-//! heal-and-recover phase begins.
+//! heal-and-recover phase begins. Raft's invariants are watched during the
+//! run by [`raft::Invariants`]; here their findings become verdicts.
 
 pub mod linear;
 pub mod raft;
