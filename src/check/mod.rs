@@ -147,7 +147,7 @@ fn elects_leader(outcome: &RunOutcome, within: Dur) -> CheckResult {
             Verdict::Pass,
             format!(
                 "a majority followed a leader {} after the heal at {heal_s:.3}s",
-                Dur(t - heal)
+                elapsed(t - heal)
             ),
         ),
         Some(t) => CheckResult::new(
@@ -155,7 +155,7 @@ fn elects_leader(outcome: &RunOutcome, within: Dur) -> CheckResult {
             Verdict::Fail,
             format!(
                 "a majority first followed a leader {} after the heal at {heal_s:.3}s; allowed {within}",
-                Dur(t - heal)
+                elapsed(t - heal)
             ),
         ),
         None => CheckResult::new(
@@ -163,6 +163,15 @@ fn elects_leader(outcome: &RunOutcome, within: Dur) -> CheckResult {
             Verdict::Fail,
             format!("no leader was followed by a majority after the heal at {heal_s:.3}s"),
         ),
+    }
+}
+
+/// A measured span, for people: "954.300us", "63.226ms", "1.204s".
+fn elapsed(ns: u64) -> String {
+    match ns {
+        0..1_000_000 => format!("{:.3}us", ns as f64 / 1e3),
+        1_000_000..1_000_000_000 => format!("{:.3}ms", ns as f64 / 1e6),
+        _ => format!("{:.3}s", ns as f64 / 1e9),
     }
 }
 
@@ -198,13 +207,13 @@ pub fn recovers(history: &History, recover_at_ns: Option<u64>, within: Dur) -> C
     let (verdict, detail) = match first_ok {
         Some(t) if t <= deadline => (
             Verdict::Pass,
-            format!("first ok {} after the heal at {heal_s:.3}s", Dur(t - heal)),
+            format!("first ok {} after the heal at {heal_s:.3}s", elapsed(t - heal)),
         ),
         Some(t) => (
             Verdict::Fail,
             format!(
                 "first ok came {} after the heal at {heal_s:.3}s; allowed {within}",
-                Dur(t - heal)
+                elapsed(t - heal)
             ),
         ),
         None if invoked_after.is_empty() => (
@@ -287,6 +296,13 @@ mod tests {
             Verdict::Unknown,
             "nothing to judge"
         );
+    }
+
+    #[test]
+    fn spans_read_in_the_unit_that_fits() {
+        assert_eq!(elapsed(954_300), "954.300us");
+        assert_eq!(elapsed(63_225_839), "63.226ms");
+        assert_eq!(elapsed(1_204_000_000), "1.204s");
     }
 
     #[test]
