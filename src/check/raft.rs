@@ -109,7 +109,7 @@ impl Invariants {
         if v.role == Role::Leader {
             self.check_leader(id, &v, &mut found);
         }
-        self.record_commit(id, &v);
+        self.record_commit(id, &v, &mut found);
         self.check_applied(id, &v, &mut found);
         if recover_at_ns.is_some_and(|heal| now_ns >= heal)
             && self.leader_after_heal_ns.is_none()
@@ -204,9 +204,30 @@ impl Invariants {
         ));
     }
 
-    fn record_commit(&mut self, id: NodeId, v: &View<'_>) {
+    /// Extends the committed prefix with what this node counts committed,
+    /// and checks that what it counts committed and was committed before
+    /// is the same: a node that holds another entry there will apply it.
+    fn record_commit(&mut self, id: NodeId, v: &View<'_>, found: &mut Vec<(&'static str, String)>) {
         let w = &self.watch[id.0 as usize];
         let commit = (v.commit as usize).min(w.chain.len());
+        let shared = commit.min(self.committed.len());
+        if shared > 0 && w.chain[shared - 1] != self.committed[shared - 1].chain {
+            let i = (0..shared)
+                .find(|&i| w.chain[i] != self.committed[i].chain)
+                .expect("the chains differ somewhere");
+            let c = self.committed[i];
+            found.push((
+                STATE_MACHINE_SAFETY,
+                format!(
+                    "{id} counts index {} committed but holds an entry of term {} there; {} committed one of term {}",
+                    i + 1,
+                    v.log[i].term,
+                    c.node,
+                    c.term
+                ),
+            ));
+        }
+
         for i in self.committed.len()..commit {
             self.committed.push(Seen {
                 term: v.log[i].term,
@@ -389,6 +410,28 @@ mod tests {
         inv.check(1, NodeId(0), view(1, Role::Follower, 1, &[noop(1)]), None);
         let v = inv.check(2, NodeId(1), view(2, Role::Follower, 1, &[noop(2)]), None);
         assert_eq!(names(&v), [STATE_MACHINE_SAFETY]);
+    }
+
+    /// Found in review: a follower's committed, applied entry replaced by
+    /// another went unreported until some node applied the other one.
+    #[test]
+    fn a_committed_entry_replaced_on_a_follower_breaks_state_machine_safety() {
+        let mut inv = Invariants::new(3);
+        inv.check(1, NodeId(0), view(1, Role::Leader, 1, &[noop(1)]), None);
+        inv.check(2, NodeId(1), view(1, Role::Follower, 1, &[noop(1)]), None);
+        let log = [noop(2)];
+        let overwritten = View {
+            rewrites: &[1],
+            ..view(2, Role::Follower, 1, &log)
+        };
+        let v = inv.check(3, NodeId(1), overwritten, None);
+        assert_eq!(names(&v), [STATE_MACHINE_SAFETY]);
+        assert!(
+            v[0].message
+                .starts_with("n1 counts index 1 committed but holds an entry of term 2"),
+            "{}",
+            v[0].message
+        );
     }
 
     #[test]

@@ -26,10 +26,13 @@ use std::collections::BTreeMap;
 pub enum ClientTimer {
     Think,
     Timeout(RequestId),
-    /// Send the request again unless attempt `attempt` was superseded.
+    /// Send the request again unless attempt `attempt` was superseded;
+    /// to the next node if `next_node` (the attempt went unanswered), else
+    /// to the target a redirect named.
     Retry {
         request: RequestId,
         attempt: u32,
+        next_node: bool,
     },
 }
 
@@ -139,13 +142,17 @@ impl Client {
                     self.think(out);
                 }
             }
-            ClientTimer::Retry { request, attempt } => {
+            ClientTimer::Retry {
+                request,
+                attempt,
+                next_node,
+            } => {
                 if self
                     .pending
                     .as_ref()
                     .is_some_and(|p| p.request == request && p.attempt == attempt)
                 {
-                    if self.retry_ns.is_some() {
+                    if next_node {
                         self.target = self.next_node(self.target);
                     }
                     self.send_attempt(out);
@@ -177,6 +184,7 @@ impl Client {
                 timer: ClientTimer::Retry {
                     request: pending.request,
                     attempt: pending.attempt,
+                    next_node: true,
                 },
             });
         }
@@ -197,7 +205,11 @@ impl Client {
         };
         out.push(ClientAction::SetTimer {
             after_ns,
-            timer: ClientTimer::Retry { request, attempt },
+            timer: ClientTimer::Retry {
+                request,
+                attempt,
+                next_node: false,
+            },
         });
     }
 
@@ -396,5 +408,61 @@ mod tests {
             }
         }
         assert_eq!(values, ["v0", "v1"]);
+    }
+
+    /// Found in review: with `retry` set, the resend after a redirect went
+    /// to the node after the one named, which redirected back, until the
+    /// operation timed out.
+    #[test]
+    fn a_redirect_is_followed_to_the_node_it_names() {
+        let mut spec = spec(Mix::default());
+        spec.retry = Some(Dur::from_millis(200));
+        spec.timeout = Dur::from_millis(1000);
+        let mut c = Client::new(0, &spec, 5, 1_000, stream(0, "client/0"));
+        let mut budget = Budget {
+            ops_left: 5,
+            next_request: 1,
+        };
+        let mut out = Vec::new();
+        c.on_timer(10, ClientTimer::Think, &mut budget, &mut out);
+        let req = sent(&out).unwrap().id;
+        let mut sent_to = Vec::new();
+        for t in 0..3u64 {
+            out.clear();
+            c.on_reply(20 + t * 100, req, Reply::Redirect(Some(NodeId(3))), &mut out);
+            let timer = out.iter().find_map(|a| match a {
+                ClientAction::SetTimer {
+                    timer: timer @ ClientTimer::Retry { .. },
+                    ..
+                } => Some(timer.clone()),
+                _ => None,
+            });
+            out.clear();
+            c.on_timer(
+                30 + t * 100,
+                timer.expect("a redirect schedules a resend"),
+                &mut budget,
+                &mut out,
+            );
+            sent_to.push(out.iter().find_map(|a| match a {
+                ClientAction::Send { to, .. } => Some(*to),
+                _ => None,
+            }));
+        }
+        assert_eq!(sent_to, [Some(NodeId(3)); 3]);
+        // An attempt left unanswered moves on to the next node.
+        let unanswered = ClientTimer::Retry {
+            request: req,
+            attempt: 4,
+            next_node: true,
+        };
+        out.clear();
+        c.on_timer(400, unanswered, &mut budget, &mut out);
+        assert_eq!(sent(&out).map(|_| ()), Some(()));
+        assert!(
+            out.iter()
+                .any(|a| matches!(a, ClientAction::Send { to: NodeId(4), .. })),
+            "{out:?}"
+        );
     }
 }

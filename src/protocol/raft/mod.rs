@@ -576,10 +576,13 @@ impl Raft {
 
     fn on_request_vote(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, term: u64, last_index: u64, last_term: u64) {
         let now = ctx.monotonic_ns();
-        let heard_recently = now < self.leader_contact.saturating_add(self.election_min_ns());
-        if term > self.term && heard_recently && self.role != Role::Leader {
-            // Sticky: a current leader exists; do not let a disrupting
-            // candidate bump the term (thesis 4.2.3).
+        // Sticky: a current leader was heard from lately, so neither bump
+        // the term for a candidate nor vote for one (thesis 4.2.3). The
+        // vote matters even within one term: a stale answer can move this
+        // node to the candidate's term first, and a vote then would let a
+        // rival win while the old leader's lease holds.
+        let sticky = now < self.leader_contact.saturating_add(self.election_min_ns()) && self.role != Role::Leader;
+        if term > self.term && sticky {
             return;
         }
         if term > self.term {
@@ -587,6 +590,7 @@ impl Raft {
         }
         let up_to_date = (last_term, last_index) >= (self.log.last_term(), self.log.last_index());
         let granted = term == self.term
+            && !sticky
             && self.vote.is_none_or(|v| v == from)
             && (up_to_date || self.config.bugs.vote_without_log_check);
         if granted && self.vote.is_none() {

@@ -687,3 +687,69 @@ fn a_single_node_leader_answers_a_read_index_read() {
     );
     assert_eq!(fx.replies, [(RequestId(1), Reply::Ok(Output::Value(None)))]);
 }
+
+fn lease_config() -> Config {
+    Config {
+        reads: ReadMode::Lease { drift_bound_ppm: 0 },
+        ..Config::default()
+    }
+}
+
+/// n0 leads term 1 with n1 acking it; n2 is cut off from n0. Returns the
+/// cluster and n1's old RequestVote(t1) to n2, still in flight.
+fn lease_setup() -> (Cluster, RaftMsg) {
+    let mut c = Cluster::new(3, lease_config());
+    // n1 campaigns in term 1; its RequestVotes are delayed.
+    let fx1 = c.timeout(1, 400 * MS);
+    let rv1_to_n2 = fx1.sends.iter().find(|(to, _)| to.0 == 2).unwrap().1.clone();
+    // n0 campaigns in term 1 too and wins with n2's vote.
+    let fx0 = c.elect(0, 410 * MS, &[2]);
+    assert_eq!((c.node(0).role, c.node(0).term), (Role::Leader, 1));
+    let ack1 = c.relay(0, &fx0, 1, 411 * MS);
+    c.relay(1, &ack1, 0, 412 * MS);
+    let ack2 = c.relay(0, &fx0, 2, 411 * MS);
+    c.relay(2, &ack2, 0, 412 * MS);
+    assert_eq!(c.node(0).commit, 1);
+    // From here on n0 and n2 cannot talk. n0 keeps heartbeating n1.
+    for t in [460, 510, 560, 610, 660, 710] {
+        let hb = c.call(0, t * MS, |n, ctx| n.on_timer(ctx, RaftTimer::Heartbeat { term: 1 }));
+        let ack = c.relay(0, &hb, 1, t * MS + MS);
+        c.relay(1, &ack, 0, t * MS + 2 * MS);
+    }
+    (c, rv1_to_n2)
+}
+
+#[test]
+fn a_follower_that_heard_from_the_leader_ignores_a_new_candidate() {
+    let (mut c, _) = lease_setup();
+    let fx2 = c.timeout(2, 720 * MS); // n2 last heard from n0 at 411ms
+    assert_eq!((c.node(2).role, c.node(2).term), (Role::Candidate, 2));
+    let answer = c.relay(2, &fx2, 1, 721 * MS);
+    assert!(answer.sends.is_empty(), "n1 heard n0 at 711ms: sticky");
+    assert_eq!(c.node(1).term, 1);
+}
+
+/// Found in review: a stale Vote answer moved n1 into the candidate's
+/// term first, and n1 then voted, 12ms after acking the leasing leader;
+/// the new leader's write completed and the old leader read it stale.
+#[test]
+fn a_sticky_follower_moved_to_a_new_term_by_a_stale_answer_still_does_not_vote() {
+    let (mut c, rv1_to_n2) = lease_setup();
+    let fx2 = c.timeout(2, 720 * MS);
+    // n1's old RequestVote(t1) finally reaches n2, which answers in term 2,
+    // and that answer overtakes n2's RequestVote(t2) to n1.
+    let stale = c.deliver(1, 2, 721 * MS, rv1_to_n2);
+    assert_eq!(sent(&stale), ["n1: Vote t2 granted=false"]);
+    c.relay(2, &stale, 1, 722 * MS);
+    assert_eq!((c.node(1).term, c.node(1).vote), (2, None));
+    let vote = c.relay(2, &fx2, 1, 723 * MS);
+    assert_eq!(sent(&vote), ["n2: Vote t2 granted=false"], "n1 acked n0 12ms ago");
+    c.relay(1, &vote, 2, 724 * MS);
+    assert_eq!(c.node(2).role, Role::Candidate);
+    let r = c.request(0, 730 * MS, 8, 101, get("k"));
+    assert_eq!(
+        r.replies,
+        [(RequestId(101), Reply::Ok(Output::Value(None)))],
+        "n0's lease holds, and rightly"
+    );
+}
