@@ -130,7 +130,11 @@ fn observed_invariant(outcome: &RunOutcome, check: &CheckSpec) -> CheckResult {
             let at = v.time_ns as f64 / 1e9;
             CheckResult::new(name, Verdict::Fail, format!("at {at:.6}s: {}", v.message))
         }
-        None => CheckResult::new(name, Verdict::Pass, format!("held throughout: {}", observed.summary)),
+        None => {
+            let held = observed.held.iter().find(|(n, _)| *n == name).map(|(_, d)| d);
+            let detail = held.unwrap_or(&observed.summary);
+            CheckResult::new(name, Verdict::Pass, format!("held throughout: {detail}"))
+        }
     }
 }
 

@@ -66,6 +66,10 @@ pub struct Invariants {
     applied: Vec<Seen>,
     violations: Vec<Violation>,
     leader_after_heal_ns: Option<u64>,
+    /// New leaders whose logs were compared with the committed prefix.
+    leaders_checked: u64,
+    /// Applications of an entry compared with the first at their index.
+    applications: u64,
 }
 
 fn entry_hash(entry: &Entry) -> u64 {
@@ -94,6 +98,8 @@ impl Invariants {
             applied: Vec::new(),
             violations: Vec::new(),
             leader_after_heal_ns: None,
+            leaders_checked: 0,
+            applications: 0,
         }
     }
 
@@ -176,6 +182,7 @@ impl Invariants {
             return;
         }
         w.led = Some(term);
+        self.leaders_checked += 1;
         let n = self
             .committed
             .iter()
@@ -242,6 +249,7 @@ impl Invariants {
     fn check_applied(&mut self, id: NodeId, v: &View<'_>, found: &mut Vec<(&'static str, String)>) {
         let w = &mut self.watch[id.0 as usize];
         let upto = (v.applied as usize).min(v.log.len());
+        self.applications += (upto as u64).saturating_sub(w.applied);
         for i in w.applied as usize..upto {
             let entry = &v.log[i];
             let hash = entry_hash(entry);
@@ -278,6 +286,38 @@ impl Invariants {
         })
     }
 
+    fn held(&self) -> Vec<(&'static str, String)> {
+        let terms = self.leaders.keys().next_back().copied().unwrap_or(0);
+        vec![
+            (
+                ELECTION_SAFETY,
+                format!(
+                    "{} terms had a leader (last term {terms}), one each",
+                    self.leaders.len()
+                ),
+            ),
+            (
+                LOG_MATCHING,
+                format!("{} (index, term) pairs, each with one log prefix", self.chains.len()),
+            ),
+            (
+                LEADER_COMPLETENESS,
+                format!(
+                    "{} new leaders each held every entry committed before their term",
+                    self.leaders_checked
+                ),
+            ),
+            (
+                STATE_MACHINE_SAFETY,
+                format!(
+                    "{} applications of {} indices agreed",
+                    self.applications,
+                    self.applied.len()
+                ),
+            ),
+        ]
+    }
+
     fn summary(&self) -> String {
         let terms = self.leaders.keys().next_back().copied().unwrap_or(0);
         format!(
@@ -301,6 +341,8 @@ impl Observer<Raft> for Invariants {
     fn finish(self: Box<Self>) -> Observed {
         Observed {
             summary: self.summary(),
+            held: self.held(),
+
             violations: self.violations,
             leader_after_heal_ns: self.leader_after_heal_ns,
         }
@@ -353,6 +395,13 @@ mod tests {
             Some(4),
             "n1 leads term 2, which n0 and n1 share"
         );
+        let held = inv.held();
+        assert_eq!(held[0].1, "2 terms had a leader (last term 2), one each");
+        assert_eq!(
+            held[2].1,
+            "2 new leaders each held every entry committed before their term"
+        );
+        assert_eq!(held[3].1, "4 applications of 2 indices agreed");
     }
 
     #[test]

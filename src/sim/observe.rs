@@ -27,6 +27,8 @@ pub struct Observed {
     pub leader_after_heal_ns: Option<u64>,
     /// What was watched, for reports ("14 terms, 13 leaders, ...").
     pub summary: String,
+    /// Per invariant, what held: the evidence behind a pass.
+    pub held: Vec<(&'static str, String)>,
 }
 
 pub trait Observer<N: Node>: Send {
