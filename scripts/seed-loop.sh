@@ -1,8 +1,10 @@
 #!/bin/sh
 # Runs seeds FROM..TO (TO excluded) of a scenario, JOBS at a time, and
 # prints each failing seed with its exit code, then a count and the wall
-# time. Exit 1 if any seed failed. Until `simulate sweep` exists, this is
-# how the seed counts in the README were measured:
+# time. Exit 1 if any seed failed. The Raft seed counts in the README were
+# measured with it, before `simulate sweep` (which does the same in one
+# process, with worker threads) existed:
+
 #   cargo build --release && scripts/seed-loop.sh scenarios/raft-kv.ron 0 1000 2
 set -eu
 [ $# -ge 3 ] || { echo "usage: $0 FILE FROM TO [JOBS]" >&2; exit 2; }

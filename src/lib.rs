@@ -13,6 +13,7 @@
 //!   (for Raft it attaches `check::raft`'s observer, the one use of a module below it).
 //! - [`check`]: checkers (linearizability with its models and counterexamples, liveness, Raft's invariants) giving verdicts.
 
+//! - [`sweep`]: seed sweeps over worker threads, one runtime per seed.
 //! - [`report`]: summaries and report folders.
 //! - [`cli`]: the `simulate` command line.
 
@@ -29,5 +30,7 @@ pub mod protocol;
 pub mod report;
 pub mod scenario;
 pub mod sim;
+pub mod sweep;
+
 pub mod trace;
 pub mod workload;

@@ -5,6 +5,7 @@
 
 mod check;
 mod run;
+mod sweep;
 mod validate;
 
 use clap::{Parser, Subcommand};
@@ -33,6 +34,8 @@ enum Command {
     Validate(validate::ValidateArgs),
     /// Check a recorded history for linearizability.
     Check(check::CheckArgs),
+    /// Run a range of seeds of one or more scenarios in parallel.
+    Sweep(sweep::SweepArgs),
 }
 
 /// Parses the arguments, runs the command, returns the exit code.
@@ -49,5 +52,6 @@ pub fn main() -> i32 {
         Command::Run(args) => run::run(args),
         Command::Validate(args) => validate::validate(args),
         Command::Check(args) => check::check(args),
+        Command::Sweep(args) => sweep::sweep(args),
     }
 }

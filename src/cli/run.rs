@@ -41,7 +41,7 @@ pub fn run(args: RunArgs) -> i32 {
     if let ProtocolSpec::Custom(name) = &loaded.spec.protocol {
         let message = format!(
             "protocol Custom({name:?}) comes from library code and runs through simulate::sim::run; \
-             expected a built-in protocol (Single, AsyncPrimaryBackup(..))"
+             expected a built-in protocol (Single, AsyncPrimaryBackup(..), Raft(..))"
         );
         eprintln!("error: {}", loaded.error_at(&[Seg::Field("protocol")], message));
         return EXIT_USAGE;

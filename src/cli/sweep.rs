@@ -1,0 +1,189 @@
+//! `simulate sweep FILE... --seeds A..B [--jobs N] [--shard K/N] [--fail-fast] [--json FILE]`
+//!
+//! Prints a line per seed that did not pass (with the command that replays
+//! it) and a summary; exit 1 if any seed failed, else 3 if any was unknown.
+
+use super::{EXIT_FAIL, EXIT_PASS, EXIT_UNKNOWN, EXIT_USAGE};
+use crate::check::Verdict;
+use crate::scenario::locate::Seg;
+use crate::scenario::{LoadedScenario, ProtocolSpec, Scenario};
+use crate::sweep::{self, Plan, SeedResult, Shard};
+use serde_json::json;
+use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
+
+#[derive(clap::Args, Debug)]
+pub struct SweepArgs {
+    /// Scenario files (.ron).
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Seeds to run, as A..B (B excluded).
+    #[arg(long, value_parser = parse_seeds)]
+    seeds: Range<u64>,
+    /// Worker threads; default: one per core.
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// Run only shard K of N: every N-th seed from A + K. Shards 0/N to
+    /// (N-1)/N together cover the range exactly once.
+    #[arg(long, value_parser = parse_shard)]
+    shard: Option<Shard>,
+    /// Stop starting seeds after the first failure.
+    #[arg(long)]
+    fail_fast: bool,
+    /// Write a JSON summary here.
+    #[arg(long)]
+    json: Option<PathBuf>,
+}
+
+fn parse_seeds(text: &str) -> Result<Range<u64>, String> {
+    let bad = || format!("{text:?} is not a seed range; expected A..B with A < B, e.g. 0..1000");
+    let (a, b) = text.split_once("..").ok_or_else(bad)?;
+    let (a, b) = (
+        a.parse::<u64>().map_err(|_| bad())?,
+        b.parse::<u64>().map_err(|_| bad())?,
+    );
+    if a >= b {
+        return Err(bad());
+    }
+    Ok(a..b)
+}
+
+fn parse_shard(text: &str) -> Result<Shard, String> {
+    let bad = || format!("{text:?} is not a shard; expected K/N with 0 <= K < N, e.g. 0/4");
+    let (k, n) = text.split_once('/').ok_or_else(bad)?;
+    let (index, count) = (
+        k.parse::<u64>().map_err(|_| bad())?,
+        n.parse::<u64>().map_err(|_| bad())?,
+    );
+    if index >= count {
+        return Err(bad());
+    }
+    Ok(Shard { index, count })
+}
+
+fn load_all(files: &[PathBuf]) -> Result<Vec<LoadedScenario>, String> {
+    let mut loaded = Vec::new();
+    for file in files {
+        let s = crate::scenario::load(file).map_err(|e| e.to_string())?;
+        if let ProtocolSpec::Custom(name) = &s.spec.protocol {
+            let message =
+                format!("protocol Custom({name:?}) runs only through simulate::sim::run; expected a built-in protocol");
+            return Err(s.error_at(&[Seg::Field("protocol")], message).to_string());
+        }
+        loaded.push(s);
+    }
+    Ok(loaded)
+}
+
+pub fn sweep(args: SweepArgs) -> i32 {
+    let loaded = match load_all(&args.files) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let scenarios: Vec<Scenario> = loaded.iter().map(|l| l.spec.clone()).collect();
+    let shard = args.shard.unwrap_or(Shard::ALL);
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let plan = Plan {
+        scenarios: &scenarios,
+        seeds: shard.seeds(args.seeds.clone()).collect(),
+        jobs,
+        fail_fast: args.fail_fast,
+    };
+    let stop = AtomicBool::new(false);
+    let started = Instant::now();
+    let results = sweep::run(&plan, &stop, |r| report_seed(&args.files, &scenarios, r));
+    let wall_s = started.elapsed().as_secs_f64();
+    let count = |v: Verdict| results.iter().filter(|r| r.verdict == v).count();
+    let (passed, failed, unknown) = (count(Verdict::Pass), count(Verdict::Fail), count(Verdict::Unknown));
+    let planned = scenarios.len() * plan.seeds.len();
+    println!(
+        "swept {} of {planned} runs ({} scenario{}, seeds {}..{}, shard {}/{}, {jobs} jobs) in {wall_s:.1}s, {:.1} runs/s: {passed} passed, {failed} failed, {unknown} unknown; digest {:016x}",
+        results.len(),
+        scenarios.len(),
+        if scenarios.len() == 1 { "" } else { "s" },
+
+        args.seeds.start,
+        args.seeds.end,
+        shard.index,
+        shard.count,
+        results.len() as f64 / wall_s.max(1e-9),
+        sweep::digest(&results)
+    );
+    if let Some(path) = &args.json {
+        let summary = json!({
+            "seeds": {"start": args.seeds.start, "end": args.seeds.end},
+            "shard": {"index": shard.index, "count": shard.count},
+            "jobs": jobs,
+            "planned": planned,
+            "ran": results.len(),
+            "passed": passed,
+            "failed": failed,
+            "unknown": unknown,
+            "wall_s": wall_s,
+            "digest": format!("{:016x}", sweep::digest(&results)),
+            "scenarios": loaded.iter().enumerate().map(|(i, l)| scenario_json(i, l, &args.files[i], &results)).collect::<Vec<_>>(),
+        });
+        let text = serde_json::to_string_pretty(&summary).expect("the summary serialises") + "\n";
+        if let Err(e) = crate::report::write_atomic(path, text.as_bytes()) {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return EXIT_USAGE;
+        }
+    }
+    if failed > 0 {
+        EXIT_FAIL
+    } else if unknown > 0 {
+        EXIT_UNKNOWN
+    } else {
+        EXIT_PASS
+    }
+}
+
+/// A line for each seed that did not pass, as it finishes.
+fn report_seed(files: &[PathBuf], scenarios: &[Scenario], r: &SeedResult) {
+    if r.verdict == Verdict::Pass {
+        return;
+    }
+    let checks: Vec<String> = r
+        .not_passed
+        .iter()
+        .map(|(name, v)| format!("{name} ({})", v.as_str()))
+        .collect();
+    println!(
+        "{} {} seed {}: {}\n  replay: simulate run {} --seed {}",
+        r.verdict.as_str(),
+        scenarios[r.scenario].name,
+        r.seed,
+        checks.join(", "),
+        files[r.scenario].display(),
+        r.seed
+    );
+}
+
+fn scenario_json(
+    index: usize,
+    loaded: &LoadedScenario,
+    file: &std::path::Path,
+    results: &[SeedResult],
+) -> serde_json::Value {
+    let mine = results.iter().filter(|r| r.scenario == index);
+    let seeds_with = |v: Verdict| {
+        mine.clone()
+            .filter(|r| r.verdict == v)
+            .map(|r| r.seed)
+            .collect::<Vec<_>>()
+    };
+    json!({
+        "file": file.display().to_string(),
+        "name": loaded.spec.name,
+        "ran": mine.clone().count(),
+        "failed": seeds_with(Verdict::Fail),
+        "unknown": seeds_with(Verdict::Unknown),
+    })
+}

@@ -1,0 +1,153 @@
+//! Seed sweeps: every seed of every scenario, spread over worker threads.
+//!
+//! Each seed runs in its own madsim runtime on whichever worker takes it;
+//! a run depends only on its scenario and seed, so the results are the
+//! same whatever the number of workers. Results come back in the order
+//! they finish and are sorted by (scenario, seed) at the end. Only a small
+//! record per seed is kept, so memory stays flat over long sweeps.
+
+use crate::check::{self, Verdict};
+use crate::scenario::Scenario;
+use crate::sim::{self, RunOptions};
+use std::ops::Range;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::time::Instant;
+
+/// Shard `index` of `count`: every `count`-th seed of the range, starting
+/// at its `index`-th. Shards 0..count cover the range exactly once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    pub index: u64,
+    pub count: u64,
+}
+
+impl Shard {
+    pub const ALL: Shard = Shard { index: 0, count: 1 };
+
+    pub fn seeds(self, range: Range<u64>) -> impl Iterator<Item = u64> {
+        debug_assert!(self.index < self.count);
+        let start = range.start.saturating_add(self.index);
+        (start..range.end).step_by(self.count as usize)
+    }
+}
+
+/// What a sweep keeps of one seed's run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeedResult {
+    /// Index of the scenario in the sweep's list.
+    pub scenario: usize,
+    pub seed: u64,
+    pub verdict: Verdict,
+    pub trace_hash: u64,
+    /// Checks that did not pass, with their verdicts.
+    pub not_passed: Vec<(String, Verdict)>,
+    pub wall_ms: f64,
+}
+
+/// Runs `seed` of `scenario` and checks it, as `simulate run` would.
+pub fn run_one(scenario: &Scenario, index: usize, seed: u64) -> SeedResult {
+    let started = Instant::now();
+    let outcome = sim::run_scenario(scenario, seed, &RunOptions::default());
+    let checks = check::run_checks(scenario, &outcome);
+    let not_passed = checks
+        .iter()
+        .filter(|c| c.verdict != Verdict::Pass)
+        .map(|c| (c.name.clone(), c.verdict))
+        .collect();
+    SeedResult {
+        scenario: index,
+        seed,
+        verdict: check::overall(&checks),
+        trace_hash: outcome.trace.hash(),
+        not_passed,
+        wall_ms: started.elapsed().as_secs_f64() * 1e3,
+    }
+}
+
+pub struct Plan<'a> {
+    pub scenarios: &'a [Scenario],
+    pub seeds: Vec<u64>,
+    pub jobs: usize,
+    /// Stop taking new seeds after the first failure.
+    pub fail_fast: bool,
+}
+
+/// Runs the plan; `on_result` sees each result as it finishes (on the
+/// calling thread). `stop` ends the sweep early when set (e.g. by Ctrl-C):
+/// seeds already running finish, no new ones start.
+pub fn run(plan: &Plan<'_>, stop: &AtomicBool, mut on_result: impl FnMut(&SeedResult)) -> Vec<SeedResult> {
+    let per_scenario = plan.seeds.len();
+    let tasks = plan.scenarios.len() * per_scenario;
+    let next = AtomicUsize::new(0);
+    let (tx, rx) = mpsc::channel();
+    let mut results = Vec::with_capacity(tasks);
+    std::thread::scope(|scope| {
+        for _ in 0..plan.jobs.max(1) {
+            let tx = tx.clone();
+            let next = &next;
+            scope.spawn(move || loop {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                let task = next.fetch_add(1, Ordering::Relaxed);
+                if task >= tasks {
+                    break;
+                }
+                let (index, seed) = (task / per_scenario, plan.seeds[task % per_scenario]);
+                let result = run_one(&plan.scenarios[index], index, seed);
+                // Set here, not by the receiver: this worker must not
+                // start another seed after its own failure.
+                if plan.fail_fast && result.verdict == Verdict::Fail {
+                    stop.store(true, Ordering::Relaxed);
+                }
+                if tx.send(result).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(tx);
+        for result in rx {
+            on_result(&result);
+            results.push(result);
+        }
+    });
+    results.sort_by_key(|r| (r.scenario, r.seed));
+    results
+}
+
+/// One hash over every (scenario, seed, trace hash, verdict), in order:
+/// two sweeps of the same plan agree on it whatever their worker count.
+pub fn digest(results: &[SeedResult]) -> u64 {
+    let mut text = String::new();
+    for r in results {
+        text.push_str(&format!(
+            "{} {} {:016x} {}\n",
+            r.scenario,
+            r.seed,
+            r.trace_hash,
+            r.verdict.as_str()
+        ));
+    }
+    crate::fnv::hash(text.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_cover_a_range_exactly_once() {
+        let mut all: Vec<u64> = (0..4)
+            .flat_map(|k| Shard { index: k, count: 4 }.seeds(10..31))
+            .collect();
+        all.sort_unstable();
+        assert_eq!(all, (10..31).collect::<Vec<_>>());
+        assert_eq!(
+            Shard { index: 1, count: 4 }.seeds(10..20).collect::<Vec<_>>(),
+            [11, 15, 19]
+        );
+        assert_eq!(Shard::ALL.seeds(3..6).count(), 3);
+        assert_eq!(Shard { index: 5, count: 8 }.seeds(0..3).count(), 0);
+    }
+}
