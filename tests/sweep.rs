@@ -60,6 +60,43 @@ fn shards_run_each_seed_once_and_find_the_same_failures() {
 }
 
 #[test]
+fn junit_has_a_case_per_scenario_and_the_failing_seeds_with_their_replay() {
+    let xml = std::env::temp_dir().join(format!("simulate-sweep-junit-{}.xml", std::process::id()));
+    let out = simulate(&[
+        "sweep",
+        BUGGY,
+        "scenarios/single-kv.ron",
+        "--seeds",
+        "0..4",
+        "--junit",
+        xml.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = std::fs::read_to_string(&xml).unwrap();
+    std::fs::remove_file(&xml).unwrap();
+    assert!(
+        text.contains("<testsuites name=\"simulate sweep\" tests=\"2\" failures=\"1\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("<testcase classname=\"raft-bug-no-fsync\" name=\"seeds 0..4\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("<failure message=\"3 of 4 seeds did not pass: 0, 1, 3\">"),
+        "{text}"
+    );
+    assert!(
+        text.contains("replay: simulate run scenarios/raft-bug-no-fsync.ron --seed 3"),
+        "{text}"
+    );
+    assert!(
+        text.contains("<testsuite name=\"single-kv\" tests=\"1\" failures=\"0\""),
+        "{text}"
+    );
+}
+
+#[test]
 fn fail_fast_stops_starting_seeds_after_a_failure() {
     let file = "scenarios/raft-bug-vote-without-log-check.ron";
     let (code, summary) = sweep(&[file, "--seeds", "0..50", "--jobs", "1", "--fail-fast"], "ff");

@@ -35,6 +35,10 @@ pub struct SweepArgs {
     /// Write a JSON summary here.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// Write JUnit XML here: one test case per scenario and seed range,
+    /// its failure listing each failing seed with the command that replays it.
+    #[arg(long)]
+    junit: Option<PathBuf>,
 }
 
 fn parse_seeds(text: &str) -> Result<Range<u64>, String> {
@@ -136,6 +140,13 @@ pub fn sweep(args: SweepArgs) -> i32 {
             return EXIT_USAGE;
         }
     }
+    if let Some(path) = &args.junit {
+        let xml = junit(&args, &scenarios, &results, wall_s);
+        if let Err(e) = crate::report::write_atomic(path, xml.as_bytes()) {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return EXIT_USAGE;
+        }
+    }
     if failed > 0 {
         EXIT_FAIL
     } else if unknown > 0 {
@@ -147,15 +158,18 @@ pub fn sweep(args: SweepArgs) -> i32 {
 
 /// A line for each seed that did not pass, as it finishes.
 fn report_seed(files: &[PathBuf], scenarios: &[Scenario], r: &SeedResult) {
-    if r.verdict == Verdict::Pass {
-        return;
+    if r.verdict != Verdict::Pass {
+        println!("{}", seed_line(files, scenarios, r));
     }
+}
+
+fn seed_line(files: &[PathBuf], scenarios: &[Scenario], r: &SeedResult) -> String {
     let checks: Vec<String> = r
         .not_passed
         .iter()
         .map(|(name, v)| format!("{name} ({})", v.as_str()))
         .collect();
-    println!(
+    format!(
         "{} {} seed {}: {}\n  replay: simulate run {} --seed {}",
         r.verdict.as_str(),
         scenarios[r.scenario].name,
@@ -163,7 +177,72 @@ fn report_seed(files: &[PathBuf], scenarios: &[Scenario], r: &SeedResult) {
         checks.join(", "),
         files[r.scenario].display(),
         r.seed
+    )
+}
+
+/// JUnit XML, as CI systems display it: a suite per scenario with one case
+/// for its seed range; failing seeds make a `failure`, unknown ones (when
+/// none failed) an `error`.
+fn junit(args: &SweepArgs, scenarios: &[Scenario], results: &[SeedResult], wall_s: f64) -> String {
+    let range = format!("seeds {}..{}", args.seeds.start, args.seeds.end);
+    let range = match args.shard {
+        Some(s) => format!("{range} shard {}/{}", s.index, s.count),
+        None => range,
+    };
+    let failed = (0..scenarios.len())
+        .filter(|&i| results.iter().any(|r| r.scenario == i && r.verdict != Verdict::Pass))
+        .count();
+    let mut xml = format!(
+
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"simulate sweep\" tests=\"{}\" failures=\"{failed}\" time=\"{wall_s:.3}\">\n",
+        scenarios.len()
     );
+    for (i, s) in scenarios.iter().enumerate() {
+        let mine: Vec<&SeedResult> = results.iter().filter(|r| r.scenario == i).collect();
+        let bad: Vec<&&SeedResult> = mine.iter().filter(|r| r.verdict != Verdict::Pass).collect();
+        let time_s = mine.iter().map(|r| r.wall_ms).sum::<f64>() / 1e3;
+        let name = xml_escape(&s.name);
+        xml.push_str(&format!(
+            "  <testsuite name=\"{name}\" tests=\"1\" failures=\"{}\" time=\"{time_s:.3}\">\n    <testcase classname=\"{name}\" name=\"{range}\" time=\"{time_s:.3}\">\n",
+            usize::from(!bad.is_empty())
+        ));
+        if !bad.is_empty() {
+            let any_fail = bad.iter().any(|r| r.verdict == Verdict::Fail);
+            let tag = if any_fail { "failure" } else { "error" };
+            let seeds: Vec<String> = bad.iter().map(|r| r.seed.to_string()).collect();
+            let message = format!(
+                "{} of {} seeds did not pass: {}",
+                bad.len(),
+                mine.len(),
+                seeds.join(", ")
+            );
+            let body: Vec<String> = bad.iter().map(|r| seed_line(&args.files, scenarios, r)).collect();
+            xml.push_str(&format!(
+                "      <{tag} message=\"{}\">{}</{tag}>\n",
+                xml_escape(&message),
+                xml_escape(&body.join("\n"))
+            ));
+        }
+        xml.push_str("    </testcase>\n  </testsuite>\n");
+    }
+    xml.push_str("</testsuites>\n");
+    xml
+}
+
+fn xml_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if (c as u32) < 0x20 && c != '\n' && c != '\t' => out.push_str(&format!("&#x{:x};", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn scenario_json(
@@ -186,4 +265,23 @@ fn scenario_json(
         "failed": seeds_with(Verdict::Fail),
         "unknown": seeds_with(Verdict::Unknown),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xml_text_is_escaped() {
+        assert_eq!(xml_escape("a<b & \"c\"\u{1}\n"), "a&lt;b &amp; &quot;c&quot;&#x1;\n");
+    }
+
+    #[test]
+    fn seed_ranges_and_shards_parse_or_say_what_was_expected() {
+        assert_eq!(parse_seeds("3..10"), Ok(3..10));
+        assert!(parse_seeds("10..3").unwrap_err().contains("expected A..B with A < B"));
+        assert!(parse_seeds("0-5").is_err());
+        assert_eq!(parse_shard("1/4"), Ok(Shard { index: 1, count: 4 }));
+        assert!(parse_shard("4/4").unwrap_err().contains("expected K/N with 0 <= K < N"));
+    }
 }
