@@ -96,6 +96,43 @@ fn junit_has_a_case_per_scenario_and_the_failing_seeds_with_their_replay() {
     );
 }
 
+#[cfg(unix)]
+#[test]
+fn ctrl_c_stops_the_sweep_and_still_writes_what_ran() {
+    let json = std::env::temp_dir().join(format!("simulate-sweep-int-{}.json", std::process::id()));
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_simulate"))
+        .args([
+            "sweep",
+            "scenarios/raft-kv.ron",
+            "--seeds",
+            "0..100000",
+            "--jobs",
+            "2",
+            "--json",
+        ])
+        .arg(&json)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    assert!(kill.unwrap().success());
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(130), "{stdout}");
+    assert!(
+        stdout.contains("interrupted: ") && stdout.contains("swept "),
+        "{stdout}"
+    );
+    let summary: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    std::fs::remove_file(&json).unwrap();
+    assert_eq!(summary["interrupted"], true);
+    assert!(summary["ran"].as_u64().unwrap() < 100_000, "{summary}");
+}
+
 #[test]
 fn fail_fast_stops_starting_seeds_after_a_failure() {
     let file = "scenarios/raft-bug-vote-without-log-check.ron";

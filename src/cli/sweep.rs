@@ -11,7 +11,11 @@ use crate::sweep::{self, Plan, SeedResult, Shard};
 use serde_json::json;
 use std::ops::Range;
 use std::path::PathBuf;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Stopped by Ctrl-C before every seed ran, and none failed (128 + SIGINT).
+pub const EXIT_INTERRUPTED: i32 = 130;
+
 use std::time::Instant;
 
 #[derive(clap::Args, Debug)]
@@ -100,13 +104,34 @@ pub fn sweep(args: SweepArgs) -> i32 {
         jobs,
         fail_fast: args.fail_fast,
     };
-    let stop = AtomicBool::new(false);
+    // Ctrl-C: no new seeds start; those running finish, and the summary
+    // of what ran is still printed and written.
+    static STOP: AtomicBool = AtomicBool::new(false);
+    let stop = &STOP;
+    if let Err(e) = ctrlc::set_handler(|| STOP.store(true, Ordering::Relaxed)) {
+        eprintln!("warning: Ctrl-C will not stop the sweep cleanly: {e}");
+    }
     let started = Instant::now();
-    let results = sweep::run(&plan, &stop, |r| report_seed(&args.files, &scenarios, r));
+    let progress = progress_bar((scenarios.len() * plan.seeds.len()) as u64);
+    let mut failures = 0;
+    let results = sweep::run(&plan, stop, |r| {
+        failures += usize::from(r.verdict == Verdict::Fail);
+        progress.set_message(format!("{failures} failed"));
+        progress.inc(1);
+        if r.verdict != Verdict::Pass {
+            // Above the bar on a terminal; a plain line in CI logs.
+            progress.suspend(|| println!("{}", seed_line(&args.files, &scenarios, r)));
+        }
+    });
+    progress.finish_and_clear();
     let wall_s = started.elapsed().as_secs_f64();
     let count = |v: Verdict| results.iter().filter(|r| r.verdict == v).count();
     let (passed, failed, unknown) = (count(Verdict::Pass), count(Verdict::Fail), count(Verdict::Unknown));
     let planned = scenarios.len() * plan.seeds.len();
+    let interrupted = results.len() < planned && !args.fail_fast;
+    if interrupted {
+        println!("interrupted: {} of {planned} runs done", results.len());
+    }
     println!(
         "swept {} of {planned} runs ({} scenario{}, seeds {}..{}, shard {}/{}, {jobs} jobs) in {wall_s:.1}s, {:.1} runs/s: {passed} passed, {failed} failed, {unknown} unknown; digest {:016x}",
         results.len(),
@@ -131,6 +156,7 @@ pub fn sweep(args: SweepArgs) -> i32 {
             "failed": failed,
             "unknown": unknown,
             "wall_s": wall_s,
+            "interrupted": interrupted,
             "digest": format!("{:016x}", sweep::digest(&results)),
             "scenarios": loaded.iter().enumerate().map(|(i, l)| scenario_json(i, l, &args.files[i], &results)).collect::<Vec<_>>(),
         });
@@ -149,6 +175,8 @@ pub fn sweep(args: SweepArgs) -> i32 {
     }
     if failed > 0 {
         EXIT_FAIL
+    } else if interrupted {
+        EXIT_INTERRUPTED
     } else if unknown > 0 {
         EXIT_UNKNOWN
     } else {
@@ -156,11 +184,24 @@ pub fn sweep(args: SweepArgs) -> i32 {
     }
 }
 
-/// A line for each seed that did not pass, as it finishes.
-fn report_seed(files: &[PathBuf], scenarios: &[Scenario], r: &SeedResult) {
-    if r.verdict != Verdict::Pass {
-        println!("{}", seed_line(files, scenarios, r));
+/// Seeds done, seeds per second, failures so far and time left, on
+/// stderr; hidden unless stdout is a terminal (in CI the lines per failure
+/// and the summary say it all).
+fn progress_bar(total: u64) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() {
+        return indicatif::ProgressBar::hidden();
     }
+    let style = indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} seeds  {rate}  {msg}  ETA {eta}")
+        .expect("the template is valid")
+        .with_key(
+            "rate",
+            |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{:.1} seeds/s", state.per_sec());
+            },
+        );
+
+    indicatif::ProgressBar::new(total).with_style(style)
 }
 
 fn seed_line(files: &[PathBuf], scenarios: &[Scenario], r: &SeedResult) -> String {
