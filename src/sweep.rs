@@ -7,9 +7,11 @@
 //! record per seed is kept, so memory stays flat over long sweeps.
 
 use crate::check::{self, Verdict};
-use crate::scenario::Scenario;
+use crate::report::{self, RunReport};
+use crate::scenario::LoadedScenario;
 use crate::sim::{self, RunOptions};
 use std::ops::Range;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::Instant;
@@ -43,34 +45,58 @@ pub struct SeedResult {
     /// Checks that did not pass, with their verdicts.
     pub not_passed: Vec<(String, Verdict)>,
     pub wall_ms: f64,
+    /// The report folder written for a seed that did not pass.
+    pub report: Option<Result<PathBuf, String>>,
 }
 
-/// Runs `seed` of `scenario` and checks it, as `simulate run` would.
-pub fn run_one(scenario: &Scenario, index: usize, seed: u64) -> SeedResult {
+/// Runs `seed` of `scenario` and checks it, as `simulate run` would; if
+/// it does not pass and `reports` is given, writes its report folder
+/// (with a repro file) under it.
+pub fn run_one(scenario: &LoadedScenario, index: usize, seed: u64, reports: Option<&Path>) -> SeedResult {
     let started = Instant::now();
-    let outcome = sim::run_scenario(scenario, seed, &RunOptions::default());
-    let checks = check::run_checks(scenario, &outcome);
+    let outcome = sim::run_scenario(&scenario.spec, seed, &RunOptions::default());
+    let checks = check::run_checks(&scenario.spec, &outcome);
     let not_passed = checks
         .iter()
         .filter(|c| c.verdict != Verdict::Pass)
         .map(|c| (c.name.clone(), c.verdict))
         .collect();
+    let verdict = check::overall(&checks);
+    let wall_ms = started.elapsed().as_secs_f64() * 1e3;
+    let report = reports.filter(|_| verdict != Verdict::Pass).map(|root| {
+        let report = RunReport {
+            scenario,
+            outcome: &outcome,
+            checks,
+            verdict,
+            wall_ms,
+            dir: report::dir_in(root, &scenario.spec.name, seed),
+            write_repro: true,
+        };
+        let written = report
+            .write()
+            .map_err(|e| format!("cannot write {}: {e}", report.dir.display()));
+        written.map(|()| report.dir)
+    });
     SeedResult {
         scenario: index,
         seed,
-        verdict: check::overall(&checks),
+        verdict,
         trace_hash: outcome.trace.hash(),
         not_passed,
-        wall_ms: started.elapsed().as_secs_f64() * 1e3,
+        wall_ms,
+        report,
     }
 }
 
 pub struct Plan<'a> {
-    pub scenarios: &'a [Scenario],
+    pub scenarios: &'a [LoadedScenario],
     pub seeds: Vec<u64>,
     pub jobs: usize,
     /// Stop taking new seeds after the first failure.
     pub fail_fast: bool,
+    /// Where to write report folders of seeds that do not pass.
+    pub reports: Option<PathBuf>,
 }
 
 /// Runs the plan; `on_result` sees each result as it finishes (on the
@@ -95,7 +121,7 @@ pub fn run(plan: &Plan<'_>, stop: &AtomicBool, mut on_result: impl FnMut(&SeedRe
                     break;
                 }
                 let (index, seed) = (task / per_scenario, plan.seeds[task % per_scenario]);
-                let result = run_one(&plan.scenarios[index], index, seed);
+                let result = run_one(&plan.scenarios[index], index, seed, plan.reports.as_deref());
                 // Set here, not by the receiver: this worker must not
                 // start another seed after its own failure.
                 if plan.fail_fast && result.verdict == Verdict::Fail {

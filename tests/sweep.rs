@@ -11,10 +11,12 @@ const BUGGY: &str = "scenarios/raft-bug-no-fsync.ron";
 /// Runs a sweep with a JSON summary; returns (exit code, summary).
 fn sweep(args: &[&str], name: &str) -> (i32, Value) {
     let json = std::env::temp_dir().join(format!("simulate-sweep-{name}-{}.json", std::process::id()));
+    let reports = std::env::temp_dir().join(format!("simulate-sweep-{name}-{}", std::process::id()));
     let mut all = vec!["sweep"];
     all.extend_from_slice(args);
-    all.extend_from_slice(&["--json", json.to_str().unwrap()]);
+    all.extend_from_slice(&["--json", json.to_str().unwrap(), "--out", reports.to_str().unwrap()]);
     let out = simulate(&all);
+    let _ = std::fs::remove_dir_all(&reports);
     let summary =
         std::fs::read_to_string(&json).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
     std::fs::remove_file(&json).unwrap();
@@ -62,8 +64,11 @@ fn shards_run_each_seed_once_and_find_the_same_failures() {
 #[test]
 fn junit_has_a_case_per_scenario_and_the_failing_seeds_with_their_replay() {
     let xml = std::env::temp_dir().join(format!("simulate-sweep-junit-{}.xml", std::process::id()));
+    let reports = std::env::temp_dir().join(format!("simulate-sweep-junit-{}", std::process::id()));
     let out = simulate(&[
         "sweep",
+        "--out",
+        reports.to_str().unwrap(),
         BUGGY,
         "scenarios/single-kv.ron",
         "--seeds",
@@ -86,10 +91,14 @@ fn junit_has_a_case_per_scenario_and_the_failing_seeds_with_their_replay() {
         text.contains("<failure message=\"3 of 4 seeds did not pass: 0, 1, 3\">"),
         "{text}"
     );
+    let repro = reports.join("raft-bug-no-fsync/seed-3/repro.ron");
     assert!(
-        text.contains("replay: simulate run scenarios/raft-bug-no-fsync.ron --seed 3"),
+        text.contains(&format!("replay: simulate replay {}", repro.display())),
         "{text}"
     );
+    assert!(repro.exists(), "a failing seed gets a report folder with a repro");
+    assert!(!reports.join("single-kv").exists(), "passing seeds get none");
+    std::fs::remove_dir_all(&reports).unwrap();
     assert!(
         text.contains("<testsuite name=\"single-kv\" tests=\"1\" failures=\"0\""),
         "{text}"
@@ -156,4 +165,32 @@ fn a_passing_sweep_exits_0_and_bad_input_exits_2() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(stderr.contains(words), "{args:?}: {stderr}");
     }
+}
+
+#[test]
+fn a_reader_that_stops_early_does_not_crash_the_sweep() {
+    use std::io::BufRead;
+    let reports = std::env::temp_dir().join(format!("simulate-sweep-pipe-{}", std::process::id()));
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_simulate"))
+        .args(["sweep", BUGGY, "--seeds", "0..12", "--jobs", "1", "--out"])
+        .arg(&reports)
+        .arg("--json")
+        .arg(reports.with_extension("json"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{first}{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let summary = std::fs::read_to_string(reports.with_extension("json")).unwrap();
+    assert!(summary.contains("\"ran\": 12"), "the sweep went on: {summary}");
+    std::fs::remove_dir_all(&reports).unwrap();
+    std::fs::remove_file(reports.with_extension("json")).unwrap();
 }

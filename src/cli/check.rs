@@ -88,16 +88,16 @@ fn run(args: &CheckArgs) -> Result<i32, String> {
     let dir = args.out.clone().unwrap_or_else(|| default_dir(&args.file));
     let written = write_report(&dir, &report, &file, format);
     if args.json {
-        println!("{}", to_json(&report, format, &dir));
+        outln!("{}", to_json(&report, format, &dir));
     } else {
-        println!(
+        outln!(
             "{file} ({}, model {}, initial {})",
             format.name(),
             report.model,
             report.initial
         );
-        print!("{}", report.to_text());
-        println!("report: {}", dir.display());
+        out!("{}", report.to_text());
+        outln!("report: {}", dir.display());
     }
     written.map_err(|e| format!("cannot write the report to {}: {e}", dir.display()))?;
     Ok(match report.verdict {

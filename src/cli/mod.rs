@@ -3,7 +3,26 @@
 //! Exit codes: 0 every check passed, 1 a check failed (a finding), 2 bad
 //! input or usage, 3 unknown (a check could not decide).
 
+/// `print!` to stdout, ignoring write errors: a reader that closes the
+/// pipe early (`simulate sweep ... | head`) must not turn into a panic,
+/// and the work (reports, summaries, the exit code) goes on regardless.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// `println!` to stdout, ignoring write errors (see `out!`).
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 mod check;
+mod replay;
 mod run;
 mod sweep;
 mod validate;
@@ -36,6 +55,8 @@ enum Command {
     Check(check::CheckArgs),
     /// Run a range of seeds of one or more scenarios in parallel.
     Sweep(sweep::SweepArgs),
+    /// Rerun a repro file exactly, and regenerate its report.
+    Replay(replay::ReplayArgs),
 }
 
 /// Parses the arguments, runs the command, returns the exit code.
@@ -53,5 +74,6 @@ pub fn main() -> i32 {
         Command::Validate(args) => validate::validate(args),
         Command::Check(args) => check::check(args),
         Command::Sweep(args) => sweep::sweep(args),
+        Command::Replay(args) => replay::replay(args),
     }
 }

@@ -4,7 +4,7 @@ use super::{EXIT_FAIL, EXIT_PASS, EXIT_UNKNOWN, EXIT_USAGE};
 use crate::check::{self, Verdict};
 use crate::report::{self, RunReport};
 use crate::scenario::locate::Seg;
-use crate::scenario::ProtocolSpec;
+use crate::scenario::{LoadedScenario, ProtocolSpec};
 use crate::sim::{self, RunOptions};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -47,35 +47,66 @@ pub fn run(args: RunArgs) -> i32 {
         return EXIT_USAGE;
     }
     let seed = args.seed.or(loaded.spec.seed).unwrap_or(0);
-    let options = RunOptions { echo_trace: args.trace };
+    let dir = args.out.unwrap_or_else(|| report::default_dir(&loaded.spec.name, seed));
+    let how = How {
+        trace: args.trace,
+        json: args.json,
+        check_determinism: args.check_determinism,
+        write_repro: true,
+    };
+    match execute(&loaded, seed, &how, dir) {
+        Ok((verdict, _)) => exit_code(verdict),
+        Err(code) => code,
+    }
+}
+
+/// How to run and show one seed.
+pub(super) struct How {
+    pub trace: bool,
+    pub json: bool,
+    pub check_determinism: bool,
+    pub write_repro: bool,
+}
+
+/// Runs and checks one seed, prints the summary, writes the report folder
+/// (with a repro file) to `dir`. Returns the verdict and trace hash, or
+/// the exit code if the report could not be written.
+pub(super) fn execute(loaded: &LoadedScenario, seed: u64, how: &How, dir: PathBuf) -> Result<(Verdict, String), i32> {
+    let options = RunOptions { echo_trace: how.trace };
     let started = Instant::now();
     let outcome = sim::run_scenario(&loaded.spec, seed, &options);
     let wall_ms = started.elapsed().as_secs_f64() * 1e3;
     let mut checks = check::run_checks(&loaded.spec, &outcome);
-    if args.check_determinism {
+    if how.check_determinism {
         let again = sim::run_scenario(&loaded.spec, seed, &RunOptions::default());
         checks.push(check::determinism(&outcome, &again));
     }
     let verdict = check::overall(&checks);
     let report = RunReport {
-        scenario: &loaded,
+        scenario: loaded,
         outcome: &outcome,
         checks,
         verdict,
         wall_ms,
-        dir: args.out.unwrap_or_else(|| report::default_dir(&loaded.spec.name, seed)),
+        dir,
+        write_repro: how.write_repro,
     };
+
     let written = report.write();
     // The result is printed even if the report could not be written.
-    if args.json {
-        println!("{}", report.to_json());
+    if how.json {
+        outln!("{}", report.to_json());
     } else {
-        print!("{}", report.to_text());
+        out!("{}", report.to_text());
     }
     if let Err(e) = written {
         eprintln!("error: cannot write the report to {}: {e}", report.dir.display());
-        return EXIT_USAGE;
+        return Err(EXIT_USAGE);
     }
+    Ok((verdict, outcome.trace.hash_hex()))
+}
+
+pub(super) fn exit_code(verdict: Verdict) -> i32 {
     match verdict {
         Verdict::Pass => EXIT_PASS,
         Verdict::Fail => EXIT_FAIL,

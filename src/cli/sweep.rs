@@ -39,6 +39,9 @@ pub struct SweepArgs {
     /// Write a JSON summary here.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// Report folders of seeds that do not pass go under DIR/<scenario>/seed-<N>.
+    #[arg(long, default_value = "reports")]
+    out: PathBuf,
     /// Write JUnit XML here: one test case per scenario and seed range,
     /// its failure listing each failing seed with the command that replays it.
     #[arg(long)]
@@ -99,10 +102,11 @@ pub fn sweep(args: SweepArgs) -> i32 {
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let plan = Plan {
-        scenarios: &scenarios,
+        scenarios: &loaded,
         seeds: shard.seeds(args.seeds.clone()).collect(),
         jobs,
         fail_fast: args.fail_fast,
+        reports: Some(args.out.clone()),
     };
     // Ctrl-C: no new seeds start; those running finish, and the summary
     // of what ran is still printed and written.
@@ -120,7 +124,7 @@ pub fn sweep(args: SweepArgs) -> i32 {
         progress.inc(1);
         if r.verdict != Verdict::Pass {
             // Above the bar on a terminal; a plain line in CI logs.
-            progress.suspend(|| println!("{}", seed_line(&args.files, &scenarios, r)));
+            progress.suspend(|| outln!("{}", seed_line(&args.files, &scenarios, r)));
         }
     });
     progress.finish_and_clear();
@@ -130,9 +134,9 @@ pub fn sweep(args: SweepArgs) -> i32 {
     let planned = scenarios.len() * plan.seeds.len();
     let interrupted = results.len() < planned && !args.fail_fast;
     if interrupted {
-        println!("interrupted: {} of {planned} runs done", results.len());
+        outln!("interrupted: {} of {planned} runs done", results.len());
     }
-    println!(
+    outln!(
         "swept {} of {planned} runs ({} scenario{}, seeds {}..{}, shard {}/{}, {jobs} jobs) in {wall_s:.1}s, {:.1} runs/s: {passed} passed, {failed} failed, {unknown} unknown; digest {:016x}",
         results.len(),
         scenarios.len(),
@@ -205,19 +209,26 @@ fn progress_bar(total: u64) -> indicatif::ProgressBar {
 }
 
 fn seed_line(files: &[PathBuf], scenarios: &[Scenario], r: &SeedResult) -> String {
+    let replay = match &r.report {
+        Some(Ok(dir)) => format!("simulate replay {}", dir.join("repro.ron").display()),
+        Some(Err(e)) => format!(
+            "simulate run {} --seed {} (no report: {e})",
+            files[r.scenario].display(),
+            r.seed
+        ),
+        None => format!("simulate run {} --seed {}", files[r.scenario].display(), r.seed),
+    };
     let checks: Vec<String> = r
         .not_passed
         .iter()
         .map(|(name, v)| format!("{name} ({})", v.as_str()))
         .collect();
     format!(
-        "{} {} seed {}: {}\n  replay: simulate run {} --seed {}",
+        "{} {} seed {}: {}\n  replay: {replay}",
         r.verdict.as_str(),
         scenarios[r.scenario].name,
         r.seed,
         checks.join(", "),
-        files[r.scenario].display(),
-        r.seed
     )
 }
 

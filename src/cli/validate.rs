@@ -16,7 +16,7 @@ pub fn validate(args: ValidateArgs) -> i32 {
         match crate::scenario::load(file) {
             Ok(s) => {
                 let spec = &s.spec;
-                println!(
+                outln!(
                     "ok: {} ({}, protocol {}, {} nodes, {} + recover {})",
                     file.display(),
                     spec.name,

@@ -2,11 +2,16 @@
 //!
 //! A report folder holds `summary.txt`, `summary.json`, `trace.log` (the
 //! trace format is in `trace.rs`), `history.jsonl` (see `history`) and
-//! `scenario.ron`, a copy of the scenario as run, so that the replay line
-//! works even after the original file changes. Every file is written to a
+//! `scenario.ron`, a copy of the scenario as run, and `repro.ron` (see
+//! [`repro`]), which `simulate replay` reruns exactly even after the
+//! original file changes. Every file is written to a
+
 //! temporary name and renamed into place: a reader never sees half a file.
 
+pub mod repro;
+
 use crate::check::{CheckResult, Verdict};
+
 use crate::history::OpCounts;
 use crate::scenario::LoadedScenario;
 use crate::sim::RunOutcome;
@@ -22,10 +27,18 @@ pub struct RunReport<'a> {
     pub verdict: Verdict,
     pub wall_ms: f64,
     pub dir: PathBuf,
+    /// False when the folder's repro is the one being replayed: a replay
+    /// must not overwrite the record it is compared with.
+    pub write_repro: bool,
 }
 
 /// `reports/<scenario name>/seed-<seed>`, relative to the working directory.
 pub fn default_dir(scenario_name: &str, seed: u64) -> PathBuf {
+    dir_in(Path::new("reports"), scenario_name, seed)
+}
+
+/// `<root>/<scenario name>/seed-<seed>`, the name made safe for a path.
+pub fn dir_in(root: &Path, scenario_name: &str, seed: u64) -> PathBuf {
     let safe: String = scenario_name
         .chars()
         .map(|c| {
@@ -36,7 +49,7 @@ pub fn default_dir(scenario_name: &str, seed: u64) -> PathBuf {
             }
         })
         .collect();
-    Path::new("reports").join(safe).join(format!("seed-{seed}"))
+    root.join(safe).join(format!("seed-{seed}"))
 }
 
 impl RunReport<'_> {
@@ -45,8 +58,7 @@ impl RunReport<'_> {
     }
 
     pub fn replay_command(&self) -> String {
-        let scenario = self.dir.join("scenario.ron");
-        format!("simulate run {} --seed {}", scenario.display(), self.outcome.seed)
+        format!("simulate replay {}", self.dir.join("repro.ron").display())
     }
 
     pub fn to_json(&self) -> serde_json::Value {
@@ -133,6 +145,11 @@ impl RunReport<'_> {
         write_atomic(&self.dir.join("trace.log"), trace.as_bytes())?;
         write_atomic(&self.dir.join("history.jsonl"), o.history.to_jsonl().as_bytes())?;
         write_atomic(&self.dir.join("scenario.ron"), self.scenario.source.as_bytes())?;
+        if self.write_repro {
+            let repro = repro::to_text(self.scenario, o.seed, &o.trace.hash_hex(), self.verdict.as_str());
+            write_atomic(&self.dir.join("repro.ron"), repro.as_bytes())?;
+        }
+
         for (name, contents) in self.checks.iter().flat_map(|c| &c.files) {
             write_atomic(&self.dir.join(name), contents.as_bytes())?;
         }

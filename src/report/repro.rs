@@ -1,0 +1,126 @@
+//! Repro files: one run, self-contained. A RON `Repro(...)` holding the
+//! crate version, the seed, the trace hash and verdict the run gave, and
+//! the scenario's own text inlined verbatim (comments and all), so that
+//! `simulate replay FILE` needs nothing else.
+//!
+//! The scenario text starts on the line after `scenario:` and ends before
+//! the closing `)`; errors in it are reported at their line in the repro.
+
+use crate::scenario::{self, LoadedScenario, ScenarioError};
+use serde::Deserialize;
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+const SCENARIO_START: &str = "\n  scenario:\n";
+const END: &str = "\n)\n";
+
+/// What a repro records besides the scenario.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Repro")]
+pub struct ReproHeader {
+    pub version: String,
+    pub seed: u64,
+    pub trace_hash: String,
+    pub verdict: String,
+    /// Always `()`: the scenario is parsed apart, into [`Repro::scenario`].
+    pub scenario: (),
+
+}
+
+pub struct Repro {
+    pub header: ReproHeader,
+    pub scenario: LoadedScenario,
+}
+
+pub fn to_text(scenario: &LoadedScenario, seed: u64, trace_hash: &str, verdict: &str) -> String {
+    let mut source = scenario.source.clone();
+    if !source.ends_with('\n') {
+        source.push('\n');
+    }
+    format!(
+        "// Written by simulate {VERSION}. `simulate replay <this file>` reruns this run exactly.\nRepro(\n  version: \"{VERSION}\",\n  seed: {seed},\n  trace_hash: \"{trace_hash}\",\n  verdict: \"{verdict}\",{SCENARIO_START}{source})\n"
+    )
+}
+
+pub fn parse(file: &str, text: &str) -> Result<Repro, ScenarioError> {
+    let invalid = |line, col, message: String| ScenarioError::Invalid {
+        file: file.to_string(),
+        line,
+        col,
+        message,
+    };
+    let (Some(start), Some(end)) = (text.find(SCENARIO_START), text.rfind(END)) else {
+        return Err(invalid(
+            1,
+            1,
+            "not a repro file; expected Repro(version: .., seed: .., trace_hash: .., verdict: .., scenario: Scenario(..))"
+                .into(),
+        ));
+    };
+    let body_start = start + SCENARIO_START.len();
+    if end + 1 < body_start {
+        return Err(invalid(1, 1, "the repro's scenario is missing".into()));
+    }
+    let header_text = format!("{}\n  scenario: (),\n)\n", &text[..start]);
+    let options = ron::Options::default();
+    let header: ReproHeader = options
+        .from_str(&header_text)
+        .map_err(|e| invalid(e.span.start.line, e.span.start.col, e.code.to_string()))?;
+    // Scenario errors point into the repro: shift them by the lines above.
+    let lines_above = text[..body_start].matches('\n').count();
+    let scenario = scenario::parse(file, &text[body_start..=end]).map_err(|e| match e {
+        ScenarioError::Invalid { line, col, message, .. } => invalid(line + lines_above, col, message),
+        other => other,
+    })?;
+    Ok(Repro { header, scenario })
+}
+
+pub fn load(path: &std::path::Path) -> Result<Repro, ScenarioError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::Unreadable {
+        file: file.clone(),
+        message: format!("cannot read repro file: {e}"),
+    })?;
+    parse(&file, &text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SRC: &str =
+        "// a comment\nScenario(\n  name: \"r\",\n  protocol: Single,\n  nodes: 1,\n  duration: \"1s\",\n)";
+
+    #[test]
+    fn a_repro_round_trips_with_its_scenario_text() {
+        let loaded = scenario::parse("s.ron", SRC).unwrap();
+        let text = to_text(&loaded, 42, "00ff00ff00ff00ff", "fail");
+        let repro = parse("r.ron", &text).unwrap();
+        assert_eq!(
+            (
+                repro.header.seed,
+                repro.header.version.as_str(),
+                repro.header.verdict.as_str()
+            ),
+            (42, VERSION, "fail")
+        );
+        assert_eq!(repro.header.trace_hash, "00ff00ff00ff00ff");
+        assert_eq!(repro.scenario.source, format!("{SRC}\n"));
+        assert_eq!(repro.scenario.spec.name, "r");
+    }
+
+    #[test]
+    fn errors_in_the_inlined_scenario_point_at_their_line_in_the_repro() {
+        let loaded = scenario::parse("s.ron", SRC).unwrap();
+        let text = to_text(&loaded, 1, "0", "pass").replace("nodes: 1", "nodes: 0");
+        let line = text.lines().position(|l| l.contains("nodes: 0")).unwrap() + 1;
+        let err = parse("r.ron", &text).err().unwrap().to_string();
+        assert!(err.starts_with(&format!("r.ron:{line}:")), "{err}");
+        assert!(parse("r.ron", "Scenario()").is_err());
+        let bad_seed = to_text(&loaded, 1, "0", "pass").replace("seed: 1", "seed: -1");
+        assert!(parse("r.ron", &bad_seed)
+            .err()
+            .unwrap()
+            .to_string()
+            .starts_with("r.ron:4:"));
+    }
+}

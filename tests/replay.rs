@@ -1,0 +1,88 @@
+//! Repro files and `simulate replay`: every failure replays to the same
+//! trace hash and verdict; a replay that differs says so, and keeps the
+//! record it was compared with.
+
+mod common;
+
+use common::simulate;
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("simulate-replay-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn every_failing_seed_of_a_buggy_protocol_replays_exactly() {
+    let dir = temp_dir("many");
+    let mut failures = 0;
+    for seed in 0..12 {
+        let out = dir.join(seed.to_string());
+        let seed = seed.to_string();
+        let run = simulate(&[
+            "run",
+            "scenarios/raft-bug-no-fsync.ron",
+            "--seed",
+            &seed,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        let code = run.status.code();
+        if code != Some(1) {
+            continue;
+        }
+        failures += 1;
+        let repro = out.join("repro.ron");
+        let replay = simulate(&["replay", repro.to_str().unwrap()]);
+        let stderr = String::from_utf8_lossy(&replay.stderr);
+        assert_eq!(replay.status.code(), code, "seed {seed}: {stderr}");
+        assert!(stderr.contains("reproduced: trace hash"), "seed {seed}: {stderr}");
+        let first = String::from_utf8_lossy(&run.stdout);
+        let hash = |text: &str| {
+            text.lines()
+                .find(|l| l.contains("trace "))
+                .map(|l| l.rsplit(' ').next().unwrap().to_string())
+        };
+        assert_eq!(
+            hash(&first),
+            hash(&String::from_utf8_lossy(&replay.stdout)),
+            "seed {seed}"
+        );
+    }
+    assert!(failures >= 4, "only {failures} of 12 seeds failed");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_replay_that_differs_fails_and_keeps_the_record() {
+    let dir = temp_dir("differs");
+    let run = simulate(&[
+        "run",
+        "scenarios/single-kv.ron",
+        "--seed",
+        "3",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(run.status.code(), Some(0));
+    let repro = dir.join("repro.ron");
+    let text = std::fs::read_to_string(&repro).unwrap();
+    let hash_line = text.lines().find(|l| l.contains("trace_hash")).unwrap();
+    let tampered = text
+        .replace(hash_line, "  trace_hash: \"0123456789abcdef\",")
+        .replace("version: \"", "version: \"0.0.0-old");
+    std::fs::write(&repro, &tampered).unwrap();
+    let replay = simulate(&["replay", repro.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&replay.stderr);
+    assert_eq!(replay.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("warning: ") && stderr.contains("was written by simulate 0.0.0-old"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("the replay differs from the recorded run"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&repro).unwrap(), tampered, "the record is kept");
+    let broken = simulate(&["replay", dir.join("summary.json").to_str().unwrap()]);
+    assert_eq!(broken.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&broken.stderr).contains("not a repro file"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
