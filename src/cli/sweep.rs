@@ -160,6 +160,10 @@ pub fn sweep(args: SweepArgs) -> i32 {
             "failed": failed,
             "unknown": unknown,
             "wall_s": wall_s,
+            // Time inside the runs themselves (simulate and check), over
+            // all workers: wall_s * jobs - run_s is what the sweep added.
+            "run_s": results.iter().map(|r| r.wall_ms).sum::<f64>() / 1e3,
+
             "interrupted": interrupted,
             "digest": format!("{:016x}", sweep::digest(&results)),
             "scenarios": loaded.iter().enumerate().map(|(i, l)| scenario_json(i, l, &args.files[i], &results)).collect::<Vec<_>>(),
