@@ -7,9 +7,11 @@
 //! record per seed is kept, so memory stays flat over long sweeps.
 
 use crate::check::{self, Verdict};
+use crate::fnv::Fnv64;
 use crate::report::{self, RunReport};
 use crate::scenario::LoadedScenario;
 use crate::sim::{self, RunOptions};
+use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -99,15 +101,83 @@ pub struct Plan<'a> {
     pub reports: Option<PathBuf>,
 }
 
+/// What a sweep keeps: counts per scenario, the results that did not
+/// pass, and a digest folded in (scenario, seed) order. Passing seeds add
+/// nothing that grows, so memory stays flat however many seeds run.
+#[derive(Debug, Default)]
+pub struct Tally {
+    /// Seeds run, per scenario.
+    pub ran: Vec<usize>,
+    /// Time inside the runs, per scenario.
+    pub run_ms: Vec<f64>,
+    pub passed: usize,
+    pub failed: usize,
+    pub unknown: usize,
+    /// Sorted by (scenario, seed) once the sweep is over.
+    pub not_passed: Vec<SeedResult>,
+    digest: Fnv64,
+    /// Results that finished ahead of an earlier task, waiting to be
+    /// folded into the digest; at most about one per worker.
+    early: BTreeMap<usize, String>,
+    next_task: usize,
+}
+
+impl Tally {
+    fn new(scenarios: usize) -> Self {
+        Tally {
+            ran: vec![0; scenarios],
+            run_ms: vec![0.0; scenarios],
+            ..Tally::default()
+        }
+    }
+
+    pub fn total(&self) -> usize {
+        self.ran.iter().sum()
+    }
+
+    /// One hash over every (scenario, seed, trace hash, verdict), in
+    /// order: sweeps of the same seeds agree on it whatever their worker
+    /// count.
+    pub fn digest(&self) -> u64 {
+        debug_assert!(self.early.is_empty(), "every started task finished");
+        self.digest.finish()
+    }
+
+    fn add(&mut self, task: usize, r: SeedResult) {
+        self.ran[r.scenario] += 1;
+        self.run_ms[r.scenario] += r.wall_ms;
+        let line = format!(
+            "{} {} {:016x} {}\n",
+            r.scenario,
+            r.seed,
+            r.trace_hash,
+            r.verdict.as_str()
+        );
+        self.early.insert(task, line);
+        while let Some(line) = self.early.remove(&self.next_task) {
+            self.digest.write(line.as_bytes());
+            self.next_task += 1;
+        }
+        match r.verdict {
+            Verdict::Pass => self.passed += 1,
+            Verdict::Fail => self.failed += 1,
+            Verdict::Unknown => self.unknown += 1,
+        }
+        if r.verdict != Verdict::Pass {
+            self.not_passed.push(r);
+        }
+    }
+}
+
 /// Runs the plan; `on_result` sees each result as it finishes (on the
 /// calling thread). `stop` ends the sweep early when set (e.g. by Ctrl-C):
 /// seeds already running finish, no new ones start.
-pub fn run(plan: &Plan<'_>, stop: &AtomicBool, mut on_result: impl FnMut(&SeedResult)) -> Vec<SeedResult> {
+pub fn run(plan: &Plan<'_>, stop: &AtomicBool, mut on_result: impl FnMut(&SeedResult)) -> Tally {
     let per_scenario = plan.seeds.len();
     let tasks = plan.scenarios.len() * per_scenario;
     let next = AtomicUsize::new(0);
     let (tx, rx) = mpsc::channel();
-    let mut results = Vec::with_capacity(tasks);
+    let mut tally = Tally::new(plan.scenarios.len());
     std::thread::scope(|scope| {
         for _ in 0..plan.jobs.max(1) {
             let tx = tx.clone();
@@ -127,35 +197,19 @@ pub fn run(plan: &Plan<'_>, stop: &AtomicBool, mut on_result: impl FnMut(&SeedRe
                 if plan.fail_fast && result.verdict == Verdict::Fail {
                     stop.store(true, Ordering::Relaxed);
                 }
-                if tx.send(result).is_err() {
+                if tx.send((task, result)).is_err() {
                     break;
                 }
             });
         }
         drop(tx);
-        for result in rx {
+        for (task, result) in rx {
             on_result(&result);
-            results.push(result);
+            tally.add(task, result);
         }
     });
-    results.sort_by_key(|r| (r.scenario, r.seed));
-    results
-}
-
-/// One hash over every (scenario, seed, trace hash, verdict), in order:
-/// two sweeps of the same plan agree on it whatever their worker count.
-pub fn digest(results: &[SeedResult]) -> u64 {
-    let mut text = String::new();
-    for r in results {
-        text.push_str(&format!(
-            "{} {} {:016x} {}\n",
-            r.scenario,
-            r.seed,
-            r.trace_hash,
-            r.verdict.as_str()
-        ));
-    }
-    crate::fnv::hash(text.as_bytes())
+    tally.not_passed.sort_by_key(|r| (r.scenario, r.seed));
+    tally
 }
 
 #[cfg(test)]

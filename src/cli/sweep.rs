@@ -7,7 +7,7 @@ use super::{EXIT_FAIL, EXIT_PASS, EXIT_UNKNOWN, EXIT_USAGE};
 use crate::check::Verdict;
 use crate::scenario::locate::Seg;
 use crate::scenario::{LoadedScenario, ProtocolSpec, Scenario};
-use crate::sweep::{self, Plan, SeedResult, Shard};
+use crate::sweep::{self, Plan, SeedResult, Shard, Tally};
 use serde_json::json;
 use std::ops::Range;
 use std::path::PathBuf;
@@ -118,7 +118,7 @@ pub fn sweep(args: SweepArgs) -> i32 {
     let started = Instant::now();
     let progress = progress_bar((scenarios.len() * plan.seeds.len()) as u64);
     let mut failures = 0;
-    let results = sweep::run(&plan, stop, |r| {
+    let tally = sweep::run(&plan, stop, |r| {
         failures += usize::from(r.verdict == Verdict::Fail);
         progress.set_message(format!("{failures} failed"));
         progress.inc(1);
@@ -129,16 +129,16 @@ pub fn sweep(args: SweepArgs) -> i32 {
     });
     progress.finish_and_clear();
     let wall_s = started.elapsed().as_secs_f64();
-    let count = |v: Verdict| results.iter().filter(|r| r.verdict == v).count();
-    let (passed, failed, unknown) = (count(Verdict::Pass), count(Verdict::Fail), count(Verdict::Unknown));
+    let (passed, failed, unknown) = (tally.passed, tally.failed, tally.unknown);
+    let ran = tally.total();
     let planned = scenarios.len() * plan.seeds.len();
-    let interrupted = results.len() < planned && !args.fail_fast;
+    let interrupted = ran < planned && !args.fail_fast;
     if interrupted {
-        outln!("interrupted: {} of {planned} runs done", results.len());
+        outln!("interrupted: {ran} of {planned} runs done");
     }
     outln!(
         "swept {} of {planned} runs ({} scenario{}, seeds {}..{}, shard {}/{}, {jobs} jobs) in {wall_s:.1}s, {:.1} runs/s: {passed} passed, {failed} failed, {unknown} unknown; digest {:016x}",
-        results.len(),
+        ran,
         scenarios.len(),
         if scenarios.len() == 1 { "" } else { "s" },
 
@@ -146,8 +146,8 @@ pub fn sweep(args: SweepArgs) -> i32 {
         args.seeds.end,
         shard.index,
         shard.count,
-        results.len() as f64 / wall_s.max(1e-9),
-        sweep::digest(&results)
+        ran as f64 / wall_s.max(1e-9),
+        tally.digest()
     );
     if let Some(path) = &args.json {
         let summary = json!({
@@ -155,18 +155,18 @@ pub fn sweep(args: SweepArgs) -> i32 {
             "shard": {"index": shard.index, "count": shard.count},
             "jobs": jobs,
             "planned": planned,
-            "ran": results.len(),
+            "ran": ran,
             "passed": passed,
             "failed": failed,
             "unknown": unknown,
             "wall_s": wall_s,
             // Time inside the runs themselves (simulate and check), over
             // all workers: wall_s * jobs - run_s is what the sweep added.
-            "run_s": results.iter().map(|r| r.wall_ms).sum::<f64>() / 1e3,
+            "run_s": tally.run_ms.iter().sum::<f64>() / 1e3,
 
             "interrupted": interrupted,
-            "digest": format!("{:016x}", sweep::digest(&results)),
-            "scenarios": loaded.iter().enumerate().map(|(i, l)| scenario_json(i, l, &args.files[i], &results)).collect::<Vec<_>>(),
+            "digest": format!("{:016x}", tally.digest()),
+            "scenarios": loaded.iter().enumerate().map(|(i, l)| scenario_json(i, l, &args.files[i], &tally)).collect::<Vec<_>>(),
         });
         let text = serde_json::to_string_pretty(&summary).expect("the summary serialises") + "\n";
         if let Err(e) = crate::report::write_atomic(path, text.as_bytes()) {
@@ -175,7 +175,7 @@ pub fn sweep(args: SweepArgs) -> i32 {
         }
     }
     if let Some(path) = &args.junit {
-        let xml = junit(&args, &scenarios, &results, wall_s);
+        let xml = junit(&args, &scenarios, &tally, wall_s);
         if let Err(e) = crate::report::write_atomic(path, xml.as_bytes()) {
             eprintln!("error: cannot write {}: {e}", path.display());
             return EXIT_USAGE;
@@ -239,14 +239,14 @@ fn seed_line(files: &[PathBuf], scenarios: &[Scenario], r: &SeedResult) -> Strin
 /// JUnit XML, as CI systems display it: a suite per scenario with one case
 /// for its seed range; failing seeds make a `failure`, unknown ones (when
 /// none failed) an `error`.
-fn junit(args: &SweepArgs, scenarios: &[Scenario], results: &[SeedResult], wall_s: f64) -> String {
+fn junit(args: &SweepArgs, scenarios: &[Scenario], tally: &Tally, wall_s: f64) -> String {
     let range = format!("seeds {}..{}", args.seeds.start, args.seeds.end);
     let range = match args.shard {
         Some(s) => format!("{range} shard {}/{}", s.index, s.count),
         None => range,
     };
     let failed = (0..scenarios.len())
-        .filter(|&i| results.iter().any(|r| r.scenario == i && r.verdict != Verdict::Pass))
+        .filter(|&i| tally.not_passed.iter().any(|r| r.scenario == i))
         .count();
     let mut xml = format!(
 
@@ -254,9 +254,8 @@ fn junit(args: &SweepArgs, scenarios: &[Scenario], results: &[SeedResult], wall_
         scenarios.len()
     );
     for (i, s) in scenarios.iter().enumerate() {
-        let mine: Vec<&SeedResult> = results.iter().filter(|r| r.scenario == i).collect();
-        let bad: Vec<&&SeedResult> = mine.iter().filter(|r| r.verdict != Verdict::Pass).collect();
-        let time_s = mine.iter().map(|r| r.wall_ms).sum::<f64>() / 1e3;
+        let bad: Vec<&SeedResult> = tally.not_passed.iter().filter(|r| r.scenario == i).collect();
+        let time_s = tally.run_ms[i] / 1e3;
         let name = xml_escape(&s.name);
         xml.push_str(&format!(
             "  <testsuite name=\"{name}\" tests=\"1\" failures=\"{}\" time=\"{time_s:.3}\">\n    <testcase classname=\"{name}\" name=\"{range}\" time=\"{time_s:.3}\">\n",
@@ -269,7 +268,7 @@ fn junit(args: &SweepArgs, scenarios: &[Scenario], results: &[SeedResult], wall_
             let message = format!(
                 "{} of {} seeds did not pass: {}",
                 bad.len(),
-                mine.len(),
+                tally.ran[i],
                 seeds.join(", ")
             );
             let body: Vec<String> = bad.iter().map(|r| seed_line(&args.files, scenarios, r)).collect();
@@ -301,13 +300,8 @@ fn xml_escape(text: &str) -> String {
     out
 }
 
-fn scenario_json(
-    index: usize,
-    loaded: &LoadedScenario,
-    file: &std::path::Path,
-    results: &[SeedResult],
-) -> serde_json::Value {
-    let mine = results.iter().filter(|r| r.scenario == index);
+fn scenario_json(index: usize, loaded: &LoadedScenario, file: &std::path::Path, tally: &Tally) -> serde_json::Value {
+    let mine = tally.not_passed.iter().filter(|r| r.scenario == index);
     let seeds_with = |v: Verdict| {
         mine.clone()
             .filter(|r| r.verdict == v)
@@ -317,7 +311,7 @@ fn scenario_json(
     json!({
         "file": file.display().to_string(),
         "name": loaded.spec.name,
-        "ran": mine.clone().count(),
+        "ran": tally.ran[index],
         "failed": seeds_with(Verdict::Fail),
         "unknown": seeds_with(Verdict::Unknown),
     })

@@ -23,7 +23,6 @@ pub struct ReproHeader {
     pub verdict: String,
     /// Always `()`: the scenario is parsed apart, into [`Repro::scenario`].
     pub scenario: (),
-
 }
 
 pub struct Repro {
