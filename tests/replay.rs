@@ -86,3 +86,53 @@ fn a_replay_that_differs_fails_and_keeps_the_record() {
     assert!(String::from_utf8_lossy(&broken.stderr).contains("not a repro file"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn replay_trace_shows_one_nodes_events_in_a_window_with_its_clock() {
+    let dir = temp_dir("trace");
+    let run = simulate(&[
+        "run",
+        "scenarios/raft-kv.ron",
+        "--seed",
+        "2",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(run.status.code(), Some(0));
+    let repro = dir.join("repro.ron");
+    let args = [
+        "replay",
+        repro.to_str().unwrap(),
+        "--trace",
+        "--node",
+        "n3",
+        "--from",
+        "15s",
+        "--to",
+        "15.1s",
+    ];
+    let out = simulate(&args);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines.len() > 10, "{text}");
+    for line in &lines {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let t: f64 = words[0].parse().unwrap();
+        assert!((15.0..=15.1).contains(&t), "{line}");
+        assert!(words[1].starts_with("n3@"), "{line}");
+        assert!(line.contains("n3"), "{line}");
+    }
+    // raft-kv jumps the leader's clock back 2s at 15s; seed 2's leader is n3.
+    let jump = lines
+        .iter()
+        .position(|l| l.contains("clock-jump node=n3 by=-2s"))
+        .expect("the jump is shown");
+    let local = |l: &str| l.split_whitespace().nth(1).unwrap()[3..].parse::<f64>().unwrap();
+    assert!(
+        local(lines[jump]) < 13.1,
+        "after the jump n3 believes it is about 13s: {}",
+        lines[jump]
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

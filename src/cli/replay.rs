@@ -1,9 +1,11 @@
-//! `simulate replay REPRO [--out DIR] [--json] [--trace]`: reruns a repro
-//! file and says whether it gave the same trace hash and verdict.
+//! `simulate replay REPRO [--out DIR] [--json] [--trace [--node N]... [--from T] [--to T]]`:
+//! reruns a repro file and says whether it gave the same trace hash and
+//! verdict; with `--trace`, prints the trace instead of the summary.
 
 use super::run::{execute, exit_code, How};
 use super::{EXIT_FAIL, EXIT_USAGE};
 use crate::report::repro::{self, VERSION};
+use crate::report::trace_view::{self, TraceFilter};
 use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
@@ -16,9 +18,31 @@ pub struct ReplayArgs {
     /// Print one JSON object on stdout instead of the text summary.
     #[arg(long)]
     json: bool,
-    /// Print every trace event to stderr as it happens.
+    /// Print the trace instead of the summary: global time, the node's
+    /// own wall clock, then the event.
     #[arg(long)]
     trace: bool,
+    /// With --trace: only events that involve this node (n2 or 2); repeatable.
+    #[arg(long = "node", value_parser = parse_node)]
+    nodes: Vec<u32>,
+    /// With --trace: from this global time on (e.g. 1.5s).
+    #[arg(long, value_parser = parse_time)]
+    from: Option<u64>,
+    /// With --trace: up to this global time, inclusive.
+    #[arg(long, value_parser = parse_time)]
+    to: Option<u64>,
+}
+
+fn parse_node(text: &str) -> Result<u32, String> {
+    let digits = text.strip_prefix('n').unwrap_or(text);
+    digits
+        .parse()
+        .map_err(|_| format!("{text:?} is not a node; expected n2 or 2"))
+}
+
+fn parse_time(text: &str) -> Result<u64, String> {
+    let ns = crate::scenario::duration::parse_ns(text)?;
+    u64::try_from(ns).map_err(|_| format!("{text:?} is negative; expected a time from the start, like \"1.5s\""))
 }
 
 pub fn replay(args: ReplayArgs) -> i32 {
@@ -40,7 +64,8 @@ pub fn replay(args: ReplayArgs) -> i32 {
     let home = args.file.parent().filter(|p| !p.as_os_str().is_empty());
     let home = home.map_or_else(|| PathBuf::from("."), PathBuf::from);
     let how = How {
-        trace: args.trace,
+        trace: false,
+        summary: !args.trace,
         json: args.json,
         check_determinism: false,
         // Regenerating the repro's own folder keeps the repro as recorded.
@@ -48,10 +73,19 @@ pub fn replay(args: ReplayArgs) -> i32 {
     };
     let dir = args.out.clone().unwrap_or(home);
 
-    let (verdict, hash) = match execute(&repro.scenario, h.seed, &how, dir) {
+    let (verdict, outcome) = match execute(&repro.scenario, h.seed, &how, dir) {
         Ok(done) => done,
         Err(code) => return code,
     };
+    if args.trace {
+        let filter = TraceFilter {
+            nodes: args.nodes.clone(),
+            from_ns: args.from.unwrap_or(0),
+            to_ns: args.to,
+        };
+        out!("{}", trace_view::render(outcome.trace.text(), &outcome.clocks, &filter));
+    }
+    let hash = outcome.trace.hash_hex();
     if hash != h.trace_hash || verdict.as_str() != h.verdict {
         eprintln!(
             "error: the replay differs from the recorded run: trace hash {hash} (recorded {}), verdict {} (recorded {})",

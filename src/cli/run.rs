@@ -5,7 +5,7 @@ use crate::check::{self, Verdict};
 use crate::report::{self, RunReport};
 use crate::scenario::locate::Seg;
 use crate::scenario::{LoadedScenario, ProtocolSpec};
-use crate::sim::{self, RunOptions};
+use crate::sim::{self, RunOptions, RunOutcome};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -53,6 +53,7 @@ pub fn run(args: RunArgs) -> i32 {
         json: args.json,
         check_determinism: args.check_determinism,
         write_repro: true,
+        summary: true,
     };
     match execute(&loaded, seed, &how, dir) {
         Ok((verdict, _)) => exit_code(verdict),
@@ -66,12 +67,19 @@ pub(super) struct How {
     pub json: bool,
     pub check_determinism: bool,
     pub write_repro: bool,
+    /// Print the summary (text or JSON) on stdout.
+    pub summary: bool,
 }
 
 /// Runs and checks one seed, prints the summary, writes the report folder
-/// (with a repro file) to `dir`. Returns the verdict and trace hash, or
-/// the exit code if the report could not be written.
-pub(super) fn execute(loaded: &LoadedScenario, seed: u64, how: &How, dir: PathBuf) -> Result<(Verdict, String), i32> {
+/// (with a repro file) to `dir`. Returns the verdict and the run, or the
+/// exit code if the report could not be written.
+pub(super) fn execute(
+    loaded: &LoadedScenario,
+    seed: u64,
+    how: &How,
+    dir: PathBuf,
+) -> Result<(Verdict, RunOutcome), i32> {
     let options = RunOptions { echo_trace: how.trace };
     let started = Instant::now();
     let outcome = sim::run_scenario(&loaded.spec, seed, &options);
@@ -94,16 +102,17 @@ pub(super) fn execute(loaded: &LoadedScenario, seed: u64, how: &How, dir: PathBu
 
     let written = report.write();
     // The result is printed even if the report could not be written.
-    if how.json {
+    if how.summary && how.json {
         outln!("{}", report.to_json());
-    } else {
+    } else if how.summary {
         out!("{}", report.to_text());
     }
     if let Err(e) = written {
         eprintln!("error: cannot write the report to {}: {e}", report.dir.display());
         return Err(EXIT_USAGE);
     }
-    Ok((verdict, outcome.trace.hash_hex()))
+    drop(report);
+    Ok((verdict, outcome))
 }
 
 pub(super) fn exit_code(verdict: Verdict) -> i32 {

@@ -9,6 +9,7 @@
 //! temporary name and renamed into place: a reader never sees half a file.
 
 pub mod repro;
+pub mod trace_view;
 
 use crate::check::{CheckResult, Verdict};
 

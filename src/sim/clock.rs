@@ -50,6 +50,28 @@ impl Clock {
     }
 }
 
+/// A node's clock over a whole run, for showing local times beside global
+/// ones: its drift and offset, and every jump with when it happened.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClockRecord {
+    pub drift_ppm: i64,
+    pub offset_ns: i64,
+    /// (trace sequence number of the jump's event, by how much), in order.
+    pub jumps: Vec<(u64, i64)>,
+}
+
+impl ClockRecord {
+    /// The node's wall clock at trace event `seq`, which happened at
+    /// global time `global_ns`: jumps count from their own event on.
+    pub fn wall_ns(&self, seq: u64, global_ns: u64) -> i64 {
+        let mut clock = Clock::new(self.drift_ppm, self.offset_ns);
+        for &(_, by) in self.jumps.iter().take_while(|(at, _)| *at <= seq) {
+            clock.jump(by);
+        }
+        clock.wall_ns(global_ns)
+    }
+}
+
 fn saturate(x: i128) -> u64 {
     u64::try_from(x.max(0)).unwrap_or(u64::MAX)
 }
@@ -66,6 +88,18 @@ mod tests {
         let slow = Clock::new(-100_000, 0);
         assert_eq!(slow.global_span_ns(900_000_000), 1_000_000_000);
         assert_eq!(Clock::new(0, 0).global_span_ns(5), 5);
+    }
+
+    #[test]
+    fn a_record_replays_jumps_in_time_order() {
+        let r = ClockRecord {
+            drift_ppm: 100_000,
+            offset_ns: 5,
+            jumps: vec![(10, 50), (20, -500)],
+        };
+        assert_eq!(r.wall_ns(9, 1_000), 1_100 + 5);
+        assert_eq!(r.wall_ns(10, 1_000), 1_100 + 5 + 50);
+        assert_eq!(r.wall_ns(25, 2_000), 2_200 + 5 + 50 - 500);
     }
 
     #[test]

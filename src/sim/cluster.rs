@@ -120,6 +120,9 @@ impl<N: Node> Cluster for World<N> {
 
     fn clock_jump(&mut self, node: u32, by_ns: i64) {
         self.nodes[node as usize].clock.jump(by_ns);
+        let seq = self.trace.events();
+        self.clock_jumps.push((seq, node, by_ns));
+
         self.stats.faults.clock_jump += 1;
         let by = format_ns(by_ns);
         self.trace

@@ -89,6 +89,8 @@ pub struct RunOutcome {
     pub recover_at_ns: Option<u64>,
     /// What the protocol's observer found, if it had one.
     pub observed: Option<Observed>,
+    /// Each node's clock over the run.
+    pub clocks: Vec<clock::ClockRecord>,
     /// A node's code panicked: a bug in the protocol, and a finding.
     pub panic: Option<String>,
 }
@@ -184,6 +186,8 @@ pub fn run_observed<N: Node>(
         end_ns,
         recover_at_ns: world.recover_at_ns,
         observed: world.observer.take().map(|o| o.finish()),
+        clocks: clock_records(&world),
+
         panic,
     };
 
@@ -256,4 +260,22 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     } else {
         "a panic with a non-string payload".to_string()
     }
+}
+
+fn clock_records<N: Node>(world: &World<N>) -> Vec<clock::ClockRecord> {
+    world
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, slot)| clock::ClockRecord {
+            drift_ppm: slot.clock.drift_ppm,
+            offset_ns: slot.clock.offset_ns,
+            jumps: world
+                .clock_jumps
+                .iter()
+                .filter(|(_, n, _)| *n as usize == i)
+                .map(|&(t, _, by)| (t, by))
+                .collect(),
+        })
+        .collect()
 }

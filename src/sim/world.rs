@@ -121,6 +121,8 @@ pub struct World<N: Node> {
     /// The madsim node that runs `Down` hosts (never crashed itself).
     pub(super) down_node: Option<madsim::task::NodeId>,
     pub(super) observer: Option<BoxedObserver<N>>,
+    /// Every clock jump: (trace sequence number, node, by how much).
+    pub(super) clock_jumps: Vec<(u64, u32, i64)>,
 }
 
 impl<N: Node> World<N> {
@@ -184,6 +186,7 @@ impl<N: Node> World<N> {
             me: Weak::new(),
             down_node: None,
             observer: None,
+            clock_jumps: Vec::new(),
         }
     }
 

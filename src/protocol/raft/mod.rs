@@ -192,12 +192,12 @@ impl fmt::Debug for RaftMsg {
                 commit,
                 ..
             } => {
-                let first = prev_index + 1;
-                let last = prev_index + entries.len() as u64;
-                write!(
-                    f,
-                    "Append t{term} prev={prev_index}@t{prev_term} entries={first}..={last} commit={commit}"
-                )
+                write!(f, "Append t{term} prev={prev_index}@t{prev_term} ")?;
+                match entries.len() as u64 {
+                    0 => write!(f, "entries=none")?,
+                    n => write!(f, "entries={}..={}", prev_index + 1, prev_index + n)?,
+                }
+                write!(f, " commit={commit}")
             }
             RaftMsg::Appended {
                 term,
