@@ -7,7 +7,7 @@ mod common;
 use common::simulate;
 
 fn out_dir(name: &str) -> PathBuf {
-    std::env::temp_dir().join(format!("simulate-check-{name}-{}", std::process::id()))
+    common::temp_path(&format!("check-{name}"))
 }
 
 fn histories() -> Vec<PathBuf> {

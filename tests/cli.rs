@@ -1,15 +1,8 @@
 //! The `simulate` binary: exit codes, output, and bad input.
 
-use std::path::PathBuf;
 mod common;
 
-use common::simulate;
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("simulate-cli-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use common::{simulate, temp_dir};
 
 const BASE: &str = r#"Scenario(
   name: "bad",

@@ -4,13 +4,7 @@
 
 mod common;
 
-use common::simulate;
-
-fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("simulate-replay-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use common::{simulate, temp_dir};
 
 #[test]
 fn every_failing_seed_of_a_buggy_protocol_replays_exactly() {
@@ -134,5 +128,25 @@ fn replay_trace_shows_one_nodes_events_in_a_window_with_its_clock() {
         "after the jump n3 believes it is about 13s: {}",
         lines[jump]
     );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_repro_of_a_library_protocol_is_refused_not_run() {
+    let dir = temp_dir("custom");
+    let run = simulate(&["run", "scenarios/single-kv.ron", "--out", dir.to_str().unwrap()]);
+    assert_eq!(run.status.code(), Some(0));
+    let repro = dir.join("repro.ron");
+    let text = std::fs::read_to_string(&repro).unwrap();
+    std::fs::write(
+        &repro,
+        text.replacen("protocol: Single", "protocol: Custom(\"mine\")", 1),
+    )
+    .unwrap();
+    let replay = simulate(&["replay", repro.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&replay.stderr);
+    assert_eq!(replay.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("Custom(\"mine\") comes from library code"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
     std::fs::remove_dir_all(&dir).unwrap();
 }

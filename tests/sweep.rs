@@ -3,15 +3,15 @@
 
 mod common;
 
-use common::simulate;
+use common::{simulate, temp_path};
 use serde_json::Value;
 
 const BUGGY: &str = "scenarios/raft-bug-no-fsync.ron";
 
 /// Runs a sweep with a JSON summary; returns (exit code, summary).
 fn sweep(args: &[&str], name: &str) -> (i32, Value) {
-    let json = std::env::temp_dir().join(format!("simulate-sweep-{name}-{}.json", std::process::id()));
-    let reports = std::env::temp_dir().join(format!("simulate-sweep-{name}-{}", std::process::id()));
+    let json = temp_path(&format!("sweep-{name}.json"));
+    let reports = temp_path(&format!("sweep-{name}"));
     let mut all = vec!["sweep"];
     all.extend_from_slice(args);
     all.extend_from_slice(&["--json", json.to_str().unwrap(), "--out", reports.to_str().unwrap()]);
@@ -63,8 +63,8 @@ fn shards_run_each_seed_once_and_find_the_same_failures() {
 
 #[test]
 fn junit_has_a_case_per_scenario_and_the_failing_seeds_with_their_replay() {
-    let xml = std::env::temp_dir().join(format!("simulate-sweep-junit-{}.xml", std::process::id()));
-    let reports = std::env::temp_dir().join(format!("simulate-sweep-junit-{}", std::process::id()));
+    let xml = temp_path("sweep-junit.xml");
+    let reports = temp_path("sweep-junit");
     let out = simulate(&[
         "sweep",
         "--out",
@@ -108,7 +108,7 @@ fn junit_has_a_case_per_scenario_and_the_failing_seeds_with_their_replay() {
 #[cfg(unix)]
 #[test]
 fn ctrl_c_stops_the_sweep_and_still_writes_what_ran() {
-    let json = std::env::temp_dir().join(format!("simulate-sweep-int-{}.json", std::process::id()));
+    let json = temp_path("sweep-int.json");
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_simulate"))
         .args([
             "sweep",
@@ -170,7 +170,7 @@ fn a_passing_sweep_exits_0_and_bad_input_exits_2() {
 #[test]
 fn a_reader_that_stops_early_does_not_crash_the_sweep() {
     use std::io::BufRead;
-    let reports = std::env::temp_dir().join(format!("simulate-sweep-pipe-{}", std::process::id()));
+    let reports = temp_path("sweep-pipe");
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_simulate"))
         .args(["sweep", BUGGY, "--seeds", "0..12", "--jobs", "1", "--out"])
         .arg(&reports)

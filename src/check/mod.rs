@@ -131,9 +131,9 @@ fn observed_invariant(outcome: &RunOutcome, check: &CheckSpec) -> CheckResult {
             CheckResult::new(name, Verdict::Fail, format!("at {at:.6}s: {}", v.message))
         }
         None => {
-            let held = observed.held.iter().find(|(n, _)| *n == name).map(|(_, d)| d);
-            let detail = held.unwrap_or(&observed.summary);
-            CheckResult::new(name, Verdict::Pass, format!("held throughout: {detail}"))
+            let held = observed.held.iter().find(|(n, _)| *n == name);
+            let detail = held.map_or(String::new(), |(_, d)| format!(": {d}"));
+            CheckResult::new(name, Verdict::Pass, format!("held throughout{detail}"))
         }
     }
 }

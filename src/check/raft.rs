@@ -43,15 +43,22 @@ struct Watch {
     led: Option<u64>,
 }
 
-/// An entry as the observer remembers it: term, hash and who first had it.
+/// An applied entry: its term, hash, and the node that applied it first.
 #[derive(Clone, Copy, Debug)]
-struct Seen {
+struct Applied {
     term: u64,
     hash: u64,
+    node: NodeId,
+}
+
+/// A committed entry: its term, the chain of the prefix it ends, who first
+/// reported it committed, and that node's term then (a follower learns
+/// commits from its term's leader).
+#[derive(Clone, Copy, Debug)]
+struct Committed {
+    term: u64,
     chain: u64,
     node: NodeId,
-    /// Committed entries: the term of the node that first reported it
-    /// committed (a follower learns commits from its term's leader).
     commit_term: u64,
 }
 
@@ -61,9 +68,9 @@ pub struct Invariants {
     /// The chain of every (index, term) seen in any log.
     chains: BTreeMap<(u64, u64), (u64, NodeId)>,
     /// The longest committed prefix seen, index 1 first.
-    committed: Vec<Seen>,
+    committed: Vec<Committed>,
     /// What was applied at each index, index 1 first.
-    applied: Vec<Seen>,
+    applied: Vec<Applied>,
     violations: Vec<Violation>,
     leader_after_heal_ns: Option<u64>,
     /// New leaders whose logs were compared with the committed prefix.
@@ -236,9 +243,8 @@ impl Invariants {
         }
 
         for i in self.committed.len()..commit {
-            self.committed.push(Seen {
+            self.committed.push(Committed {
                 term: v.log[i].term,
-                hash: entry_hash(&v.log[i]),
                 chain: w.chain[i],
                 node: id,
                 commit_term: v.term,
@@ -266,12 +272,10 @@ impl Invariants {
                     ),
                 )),
                 Some(_) => {}
-                None => self.applied.push(Seen {
+                None => self.applied.push(Applied {
                     term: entry.term,
                     hash,
-                    chain: 0,
                     node: id,
-                    commit_term: 0,
                 }),
             }
         }
@@ -317,16 +321,6 @@ impl Invariants {
             ),
         ]
     }
-
-    fn summary(&self) -> String {
-        let terms = self.leaders.keys().next_back().copied().unwrap_or(0);
-        format!(
-            "{} leaders elected (last term {terms}); {} entries committed, {} applied",
-            self.leaders.len(),
-            self.committed.len(),
-            self.applied.len()
-        )
-    }
 }
 
 impl Observer<Raft> for Invariants {
@@ -340,7 +334,6 @@ impl Observer<Raft> for Invariants {
 
     fn finish(self: Box<Self>) -> Observed {
         Observed {
-            summary: self.summary(),
             held: self.held(),
 
             violations: self.violations,

@@ -2,9 +2,9 @@
 //! reruns a repro file and says whether it gave the same trace hash and
 //! verdict; with `--trace`, prints the trace instead of the summary.
 
-use super::run::{execute, exit_code, How};
+use super::run::{built_in, execute, exit_code, How};
 use super::{EXIT_FAIL, EXIT_USAGE};
-use crate::report::repro::{self, VERSION};
+use crate::report::repro::{self, Repro, VERSION};
 use crate::report::trace_view::{self, TraceFilter};
 use std::path::PathBuf;
 
@@ -46,7 +46,12 @@ fn parse_time(text: &str) -> Result<u64, String> {
 }
 
 pub fn replay(args: ReplayArgs) -> i32 {
-    let repro = match repro::load(&args.file) {
+    let repro = match repro::load(&args.file).and_then(|r| {
+        Ok(Repro {
+            scenario: built_in(r.scenario)?,
+            ..r
+        })
+    }) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");

@@ -4,7 +4,7 @@ use super::{EXIT_FAIL, EXIT_PASS, EXIT_UNKNOWN, EXIT_USAGE};
 use crate::check::{self, Verdict};
 use crate::report::{self, RunReport};
 use crate::scenario::locate::Seg;
-use crate::scenario::{LoadedScenario, ProtocolSpec};
+use crate::scenario::{LoadedScenario, ProtocolSpec, ScenarioError};
 use crate::sim::{self, RunOptions, RunOutcome};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -31,21 +31,13 @@ pub struct RunArgs {
 }
 
 pub fn run(args: RunArgs) -> i32 {
-    let loaded = match crate::scenario::load(&args.file) {
+    let loaded = match crate::scenario::load(&args.file).and_then(built_in) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
             return EXIT_USAGE;
         }
     };
-    if let ProtocolSpec::Custom(name) = &loaded.spec.protocol {
-        let message = format!(
-            "protocol Custom({name:?}) comes from library code and runs through simulate::sim::run; \
-             expected a built-in protocol (Single, AsyncPrimaryBackup(..), Raft(..))"
-        );
-        eprintln!("error: {}", loaded.error_at(&[Seg::Field("protocol")], message));
-        return EXIT_USAGE;
-    }
     let seed = args.seed.or(loaded.spec.seed).unwrap_or(0);
     let dir = args.out.unwrap_or_else(|| report::default_dir(&loaded.spec.name, seed));
     let how = How {
@@ -59,6 +51,19 @@ pub fn run(args: RunArgs) -> i32 {
         Ok((verdict, _)) => exit_code(verdict),
         Err(code) => code,
     }
+}
+
+/// `loaded`, if `simulate` can run its protocol: a `Custom` one comes
+/// from the library user's code.
+pub(super) fn built_in(loaded: LoadedScenario) -> Result<LoadedScenario, ScenarioError> {
+    if let ProtocolSpec::Custom(name) = &loaded.spec.protocol {
+        let message = format!(
+            "protocol Custom({name:?}) comes from library code and runs through simulate::sim::run; \
+             expected a built-in protocol (Single, AsyncPrimaryBackup(..), Raft(..))"
+        );
+        return Err(loaded.error_at(&[Seg::Field("protocol")], message));
+    }
+    Ok(loaded)
 }
 
 /// How to run and show one seed.

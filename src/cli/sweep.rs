@@ -3,10 +3,11 @@
 //! Prints a line per seed that did not pass (with the command that replays
 //! it) and a summary; exit 1 if any seed failed, else 3 if any was unknown.
 
+use super::run::built_in;
 use super::{EXIT_FAIL, EXIT_PASS, EXIT_UNKNOWN, EXIT_USAGE};
+use crate::check::linear::html::escape;
 use crate::check::Verdict;
-use crate::scenario::locate::Seg;
-use crate::scenario::{LoadedScenario, ProtocolSpec, Scenario};
+use crate::scenario::{LoadedScenario, Scenario, ScenarioError};
 use crate::sweep::{self, Plan, SeedResult, Shard, Tally};
 use serde_json::json;
 use std::ops::Range;
@@ -74,18 +75,11 @@ fn parse_shard(text: &str) -> Result<Shard, String> {
     Ok(Shard { index, count })
 }
 
-fn load_all(files: &[PathBuf]) -> Result<Vec<LoadedScenario>, String> {
-    let mut loaded = Vec::new();
-    for file in files {
-        let s = crate::scenario::load(file).map_err(|e| e.to_string())?;
-        if let ProtocolSpec::Custom(name) = &s.spec.protocol {
-            let message =
-                format!("protocol Custom({name:?}) runs only through simulate::sim::run; expected a built-in protocol");
-            return Err(s.error_at(&[Seg::Field("protocol")], message).to_string());
-        }
-        loaded.push(s);
-    }
-    Ok(loaded)
+fn load_all(files: &[PathBuf]) -> Result<Vec<LoadedScenario>, ScenarioError> {
+    files
+        .iter()
+        .map(|f| crate::scenario::load(f).and_then(built_in))
+        .collect()
 }
 
 pub fn sweep(args: SweepArgs) -> i32 {
@@ -256,7 +250,7 @@ fn junit(args: &SweepArgs, scenarios: &[Scenario], tally: &Tally, wall_s: f64) -
     for (i, s) in scenarios.iter().enumerate() {
         let bad: Vec<&SeedResult> = tally.not_passed.iter().filter(|r| r.scenario == i).collect();
         let time_s = tally.run_ms[i] / 1e3;
-        let name = xml_escape(&s.name);
+        let name = escape(&s.name);
         xml.push_str(&format!(
             "  <testsuite name=\"{name}\" tests=\"1\" failures=\"{}\" time=\"{time_s:.3}\">\n    <testcase classname=\"{name}\" name=\"{range}\" time=\"{time_s:.3}\">\n",
             usize::from(!bad.is_empty())
@@ -274,30 +268,14 @@ fn junit(args: &SweepArgs, scenarios: &[Scenario], tally: &Tally, wall_s: f64) -
             let body: Vec<String> = bad.iter().map(|r| seed_line(&args.files, scenarios, r)).collect();
             xml.push_str(&format!(
                 "      <{tag} message=\"{}\">{}</{tag}>\n",
-                xml_escape(&message),
-                xml_escape(&body.join("\n"))
+                escape(&message),
+                escape(&body.join("\n"))
             ));
         }
         xml.push_str("    </testcase>\n  </testsuite>\n");
     }
     xml.push_str("</testsuites>\n");
     xml
-}
-
-fn xml_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c if (c as u32) < 0x20 && c != '\n' && c != '\t' => out.push_str(&format!("&#x{:x};", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 fn scenario_json(index: usize, loaded: &LoadedScenario, file: &std::path::Path, tally: &Tally) -> serde_json::Value {
@@ -323,7 +301,7 @@ mod tests {
 
     #[test]
     fn xml_text_is_escaped() {
-        assert_eq!(xml_escape("a<b & \"c\"\u{1}\n"), "a&lt;b &amp; &quot;c&quot;&#x1;\n");
+        assert_eq!(escape("a<b & \"c\"\u{1}\n"), "a&lt;b &amp; &quot;c&quot;\u{fffd}\n");
     }
 
     #[test]

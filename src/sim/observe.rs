@@ -25,8 +25,6 @@ pub struct Observed {
     /// When, at or after the heal, a leader was first backed by a majority
     /// sharing its term.
     pub leader_after_heal_ns: Option<u64>,
-    /// What was watched, for reports ("14 terms, 13 leaders, ...").
-    pub summary: String,
     /// Per invariant, what held: the evidence behind a pass.
     pub held: Vec<(&'static str, String)>,
 }

@@ -35,3 +35,16 @@ pub fn simulate(args: &[&str]) -> std::process::Output {
         .output()
         .unwrap()
 }
+
+/// A path under the system temp folder, unique to this test process:
+/// `simulate-<name>-<pid>`. Not created.
+pub fn temp_path(name: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("simulate-{name}-{}", std::process::id()))
+}
+
+/// [`temp_path`], created as a folder.
+pub fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = temp_path(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}

@@ -141,11 +141,23 @@ fn fit(text: &str, width_px: usize) -> String {
     cut
 }
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+/// Text safe inside HTML or XML, in content or a double-quoted attribute.
+/// Control characters other than tab and newlines are not allowed in XML
+/// at all, even escaped, so they become U+FFFD.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if c.is_control() && (c as u32) < 0x20 => out.push('\u{fffd}'),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 const STYLE: &str = "body{font-family:sans-serif;margin:1.5em;color:#222}svg{border:1px solid #ddd;background:#fcfcfc}\

@@ -144,34 +144,33 @@ pub enum Command {
 
 #[derive(Clone, Serialize)]
 pub enum RaftMsg {
-    RequestVote {
-        term: u64,
-        last_index: u64,
-        last_term: u64,
-    },
-    Vote {
-        term: u64,
-        granted: bool,
-    },
-    Append {
-        term: u64,
-        prev_index: u64,
-        prev_term: u64,
-        entries: Vec<Entry>,
-        commit: u64,
-        /// The leader's monotonic clock when sent; echoed in the answer.
-        sent_at: u64,
-    },
-    Appended {
-        term: u64,
-        /// Success: the last index known to match. Failure: where the
-        /// leader should try next.
-        index: u64,
-        success: bool,
-        /// Failure: the term of the follower's conflicting entry.
-        conflict_term: Option<u64>,
-        sent_at: u64,
-    },
+    RequestVote { term: u64, last_index: u64, last_term: u64 },
+    Vote { term: u64, granted: bool },
+    Append(Append),
+    Appended(Appended),
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Append {
+    pub term: u64,
+    pub prev_index: u64,
+    pub prev_term: u64,
+    pub entries: Vec<Entry>,
+    pub commit: u64,
+    /// The leader's monotonic clock when sent; echoed in the answer.
+    pub sent_at: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Appended {
+    pub term: u64,
+    /// Success: the last index known to match. Failure: where the leader
+    /// should try next.
+    pub index: u64,
+    pub success: bool,
+    /// Failure: the term of the follower's conflicting entry.
+    pub conflict_term: Option<u64>,
+    pub sent_at: u64,
 }
 
 /// Short, so that traces stay readable: entries appear as an index range.
@@ -184,30 +183,18 @@ impl fmt::Debug for RaftMsg {
                 last_term,
             } => write!(f, "RequestVote t{term} last={last_index}@t{last_term}"),
             RaftMsg::Vote { term, granted } => write!(f, "Vote t{term} granted={granted}"),
-            RaftMsg::Append {
-                term,
-                prev_index,
-                prev_term,
-                entries,
-                commit,
-                ..
-            } => {
-                write!(f, "Append t{term} prev={prev_index}@t{prev_term} ")?;
-                match entries.len() as u64 {
+            RaftMsg::Append(a) => {
+                write!(f, "Append t{} prev={}@t{} ", a.term, a.prev_index, a.prev_term)?;
+                match a.entries.len() as u64 {
                     0 => write!(f, "entries=none")?,
-                    n => write!(f, "entries={}..={}", prev_index + 1, prev_index + n)?,
+                    n => write!(f, "entries={}..={}", a.prev_index + 1, a.prev_index + n)?,
                 }
-                write!(f, " commit={commit}")
+                write!(f, " commit={}", a.commit)
             }
-            RaftMsg::Appended {
-                term,
-                index,
-                success,
-                conflict_term,
-                ..
-            } => write!(
+            RaftMsg::Appended(a) => write!(
                 f,
-                "Appended t{term} success={success} index={index} conflict={conflict_term:?}"
+                "Appended t{} success={} index={} conflict={:?}",
+                a.term, a.success, a.index, a.conflict_term
             ),
         }
     }
@@ -450,14 +437,14 @@ impl Raft {
         let prev_index = next - 1;
         let entries = self.log.slice(next, self.config.max_batch).to_vec();
         self.lead.next[p] = next + entries.len() as u64;
-        let msg = RaftMsg::Append {
+        let msg = RaftMsg::Append(Append {
             term: self.term,
             prev_index,
             prev_term: self.log.term_at(prev_index).expect("prev is within the log"),
             entries,
             commit: self.commit,
             sent_at: ctx.monotonic_ns(),
-        };
+        });
         ctx.send(peer, msg);
     }
 
@@ -622,24 +609,23 @@ impl Raft {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn on_append(
-        &mut self,
-        ctx: &mut Ctx<'_, Self>,
-        from: NodeId,
-        term: u64,
-        prev_index: u64,
-        prev_term: u64,
-        entries: Vec<Entry>,
-        commit: u64,
-        sent_at: u64,
-    ) {
-        let reply = |term, index, success, conflict_term| RaftMsg::Appended {
+    fn on_append(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, m: Append) {
+        let Append {
             term,
-            index,
-            success,
-            conflict_term,
+            prev_index,
+            prev_term,
+            entries,
+            commit,
             sent_at,
+        } = m;
+        let reply = |term, index, success, conflict_term| {
+            RaftMsg::Appended(Appended {
+                term,
+                index,
+                success,
+                conflict_term,
+                sent_at,
+            })
         };
         if term < self.term {
             return ctx.send(from, reply(self.term, 0, false, None));
@@ -682,17 +668,14 @@ impl Raft {
         ctx.send(from, reply(term, last_new, true, None));
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn on_appended(
-        &mut self,
-        ctx: &mut Ctx<'_, Self>,
-        from: NodeId,
-        term: u64,
-        index: u64,
-        success: bool,
-        conflict_term: Option<u64>,
-        sent_at: u64,
-    ) {
+    fn on_appended(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, m: Appended) {
+        let Appended {
+            term,
+            index,
+            success,
+            conflict_term,
+            sent_at,
+        } = m;
         if term > self.term {
             return self.step_down(ctx, term);
         }
@@ -756,21 +739,8 @@ impl Node for Raft {
                 last_term,
             } => self.on_request_vote(ctx, from, term, last_index, last_term),
             RaftMsg::Vote { term, granted } => self.on_vote(ctx, from, term, granted),
-            RaftMsg::Append {
-                term,
-                prev_index,
-                prev_term,
-                entries,
-                commit,
-                sent_at,
-            } => self.on_append(ctx, from, term, prev_index, prev_term, entries, commit, sent_at),
-            RaftMsg::Appended {
-                term,
-                index,
-                success,
-                conflict_term,
-                sent_at,
-            } => self.on_appended(ctx, from, term, index, success, conflict_term, sent_at),
+            RaftMsg::Append(m) => self.on_append(ctx, from, m),
+            RaftMsg::Appended(m) => self.on_appended(ctx, from, m),
         }
     }
 

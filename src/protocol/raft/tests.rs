@@ -162,24 +162,24 @@ fn client_entry(term: u64, client: u32, request: u64, op: Op) -> Entry {
 }
 
 fn append(term: u64, prev_index: u64, prev_term: u64, entries: Vec<Entry>, commit: u64) -> RaftMsg {
-    RaftMsg::Append {
+    RaftMsg::Append(Append {
         term,
         prev_index,
         prev_term,
         entries,
         commit,
         sent_at: 0,
-    }
+    })
 }
 
 fn appended(term: u64, index: u64, sent_at: u64) -> RaftMsg {
-    RaftMsg::Appended {
+    RaftMsg::Appended(Appended {
         term,
         index,
         success: true,
         conflict_term: None,
         sent_at,
-    }
+    })
 }
 
 fn request_vote(term: u64, last_index: u64, last_term: u64) -> RaftMsg {
@@ -429,13 +429,14 @@ fn a_leader_that_has_the_conflicting_term_backs_up_past_its_last_entry_of_it() {
     c.deliver(2, 0, 10 * MS, append(1, 0, 0, vec![noop(1), noop(1)], 0));
     let fx = c.elect(0, 400 * MS, &[2]);
     assert_eq!(c.log_terms(0), [1, 1, 2]);
-    let reject = RaftMsg::Appended {
+    let reject = RaftMsg::Appended(Appended {
         term: 2,
         index: 1,
         success: false,
         conflict_term: Some(1),
         sent_at: 0,
-    };
+    });
+
     assert_eq!(sent(&fx)[0], "n1: Append t2 prev=2@t1 entries=3..=3 commit=0");
     let fx = c.deliver(1, 0, 401 * MS, reject);
     assert_eq!(sent(&fx), ["n1: Append t2 prev=2@t1 entries=3..=3 commit=0"]);
