@@ -66,19 +66,20 @@ pub fn run_one(scenario: &LoadedScenario, index: usize, seed: u64, reports: Opti
     let verdict = check::overall(&checks);
     let wall_ms = started.elapsed().as_secs_f64() * 1e3;
     let report = reports.filter(|_| verdict != Verdict::Pass).map(|root| {
+        let dir = report::dir_in(root, &scenario.spec.name, seed);
         let report = RunReport {
             scenario,
             outcome: &outcome,
             checks,
             verdict,
             wall_ms,
-            dir: report::dir_in(root, &scenario.spec.name, seed),
+            dir: Some(dir.clone()),
             write_repro: true,
         };
         let written = report
             .write()
-            .map_err(|e| format!("cannot write {}: {e}", report.dir.display()));
-        written.map(|()| report.dir)
+            .map_err(|e| format!("cannot write {}: {e}", dir.display()));
+        written.map(|()| dir)
     });
     SeedResult {
         scenario: index,

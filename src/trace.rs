@@ -13,10 +13,14 @@
 //! of a message, timer, operation or reply). Lines starting with `#` are
 //! comments. Kinds: start, send, deliver, drop, dup, timer, crash, restart,
 //! pause, resume, partition, partition-one-way, heal, clock-jump, invoke,
-//! complete, skip, phase, end.
+//! complete, skip, phase, end, violation, role (a node's role changed, as
+//! its `Node::role` says). `partition cut=` and `heal links=` list directed
+//! links as `n0>n1,n1>n0`.
 //!
 //! The trace hash is FNV-1a 64 over the event lines, each with its
 //! trailing newline: anyone can recompute it from the trace file.
+
+pub mod timeline;
 
 use crate::fnv::Fnv64;
 use std::fmt::{self, Write};

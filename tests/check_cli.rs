@@ -278,6 +278,8 @@ fn a_runs_history_file_checks_to_the_same_verdict_as_the_run() {
             "--seed",
             seed,
             "--json",
+            "--report",
+            "always",
             "--out",
             dir.to_str().unwrap(),
         ]);

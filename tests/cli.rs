@@ -245,6 +245,8 @@ fn chaos_smoke_makes_every_fault_kind_happen() {
         "run",
         "scenarios/chaos-smoke.ron",
         "--json",
+        "--report",
+        "always",
         "--out",
         temp_dir("smoke").to_str().unwrap(),
     ]);

@@ -55,6 +55,8 @@ fn a_replay_that_differs_fails_and_keeps_the_record() {
         "scenarios/single-kv.ron",
         "--seed",
         "3",
+        "--report",
+        "always",
         "--out",
         dir.to_str().unwrap(),
     ]);
@@ -89,6 +91,8 @@ fn replay_trace_shows_one_nodes_events_in_a_window_with_its_clock() {
         "scenarios/raft-kv.ron",
         "--seed",
         "2",
+        "--report",
+        "always",
         "--out",
         dir.to_str().unwrap(),
     ]);
@@ -134,7 +138,14 @@ fn replay_trace_shows_one_nodes_events_in_a_window_with_its_clock() {
 #[test]
 fn a_repro_of_a_library_protocol_is_refused_not_run() {
     let dir = temp_dir("custom");
-    let run = simulate(&["run", "scenarios/single-kv.ron", "--out", dir.to_str().unwrap()]);
+    let run = simulate(&[
+        "run",
+        "scenarios/single-kv.ron",
+        "--report",
+        "always",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
     assert_eq!(run.status.code(), Some(0));
     let repro = dir.join("repro.ron");
     let text = std::fs::read_to_string(&repro).unwrap();

@@ -75,7 +75,14 @@ fn every_scenario_gives_the_same_hash_in_other_processes() {
 fn the_trace_file_hashes_to_the_reported_hash() {
     let out = std::env::temp_dir().join(format!("simulate-tracefile-{}", std::process::id()));
     let output = Command::new(env!("CARGO_BIN_EXE_simulate"))
-        .args(["run", "scenarios/single-kv.ron", "--json", "--out"])
+        .args([
+            "run",
+            "scenarios/single-kv.ron",
+            "--json",
+            "--report",
+            "always",
+            "--out",
+        ])
         .arg(&out)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()

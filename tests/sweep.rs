@@ -91,7 +91,7 @@ fn junit_has_a_case_per_scenario_and_the_failing_seeds_with_their_replay() {
         text.contains("<failure message=\"3 of 4 seeds did not pass: 0, 1, 3\">"),
         "{text}"
     );
-    let repro = reports.join("raft-bug-no-fsync/seed-3/repro.ron");
+    let repro = reports.join("raft-bug-no-fsync/3/repro.ron");
     assert!(
         text.contains(&format!("replay: simulate replay {}", repro.display())),
         "{text}"

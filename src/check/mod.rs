@@ -45,6 +45,12 @@ pub struct CheckResult {
     /// Files for the report folder: (name, contents).
     #[serde(skip)]
     pub files: Vec<(String, String)>,
+    /// When a failure happened or showed, for the report's pictures.
+    #[serde(skip)]
+    pub at_ns: Option<u64>,
+    /// The operation that exposed a failure: (client, op id).
+    #[serde(skip)]
+    pub exposed_by: Option<(u32, u64)>,
 }
 
 impl CheckResult {
@@ -54,7 +60,14 @@ impl CheckResult {
             verdict,
             detail: detail.into(),
             files: Vec::new(),
+            at_ns: None,
+            exposed_by: None,
         }
+    }
+
+    pub fn at(mut self, at_ns: u64) -> Self {
+        self.at_ns = Some(at_ns);
+        self
     }
 }
 
@@ -115,8 +128,32 @@ pub fn linearizable(history: &History, model: ModelKind) -> CheckResult {
             "counterexample.html".into(),
             linear::html::render(c, "the run's history"),
         ));
+        if let Ok(svg) = linear::html::picture(c) {
+            result.files.push(("counterexample.svg".into(), svg));
+        }
+        if let Some((client, op, at_ns)) = exposing_op(history, c) {
+            result.at_ns = Some(at_ns);
+            result.exposed_by = Some((client, op));
+        }
     }
     result
+}
+
+/// The op after whose return no linearization existed (or, if that was
+/// not pinned down, the one that could not be placed): its client, id,
+/// and when it returned (or was invoked, if it never did).
+fn exposing_op(history: &History, c: &linear::Counterexample) -> Option<(u32, u64, u64)> {
+    let id = c.first_bad_return.unwrap_or(c.blocked);
+    let view = c.window.iter().find(|v| v.id == id)?;
+    // A recorded history is read one event per line, from line 1.
+    let invoke = history.events.get(view.line.checked_sub(1)?)?;
+    debug_assert_eq!(invoke.kind, EventKind::Invoke);
+    let returned = history
+        .events
+        .iter()
+        .find(|e| e.op == invoke.op && e.kind != EventKind::Invoke)
+        .map(|e| e.time_ns);
+    Some((invoke.client, invoke.op, returned.unwrap_or(invoke.time_ns)))
 }
 
 /// An invariant the protocol's observer watched during the run.
@@ -128,7 +165,7 @@ fn observed_invariant(outcome: &RunOutcome, check: &CheckSpec) -> CheckResult {
     match observed.violations.iter().find(|v| v.invariant == name) {
         Some(v) => {
             let at = v.time_ns as f64 / 1e9;
-            CheckResult::new(name, Verdict::Fail, format!("at {at:.6}s: {}", v.message))
+            CheckResult::new(name, Verdict::Fail, format!("at {at:.6}s: {}", v.message)).at(v.time_ns)
         }
         None => {
             let held = observed.held.iter().find(|(n, _)| *n == name);
@@ -161,12 +198,14 @@ fn elects_leader(outcome: &RunOutcome, within: Dur) -> CheckResult {
                 "a majority first followed a leader {} after the heal at {heal_s:.3}s; allowed {within}",
                 elapsed(t - heal)
             ),
-        ),
+        )
+        .at(heal + within.0),
         None => CheckResult::new(
             name,
             Verdict::Fail,
             format!("no leader was followed by a majority after the heal at {heal_s:.3}s"),
-        ),
+        )
+        .at(heal + within.0),
     }
 }
 
@@ -232,7 +271,11 @@ pub fn recovers(history: &History, recover_at_ns: Option<u64>, within: Dur) -> C
             ),
         ),
     };
-    CheckResult::new(name, verdict, detail)
+    let result = CheckResult::new(name, verdict, detail);
+    if verdict == Verdict::Fail {
+        return result.at(deadline);
+    }
+    result
 }
 
 /// Two runs of the same scenario and seed must record the same trace; on a

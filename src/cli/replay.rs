@@ -2,7 +2,7 @@
 //! reruns a repro file and says whether it gave the same trace hash and
 //! verdict; with `--trace`, prints the trace instead of the summary.
 
-use super::run::{built_in, execute, exit_code, How};
+use super::run::{built_in, execute, exit_code, How, ReportWhen};
 use super::{EXIT_FAIL, EXIT_USAGE};
 use crate::report::repro::{self, Repro, VERSION};
 use crate::report::trace_view::{self, TraceFilter};
@@ -72,6 +72,7 @@ pub fn replay(args: ReplayArgs) -> i32 {
         trace: false,
         summary: !args.trace,
         json: args.json,
+        report: ReportWhen::Always,
         check_determinism: false,
         // Regenerating the repro's own folder keeps the repro as recorded.
         write_repro: args.out.as_ref().is_some_and(|o| *o != home),

@@ -1,4 +1,4 @@
-//! `simulate run FILE [--seed N] [--out DIR] [--json] [--check-determinism] [--trace]`
+//! `simulate run FILE [--seed N] [--report WHEN] [--out DIR] [--json] [--check-determinism] [--trace]`
 
 use super::{EXIT_FAIL, EXIT_PASS, EXIT_UNKNOWN, EXIT_USAGE};
 use crate::check::{self, Verdict};
@@ -16,7 +16,11 @@ pub struct RunArgs {
     /// Seed for every random choice; default: the scenario's `seed`, else 0.
     #[arg(long)]
     seed: Option<u64>,
-    /// Report folder; default: reports/<scenario>/seed-<seed>.
+    /// When to write the report folder (summary, trace, history, pictures,
+    /// index.html, repro): when the run does not pass, always, or never.
+    #[arg(long, value_enum, default_value_t = ReportWhen::Failure)]
+    report: ReportWhen,
+    /// Report folder; default: reports/<scenario>/<seed>.
     #[arg(long)]
     out: Option<PathBuf>,
     /// Print one JSON object on stdout instead of the text summary.
@@ -44,6 +48,7 @@ pub fn run(args: RunArgs) -> i32 {
         trace: args.trace,
         json: args.json,
         check_determinism: args.check_determinism,
+        report: args.report,
         write_repro: true,
         summary: true,
     };
@@ -66,19 +71,40 @@ pub(super) fn built_in(loaded: LoadedScenario) -> Result<LoadedScenario, Scenari
     Ok(loaded)
 }
 
+/// When a run writes its report folder.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReportWhen {
+    /// When the verdict is not pass (fail or unknown).
+    Failure,
+    Always,
+    Never,
+}
+
+impl ReportWhen {
+    fn wants(self, verdict: Verdict) -> bool {
+        match self {
+            ReportWhen::Failure => verdict != Verdict::Pass,
+            ReportWhen::Always => true,
+            ReportWhen::Never => false,
+        }
+    }
+}
+
 /// How to run and show one seed.
 pub(super) struct How {
     pub trace: bool,
     pub json: bool,
     pub check_determinism: bool,
+    pub report: ReportWhen,
     pub write_repro: bool,
     /// Print the summary (text or JSON) on stdout.
     pub summary: bool,
 }
 
 /// Runs and checks one seed, prints the summary, writes the report folder
-/// (with a repro file) to `dir`. Returns the verdict and the run, or the
-/// exit code if the report could not be written.
+/// (with a repro file) to `dir` if `how.report` wants one. Returns the
+/// verdict and the run, or the exit code if the report could not be
+/// written.
 pub(super) fn execute(
     loaded: &LoadedScenario,
     seed: u64,
@@ -101,7 +127,7 @@ pub(super) fn execute(
         checks,
         verdict,
         wall_ms,
-        dir,
+        dir: how.report.wants(verdict).then_some(dir),
         write_repro: how.write_repro,
     };
 
@@ -113,7 +139,8 @@ pub(super) fn execute(
         out!("{}", report.to_text());
     }
     if let Err(e) = written {
-        eprintln!("error: cannot write the report to {}: {e}", report.dir.display());
+        let dir = report.dir.as_ref().map_or(String::new(), |d| d.display().to_string());
+        eprintln!("error: cannot write the report to {dir}: {e}");
         return Err(EXIT_USAGE);
     }
     drop(report);

@@ -40,7 +40,7 @@ pub struct SweepArgs {
     /// Write a JSON summary here.
     #[arg(long)]
     json: Option<PathBuf>,
-    /// Report folders of seeds that do not pass go under DIR/<scenario>/seed-<N>.
+    /// Report folders of seeds that do not pass go under DIR/<scenario>/<N>.
     #[arg(long, default_value = "reports")]
     out: PathBuf,
     /// Write JUnit XML here: one test case per scenario and seed range,

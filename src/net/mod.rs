@@ -174,24 +174,24 @@ impl Network {
         newly
     }
 
-    /// Restores every link; returns how many were cut.
-    pub fn heal(&mut self, now_ns: u64) -> usize {
+    /// Restores every link; returns those that were cut.
+    pub fn heal(&mut self, now_ns: u64) -> Vec<(u32, u32)> {
         let all: Vec<usize> = (0..self.cuts.len()).collect();
         self.heal_indices(all, now_ns)
     }
 
-    /// Restores the given links; returns how many of them were cut.
-    pub fn heal_links(&mut self, links: &[(u32, u32)], now_ns: u64) -> usize {
+    /// Restores the given links; returns those of them that were cut.
+    pub fn heal_links(&mut self, links: &[(u32, u32)], now_ns: u64) -> Vec<(u32, u32)> {
         let indices = links.iter().map(|&(f, t)| self.index(f, t)).collect();
         self.heal_indices(indices, now_ns)
     }
 
-    fn heal_indices(&mut self, indices: Vec<usize>, now_ns: u64) -> usize {
-        let mut healed = 0;
+    fn heal_indices(&mut self, indices: Vec<usize>, now_ns: u64) -> Vec<(u32, u32)> {
+        let mut healed = Vec::new();
         for i in indices {
             if let Some(last) = self.cuts[i].last_mut().filter(|iv| iv.1 == u64::MAX) {
                 last.1 = now_ns;
-                healed += 1;
+                healed.push(((i / self.nodes) as u32, (i % self.nodes) as u32));
             }
         }
         healed
@@ -232,7 +232,7 @@ mod tests {
             assert_eq!(n.send(0, 1, t), Fate::Dropped(DropReason::Partition));
         }
         assert!(matches!(n.send(1, 0, 150), Fate::Arrives { .. }), "one-way cut");
-        assert_eq!(n.heal(200), 1);
+        assert_eq!(n.heal(200), [(0, 1)]);
         assert!(matches!(n.send(0, 1, 201), Fate::Arrives { .. }));
     }
 
@@ -241,9 +241,9 @@ mod tests {
         let mut n = net(NetworkSpec::default());
         assert_eq!(n.cut(&[(0, 1), (1, 0)], 10), [(0, 1), (1, 0)]);
         assert_eq!(n.cut(&[(0, 1), (0, 2)], 20), [(0, 2)], "(0, 1) was already cut");
-        assert_eq!(n.heal_links(&[(0, 2), (2, 1)], 30), 1);
+        assert_eq!(n.heal_links(&[(0, 2), (2, 1)], 30), [(0, 2)]);
         assert!(n.is_cut(0, 1) && n.is_cut(1, 0) && !n.is_cut(0, 2));
-        assert_eq!(n.heal(40), 2);
+        assert_eq!(n.heal(40), [(0, 1), (1, 0)]);
         assert!(!n.any_cut());
     }
 

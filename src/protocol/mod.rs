@@ -63,6 +63,18 @@ pub enum Role {
     Candidate,
 }
 
+impl Role {
+    /// As the trace writes it (`role node=n1 role=leader`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::None => "none",
+            Role::Leader => "leader",
+            Role::Follower => "follower",
+            Role::Candidate => "candidate",
+        }
+    }
+}
+
 pub trait Node: Send + 'static {
     type Msg: Clone + Debug + Serialize + Send + 'static;
     type Timer: Clone + Debug + Send + 'static;

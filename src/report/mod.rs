@@ -1,21 +1,27 @@
 //! Run reports: the summary (text and JSON), and the report folder.
 //!
 //! A report folder holds `summary.txt`, `summary.json`, `trace.log` (the
-//! trace format is in `trace.rs`), `history.jsonl` (see `history`) and
+//! trace format is in `trace.rs`), `history.jsonl` (see `history`),
 //! `scenario.ron`, a copy of the scenario as run, and `repro.ron` (see
 //! [`repro`]), which `simulate replay` reruns exactly even after the
-//! original file changes. Every file is written to a
+//! original file changes. Pictures: `spacetime.svg` (nodes and messages
+//! around the failure), `latency.svg` (every operation's latency with the
+//! faults shaded) and, when linearizability fails, `counterexample.svg`.
+//! `index.html` ([`page`]) puts it all together. Every file is written to
+//! a temporary name and renamed into place: a reader never sees half a
+//! file.
 
-//! temporary name and renamed into place: a reader never sees half a file.
-
+pub mod page;
 pub mod repro;
 pub mod trace_view;
 
 use crate::check::{CheckResult, Verdict};
-
 use crate::history::OpCounts;
+use crate::plot::{self, spacetime::Focus};
 use crate::scenario::LoadedScenario;
 use crate::sim::RunOutcome;
+use crate::trace::timeline::Timeline;
+use page::Picture;
 use serde_json::json;
 use std::fmt::Write as _;
 use std::io;
@@ -27,18 +33,19 @@ pub struct RunReport<'a> {
     pub checks: Vec<CheckResult>,
     pub verdict: Verdict,
     pub wall_ms: f64,
-    pub dir: PathBuf,
+    /// The report folder; None: not written (a passing run, by default).
+    pub dir: Option<PathBuf>,
     /// False when the folder's repro is the one being replayed: a replay
     /// must not overwrite the record it is compared with.
     pub write_repro: bool,
 }
 
-/// `reports/<scenario name>/seed-<seed>`, relative to the working directory.
+/// `reports/<scenario name>/<seed>`, relative to the working directory.
 pub fn default_dir(scenario_name: &str, seed: u64) -> PathBuf {
     dir_in(Path::new("reports"), scenario_name, seed)
 }
 
-/// `<root>/<scenario name>/seed-<seed>`, the name made safe for a path.
+/// `<root>/<scenario name>/<seed>`, the name made safe for a path.
 pub fn dir_in(root: &Path, scenario_name: &str, seed: u64) -> PathBuf {
     let safe: String = scenario_name
         .chars()
@@ -50,7 +57,7 @@ pub fn dir_in(root: &Path, scenario_name: &str, seed: u64) -> PathBuf {
             }
         })
         .collect();
-    root.join(safe).join(format!("seed-{seed}"))
+    root.join(safe).join(seed.to_string())
 }
 
 impl RunReport<'_> {
@@ -58,8 +65,13 @@ impl RunReport<'_> {
         self.outcome.history.counts()
     }
 
+    /// The command that reruns this seed: the folder's repro if there is
+    /// one, else the scenario file with the seed.
     pub fn replay_command(&self) -> String {
-        format!("simulate replay {}", self.dir.join("repro.ron").display())
+        match &self.dir {
+            Some(dir) => format!("simulate replay {}", dir.join("repro.ron").display()),
+            None => format!("simulate run {} --seed {}", self.scenario.file, self.outcome.seed),
+        }
     }
 
     pub fn to_json(&self) -> serde_json::Value {
@@ -77,7 +89,7 @@ impl RunReport<'_> {
             "ops": self.ops(),
             "verdict": self.verdict.as_str(),
             "checks": self.checks,
-            "report_dir": self.dir.display().to_string(),
+            "report_dir": self.dir.as_ref().map(|d| d.display().to_string()),
             "replay": self.replay_command(),
         })
     }
@@ -126,14 +138,24 @@ impl RunReport<'_> {
             let _ = writeln!(t, "{label} {:<7} {}: {detail}", c.verdict.as_str(), c.name);
         }
         let _ = writeln!(t, "verdict: {}", self.verdict.as_str().to_uppercase());
-        let _ = writeln!(t, "report:  {}", self.dir.display());
+        match &self.dir {
+            Some(dir) => writeln!(t, "report:  {}", dir.display()),
+            None if self.verdict == Verdict::Pass => {
+                writeln!(t, "report:  not written (the run passed; --report always writes one)")
+            }
+            None => writeln!(t, "report:  not written (--report never)"),
+        }
+        .expect("writing to a String");
         let _ = writeln!(t, "replay:  {}", self.replay_command());
         t
     }
 
-    /// Writes the report folder.
+    /// Writes the report folder, if the report has one.
     pub fn write(&self) -> io::Result<()> {
-        std::fs::create_dir_all(&self.dir)?;
+        let Some(dir) = &self.dir else {
+            return Ok(());
+        };
+        std::fs::create_dir_all(dir)?;
         let o = self.outcome;
         let mut trace = format!(
             "# simulate trace v1\n# scenario={} seed={} trace_hash={}\n",
@@ -143,21 +165,104 @@ impl RunReport<'_> {
         );
         trace.push_str(o.trace.text());
         let json = serde_json::to_string_pretty(&self.to_json()).expect("the summary always serialises") + "\n";
-        write_atomic(&self.dir.join("trace.log"), trace.as_bytes())?;
-        write_atomic(&self.dir.join("history.jsonl"), o.history.to_jsonl().as_bytes())?;
-        write_atomic(&self.dir.join("scenario.ron"), self.scenario.source.as_bytes())?;
+        write_atomic(&dir.join("trace.log"), trace.as_bytes())?;
+        write_atomic(&dir.join("history.jsonl"), o.history.to_jsonl().as_bytes())?;
+        write_atomic(&dir.join("scenario.ron"), self.scenario.source.as_bytes())?;
         if self.write_repro {
             let repro = repro::to_text(self.scenario, o.seed, &o.trace.hash_hex(), self.verdict.as_str());
-            write_atomic(&self.dir.join("repro.ron"), repro.as_bytes())?;
+            write_atomic(&dir.join("repro.ron"), repro.as_bytes())?;
         }
 
         for (name, contents) in self.checks.iter().flat_map(|c| &c.files) {
-            write_atomic(&self.dir.join(name), contents.as_bytes())?;
+            write_atomic(&dir.join(name), contents.as_bytes())?;
         }
-        write_atomic(&self.dir.join("summary.json"), json.as_bytes())?;
-        write_atomic(&self.dir.join("summary.txt"), self.to_text().as_bytes())
+        let timeline = Timeline::from_trace(o.trace.text());
+        let mut pictures = self.pictures(&timeline);
+        for p in &pictures {
+            if let Ok(svg) = &p.svg {
+                write_atomic(&dir.join(p.file), svg.as_bytes())?;
+            }
+        }
+        if let Some(svg) = self.file("counterexample.svg") {
+            pictures.push(Picture {
+                file: "counterexample.svg",
+                title: "The linearizability counterexample",
+                how_to_read: COUNTEREXAMPLE_HOW,
+                svg: Ok(svg.to_string()),
+            });
+        }
+        let index = page::render(self, &timeline, &pictures);
+        write_atomic(&dir.join("index.html"), index.as_bytes())?;
+        write_atomic(&dir.join("summary.json"), json.as_bytes())?;
+        write_atomic(&dir.join("summary.txt"), self.to_text().as_bytes())
     }
 }
+
+impl RunReport<'_> {
+    /// A file a check made for the report folder.
+    pub fn file(&self, name: &str) -> Option<&str> {
+        let files = self.checks.iter().flat_map(|c| &c.files);
+        files.into_iter().find(|(n, _)| n == name).map(|(_, c)| c.as_str())
+    }
+
+    pub fn has_file(&self, name: &str) -> bool {
+        self.file(name).is_some()
+    }
+
+    /// What the pictures centre on: the earliest failure a check timed,
+    /// else the end of a failed run; a run that did not fail has none.
+    pub fn focus(&self, timeline: &Timeline) -> Focus {
+        let failed = self.checks.iter().filter(|c| c.verdict == Verdict::Fail);
+        let first = failed.clone().filter(|c| c.at_ns.is_some()).min_by_key(|c| c.at_ns);
+        let Some(check) = first.or(failed.clone().next()) else {
+            return Focus::default();
+        };
+        let mut label = check.name.clone();
+        if let Some((client, op)) = check.exposed_by {
+            label.push_str(&format!(": op {op} of c{client} exposed it"));
+        }
+        Focus {
+            at_ns: Some(check.at_ns.unwrap_or(timeline.end_ns)),
+            label,
+            clients: check.exposed_by.map(|(c, _)| c).into_iter().collect(),
+            op: check.exposed_by.map(|(_, op)| op),
+        }
+    }
+
+    fn pictures(&self, timeline: &Timeline) -> Vec<Picture> {
+        let focus = self.focus(timeline);
+        vec![
+            Picture {
+                file: "spacetime.svg",
+                title: "Nodes and messages around the failure",
+                how_to_read: SPACETIME_HOW,
+                svg: plot::spacetime::svg(timeline, &focus),
+            },
+            Picture {
+                file: "latency.svg",
+                title: "Operation latency over the run",
+                how_to_read: LATENCY_HOW,
+                svg: plot::latency::svg(timeline, &focus),
+            },
+        ]
+    }
+}
+
+const SPACETIME_HOW: &str = "One row per node (and per client involved in the failure); time runs left to right. \
+Each line is a message from its sender to its receiver, arrowhead where it arrived; a red cross marks a message \
+that was lost (dropped by a partition, by loss, or because its receiver was down), drawn half way. Red bands on a \
+row: the node was crashed; yellow: paused. Orange bands across all rows: a partition, labelled with the groups \
+that could not reach each other. The red vertical line is when the failure happened or showed.";
+
+const LATENCY_HOW: &str = "Every client operation of the run, at the time it was invoked, by how long it took \
+(log scale). Operations that never got an answer sit in the strip at the top. Shaded windows are faults: \
+partitions orange, crashed nodes red, paused nodes yellow; purple lines are clock jumps. Stalls and \
+timeouts line up with the faults that caused them.";
+
+const COUNTEREXAMPLE_HOW: &str = "The smallest window of the history that cannot be linearized, one lane \
+per client process, each operation a bar from its call to its return (in order of events, not to scale). \
+Green bars are the longest order the checker could find in which every result is explained, numbered; \
+the red bar had to take effect next and could not return what it returned.";
 
 /// Writes `bytes` to a temporary file beside `path`, then renames it.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
@@ -177,7 +282,7 @@ mod tests {
     fn default_dir_is_safe_for_any_name() {
         assert_eq!(
             default_dir("raft kv/partitions", 7),
-            Path::new("reports/raft-kv-partitions/seed-7")
+            Path::new("reports/raft-kv-partitions/7")
         );
     }
 

@@ -15,13 +15,21 @@ impl<N: Node> World<N> {
             .expect("nodes get their madsim id before any fault")
     }
 
-    fn healed(&mut self, now: u64, links: usize) -> bool {
-        if links > 0 {
-            self.stats.faults.heal += 1;
-            self.trace.record(now, "heal", format_args!("links={links}"));
+    fn healed(&mut self, now: u64, links: Vec<(u32, u32)>) -> bool {
+        if links.is_empty() {
+            return false;
         }
-        links > 0
+        self.stats.faults.heal += 1;
+        let links = format_links(&links);
+        self.trace.record(now, "heal", format_args!("links={links}"));
+        true
     }
+}
+
+/// `n0>n1,n1>n0`: directed links as the trace writes them.
+fn format_links(links: &[(u32, u32)]) -> String {
+    let each: Vec<String> = links.iter().map(|(a, b)| format!("n{a}>n{b}")).collect();
+    each.join(",")
 }
 
 impl<N: Node> Cluster for World<N> {
@@ -99,8 +107,7 @@ impl<N: Node> Cluster for World<N> {
             self.stats.faults.partition += 1;
             "partition"
         };
-        let cut: Vec<String> = newly.iter().map(|(a, b)| format!("n{a}>n{b}")).collect();
-        let cut = cut.join(",");
+        let cut = format_links(&newly);
         self.trace
             .record(now, kind, format_args!("cut={cut} payload={description}"));
         newly

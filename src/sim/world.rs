@@ -18,7 +18,7 @@ use super::Stats;
 use crate::history::{Event, EventKind, History};
 use crate::nemesis::Status;
 use crate::net::{DropReason, Fate, Network};
-use crate::protocol::{Ctx, Effects, Node, NodeId, Reply, Request, RequestId};
+use crate::protocol::{Ctx, Effects, Node, NodeId, Reply, Request, RequestId, Role};
 use crate::scenario::Scenario;
 use crate::trace::Trace;
 use crate::workload::{Budget, Client, ClientAction, ClientTimer};
@@ -93,6 +93,8 @@ pub(super) struct NodeSlot<N: Node> {
     /// Requests received in this life, awaiting a reply: id -> client.
     requests: BTreeMap<RequestId, u32>,
     pub wake: Wake,
+    /// The role last recorded in the trace (a crash forgets it).
+    role: Role,
 }
 
 pub(super) struct ClientSlot {
@@ -149,6 +151,7 @@ impl<N: Node> World<N> {
                     next_timer: 0,
                     requests: BTreeMap::new(),
                     wake: Wake::default(),
+                    role: Role::None,
                 }
             })
             .collect();
@@ -314,6 +317,12 @@ impl<N: Node> World<N> {
             &mut self.effects,
         );
         handler(node, &mut ctx);
+        let role = node.role();
+        if role != slot.role {
+            slot.role = role;
+            let role = role.as_str();
+            self.trace.record(now, "role", format_args!("node=n{i} role={role}"));
+        }
         if let Some(observer) = &mut self.observer {
             let found = observer.after_step(now, NodeId(i), node, self.recover_at_ns);
             for v in found {
@@ -548,6 +557,7 @@ impl<N: Node> World<N> {
         }
         let slot = &mut self.nodes[i as usize];
         slot.state = None;
+        slot.role = Role::None;
         slot.disk.crash();
 
         slot.live_timers.clear();

@@ -1,19 +1,14 @@
 //! A counterexample as a self-contained HTML page, in the spirit of
-//! Porcupine's visualisation: one lane per process, each operation a bar
-//! from its call to its return, the longest partial linearization numbered
-//! in order, and the operation that could not be placed in red.
-//!
-//! Time is drawn by rank (the order of calls and returns), not to scale:
-//! only the order matters to linearizability, and ranks keep short ops
-//! readable next to long ones.
+//! Porcupine's visualisation: the window's operations as bars on one lane
+//! per process (drawn by `plot::lanes`), the longest partial
+//! linearization numbered in order, and the operation that could not be
+//! placed in red.
 
 use super::Counterexample;
+use crate::plot::lanes::{self, Bar, BarClass};
+use crate::plot::PlotError;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
-
-const LANE_PX: usize = 34;
-const STEP_PX: usize = 46;
-const LEFT_PX: usize = 110;
 
 pub fn render(c: &Counterexample, title: &str) -> String {
     let mut page = String::new();
@@ -31,8 +26,12 @@ pub fn render(c: &Counterexample, title: &str) -> String {
         c.window.len(),
         escape(&c.start_states.join(" or "))
     );
-    page.push_str(&timeline(c));
-    page.push_str(LEGEND);
+    match picture(c) {
+        Ok(svg) => page.push_str(svg_body(&svg)),
+        Err(e) => {
+            let _ = writeln!(page, "<p>(the picture could not be drawn: {})</p>", escape(&e));
+        }
+    }
     page.push_str(&linearization_table(c));
     let _ = writeln!(
         page,
@@ -42,7 +41,9 @@ pub fn render(c: &Counterexample, title: &str) -> String {
     page
 }
 
-fn timeline(c: &Counterexample) -> String {
+/// The window as an SVG picture: bars by rank, numbered in the order of
+/// the longest partial linearization.
+pub fn picture(c: &Counterexample) -> Result<String, PlotError> {
     let times: BTreeSet<u64> = c.window.iter().flat_map(|v| [Some(v.call), v.ret]).flatten().collect();
     let rank = |t: u64| times.range(..t).count();
     let processes: Vec<u64> = c
@@ -53,52 +54,34 @@ fn timeline(c: &Counterexample) -> String {
         .into_iter()
         .collect();
     let lane = |p: u64| processes.iter().position(|&x| x == p).unwrap_or(0);
-    let width = LEFT_PX + (times.len() + 1) * STEP_PX;
-    let height = processes.len() * LANE_PX + 30;
-    let mut svg = String::new();
-    let _ = writeln!(
-        svg,
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\">"
-    );
-    for (i, p) in processes.iter().enumerate() {
-        let y = 20 + i * LANE_PX;
-        let _ = writeln!(
-            svg,
-            "<text x=\"4\" y=\"{}\" class=\"lane\">process {p}</text><line x1=\"{LEFT_PX}\" x2=\"{width}\" y1=\"{}\" y2=\"{}\" class=\"lane\"/>",
-            y + 18,
-            y + LANE_PX - 4,
-            y + LANE_PX - 4
-        );
-    }
-    for v in &c.window {
-        let x0 = LEFT_PX + rank(v.call) * STEP_PX;
-        let x1 = v.ret.map_or(width - 4, |r| LEFT_PX + rank(r) * STEP_PX + STEP_PX / 2);
-        let y = 22 + lane(v.process) * LANE_PX;
-        let order = c.prefix.iter().position(|(id, _)| *id == v.id);
-        let class = match order {
-            Some(_) => "placed",
-            None if v.id == c.blocked => "blocked",
-            None if c.candidates.contains(&v.id) => "candidate",
-            None => "other",
-        };
-        let open = if v.ret.is_none() { " open" } else { "" };
-        let state = order.map_or(String::new(), |k| format!("\nstate after: {}", c.prefix[k].1));
-        let tip = format!("op {} (line {}): {}{state}", v.id, v.line, v.text);
-        let number = order.map_or(String::new(), |k| format!("{}. ", k + 1));
-        let label = fit(&format!("{number}{}", v.text), (x1 - x0).max(8));
-        let _ = writeln!(
-            svg,
-            "<g class=\"{class}{open}\"><title>{}</title><rect x=\"{x0}\" y=\"{y}\" width=\"{}\" height=\"{}\" rx=\"4\"/><text x=\"{}\" y=\"{}\">{}</text></g>",
-            escape(&tip),
-            (x1 - x0).max(8),
-            LANE_PX - 10,
-            x0 + 4,
-            y + 16,
-            escape(&label)
-        );
-    }
-    svg.push_str("</svg>\n");
-    svg
+    let bars: Vec<Bar> = c
+        .window
+        .iter()
+        .map(|v| {
+            let order = c.prefix.iter().position(|(id, _)| *id == v.id);
+            let class = match order {
+                Some(_) => BarClass::Placed,
+                None if v.id == c.blocked => BarClass::Blocked,
+                None if c.candidates.contains(&v.id) => BarClass::Candidate,
+                None => BarClass::Other,
+            };
+            let number = order.map_or(String::new(), |k| format!("{}. ", k + 1));
+            Bar {
+                lane: lane(v.process),
+                call: rank(v.call),
+                ret: v.ret.map(rank),
+                label: format!("{number}{}", v.text),
+                class,
+            }
+        })
+        .collect();
+    let names: Vec<String> = processes.iter().map(|p| format!("process {p}")).collect();
+    lanes::svg(&names, &bars, times.len())
+}
+
+/// An SVG document without its XML declaration, to put inside HTML.
+pub fn svg_body(svg: &str) -> &str {
+    svg.find("<svg").map_or(svg, |i| &svg[i..])
 }
 
 fn linearization_table(c: &Counterexample) -> String {
@@ -129,18 +112,6 @@ fn linearization_table(c: &Counterexample) -> String {
     t
 }
 
-/// Cuts `text` to what fits in a bar `width_px` wide (monospace, about
-/// 7 px a character); the tooltip and the table keep the whole text.
-fn fit(text: &str, width_px: usize) -> String {
-    let room = width_px.saturating_sub(8) / 7;
-    if text.chars().count() <= room {
-        return text.to_string();
-    }
-    let mut cut: String = text.chars().take(room.saturating_sub(1)).collect();
-    cut.push('…');
-    cut
-}
-
 /// Text safe inside HTML or XML, in content or a double-quoted attribute.
 /// Control characters other than tab and newlines are not allowed in XML
 /// at all, even escaped, so they become U+FFFD.
@@ -160,17 +131,9 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-const STYLE: &str = "body{font-family:sans-serif;margin:1.5em;color:#222}svg{border:1px solid #ddd;background:#fcfcfc}\
-text{font-size:12px;font-family:monospace}line.lane{stroke:#eee}text.lane{fill:#555}\
-g.placed rect{fill:#bfe6c0;stroke:#3a8a3c}g.blocked rect{fill:#f6b4b4;stroke:#b22}\
-g.candidate rect{fill:#fbe2b0;stroke:#c08a1e}g.other rect{fill:#e4e4e4;stroke:#999}\
-g.open rect{stroke-dasharray:4 3}table{border-collapse:collapse;margin-top:1em}\
-td,th{border:1px solid #ccc;padding:3px 8px;font-family:monospace;font-size:13px}tr.blocked td{background:#fbe0e0}\
-.legend span{display:inline-block;padding:2px 8px;margin-right:8px;border:1px solid #999;font-size:12px}";
-
-const LEGEND: &str = "<p class=\"legend\"><span style=\"background:#bfe6c0\">linearized, in order</span>\
-<span style=\"background:#f6b4b4\">must go next, cannot</span><span style=\"background:#fbe2b0\">could go next, leads nowhere</span>\
-<span style=\"background:#e4e4e4\">other</span><span style=\"border-style:dashed\">open (indeterminate)</span></p>\n";
+const STYLE: &str = "body{font-family:sans-serif;margin:1.5em;color:#222}svg{border:1px solid #ddd}\
+table{border-collapse:collapse;margin-top:1em}\
+td,th{border:1px solid #ccc;padding:3px 8px;font-family:monospace;font-size:13px}tr.blocked td{background:#fbe0e0}";
 
 #[cfg(test)]
 mod tests {
@@ -204,18 +167,19 @@ mod tests {
         let page = render(&c, "a <test>");
         assert!(page.contains("a &lt;test&gt;") && !page.contains("<test>"));
         assert!(
-            page.contains("<g class=\"placed\">") && page.contains(">1. put …<"),
+            page.contains("<svg") && !page.contains("<?xml"),
+            "the picture is inline"
+        );
+        assert!(page.contains("process 2"), "one lane per process");
+        assert!(
+            page.contains("op 1: get k -&gt; nil</td><td>cannot take effect"),
             "{page}"
         );
-        assert!(page.contains("<g class=\"blocked\">") && page.contains("get k -&gt; nil"));
-        assert!(page.contains("<g class=\"candidate open\">"));
-        assert!(page.contains("state after: &quot;v0&quot;"));
-    }
-
-    #[test]
-    fn labels_are_cut_to_their_bar() {
-        assert_eq!(fit("get k -> nil", 200), "get k -> nil");
-        assert_eq!(fit("get k -> nil", 50), "get k…");
-        assert_eq!(fit("get k -> nil", 8), "…");
+        assert!(
+            page.contains("<code>&quot;v0&quot;</code>"),
+            "the state after each placed op"
+        );
+        let svg = picture(&c).unwrap();
+        assert!(svg.contains("1. put k v0") && svg.contains("get k -&gt; nil"), "{svg}");
     }
 }

@@ -1,0 +1,216 @@
+//! Pictures for reports, drawn with plotters as SVG: the space-time
+//! diagram of nodes and messages around a failure, operation latency over
+//! the run, and operations as bars on lanes (the counterexample).
+//!
+//! Each picture has a `draw` that works on any plotters backend (the tests
+//! draw into a pixel buffer and look at the pixels) and an `svg` that
+//! returns the SVG text. Text is measured with an embedded font (DejaVu
+//! Sans, subset; `assets/`), so no system font library is needed; the SVG
+//! names the family `sans-serif`, which a browser draws with its own.
+
+pub mod lanes;
+pub mod latency;
+pub mod spacetime;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::{register_font, FontStyle};
+use std::sync::Once;
+
+pub const FAMILY: &str = "sans-serif";
+const FONT: &[u8] = include_bytes!("../../assets/DejaVuSans-subset.ttf");
+
+pub const CRASH: RGBColor = RGBColor(214, 39, 40);
+pub const PAUSE: RGBColor = RGBColor(230, 171, 2);
+pub const PARTITION: RGBColor = RGBColor(255, 127, 14);
+pub const CLOCK: RGBColor = RGBColor(148, 103, 189);
+pub const LEADER: RGBColor = RGBColor(0, 110, 110);
+pub const FAILURE: RGBColor = RGBColor(200, 0, 0);
+pub const INK: RGBColor = RGBColor(40, 40, 40);
+pub const FAINT: RGBColor = RGBColor(200, 200, 200);
+
+/// Message kinds get these in order of first appearance.
+pub const PALETTE: [RGBColor; 8] = [
+    RGBColor(31, 119, 180),
+    RGBColor(44, 160, 44),
+    RGBColor(23, 190, 207),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(188, 189, 34),
+    RGBColor(127, 127, 127),
+    RGBColor(148, 103, 189),
+];
+
+/// How much of the fill colour shows through in bands.
+pub const BAND_CRASH: f64 = 0.30;
+pub const BAND_PAUSE: f64 = 0.35;
+pub const BAND_PARTITION: f64 = 0.16;
+
+/// Why a picture could not be drawn (a bug: the backend draws into memory).
+pub type PlotError = String;
+
+pub(crate) fn register_embedded_font() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        register_font(FAMILY, FontStyle::Normal, FONT).unwrap_or_else(|_| panic!("the embedded font parses"));
+    });
+}
+
+pub(crate) fn font(size: u32) -> TextStyle<'static> {
+    register_embedded_font();
+    TextStyle::from((FAMILY, size).into_font()).color(&INK)
+}
+
+/// Draws with `draw` onto an SVG canvas of `size` pixels and returns the
+/// SVG text.
+pub fn to_svg<F>(size: (u32, u32), draw: F) -> Result<String, PlotError>
+where
+    F: FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) -> Result<(), PlotError>,
+{
+    register_embedded_font();
+    let mut text = String::new();
+    {
+        let root = SVGBackend::with_string(&mut text, size).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        draw(&root)?;
+        root.present().map_err(err)?;
+    }
+    Ok(text)
+}
+
+/// A plotters error as text.
+pub(crate) fn err<E: std::fmt::Debug>(e: E) -> PlotError {
+    format!("{e:?}")
+}
+
+/// `text` cut to fit in `width_px` at `style`, ending in an ellipsis.
+pub(crate) fn fit<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    text: &str,
+    style: &TextStyle<'_>,
+    width_px: i32,
+) -> String {
+    let fits = |t: &str| {
+        area.estimate_text_size(t, style)
+            .is_ok_and(|(w, _)| w as i32 <= width_px)
+    };
+    if fits(text) {
+        return text.to_string();
+    }
+    let chars: Vec<char> = text.chars().collect();
+    // The longest prefix that fits with its ellipsis, by bisection.
+    let (mut lo, mut hi) = (0, chars.len());
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        let candidate: String = chars[..mid].iter().chain(['\u{2026}'].iter()).collect();
+        if fits(&candidate) {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    if lo == 0 {
+        return String::new();
+    }
+    chars[..lo].iter().chain(['\u{2026}'].iter()).collect()
+}
+
+/// Text safe to draw: control characters (which XML forbids) dropped.
+pub(crate) fn printable(text: &str) -> String {
+    text.chars().filter(|c| !c.is_control()).collect()
+}
+
+/// One entry of a legend drawn below a chart.
+pub(crate) enum Swatch {
+    Line(RGBColor),
+    Fill(RGBColor, f64),
+    Cross(RGBColor),
+    Dot(RGBColor),
+    Triangle(RGBColor),
+}
+
+/// Draws `entries` left to right from `origin` (pixels), wrapping at `width`.
+pub(crate) fn legend<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    origin: (i32, i32),
+    width: i32,
+    entries: &[(Swatch, String)],
+) -> Result<(), PlotError> {
+    let style = font(12);
+    let (mut x, mut y) = origin;
+    for (swatch, label) in entries {
+        let label = printable(label);
+        let text_w = root.estimate_text_size(&label, &style).map_err(err)?.0 as i32;
+        if x + 24 + text_w > width && x > origin.0 {
+            (x, y) = (origin.0, y + 18);
+        }
+        let mid = y + 7;
+        match *swatch {
+            Swatch::Line(c) => root.draw(&PathElement::new(vec![(x, mid), (x + 16, mid)], c.stroke_width(2))),
+            Swatch::Fill(c, alpha) => root.draw(&Rectangle::new([(x, y), (x + 16, y + 13)], c.mix(alpha).filled())),
+            Swatch::Cross(c) => root.draw(&Cross::new((x + 8, mid), 4, c.stroke_width(2))),
+            Swatch::Dot(c) => root.draw(&Circle::new((x + 8, mid), 3, c.filled())),
+            Swatch::Triangle(c) => root.draw(&TriangleMarker::new((x + 8, mid), 5, c.filled())),
+        }
+        .map_err(err)?;
+        root.draw(&Text::new(label, (x + 21, y), style.clone())).map_err(err)?;
+        x += 24 + text_w + 14;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! Drawing into a pixel buffer, to look at what a picture shows.
+    use super::*;
+
+    pub struct Pixels {
+        pub width: u32,
+        pub height: u32,
+        pub rgb: Vec<u8>,
+    }
+
+    impl Pixels {
+        pub fn draw<T>(
+            size: (u32, u32),
+            draw: impl FnOnce(&DrawingArea<BitMapBackend<'_>, Shift>) -> Result<T, PlotError>,
+        ) -> (Pixels, T) {
+            register_embedded_font();
+            let mut rgb = vec![0u8; (size.0 * size.1 * 3) as usize];
+            let result = {
+                let root = BitMapBackend::with_buffer(&mut rgb, size).into_drawing_area();
+                root.fill(&WHITE).unwrap();
+                let result = draw(&root).unwrap();
+                root.present().unwrap();
+                result
+            };
+            let pixels = Pixels {
+                width: size.0,
+                height: size.1,
+                rgb,
+            };
+            (pixels, result)
+        }
+
+        pub fn at(&self, (x, y): (i32, i32)) -> (u8, u8, u8) {
+            assert!(x >= 0 && y >= 0 && (x as u32) < self.width && (y as u32) < self.height);
+            let i = ((y as u32 * self.width + x as u32) * 3) as usize;
+            (self.rgb[i], self.rgb[i + 1], self.rgb[i + 2])
+        }
+
+        /// Is the pixel `color` blended over white at `alpha` (give or take
+        /// rounding)?
+        pub fn is_tint(&self, at: (i32, i32), color: RGBColor, alpha: f64) -> bool {
+            let (r, g, b) = self.at(at);
+            let expect = |c: u8| 255.0 * (1.0 - alpha) + c as f64 * alpha;
+            let near = |got: u8, c: u8| (got as f64 - expect(c)).abs() <= 3.0;
+            near(r, color.0) && near(g, color.1) && near(b, color.2)
+        }
+
+        /// Is some pixel within 4 of `at` that tint? Grid lines and
+        /// labels may cover the exact spot.
+        pub fn tint_near(&self, (x, y): (i32, i32), color: RGBColor, alpha: f64) -> bool {
+            (-4..=4).any(|dy| (-4..=4).any(|dx| self.is_tint((x + dx, y + dy), color, alpha)))
+        }
+    }
+}

@@ -1,0 +1,469 @@
+//! The space-time (Lamport) diagram: one lane per node, time to the right,
+//! each message an arrow from its send to its delivery, lost messages
+//! ending in a cross. Crashes and pauses are bands on their node's lane;
+//! partitions are bands across all lanes, labelled with who was cut off.
+//!
+//! A run sends thousands of messages, so the diagram shows a window
+//! around the failure: as wide as keeps the arrows countable (at most
+//! [`MESSAGES_MAX`]), with the failure at 70% of the width so its run-up
+//! shows. Clients get lanes only when they took part in the failure.
+
+use super::*;
+use crate::trace::timeline::{Fate, Lane, Message, NodeState, Timeline};
+use std::collections::BTreeMap;
+
+/// What the picture is about: when it went wrong, and who was involved.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Focus {
+    pub at_ns: Option<u64>,
+    pub label: String,
+    /// Clients to give lanes (their requests and replies are drawn).
+    pub clients: Vec<u32>,
+    /// The operation that exposed the failure, if one did.
+    pub op: Option<u64>,
+}
+
+/// The time span drawn, [from_ns, to_ns).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window {
+    pub from_ns: u64,
+    pub to_ns: u64,
+}
+
+pub const MESSAGES_MAX: usize = 150;
+const SPAN_START_NS: u64 = 2_000_000_000;
+const SPAN_MIN_NS: u64 = 5_000_000;
+
+const WIDTH_PX: u32 = 1200;
+const LANE_PX: u32 = 46;
+const LEFT_PX: i32 = 56;
+
+/// Where the picture put things, so tests can look at pixels.
+#[derive(Clone, Copy, Debug)]
+pub struct Frame {
+    pub window: Window,
+    /// Pixel x of `window.from_ns` and of `window.to_ns`.
+    pub x_px: (i32, i32),
+    /// Pixel y of the first lane and of the last.
+    pub y_px: (i32, i32),
+    pub lanes: usize,
+}
+
+impl Frame {
+    pub fn x(&self, t_ns: u64) -> i32 {
+        let f = (t_ns as f64 - self.window.from_ns as f64) / (self.window.to_ns - self.window.from_ns) as f64;
+        self.x_px.0 + ((self.x_px.1 - self.x_px.0) as f64 * f).round() as i32
+    }
+
+    pub fn y(&self, lane: usize) -> i32 {
+        if self.lanes < 2 {
+            return self.y_px.0;
+        }
+        let f = lane as f64 / (self.lanes - 1) as f64;
+        self.y_px.0 + ((self.y_px.1 - self.y_px.0) as f64 * f).round() as i32
+    }
+}
+
+/// The lanes drawn: every node, then the focus's clients.
+pub fn lanes(t: &Timeline, focus: &Focus) -> Vec<Lane> {
+    let mut lanes: Vec<Lane> = (0..t.nodes).map(Lane::Node).collect();
+    lanes.extend(focus.clients.iter().map(|&c| Lane::Client(c)));
+    lanes
+}
+
+/// The window around the focus (or, without one, around the first fault).
+pub fn window(t: &Timeline, focus: &Focus) -> Window {
+    let first_fault = t
+        .node_bands
+        .iter()
+        .map(|b| b.from_ns)
+        .chain(t.partitions.iter().map(|p| p.from_ns))
+        .min();
+    let at = focus.at_ns.or(first_fault).unwrap_or(0).min(t.end_ns);
+    let lanes = lanes(t, focus);
+    let mut span = SPAN_START_NS;
+    loop {
+        let from_ns = at.saturating_sub(span * 7 / 10);
+        let to_ns = (from_ns + span).min(t.end_ns.max(from_ns + SPAN_MIN_NS));
+        let w = Window { from_ns, to_ns };
+        if span <= SPAN_MIN_NS || shown(t, &lanes, w).count() <= MESSAGES_MAX {
+            return w;
+        }
+        span /= 2;
+    }
+}
+
+/// Messages between two drawn lanes that are in the air during `w`.
+fn shown<'a>(t: &'a Timeline, lanes: &'a [Lane], w: Window) -> impl Iterator<Item = &'a Message> + 'a {
+    t.messages.iter().filter(move |m| {
+        let end = match m.fate {
+            Fate::Delivered { at_ns } | Fate::Dropped { at_ns, .. } => at_ns,
+            Fate::Lost => m.sent_ns,
+        };
+        m.sent_ns < w.to_ns && end >= w.from_ns && lanes.contains(&m.from) && lanes.contains(&m.to)
+    })
+}
+
+pub fn svg(t: &Timeline, focus: &Focus) -> Result<String, PlotError> {
+    let w = window(t, focus);
+    let size = size(lanes(t, focus).len());
+    to_svg(size, |root| draw(root, t, focus, w).map(|_| ()))
+}
+
+pub fn size(lanes: usize) -> (u32, u32) {
+    (WIDTH_PX, 110 + LANE_PX * lanes.max(1) as u32 + 40)
+}
+
+pub fn draw<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    t: &Timeline,
+    focus: &Focus,
+    w: Window,
+) -> Result<Frame, PlotError> {
+    let lanes = lanes(t, focus);
+    let rows = lanes.len().max(1) as f64;
+    let (width, height) = root.dim_in_pixel();
+    let (chart_area, legend_area) = root.split_vertically(height as i32 - 40);
+    let secs = |ns: u64| ns as f64 / 1e9;
+    let mut chart = ChartBuilder::on(&chart_area)
+        .margin_top(28)
+        .margin_right(16)
+        .x_label_area_size(34)
+        .y_label_area_size(LEFT_PX)
+        .build_cartesian_2d(secs(w.from_ns)..secs(w.to_ns), -(rows - 0.5)..0.5)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .y_labels(0)
+        .x_labels(10)
+        .x_label_formatter(&|x| format!("{x:.3}s"))
+        .x_desc("simulated time")
+        .light_line_style(FAINT.mix(0.3))
+        .label_style(font(12))
+        .axis_desc_style(font(12))
+        .draw()
+        .map_err(err)?;
+    let row = |lane: Lane| -(lanes.iter().position(|&l| l == lane).unwrap_or(0) as f64);
+    let frame = Frame {
+        window: w,
+        x_px: (
+            chart.backend_coord(&(secs(w.from_ns), 0.0)).0,
+            chart.backend_coord(&(secs(w.to_ns), 0.0)).0,
+        ),
+        y_px: (
+            chart.backend_coord(&(0.0, 0.0)).1,
+            chart.backend_coord(&(0.0, -(rows - 1.0))).1,
+        ),
+        lanes: lanes.len(),
+    };
+    let clamp = |ns: u64| secs(ns.clamp(w.from_ns, w.to_ns));
+    let top = 0.5;
+    let bottom = -(rows - 0.5);
+
+    // Partitions under everything, across every lane.
+    let (bands, partitions) = t.faults_in(w.from_ns, w.to_ns);
+    for p in &partitions {
+        let rect = [(clamp(p.from_ns), bottom), (clamp(p.to_ns), top)];
+        chart
+            .draw_series([Rectangle::new(rect, PARTITION.mix(BAND_PARTITION).filled())])
+            .map_err(err)?;
+    }
+    for b in &bands {
+        let y = row(Lane::Node(b.node));
+        let (color, alpha) = match b.state {
+            NodeState::Crashed => (CRASH, BAND_CRASH),
+            NodeState::Paused => (PAUSE, BAND_PAUSE),
+        };
+        let rect = [(clamp(b.from_ns), y - 0.32), (clamp(b.to_ns), y + 0.32)];
+        chart
+            .draw_series([Rectangle::new(rect, color.mix(alpha).filled())])
+            .map_err(err)?;
+    }
+
+    // Lanes and their names.
+    for &lane in &lanes {
+        let y = row(lane);
+        let line = vec![(secs(w.from_ns), y), (secs(w.to_ns), y)];
+        chart
+            .draw_series([PathElement::new(line, FAINT.stroke_width(1))])
+            .map_err(err)?;
+        let (_, py) = chart.backend_coord(&(0.0, y));
+        let name = Text::new(lane.name(), (12, py - 7), font(14));
+        root.draw(&name).map_err(err)?;
+    }
+
+    // A leader's lane is drawn thick while it leads.
+    for l in t.leaders.iter().filter(|l| l.from_ns < w.to_ns && l.to_ns > w.from_ns) {
+        let y = row(Lane::Node(l.node));
+        let line = vec![(clamp(l.from_ns), y), (clamp(l.to_ns), y)];
+        chart
+            .draw_series([PathElement::new(line, LEADER.mix(0.6).stroke_width(6))])
+            .map_err(err)?;
+    }
+
+    // Labels of bands, where there is room.
+    for p in &partitions {
+        let (x0, y0) = chart.backend_coord(&(clamp(p.from_ns), top));
+        let x1 = chart.backend_coord(&(clamp(p.to_ns), top)).0;
+        let label = fit(
+            root,
+            &format!("partition {}", p.describe(t.nodes)),
+            &font(11),
+            x1 - x0 - 6,
+        );
+        root.draw(&Text::new(label, (x0 + 3, y0 + 2), font(11))).map_err(err)?;
+    }
+    for b in &bands {
+        let (x0, y) = chart.backend_coord(&(clamp(b.from_ns), row(Lane::Node(b.node)) + 0.32));
+        let x1 = chart.backend_coord(&(clamp(b.to_ns), 0.0)).0;
+        let what = match b.state {
+            NodeState::Crashed => "crashed",
+            NodeState::Paused => "paused",
+        };
+        let label = fit(root, what, &font(11), x1 - x0 - 6);
+        root.draw(&Text::new(label, (x0 + 3, y + 1), font(11))).map_err(err)?;
+    }
+
+    // Messages, coloured by kind.
+    let mut colors: BTreeMap<&str, RGBColor> = BTreeMap::new();
+    let mut kinds: Vec<&str> = Vec::new();
+    let mut dropped = false;
+    for m in shown(t, &lanes, w) {
+        let color = *colors.entry(&m.kind).or_insert_with(|| {
+            kinds.push(&m.kind);
+            PALETTE[(kinds.len() - 1) % PALETTE.len()]
+        });
+        let from = (m.sent_ns, row(m.from));
+        let (to, arrives) = match &m.fate {
+            Fate::Delivered { at_ns } => ((*at_ns, row(m.to)), true),
+            Fate::Dropped { at_ns, .. } => {
+                dropped = true;
+                // Lost on the way: drawn part way to where it was going,
+                // with some slope even if lost the moment it was sent.
+                let flight = at_ns.saturating_sub(from.0).max((w.to_ns - w.from_ns) / 60);
+                let y = from.1 + (row(m.to) - from.1) * 0.45;
+                ((from.0 + flight / 2, y), false)
+            }
+            Fate::Lost => continue,
+        };
+        let Some((a, b)) = clip(from, to, w) else {
+            continue;
+        };
+        let (pa, pb) = (chart.backend_coord(&a), chart.backend_coord(&b));
+        root.draw(&PathElement::new(vec![pa, pb], color.stroke_width(1)))
+            .map_err(err)?;
+        let reached = secs(to.0) <= b.0;
+        if reached && arrives {
+            root.draw(&arrowhead(pa, pb, color)).map_err(err)?;
+        } else if reached {
+            root.draw(&Cross::new(pb, 4, CRASH.stroke_width(2))).map_err(err)?;
+        }
+    }
+
+    for j in t
+        .clock_jumps
+        .iter()
+        .filter(|j| j.at_ns >= w.from_ns && j.at_ns < w.to_ns)
+    {
+        let y = row(Lane::Node(j.node.unwrap_or(0)));
+        let (x, py) = chart.backend_coord(&(secs(j.at_ns), y));
+        root.draw(&PathElement::new(
+            vec![(x, py - 16), (x, py + 16)],
+            CLOCK.stroke_width(3),
+        ))
+        .map_err(err)?;
+        root.draw(&Text::new(j.label.clone(), (x + 4, py + 4), font(11).color(&CLOCK)))
+            .map_err(err)?;
+    }
+
+    if let Some(at) = focus.at_ns.filter(|&at| at >= w.from_ns && at <= w.to_ns) {
+        let (x, y0) = chart.backend_coord(&(secs(at), top));
+        let y1 = chart.backend_coord(&(secs(at), bottom)).1;
+        root.draw(&PathElement::new(vec![(x, y0), (x, y1)], FAILURE.stroke_width(2)))
+            .map_err(err)?;
+        let label = printable(&format!("\u{d7} {}", focus.label));
+        root.draw(&Text::new(label, (x + 4, y0 - 20), font(13).color(&FAILURE)))
+            .map_err(err)?;
+    }
+
+    let mut entries: Vec<(Swatch, String)> = kinds.iter().map(|k| (Swatch::Line(colors[k]), k.to_string())).collect();
+    if dropped {
+        entries.push((Swatch::Cross(CRASH), "lost message".into()));
+    }
+    entries.push((Swatch::Line(LEADER), "leader (thick lane)".into()));
+    entries.push((Swatch::Fill(CRASH, BAND_CRASH), "crashed".into()));
+    entries.push((Swatch::Fill(PAUSE, BAND_PAUSE), "paused".into()));
+    entries.push((Swatch::Fill(PARTITION, BAND_PARTITION), "partition".into()));
+    entries.push((Swatch::Line(CLOCK), "clock jump".into()));
+    entries.push((Swatch::Line(FAILURE), "failure".into()));
+    legend(&legend_area, (LEFT_PX, 4), width as i32 - 10, &entries)?;
+    Ok(frame)
+}
+
+/// The part of the segment a→b (time in ns, lane row) inside the window,
+/// in chart coordinates (seconds, row).
+fn clip(a: (u64, f64), b: (u64, f64), w: Window) -> Option<((f64, f64), (f64, f64))> {
+    if b.0 < w.from_ns || a.0 > w.to_ns {
+        return None;
+    }
+    let at = |t: u64| {
+        if b.0 == a.0 {
+            return a.1;
+        }
+        let f = (t as f64 - a.0 as f64) / (b.0 as f64 - a.0 as f64);
+        a.1 + (b.1 - a.1) * f
+    };
+    let (t0, t1) = (a.0.max(w.from_ns), b.0.min(w.to_ns));
+    let y0 = if t0 == a.0 { a.1 } else { at(t0) };
+    let y1 = if t1 == b.0 { b.1 } else { at(t1) };
+    Some(((t0 as f64 / 1e9, y0), (t1 as f64 / 1e9, y1)))
+}
+
+/// A filled triangle at `to`, pointing along from→to.
+fn arrowhead(from: (i32, i32), to: (i32, i32), color: RGBColor) -> Polygon<(i32, i32)> {
+    let (dx, dy) = ((to.0 - from.0) as f64, (to.1 - from.1) as f64);
+    let len = (dx * dx + dy * dy).sqrt().max(1.0);
+    let (ux, uy) = (dx / len, dy / len);
+    let back = |side: f64| {
+        let x = to.0 as f64 - 8.0 * ux - 3.5 * uy * side;
+        let y = to.1 as f64 - 8.0 * uy + 3.5 * ux * side;
+        (x.round() as i32, y.round() as i32)
+    };
+    Polygon::new(vec![to, back(1.0), back(-1.0)], color.filled())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plot::testing::Pixels;
+
+    const TRACE: &str = "\
+0 0.000000000 start node=n0
+0 0.050000000 role node=n0 role=leader
+1 0.100000000 send from=n0 to=n1 msg=0 payload=Append { term: 1 }
+2 0.150000000 deliver from=n0 to=n1 msg=0
+3 0.200000000 crash node=n2
+4 0.300000000 partition cut=n0>n1,n1>n0 payload=Partition
+5 0.350000000 send from=n0 to=n1 msg=1 payload=Append { term: 1 }
+6 0.400000000 drop from=n0 to=n1 msg=1 reason=partition
+7 0.500000000 heal links=n0>n1,n1>n0
+8 0.600000000 restart node=n2
+9 0.700000000 pause node=n1
+10 0.800000000 resume node=n1
+11 1.000000000 end
+";
+
+    fn picture(focus: &Focus) -> (Pixels, Frame) {
+        let t = Timeline::from_trace(TRACE);
+        let w = Window {
+            from_ns: 0,
+            to_ns: 1_000_000_000,
+        };
+        Pixels::draw(size(lanes(&t, focus).len()), |root| draw(root, &t, focus, w))
+    }
+
+    #[test]
+    fn bands_sit_on_their_lanes_and_times() {
+        let (p, f) = picture(&Focus::default());
+        assert_eq!(f.lanes, 3);
+        let crash_mid = (f.x(550_000_000), f.y(2) + 6);
+        assert!(
+            p.tint_near(crash_mid, CRASH, BAND_CRASH),
+            "n2 crashed 0.2..0.6s: {:?}",
+            p.at(crash_mid)
+        );
+        let before_crash = (f.x(190_000_000), f.y(2) + 5);
+        assert_eq!(p.at(before_crash), (255, 255, 255), "n2 up before 0.2s");
+        let pause = (f.x(750_000_000), f.y(1) + 5);
+        assert!(p.tint_near(pause, PAUSE, BAND_PAUSE), "n1 paused: {:?}", p.at(pause));
+        assert_eq!(
+            p.at((f.x(750_000_000), f.y(0) + 5)),
+            (255, 255, 255),
+            "n0 was never paused"
+        );
+        // n0 leads from 0.05s to the end: its lane is thick there, n1's is not.
+        assert!(p.tint_near((f.x(600_000_000), f.y(0) + 2), LEADER, 0.6), "n0 leads");
+        assert!(!p.tint_near((f.x(600_000_000), f.y(1) + 2), LEADER, 0.6), "n1 does not");
+        assert!(
+            !p.tint_near((f.x(30_000_000), f.y(0) + 2), LEADER, 0.6),
+            "n0 before it led"
+        );
+        // The partition band spans every lane, between them too.
+        let between = (f.x(450_000_000), (f.y(0) + f.y(1)) / 2);
+        assert!(
+            p.tint_near(between, PARTITION, BAND_PARTITION),
+            "partition: {:?}",
+            p.at(between)
+        );
+        assert_eq!(
+            p.at((f.x(550_000_000), (f.y(0) + f.y(1)) / 2)),
+            (255, 255, 255),
+            "healed at 0.5s"
+        );
+    }
+
+    #[test]
+    fn messages_run_from_sender_to_receiver() {
+        let (p, f) = picture(&Focus::default());
+        // Half way along the first message, 0.1s on n0 to 0.15s on n1.
+        let mid = (f.x(125_000_000), (f.y(0) + f.y(1)) / 2);
+        let near: Vec<_> = (-2..=2).map(|d| p.at((mid.0 + d, mid.1))).collect();
+        let blue = |&(r, _, b): &(u8, u8, u8)| b as i32 > r as i32 + 50;
+        assert!(near.iter().any(blue), "the first message's colour: {near:?}");
+        let off: Vec<_> = (-2..=2).map(|d| p.at((mid.0 + d, mid.1 + 12))).collect();
+        assert!(!off.iter().any(blue), "nothing beside it: {off:?}");
+        // The lost one ends in a red cross part way, at 0.375s.
+        let y = f.y(0) as f64 + (f.y(1) - f.y(0)) as f64 * 0.45;
+        let cross = (f.x(375_000_000), y.round() as i32);
+        let (r, g, b) = p.at(cross);
+        assert!(r > 150 && g < 120 && b < 120, "a cross at {cross:?}: {:?}", (r, g, b));
+    }
+
+    #[test]
+    fn the_window_narrows_until_the_arrows_can_be_counted() {
+        let mut trace = String::new();
+        for i in 0..2000u64 {
+            let t = i * 5_000_000;
+            trace.push_str(&format!(
+                "{} {}.{:09} send from=n0 to=n1 msg={i} payload=Ping\n",
+                2 * i,
+                t / 1_000_000_000,
+                t % 1_000_000_000
+            ));
+            let d = t + 1_000_000;
+            trace.push_str(&format!(
+                "{} {}.{:09} deliver from=n0 to=n1 msg={i}\n",
+                2 * i + 1,
+                d / 1_000_000_000,
+                d % 1_000_000_000
+            ));
+        }
+        let t = Timeline::from_trace(&trace);
+        let focus = Focus {
+            at_ns: Some(5_000_000_000),
+            ..Focus::default()
+        };
+        let w = window(&t, &focus);
+        let lanes = lanes(&t, &focus);
+        let n = shown(&t, &lanes, w).count();
+        assert!(n <= MESSAGES_MAX && n > MESSAGES_MAX / 3, "{n} messages in {w:?}");
+        assert!(
+            w.from_ns < 5_000_000_000 && w.to_ns > 5_000_000_000,
+            "{w:?} holds the focus"
+        );
+        let before = 5_000_000_000 - w.from_ns;
+        assert!(before > (w.to_ns - w.from_ns) / 2, "more run-up than aftermath: {w:?}");
+    }
+
+    #[test]
+    fn clipping_keeps_the_part_inside() {
+        let w = Window {
+            from_ns: 100,
+            to_ns: 200,
+        };
+        assert_eq!(clip((0, 0.0), (50, -1.0), w), None);
+        let ((t0, y0), (t1, y1)) = clip((50, 0.0), (150, -1.0), w).unwrap();
+        assert_eq!((t0 * 1e9, y0, t1 * 1e9, y1), (100.0, -0.5, 150.0, -1.0));
+    }
+}

@@ -1,0 +1,189 @@
+//! `index.html`: one self-contained page (inline CSS and SVG, no scripts,
+//! nothing fetched) that puts a run's report together for someone who
+//! never saw the code: the verdict, the command that replays it, what
+//! failed and when, the pictures with a line on how to read each, the
+//! faults in order, and links to the raw files beside it.
+
+use super::RunReport;
+use crate::check::linear::html::{escape, svg_body};
+use crate::check::Verdict;
+use crate::trace::timeline::{NodeState, Timeline};
+use std::fmt::Write as _;
+
+/// A picture for the page: its file name and its SVG, or why it is missing.
+pub struct Picture {
+    pub file: &'static str,
+    pub title: &'static str,
+    pub how_to_read: &'static str,
+    pub svg: Result<String, String>,
+}
+
+pub fn render(report: &RunReport<'_>, timeline: &Timeline, pictures: &[Picture]) -> String {
+    let o = report.outcome;
+    let s = &report.scenario.spec;
+    let verdict = report.verdict;
+    let mut page = String::new();
+    let title = format!("{} seed {}: {}", s.name, o.seed, verdict.as_str().to_uppercase());
+    let _ = write!(
+        page,
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width\"><title>{}</title>\n<style>{STYLE}</style></head><body>\n",
+        escape(&title)
+    );
+    let _ = writeln!(
+        page,
+        "<header class=\"{}\"><h1>{}</h1><p>{} · protocol {} · {} nodes · seed {} · simulated {:.3}s · {} events · trace hash <code>{}</code></p></header>",
+        verdict.as_str(),
+        escape(&verdict_headline(verdict)),
+        escape(&s.name),
+        escape(s.protocol.name()),
+        s.nodes,
+        o.seed,
+        o.end_ns as f64 / 1e9,
+        o.trace.events(),
+        o.trace.hash_hex()
+    );
+    let _ = writeln!(
+        page,
+        "<p class=\"replay\">Replay this run exactly: <code>{}</code></p>",
+        escape(&report.replay_command())
+    );
+    page.push_str(&checks_table(report));
+    for p in pictures {
+        let _ = writeln!(page, "<h2>{}</h2>\n<p class=\"how\">{}</p>", p.title, p.how_to_read);
+        match &p.svg {
+            Ok(svg) => {
+                // Counterexamples are drawn wide enough to read every
+                // result; they scroll rather than shrink.
+                let class = if p.file == "counterexample.svg" {
+                    " class=\"wide\""
+                } else {
+                    ""
+                };
+                let _ = writeln!(page, "<figure{class}>{}</figure>", svg_body(svg));
+            }
+            Err(why) => {
+                let _ = writeln!(page, "<p class=\"missing\">Not drawn: {}</p>", escape(why));
+            }
+        }
+    }
+    if report.has_file("counterexample.html") {
+        page.push_str(
+            "<p>The counterexample with its linearization step by step: <a href=\"counterexample.html\">counterexample.html</a>.</p>\n",
+        );
+    }
+    page.push_str(&faults_table(timeline));
+    let _ = writeln!(page, "<h2>Summary</h2>\n<pre>{}</pre>", escape(&report.to_text()));
+    page.push_str(&files_list(report, pictures));
+    page.push_str("</body></html>\n");
+    page
+}
+
+fn verdict_headline(v: Verdict) -> String {
+    match v {
+        Verdict::Pass => "PASS: every check held".into(),
+        Verdict::Fail => "FAIL: a check found a bug".into(),
+        Verdict::Unknown => "UNKNOWN: nothing failed, but a check could not decide".into(),
+    }
+}
+
+fn checks_table(report: &RunReport<'_>) -> String {
+    let mut t = String::from("<h2>Checks</h2>\n<table class=\"checks\">\n");
+    for c in &report.checks {
+        let at = c
+            .at_ns
+            .map_or(String::new(), |ns| format!(" at {:.6}s", ns as f64 / 1e9));
+        let _ = writeln!(
+            t,
+            "<tr class=\"{}\"><td class=\"v\">{}</td><td><b>{}</b>{}</td><td><pre>{}</pre></td></tr>",
+            c.verdict.as_str(),
+            c.verdict.as_str(),
+            escape(&c.name),
+            escape(&at),
+            escape(&c.detail)
+        );
+    }
+    t.push_str("</table>\n");
+    t
+}
+
+/// Every fault window, in time order: what the nemesis and network did.
+fn faults_table(t: &Timeline) -> String {
+    let mut rows: Vec<(u64, u64, String)> = Vec::new();
+    for b in &t.node_bands {
+        let what = match b.state {
+            NodeState::Crashed => "crashed",
+            NodeState::Paused => "paused",
+        };
+        rows.push((b.from_ns, b.to_ns, format!("n{} {what}", b.node)));
+    }
+    for p in &t.partitions {
+        rows.push((p.from_ns, p.to_ns, format!("partition: {}", p.describe(t.nodes))));
+    }
+    for j in &t.clock_jumps {
+        let node = j.node.map_or(String::new(), |n| format!("n{n} "));
+        rows.push((j.at_ns, j.at_ns, format!("{node}{}", j.label)));
+    }
+    for v in &t.violations {
+        rows.push((v.at_ns, v.at_ns, format!("invariant violated: {}", v.label)));
+    }
+    rows.sort();
+    let mut out = format!("<h2>Faults and findings ({})</h2>\n", rows.len());
+    if rows.is_empty() {
+        out.push_str("<p>None: no node crashed or paused, no link was cut, no clock jumped.</p>\n");
+        return out;
+    }
+    out.push_str("<table class=\"faults\"><tr><th>from</th><th>until</th><th>what</th></tr>\n");
+    for (from, to, what) in rows {
+        let to = if to == from {
+            String::new()
+        } else {
+            format!("{:.3}s", to as f64 / 1e9)
+        };
+        let _ = writeln!(
+            out,
+            "<tr><td>{:.3}s</td><td>{to}</td><td>{}</td></tr>",
+            from as f64 / 1e9,
+            escape(&what)
+        );
+    }
+    out.push_str("</table>\n");
+    out
+}
+
+fn files_list(report: &RunReport<'_>, pictures: &[Picture]) -> String {
+    // A folder always has its repro: written now, or the one replayed.
+    let base = [
+        "summary.txt",
+        "summary.json",
+        "trace.log",
+        "history.jsonl",
+        "scenario.ron",
+        "repro.ron",
+    ];
+    let mut names: Vec<String> = base.iter().map(|s| s.to_string()).collect();
+    names.extend(pictures.iter().filter(|p| p.svg.is_ok()).map(|p| p.file.to_string()));
+    names.extend(report.checks.iter().flat_map(|c| &c.files).map(|(n, _)| n.clone()));
+    names.sort();
+    names.dedup();
+    let mut out = String::from("<h2>Files</h2>\n<ul class=\"files\">\n");
+    for n in names {
+        let n = escape(&n);
+        let _ = writeln!(out, "<li><a href=\"{n}\">{n}</a></li>");
+    }
+    out.push_str("</ul>\n");
+    out
+}
+
+const STYLE: &str = "body{font-family:sans-serif;margin:0 auto;padding:1em 1.5em;max-width:1250px;color:#222;line-height:1.4}\
+header{padding:.6em 1em;border-radius:6px;margin-bottom:1em}header h1{margin:.1em 0;font-size:1.5em}header p{margin:.2em 0}\
+header.fail{background:#fbe0e0;border:2px solid #b22}header.pass{background:#e2f3e2;border:2px solid #3a8a3c}\
+header.unknown{background:#fdf2d0;border:2px solid #c08a1e}\
+code{background:#f3f3f3;padding:1px 4px;border-radius:3px}p.replay{font-size:1.05em}\
+h2{margin-top:1.4em;border-bottom:1px solid #ddd}p.how{color:#555;max-width:70em}\
+figure{margin:0}svg{max-width:100%;height:auto;border:1px solid #ddd}\
+figure.wide{overflow-x:auto}figure.wide svg{max-width:none}\
+table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;vertical-align:top;text-align:left}\
+table.checks pre{margin:0;white-space:pre-wrap;font-size:12px;max-height:22em;overflow:auto}\
+tr.fail td.v{background:#f6b4b4;font-weight:bold}tr.pass td.v{background:#bfe6c0}tr.unknown td.v{background:#fbe2b0}\
+table.faults td{font-family:monospace;font-size:13px}p.missing{color:#b22}pre{font-size:12px}";

@@ -1,0 +1,606 @@
+//! What a trace says happened, in the shape the pictures need: who sent
+//! what to whom and when it arrived, and when nodes were down, paused or
+//! cut off. It is read back from the trace text, so a report shows exactly
+//! what the trace file records, and a replayed run draws the same pictures.
+
+use crate::trace::{self, TraceLine};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A row of the space-time diagram: a node or a client.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Lane {
+    Node(u32),
+    Client(u32),
+}
+
+impl Lane {
+    /// `n3` or `c1`, as the trace writes them.
+    pub fn parse(name: &str) -> Option<Lane> {
+        let (kind, number) = name.split_at_checked(1)?;
+        let number = number.parse().ok()?;
+        match kind {
+            "n" => Some(Lane::Node(number)),
+            "c" => Some(Lane::Client(number)),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> String {
+        match self {
+            Lane::Node(n) => format!("n{n}"),
+            Lane::Client(c) => format!("c{c}"),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fate {
+    Delivered {
+        at_ns: u64,
+    },
+    Dropped {
+        at_ns: u64,
+        reason: String,
+    },
+    /// Still in flight when the run ended.
+    Lost,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Message {
+    pub from: Lane,
+    pub to: Lane,
+    pub sent_ns: u64,
+    pub fate: Fate,
+    /// The payload's first word: `Append`, `Vote`, `get`, `redirect`.
+    pub kind: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NodeState {
+    Crashed,
+    Paused,
+}
+
+/// A node down or paused over [from_ns, to_ns).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NodeBand {
+    pub node: u32,
+    pub state: NodeState,
+    pub from_ns: u64,
+    pub to_ns: u64,
+}
+
+/// A node that said it was the leader over [from_ns, to_ns).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LeaderBand {
+    pub node: u32,
+    pub from_ns: u64,
+    pub to_ns: u64,
+}
+
+/// A stretch of time over which the same directed links were cut.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PartitionBand {
+    pub from_ns: u64,
+    pub to_ns: u64,
+    pub cut: BTreeSet<(u32, u32)>,
+}
+
+/// How a client's operation ended, as the history records it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OpEnd {
+    Ok,
+    Fail,
+    /// Timed out: it may or may not have taken effect.
+    Info,
+}
+
+/// One client operation, from its invocation to its completion.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpSpan {
+    pub op: u64,
+    pub client: u32,
+    pub invoke_ns: u64,
+    /// None: still open when the run ended.
+    pub done: Option<(u64, OpEnd)>,
+}
+
+/// Something that happened at an instant: a clock jump, a violation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mark {
+    pub at_ns: u64,
+    pub node: Option<u32>,
+    pub label: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Timeline {
+    pub nodes: u32,
+    pub end_ns: u64,
+    /// In the order they were sent.
+    pub messages: Vec<Message>,
+    pub node_bands: Vec<NodeBand>,
+    /// In the order they began.
+    pub leaders: Vec<LeaderBand>,
+    pub partitions: Vec<PartitionBand>,
+    pub clock_jumps: Vec<Mark>,
+    pub violations: Vec<Mark>,
+    /// In the order they were invoked.
+    pub ops: Vec<OpSpan>,
+}
+
+impl Timeline {
+    /// Reads a trace (as `Trace::text` or a trace file). Lines that do not
+    /// parse are skipped: a picture of most of a run beats none.
+    pub fn from_trace(text: &str) -> Timeline {
+        let mut reader = Reader::default();
+        for line in trace::event_lines(text) {
+            if let Ok(line) = trace::parse_line(line) {
+                reader.read(&line);
+            }
+        }
+        reader.finish()
+    }
+
+    /// Everything that overlaps [from_ns, to_ns), for a closer look.
+    pub fn faults_in(&self, from_ns: u64, to_ns: u64) -> (Vec<&NodeBand>, Vec<&PartitionBand>) {
+        let bands = self
+            .node_bands
+            .iter()
+            .filter(|b| b.from_ns < to_ns && b.to_ns > from_ns)
+            .collect();
+        let partitions = self
+            .partitions
+            .iter()
+            .filter(|p| p.from_ns < to_ns && p.to_ns > from_ns)
+            .collect();
+        (bands, partitions)
+    }
+}
+
+impl PartitionBand {
+    /// `n3 | n0 n1 n2 n4` when the cut splits the nodes into groups that
+    /// cannot reach each other either way; otherwise the links themselves.
+    pub fn describe(&self, nodes: u32) -> String {
+        if let Some(groups) = groups(&self.cut, nodes) {
+            let shown: Vec<String> = groups
+                .iter()
+                .map(|g| g.iter().map(|n| format!("n{n}")).collect::<Vec<_>>().join(" "))
+                .collect();
+            return shown.join(" | ");
+        }
+        let links: Vec<String> = self.cut.iter().map(|(a, b)| format!("n{a}\u{219b}n{b}")).collect();
+        if links.len() <= 6 {
+            links.join(" ")
+        } else {
+            format!("{} links cut, e.g. {}", links.len(), links[..4].join(" "))
+        }
+    }
+}
+
+/// The groups `cut` splits `0..nodes` into, if it cuts exactly every link
+/// between different groups, both ways, and nothing else.
+fn groups(cut: &BTreeSet<(u32, u32)>, nodes: u32) -> Option<Vec<Vec<u32>>> {
+    let mut group: Vec<u32> = (0..nodes).collect();
+    // Joined when both directions are up; few nodes, so a plain relabel.
+    for a in 0..nodes {
+        for b in 0..nodes {
+            if a != b && !cut.contains(&(a, b)) && !cut.contains(&(b, a)) {
+                let (from, to) = (group[b as usize], group[a as usize]);
+                group.iter_mut().filter(|g| **g == from).for_each(|g| *g = to);
+            }
+        }
+    }
+    let exact = (0..nodes)
+        .all(|a| (0..nodes).all(|b| a == b || cut.contains(&(a, b)) == (group[a as usize] != group[b as usize])));
+    if !exact {
+        return None;
+    }
+    let mut by_group: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+    for n in 0..nodes {
+        by_group.entry(group[n as usize]).or_default().push(n);
+    }
+    let mut groups: Vec<Vec<u32>> = by_group.into_values().collect();
+    // The smaller side first: it is usually the one that was cut off.
+    groups.sort_by_key(|g| (g.len(), g[0]));
+    Some(groups)
+}
+
+#[derive(Default)]
+struct Reader {
+    nodes: u32,
+    end_ns: u64,
+    messages: Vec<Message>,
+    /// Message id to its index in `messages`.
+    by_id: BTreeMap<u64, usize>,
+    /// Bands still open, by node.
+    open_bands: BTreeMap<u32, (NodeState, u64)>,
+    node_bands: Vec<NodeBand>,
+    /// Since when each current leader has led.
+    leading: BTreeMap<u32, u64>,
+    leaders: Vec<LeaderBand>,
+    cut: BTreeSet<(u32, u32)>,
+    cut_since_ns: u64,
+    partitions: Vec<PartitionBand>,
+    clock_jumps: Vec<Mark>,
+    violations: Vec<Mark>,
+    ops: Vec<OpSpan>,
+    /// Op id to its index in `ops`.
+    op_index: BTreeMap<u64, usize>,
+}
+
+impl Reader {
+    fn read(&mut self, line: &TraceLine<'_>) {
+        let t = line.time_ns;
+        self.end_ns = self.end_ns.max(t);
+        let node = line.field("node").and_then(Lane::parse);
+        if let Some(Lane::Node(n)) = node {
+            self.nodes = self.nodes.max(n + 1);
+        }
+        match line.kind {
+            "send" => self.sent(line),
+            "dup" => self.duplicated(line),
+            "deliver" => self.ended(line, |at_ns| Fate::Delivered { at_ns }),
+            "drop" => {
+                let reason = line.field("reason").unwrap_or("?").to_string();
+                self.ended(line, |at_ns| Fate::Dropped { at_ns, reason })
+            }
+            "crash" | "pause" => {
+                let state = if line.kind == "crash" {
+                    NodeState::Crashed
+                } else {
+                    NodeState::Paused
+                };
+                if let Some(Lane::Node(n)) = node {
+                    self.open_bands.insert(n, (state, t));
+                    if state == NodeState::Crashed {
+                        self.stop_leading(n, t);
+                    }
+                }
+            }
+            "role" => {
+                if let Some(Lane::Node(n)) = node {
+                    if line.field("role") == Some("leader") {
+                        self.leading.entry(n).or_insert(t);
+                    } else {
+                        self.stop_leading(n, t);
+                    }
+                }
+            }
+            "restart" | "resume" => {
+                if let Some(Lane::Node(n)) = node {
+                    self.close_band(n, t);
+                }
+            }
+            "partition" | "partition-one-way" => self.recut(t, line.field("cut"), true),
+            "heal" => self.recut(t, line.field("links"), false),
+            "clock-jump" => self.clock_jumps.push(Mark {
+                at_ns: t,
+                node: node.and_then(node_number),
+                label: format!("clock {}", line.field("by").unwrap_or("?")),
+            }),
+            "violation" => self.violations.push(Mark {
+                at_ns: t,
+                node: None,
+                label: line.field("invariant").unwrap_or("invariant").to_string(),
+            }),
+            "invoke" => self.invoked(line),
+            "complete" => self.completed(line),
+            _ => {}
+        }
+    }
+
+    fn invoked(&mut self, line: &TraceLine<'_>) {
+        let client = line.field("client").and_then(Lane::parse);
+        let (Some(Lane::Client(client)), Some(op)) = (client, number(line.field("op"))) else {
+            return;
+        };
+        self.op_index.insert(op, self.ops.len());
+        self.ops.push(OpSpan {
+            op,
+            client,
+            invoke_ns: line.time_ns,
+            done: None,
+        });
+    }
+
+    fn completed(&mut self, line: &TraceLine<'_>) {
+        let end = match line.field("status") {
+            Some("ok") => OpEnd::Ok,
+            Some("fail") => OpEnd::Fail,
+            _ => OpEnd::Info,
+        };
+        let found = number(line.field("op")).and_then(|op| self.op_index.get(&op));
+        if let Some(&i) = found {
+            self.ops[i].done = Some((line.time_ns, end));
+        }
+    }
+
+    fn sent(&mut self, line: &TraceLine<'_>) {
+        let ends = (
+            line.field("from").and_then(Lane::parse),
+            line.field("to").and_then(Lane::parse),
+        );
+        let (Some(from), Some(to), Some(id)) = (ends.0, ends.1, number(line.field("msg"))) else {
+            return;
+        };
+        for lane in [from, to] {
+            if let Lane::Node(n) = lane {
+                self.nodes = self.nodes.max(n + 1);
+            }
+        }
+        self.by_id.insert(id, self.messages.len());
+        self.messages.push(Message {
+            from,
+            to,
+            sent_ns: line.time_ns,
+            fate: Fate::Lost,
+            kind: first_word(line.payload.unwrap_or("")),
+        });
+    }
+
+    /// The copy travels on its own, from the moment it was made.
+    fn duplicated(&mut self, line: &TraceLine<'_>) {
+        let original = number(line.field("msg")).and_then(|id| self.by_id.get(&id).copied());
+        let (Some(i), Some(copy)) = (original, number(line.field("copy"))) else {
+            return;
+        };
+        let message = Message {
+            sent_ns: line.time_ns,
+            fate: Fate::Lost,
+            ..self.messages[i].clone()
+        };
+        self.by_id.insert(copy, self.messages.len());
+        self.messages.push(message);
+    }
+
+    fn ended(&mut self, line: &TraceLine<'_>, fate: impl FnOnce(u64) -> Fate) {
+        let found = number(line.field("msg")).and_then(|id| self.by_id.remove(&id));
+        if let Some(i) = found {
+            self.messages[i].fate = fate(line.time_ns);
+        }
+    }
+
+    fn stop_leading(&mut self, node: u32, t: u64) {
+        if let Some(from_ns) = self.leading.remove(&node) {
+            self.leaders.push(LeaderBand {
+                node,
+                from_ns,
+                to_ns: t,
+            });
+        }
+    }
+
+    fn close_band(&mut self, node: u32, t: u64) {
+        if let Some((state, from_ns)) = self.open_bands.remove(&node) {
+            self.node_bands.push(NodeBand {
+                node,
+                state,
+                from_ns,
+                to_ns: t,
+            });
+        }
+    }
+
+    /// Adds (a partition) or removes (a heal) `links`, closing the band of
+    /// the cut set before the change.
+    fn recut(&mut self, t: u64, links: Option<&str>, add: bool) {
+        let links = links.unwrap_or("").split(',').filter_map(parse_link);
+        let mut cut = self.cut.clone();
+        for link in links {
+            self.nodes = self.nodes.max(link.0.max(link.1) + 1);
+            if add {
+                cut.insert(link);
+            } else {
+                cut.remove(&link);
+            }
+        }
+        if cut == self.cut {
+            return;
+        }
+        self.close_partition(t);
+        self.cut = cut;
+        self.cut_since_ns = t;
+    }
+
+    fn close_partition(&mut self, t: u64) {
+        if !self.cut.is_empty() && t > self.cut_since_ns {
+            self.partitions.push(PartitionBand {
+                from_ns: self.cut_since_ns,
+                to_ns: t,
+                cut: self.cut.clone(),
+            });
+        }
+    }
+
+    fn finish(mut self) -> Timeline {
+        let end = self.end_ns;
+        let open: Vec<u32> = self.open_bands.keys().copied().collect();
+        for node in open {
+            self.close_band(node, end);
+        }
+        self.close_partition(end);
+        let leading: Vec<u32> = self.leading.keys().copied().collect();
+        for node in leading {
+            self.stop_leading(node, end);
+        }
+        self.node_bands.sort_by_key(|b| (b.from_ns, b.node));
+        self.leaders.sort_by_key(|b| (b.from_ns, b.node));
+        Timeline {
+            nodes: self.nodes,
+            end_ns: end,
+            messages: self.messages,
+            node_bands: self.node_bands,
+            leaders: self.leaders,
+            partitions: self.partitions,
+            clock_jumps: self.clock_jumps,
+            violations: self.violations,
+            ops: self.ops,
+        }
+    }
+}
+
+fn node_number(lane: Lane) -> Option<u32> {
+    match lane {
+        Lane::Node(n) => Some(n),
+        Lane::Client(_) => None,
+    }
+}
+
+fn number(field: Option<&str>) -> Option<u64> {
+    field?.parse().ok()
+}
+
+/// `n0>n1` as (0, 1).
+fn parse_link(text: &str) -> Option<(u32, u32)> {
+    let (a, b) = text.split_once('>')?;
+    match (Lane::parse(a)?, Lane::parse(b)?) {
+        (Lane::Node(a), Lane::Node(b)) => Some((a, b)),
+        _ => None,
+    }
+}
+
+fn first_word(payload: &str) -> String {
+    let end = payload
+        .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
+        .unwrap_or(payload.len());
+    payload[..end].to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TRACE: &str = "\
+# simulate trace v1
+0 0.000000000 start node=n0
+0 0.000500000 role node=n0 role=leader
+0 0.000500000 role node=n1 role=follower
+0 0.000600000 role node=n1 role=leader
+1 0.001000000 send from=n0 to=n1 msg=0 payload=Append { term: 1 }
+2 0.002000000 dup from=n0 to=n1 msg=0 copy=1
+3 0.003000000 deliver from=n0 to=n1 msg=0
+4 0.004000000 send from=c0 to=n2 msg=2 payload=get k1
+4 0.004000000 invoke client=c0 process=0 op=0 payload=get k1
+4 0.004000000 invoke client=c1 process=1 op=1 payload=put k1 \"v1\"
+4 0.005000000 complete client=c1 process=1 op=1 status=ok payload=Done
+5 0.005000000 partition cut=n2>n0,n0>n2,n2>n1,n1>n2 payload=Partition(Isolate(Node(2)))
+6 0.006000000 drop from=n0 to=n1 msg=1 reason=partition
+7 0.007000000 crash node=n1
+8 0.008000000 partition-one-way cut=n0>n1 payload=PartitionOneWay
+9 0.009000000 heal links=n2>n0,n0>n2,n2>n1,n1>n2
+10 0.010000000 restart node=n1
+11 0.011000000 pause node=n0
+12 0.012000000 clock-jump node=n2 by=-2s
+13 0.013000000 violation invariant=ElectionSafety payload=two leaders
+14 0.020000000 end
+";
+
+    #[test]
+    fn reads_messages_with_their_fates() {
+        let t = Timeline::from_trace(TRACE);
+        assert_eq!(t.nodes, 3);
+        assert_eq!(t.end_ns, 20_000_000);
+        let fates: Vec<_> = t
+            .messages
+            .iter()
+            .map(|m| (m.from, m.to, m.sent_ns, m.fate.clone()))
+            .collect();
+        assert_eq!(
+            fates,
+            [
+                (
+                    Lane::Node(0),
+                    Lane::Node(1),
+                    1_000_000,
+                    Fate::Delivered { at_ns: 3_000_000 }
+                ),
+                (
+                    Lane::Node(0),
+                    Lane::Node(1),
+                    2_000_000,
+                    Fate::Dropped {
+                        at_ns: 6_000_000,
+                        reason: "partition".into()
+                    }
+                ),
+                (Lane::Client(0), Lane::Node(2), 4_000_000, Fate::Lost),
+            ]
+        );
+        let kinds: Vec<_> = t.messages.iter().map(|m| m.kind.as_str()).collect();
+        assert_eq!(kinds, ["Append", "Append", "get"]);
+    }
+
+    #[test]
+    fn node_bands_run_from_the_fault_to_its_end_or_the_run_end() {
+        let t = Timeline::from_trace(TRACE);
+        assert_eq!(
+            t.node_bands,
+            [
+                NodeBand {
+                    node: 1,
+                    state: NodeState::Crashed,
+                    from_ns: 7_000_000,
+                    to_ns: 10_000_000
+                },
+                NodeBand {
+                    node: 0,
+                    state: NodeState::Paused,
+                    from_ns: 11_000_000,
+                    to_ns: 20_000_000
+                },
+            ]
+        );
+        let leaders: Vec<_> = t.leaders.iter().map(|l| (l.node, l.from_ns, l.to_ns)).collect();
+        // n1 led until it crashed; n0 until the end.
+        assert_eq!(leaders, [(0, 500_000, 20_000_000), (1, 600_000, 7_000_000)]);
+        assert_eq!(t.clock_jumps[0].node, Some(2));
+        assert_eq!(t.clock_jumps[0].label, "clock -2s");
+        assert_eq!(t.violations[0].label, "ElectionSafety");
+    }
+
+    #[test]
+    fn ops_pair_invocations_with_completions() {
+        let t = Timeline::from_trace(TRACE);
+        let spans: Vec<_> = t.ops.iter().map(|o| (o.op, o.client, o.invoke_ns, o.done)).collect();
+        assert_eq!(
+            spans,
+            [(0, 0, 4_000_000, None), (1, 1, 4_000_000, Some((5_000_000, OpEnd::Ok))),]
+        );
+    }
+
+    #[test]
+    fn partitions_follow_each_cut_and_heal_of_single_links() {
+        let t = Timeline::from_trace(TRACE);
+        let spans: Vec<_> = t
+            .partitions
+            .iter()
+            .map(|p| (p.from_ns, p.to_ns, p.describe(3)))
+            .collect();
+        assert_eq!(
+            spans,
+            [
+                (5_000_000, 8_000_000, "n2 | n0 n1".to_string()),
+                (
+                    8_000_000,
+                    9_000_000,
+                    "n0\u{219b}n1 n0\u{219b}n2 n1\u{219b}n2 n2\u{219b}n0 n2\u{219b}n1".to_string()
+                ),
+                (9_000_000, 20_000_000, "n0\u{219b}n1".to_string()),
+            ]
+        );
+        let (bands, parts) = t.faults_in(8_500_000, 9_500_000);
+        assert_eq!((bands.len(), parts.len()), (1, 2));
+    }
+
+    #[test]
+    fn groups_only_when_the_cut_is_exactly_between_them() {
+        let both = |pairs: &[(u32, u32)]| pairs.iter().flat_map(|&(a, b)| [(a, b), (b, a)]).collect();
+        let majority: BTreeSet<_> = both(&[(0, 2), (0, 3), (0, 4), (1, 2), (1, 3), (1, 4)]);
+        assert_eq!(groups(&majority, 5), Some(vec![vec![0, 1], vec![2, 3, 4]]));
+        // A bridge: n2 reaches both sides, so there are no groups.
+        let bridge: BTreeSet<_> = both(&[(0, 3), (0, 4), (1, 3), (1, 4)]);
+        assert_eq!(groups(&bridge, 5), None);
+    }
+}
