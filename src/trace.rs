@@ -108,7 +108,7 @@ pub fn parse_line(line: &str) -> Result<TraceLine<'_>, String> {
         words
             .next()
             .filter(|w| !w.is_empty())
-            .ok_or(format!("missing {what} in {line:?}"))
+            .ok_or_else(|| format!("missing {what} in {line:?}"))
     };
     let seq = next("sequence number")?
         .parse()
@@ -116,7 +116,7 @@ pub fn parse_line(line: &str) -> Result<TraceLine<'_>, String> {
     let time_ns = parse_time(next("time")?)?;
     let kind = next("kind")?;
     let fields = words
-        .map(|w| w.split_once('=').ok_or(format!("field {w:?} is not KEY=VALUE")))
+        .map(|w| w.split_once('=').ok_or_else(|| format!("field {w:?} is not KEY=VALUE")))
         .collect::<Result<_, _>>()?;
     Ok(TraceLine {
         seq,
@@ -128,7 +128,9 @@ pub fn parse_line(line: &str) -> Result<TraceLine<'_>, String> {
 }
 
 fn parse_time(t: &str) -> Result<u64, String> {
-    let (secs, nanos) = t.split_once('.').ok_or(format!("time {t:?} is not SECS.NANOS"))?;
+    let (secs, nanos) = t
+        .split_once('.')
+        .ok_or_else(|| format!("time {t:?} is not SECS.NANOS"))?;
     let secs: u64 = secs.parse().map_err(|e| format!("time {t:?}: {e}"))?;
     let nanos: u64 = nanos.parse().map_err(|e| format!("time {t:?}: {e}"))?;
     if nanos >= 1_000_000_000 || t.len() - t.find('.').unwrap_or(0) != 10 {

@@ -139,7 +139,7 @@ pub fn draw<DB: DrawingBackend>(
         .x_labels(10)
         .x_label_formatter(&|x| format!("{x:.3}s"))
         .x_desc("simulated time")
-        .light_line_style(FAINT.mix(0.3))
+        .light_line_style(TRANSPARENT)
         .label_style(font(12))
         .axis_desc_style(font(12))
         .draw()

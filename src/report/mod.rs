@@ -250,9 +250,11 @@ impl RunReport<'_> {
 
 const SPACETIME_HOW: &str = "One row per node (and per client involved in the failure); time runs left to right. \
 Each line is a message from its sender to its receiver, arrowhead where it arrived; a red cross marks a message \
-that was lost (dropped by a partition, by loss, or because its receiver was down), drawn half way. Red bands on a \
-row: the node was crashed; yellow: paused. Orange bands across all rows: a partition, labelled with the groups \
-that could not reach each other. The red vertical line is when the failure happened or showed.";
+that was lost (dropped by a partition, by loss, or because its receiver was down), drawn part way. A row drawn \
+thick is a node that said it was the leader. Red bands on a row: the node was crashed; yellow: paused. Orange \
+bands across all rows: a partition, labelled with the groups that could not reach each other. The red vertical \
+line is when the failure happened or showed; the window is narrowed around it until the messages can be told \
+apart, so earlier faults may lie outside it (the latency chart below shows the whole run).";
 
 const LATENCY_HOW: &str = "Every client operation of the run, at the time it was invoked, by how long it took \
 (log scale). Operations that never got an answer sit in the strip at the top. Shaded windows are faults: \
