@@ -231,10 +231,14 @@ impl RunReport<'_> {
 
     fn pictures(&self, timeline: &Timeline) -> Vec<Picture> {
         let focus = self.focus(timeline);
+        let title = match focus.at_ns {
+            Some(_) => "Nodes and messages around the failure",
+            None => "Nodes and messages around the first fault",
+        };
         vec![
             Picture {
                 file: "spacetime.svg",
-                title: "Nodes and messages around the failure",
+                title,
                 how_to_read: SPACETIME_HOW,
                 svg: plot::spacetime::svg(timeline, &focus),
             },
