@@ -60,7 +60,13 @@ fn a_failing_run_writes_a_self_contained_page_with_its_pictures() {
     let spacetime = read(&dir, "spacetime.svg");
     let label = "Linearizable(kv): op ";
     let at = spacetime.find(label).expect("the failure is labelled");
-    let client = spacetime[at..].split(" of ").nth(1).unwrap().split(' ').next().unwrap();
+    let client = spacetime[at..]
+        .split("client ")
+        .nth(1)
+        .unwrap()
+        .split(')')
+        .next()
+        .unwrap();
     // plotters writes each text on a line of its own.
     assert!(
         spacetime.contains(&format!("\n{client}\n</text>")),
@@ -86,9 +92,15 @@ fn a_raft_invariant_failure_shows_the_crash_and_the_new_leader() {
     );
     // Crash bands are filled with the crash colour; plotters writes the
     // fill as #RRGGBB.
-    let crash = simulate::plot::CRASH;
-    let fill = format!("fill=\"#{:02X}{:02X}{:02X}\"", crash.0, crash.1, crash.2);
-    assert!(spacetime.contains(&fill), "a crash band is drawn");
+    let hex = |c: simulate::plot::RGBColor| format!("#{:02X}{:02X}{:02X}", c.0, c.1, c.2);
+    let fill = format!("fill=\"{}\"", hex(simulate::plot::CRASH));
+    assert!(
+        spacetime.matches(&fill).count() >= 2,
+        "a crash band besides the legend's swatch"
+    );
+    // The new leader's lane is drawn 6 px thick (the legend's line is 2).
+    let leader = format!("stroke=\"{}\" stroke-width=\"6\"", hex(simulate::plot::LEADER));
+    assert!(spacetime.contains(&leader), "a leader's lane is drawn thick");
     let page = read(&dir, "index.html");
     assert!(
         page.contains("invariant violated: LeaderCompleteness"),
@@ -167,4 +179,20 @@ fn the_timeline_of_a_run_holds_every_fault_the_run_counted() {
             assert!(l.to_ns <= c.from_ns, "{l:?} outlived its node's crash {c:?}");
         }
     }
+}
+
+#[test]
+fn a_reused_folder_loses_the_counterexample_of_an_earlier_run() {
+    let dir = temp_path("report-reused");
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = dir.to_str().unwrap();
+    let failing = simulate(&["run", "scenarios/raft-bug-stale-leader-read.ron", "--out", out]);
+    assert_eq!(failing.status.code(), Some(1));
+    assert!(dir.join("counterexample.svg").exists());
+    let passing = simulate(&["run", "scenarios/single-kv.ron", "--report", "always", "--out", out]);
+    assert_eq!(passing.status.code(), Some(0));
+    for stale in ["counterexample.svg", "counterexample.html", "linearizability.txt"] {
+        assert!(!dir.join(stale).exists(), "{stale} is left from the failing run");
+    }
+    assert!(read(&dir, "index.html").contains("PASS"));
 }

@@ -48,9 +48,18 @@ pub struct CheckResult {
     /// When a failure happened or showed, for the report's pictures.
     #[serde(skip)]
     pub at_ns: Option<u64>,
-    /// The operation that exposed a failure: (client, op id).
+    /// The operation that exposed a failure.
     #[serde(skip)]
-    pub exposed_by: Option<(u32, u64)>,
+    pub exposed_by: Option<ExposedBy>,
+}
+
+/// A client operation that showed a failure (a stale read, say).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExposedBy {
+    pub client: u32,
+    /// The history's process: a client takes a new one after a timeout.
+    pub process: u64,
+    pub op: u64,
 }
 
 impl CheckResult {
@@ -131,18 +140,18 @@ pub fn linearizable(history: &History, model: ModelKind) -> CheckResult {
         if let Ok(svg) = linear::html::picture(c) {
             result.files.push(("counterexample.svg".into(), svg));
         }
-        if let Some((client, op, at_ns)) = exposing_op(history, c) {
+        if let Some((exposed, at_ns)) = exposing_op(history, c) {
             result.at_ns = Some(at_ns);
-            result.exposed_by = Some((client, op));
+            result.exposed_by = Some(exposed);
         }
     }
     result
 }
 
 /// The op after whose return no linearization existed (or, if that was
-/// not pinned down, the one that could not be placed): its client, id,
-/// and when it returned (or was invoked, if it never did).
-fn exposing_op(history: &History, c: &linear::Counterexample) -> Option<(u32, u64, u64)> {
+/// not pinned down, the one that could not be placed), and when it
+/// returned (or was invoked, if it never did).
+fn exposing_op(history: &History, c: &linear::Counterexample) -> Option<(ExposedBy, u64)> {
     let id = c.first_bad_return.unwrap_or(c.blocked);
     let view = c.window.iter().find(|v| v.id == id)?;
     // A recorded history is read one event per line, from line 1.
@@ -153,7 +162,12 @@ fn exposing_op(history: &History, c: &linear::Counterexample) -> Option<(u32, u6
         .iter()
         .find(|e| e.op == invoke.op && e.kind != EventKind::Invoke)
         .map(|e| e.time_ns);
-    Some((invoke.client, invoke.op, returned.unwrap_or(invoke.time_ns)))
+    let exposed = ExposedBy {
+        client: invoke.client,
+        process: invoke.process,
+        op: invoke.op,
+    };
+    Some((exposed, returned.unwrap_or(invoke.time_ns)))
 }
 
 /// An invariant the protocol's observer watched during the run.
@@ -219,11 +233,13 @@ fn elapsed(ns: u64) -> String {
 }
 
 fn no_panic(outcome: &RunOutcome) -> CheckResult {
-    let (verdict, detail) = match &outcome.panic {
-        Some(message) => (Verdict::Fail, format!("node code panicked: {message}")),
-        None => (Verdict::Pass, "no node panicked".to_string()),
-    };
-    CheckResult::new("NoPanic", verdict, detail)
+    match &outcome.panic {
+        // A panic ends the run.
+        Some(message) => {
+            CheckResult::new("NoPanic", Verdict::Fail, format!("node code panicked: {message}")).at(outcome.end_ns)
+        }
+        None => CheckResult::new("NoPanic", Verdict::Pass, "no node panicked"),
+    }
 }
 
 /// Some operation invoked at or after the heal completes ok within `within`
@@ -291,11 +307,16 @@ pub fn determinism(first: &RunOutcome, second: &RunOutcome) -> CheckResult {
                 format!("two runs gave the same {events} events, hash {hash}"),
             )
         }
-        Some((a, b)) => CheckResult::new(
-            name,
-            Verdict::Fail,
-            format!("the runs first differ at this event:\n  first:  {a}\n  second: {b}"),
-        ),
+        Some((a, b)) => {
+            let detail = format!("the runs first differ at this event:\n  first:  {a}\n  second: {b}");
+            let result = CheckResult::new(name, Verdict::Fail, detail);
+            // The earlier of the two events (a missing one is "").
+            let times = [a, b].map(|l| crate::trace::parse_line(l).map(|l| l.time_ns).ok());
+            match times.into_iter().flatten().min() {
+                Some(at_ns) => result.at(at_ns),
+                None => result,
+            }
+        }
     }
 }
 

@@ -19,6 +19,11 @@ pub enum BarClass {
 }
 
 impl BarClass {
+    pub fn rgb(self) -> (u8, u8, u8) {
+        let c = self.color();
+        (c.0, c.1, c.2)
+    }
+
     fn color(self) -> RGBColor {
         match self {
             BarClass::Placed => RGBColor(191, 230, 192),
@@ -52,7 +57,8 @@ const LANE_PX: u32 = 36;
 const STEP_PX_MIN: u32 = 46;
 const STEP_PX_MAX: u32 = 160;
 const LEFT_PX: u32 = 96;
-const WIDTH_PX_MAX: u32 = 3200;
+/// Pages scroll these sideways; see `report::page`.
+const WIDTH_PX_MAX: u32 = 4800;
 
 /// Wide enough for every finished bar's whole label where that fits in
 /// [`WIDTH_PX_MAX`]: the results are what the reader needs to see.
@@ -68,13 +74,16 @@ pub fn size(lanes: usize, bars: &[Bar], ranks: usize) -> (u32, u32) {
         .max()
         .unwrap_or(0)
         .clamp(STEP_PX_MIN, STEP_PX_MAX)
-        .min((WIDTH_PX_MAX - LEFT_PX) / slots)
-        .max(8);
-    (LEFT_PX + 24 + step * slots, 60 + LANE_PX * lanes.max(1) as u32 + 44)
+        .min((WIDTH_PX_MAX - 2 * LEFT_PX) / slots)
+        .max(1);
+    (2 * LEFT_PX + step * slots, 60 + LANE_PX * lanes.max(1) as u32 + 44)
 }
 
-pub fn svg(lanes: &[String], bars: &[Bar], ranks: usize) -> Result<String, PlotError> {
-    to_svg(size(lanes.len(), bars, ranks), |root| draw(root, lanes, bars, ranks))
+/// `caption` goes under the time axis.
+pub fn svg(lanes: &[String], bars: &[Bar], ranks: usize, caption: &str) -> Result<String, PlotError> {
+    to_svg(size(lanes.len(), bars, ranks), |root| {
+        draw(root, lanes, bars, ranks, caption)
+    })
 }
 
 pub fn draw<DB: DrawingBackend>(
@@ -82,6 +91,7 @@ pub fn draw<DB: DrawingBackend>(
     lanes: &[String],
     bars: &[Bar],
     ranks: usize,
+    caption: &str,
 ) -> Result<(), PlotError> {
     let rows = lanes.len().max(1) as f64;
     let (width, height) = root.dim_in_pixel();
@@ -90,6 +100,7 @@ pub fn draw<DB: DrawingBackend>(
     let x_max = ranks as f64 + 1.5;
     let mut chart = ChartBuilder::on(&chart_area)
         .margin(10)
+        .margin_right(LEFT_PX)
         .x_label_area_size(24)
         .y_label_area_size(LEFT_PX)
         .build_cartesian_2d(-0.5..x_max, -(rows - 0.5)..0.5)
@@ -99,14 +110,18 @@ pub fn draw<DB: DrawingBackend>(
         .disable_mesh()
         .y_labels(0)
         .x_labels(0)
-        .x_desc("order of calls and returns (not to scale)")
+        .x_desc(printable(caption))
         .axis_desc_style(font(12))
         .draw()
         .map_err(err)?;
+    // Lane names on both sides: a wide picture is read scrolled.
+    let right = chart.backend_coord(&(x_max, 0.0)).0 + 8;
     for (i, name) in lanes.iter().enumerate() {
         let (_, y) = chart.backend_coord(&(0.0, -(i as f64)));
-        root.draw(&Text::new(printable(name), (8, y - 7), font(12)))
-            .map_err(err)?;
+        for x in [8, right] {
+            root.draw(&Text::new(printable(name), (x, y - 7), font(12)))
+                .map_err(err)?;
+        }
     }
     let style = font(12);
     for bar in bars {
@@ -162,40 +177,40 @@ mod tests {
     use super::*;
     use crate::plot::testing::Pixels;
 
+    /// The colours found in the chart, above the legend.
+    fn chart_colors(lanes: &[String], bars: &[Bar]) -> std::collections::BTreeSet<(u8, u8, u8)> {
+        let size = size(lanes.len(), bars, 4);
+        let (p, ()) = Pixels::draw(size, |root| draw(root, lanes, bars, 4, "caption"));
+        let legend_top = size.1 as i32 - 44;
+        (0..legend_top)
+            .flat_map(|y| (0..p.width as i32).map(move |x| (x, y)))
+            .map(|at| p.at(at))
+            .collect()
+    }
+
+    fn rgb(c: RGBColor) -> (u8, u8, u8) {
+        (c.0, c.1, c.2)
+    }
+
     #[test]
     fn bars_are_coloured_by_what_the_checker_made_of_them() {
         let lanes = vec!["process 0".to_string(), "process 1".to_string()];
-        let bars = vec![
-            Bar {
-                lane: 0,
-                call: 0,
-                ret: Some(1),
-                label: "put x 1".into(),
-                class: BarClass::Placed,
-            },
-            Bar {
-                lane: 1,
-                call: 2,
-                ret: Some(3),
-                label: "get x -> 2".into(),
-                class: BarClass::Blocked,
-            },
-        ];
-        let size = size(lanes.len(), &bars, 4);
-        let (p, ()) = Pixels::draw(size, |root| draw(root, &lanes, &bars, 4));
-        let colors: std::collections::BTreeSet<_> = (0..p.height as i32)
-            .flat_map(|y| (0..p.width as i32).map(move |x| (x, y)))
-            .map(|at| p.at(at))
-            .collect();
-        for class in [BarClass::Placed, BarClass::Blocked] {
-            let c = class.color();
-            assert!(colors.contains(&(c.0, c.1, c.2)), "{class:?} is drawn");
-        }
-        // In the legend only: the candidate swatch; the bars have no candidate.
-        let legend_top = size.1 as i32 - 44;
-        let candidate = BarClass::Candidate.color();
-        let in_chart = (0..legend_top)
-            .any(|y| (0..p.width as i32).any(|x| p.at((x, y)) == (candidate.0, candidate.1, candidate.2)));
-        assert!(!in_chart);
+        let bar = |lane, call, class| Bar {
+            lane,
+            call,
+            ret: Some(call + 1),
+            label: "op".into(),
+            class,
+        };
+        let bars = vec![bar(0, 0, BarClass::Placed), bar(1, 2, BarClass::Blocked)];
+        let colors = chart_colors(&lanes, &bars);
+        assert!(colors.contains(&rgb(BarClass::Placed.color())));
+        assert!(colors.contains(&rgb(BarClass::Blocked.color())));
+        assert!(!colors.contains(&rgb(BarClass::Candidate.color())), "no candidate bar");
+        let none = chart_colors(&lanes, &[]);
+        assert!(
+            !none.contains(&rgb(BarClass::Placed.color())),
+            "no bars, no bar colours"
+        );
     }
 }

@@ -50,14 +50,18 @@ pub fn draw<DB: DrawingBackend>(
     let answered: Vec<(u64, u64, OpEnd)> = t
         .ops
         .iter()
-        .filter_map(|o| o.done.map(|(at, end)| (o.invoke_ns, at - o.invoke_ns, end)))
+        .filter_map(|o| {
+            o.done
+                .map(|(at, end)| (o.invoke_ns, at.saturating_sub(o.invoke_ns), end))
+        })
         .filter(|&(_, _, end)| end != OpEnd::Info)
         .collect();
     let slowest = answered.iter().map(|a| ms(a.1)).fold(1.0, f64::max);
     let fastest = answered.iter().map(|a| ms(a.1)).fold(slowest, f64::min);
-    // Log scale: the bottom a decade under the fastest, the top room for
-    // the unanswered strip above the slowest.
-    let y_lo = 10f64.powf((fastest.max(1e-3)).log10().floor());
+    // Log scale: the bottom the power of ten under the fastest (strictly,
+    // so no dot sits on the axis), the top room for the unanswered strip
+    // above the slowest.
+    let y_lo = 10f64.powf((fastest.max(1e-3) * 0.8).log10().floor());
     let y_answer_max = slowest * 1.5;
     let y_hi = y_answer_max * 4.0;
     let end_s = t.end_ns.max(1) as f64 / 1e9;
@@ -75,7 +79,7 @@ pub fn draw<DB: DrawingBackend>(
         .y_label_formatter(&|y| format!("{y}ms"))
         .x_desc("invoked at (simulated time)")
         .y_desc("latency")
-        .light_line_style(FAINT.mix(0.3))
+        .light_line_style(TRANSPARENT)
         .label_style(font(12))
         .axis_desc_style(font(12))
         .draw()
@@ -104,12 +108,9 @@ pub fn draw<DB: DrawingBackend>(
     let strip = y_answer_max * 2.0;
     let divider = PathElement::new(vec![(0.0, y_answer_max * 1.25), (end_s, y_answer_max * 1.25)], FAINT);
     chart.draw_series([divider]).map_err(err)?;
-    let (_, strip_y) = chart.backend_coord(&(0.0, strip));
-    root.draw(&Text::new("no answer", (6, strip_y - 7), font(11)))
-        .map_err(err)?;
 
     let dots = answered.iter().map(|&(at, lat, end)| {
-        let color = if end == OpEnd::Ok { PALETTE[0] } else { PARTITION };
+        let color = if end == OpEnd::Ok { PALETTE[0] } else { FAILED };
         Circle::new((secs(at), ms(lat).max(y_lo)), 2, color.mix(0.7).filled())
     });
     chart.draw_series(dots).map_err(err)?;
@@ -123,14 +124,13 @@ pub fn draw<DB: DrawingBackend>(
     if let Some(at) = focus.at_ns {
         let (x, y0) = chart.backend_coord(&(secs(at), y_hi));
         let y1 = chart.backend_coord(&(secs(at), y_lo)).1;
-        root.draw(&PathElement::new(vec![(x, y0), (x, y1)], FAILURE.stroke_width(2)))
-            .map_err(err)?;
-        let label = printable(&format!("\u{d7} {}", focus.label));
-        root.draw(&Text::new(label, (x + 4, y0 - 18), font(13).color(&FAILURE)))
-            .map_err(err)?;
+        failure_line(root, x, (y0, y1), &focus.label)?;
     }
     if let Some(o) = focus.op.and_then(|op| t.ops.iter().find(|o| o.op == op)) {
-        let y = o.done.map_or(strip, |(at, _)| ms(at - o.invoke_ns).max(y_lo));
+        let y = match o.done {
+            Some((at, OpEnd::Ok | OpEnd::Fail)) => ms(at.saturating_sub(o.invoke_ns)).max(y_lo),
+            Some((_, OpEnd::Info)) | None => strip,
+        };
         let ring = Circle::new((secs(o.invoke_ns), y), 7, FAILURE.stroke_width(2));
         chart.draw_series([ring]).map_err(err)?;
     }
@@ -145,8 +145,11 @@ pub fn draw<DB: DrawingBackend>(
     };
     let entries = [
         (Swatch::Dot(PALETTE[0]), "ok".to_string()),
-        (Swatch::Dot(PARTITION), "failed".into()),
-        (Swatch::Triangle(CRASH), "no answer (timed out or open)".into()),
+        (Swatch::Dot(FAILED), "failed".into()),
+        (
+            Swatch::Triangle(CRASH),
+            "no answer (timed out or open), in the strip on top".into(),
+        ),
         (Swatch::Fill(PARTITION, BAND_PARTITION), "partition".into()),
         (Swatch::Fill(CRASH, BAND_CRASH * 0.6), "node crashed".into()),
         (Swatch::Fill(PAUSE, BAND_PAUSE * 0.6), "node paused".into()),

@@ -12,8 +12,11 @@ pub mod lanes;
 pub mod latency;
 pub mod spacetime;
 
+pub use plotters::style::RGBColor;
+
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{register_font, FontStyle};
 use std::sync::Once;
 
@@ -25,6 +28,8 @@ pub const PAUSE: RGBColor = RGBColor(230, 171, 2);
 pub const PARTITION: RGBColor = RGBColor(255, 127, 14);
 pub const CLOCK: RGBColor = RGBColor(148, 103, 189);
 pub const LEADER: RGBColor = RGBColor(0, 110, 110);
+/// Operations that failed (as opposed to timing out).
+pub const FAILED: RGBColor = RGBColor(140, 86, 75);
 pub const FAILURE: RGBColor = RGBColor(200, 0, 0);
 pub const INK: RGBColor = RGBColor(40, 40, 40);
 pub const FAINT: RGBColor = RGBColor(200, 200, 200);
@@ -115,9 +120,34 @@ pub(crate) fn fit<DB: DrawingBackend>(
     chars[..lo].iter().chain(['\u{2026}'].iter()).collect()
 }
 
-/// Text safe to draw: control characters (which XML forbids) dropped.
+/// Text safe to draw: control characters and the non-characters U+FFFE
+/// and U+FFFF (which XML forbids) dropped.
 pub(crate) fn printable(text: &str) -> String {
-    text.chars().filter(|c| !c.is_control()).collect()
+    text.chars()
+        .filter(|&c| !c.is_control() && c != '\u{fffe}' && c != '\u{ffff}')
+        .collect()
+}
+
+/// The red line at a failure, from `ys.0` down to `ys.1`, labelled above
+/// its top: to the right of the line, or to its left when the line is in
+/// the right part of the picture, so the label is never cut off.
+pub(crate) fn failure_line<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    x: i32,
+    ys: (i32, i32),
+    label: &str,
+) -> Result<(), PlotError> {
+    root.draw(&PathElement::new(vec![(x, ys.0), (x, ys.1)], FAILURE.stroke_width(2)))
+        .map_err(err)?;
+    let label = printable(&format!("\u{d7} {label}"));
+    let style = font(13).color(&FAILURE);
+    let width = root.dim_in_pixel().0 as i32;
+    let (pos, at) = if x > width * 55 / 100 {
+        (Pos::new(HPos::Right, VPos::Top), (x - 4, ys.0 - 20))
+    } else {
+        (Pos::new(HPos::Left, VPos::Top), (x + 4, ys.0 - 20))
+    };
+    root.draw(&Text::new(label, at, style.pos(pos))).map_err(err)
 }
 
 /// One entry of a legend drawn below a chart.
@@ -157,6 +187,36 @@ pub(crate) fn legend<DB: DrawingBackend>(
         x += 24 + text_w + 14;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failure_label_near_the_right_edge_ends_at_its_line() {
+        let label_at = |x: i32| {
+            let svg = to_svg((1200, 300), |root| failure_line(root, x, (40, 280), "Check")).unwrap();
+            let text = svg.lines().find(|l| l.starts_with("<text")).unwrap().to_string();
+            text.contains("text-anchor=\"end\"")
+        };
+        assert!(!label_at(100), "room on the right: the label starts at the line");
+        assert!(label_at(1190), "at the edge: the label ends at the line");
+    }
+
+    #[test]
+    fn fit_cuts_text_to_its_room_with_an_ellipsis() {
+        let svg = to_svg((400, 100), |root| {
+            let style = font(12);
+            let whole = fit(root, "get k -> nil", &style, 400);
+            let cut = fit(root, "get k -> nil", &style, 40);
+            assert_eq!(whole, "get k -> nil");
+            assert!(cut.ends_with('\u{2026}') && cut.chars().count() < 8, "{cut}");
+            assert_eq!(fit(root, "get k -> nil", &style, 2), "");
+            Ok(())
+        });
+        assert!(svg.is_ok());
+    }
 }
 
 #[cfg(test)]

@@ -84,7 +84,9 @@ pub fn window(t: &Timeline, focus: &Focus) -> Window {
     let mut span = SPAN_START_NS;
     loop {
         let from_ns = at.saturating_sub(span * 7 / 10);
-        let to_ns = (from_ns + span).min(t.end_ns.max(from_ns + SPAN_MIN_NS));
+        let to_ns = from_ns
+            .saturating_add(span)
+            .min(t.end_ns.max(from_ns.saturating_add(SPAN_MIN_NS)));
         let w = Window { from_ns, to_ns };
         if span <= SPAN_MIN_NS || shown(t, &lanes, w).count() <= MESSAGES_MAX {
             return w;
@@ -94,14 +96,26 @@ pub fn window(t: &Timeline, focus: &Focus) -> Window {
 }
 
 /// Messages between two drawn lanes that are in the air during `w`.
+/// Still in flight when the run ended are not drawn, so not counted.
 fn shown<'a>(t: &'a Timeline, lanes: &'a [Lane], w: Window) -> impl Iterator<Item = &'a Message> + 'a {
     t.messages.iter().filter(move |m| {
         let end = match m.fate {
             Fate::Delivered { at_ns } | Fate::Dropped { at_ns, .. } => at_ns,
-            Fate::Lost => m.sent_ns,
+            Fate::Lost => return false,
         };
         m.sent_ns < w.to_ns && end >= w.from_ns && lanes.contains(&m.from) && lanes.contains(&m.to)
     })
+}
+
+/// Where a message lost on the way ends: on the line from its sender
+/// towards its receiver, but within 0.4 of a lane of the sender, so the
+/// cross never sits on another node's lane. Lost the moment it was sent,
+/// it still gets some slope, to show which way it was going.
+fn lost_at(from: (u64, f64), to: (u64, f64), w: Window) -> (u64, f64) {
+    let flight = to.0.saturating_sub(from.0).max((w.to_ns - w.from_ns) / 60);
+    let rows = (to.1 - from.1).abs();
+    let f = if rows > 0.0 { (0.4 / rows).min(0.5) } else { 0.5 };
+    (from.0 + (flight as f64 * f) as u64, from.1 + (to.1 - from.1) * f)
 }
 
 pub fn svg(t: &Timeline, focus: &Focus) -> Result<String, PlotError> {
@@ -237,13 +251,14 @@ pub fn draw<DB: DrawingBackend>(
         let from = (m.sent_ns, row(m.from));
         let (to, arrives) = match &m.fate {
             Fate::Delivered { at_ns } => ((*at_ns, row(m.to)), true),
+            Fate::Dropped { at_ns, reason } if reason == "down" => {
+                // It got there, to a node that was down.
+                dropped = true;
+                ((*at_ns, row(m.to)), false)
+            }
             Fate::Dropped { at_ns, .. } => {
                 dropped = true;
-                // Lost on the way: drawn part way to where it was going,
-                // with some slope even if lost the moment it was sent.
-                let flight = at_ns.saturating_sub(from.0).max((w.to_ns - w.from_ns) / 60);
-                let y = from.1 + (row(m.to) - from.1) * 0.45;
-                ((from.0 + flight / 2, y), false)
+                ((lost_at(from, (*at_ns, row(m.to)), w)), false)
             }
             Fate::Lost => continue,
         };
@@ -280,11 +295,7 @@ pub fn draw<DB: DrawingBackend>(
     if let Some(at) = focus.at_ns.filter(|&at| at >= w.from_ns && at <= w.to_ns) {
         let (x, y0) = chart.backend_coord(&(secs(at), top));
         let y1 = chart.backend_coord(&(secs(at), bottom)).1;
-        root.draw(&PathElement::new(vec![(x, y0), (x, y1)], FAILURE.stroke_width(2)))
-            .map_err(err)?;
-        let label = printable(&format!("\u{d7} {}", focus.label));
-        root.draw(&Text::new(label, (x + 4, y0 - 20), font(13).color(&FAILURE)))
-            .map_err(err)?;
+        failure_line(root, x, (y0, y1), &focus.label)?;
     }
 
     let mut entries: Vec<(Swatch, String)> = kinds.iter().map(|k| (Swatch::Line(colors[k]), k.to_string())).collect();
@@ -413,9 +424,10 @@ mod tests {
         assert!(near.iter().any(blue), "the first message's colour: {near:?}");
         let off: Vec<_> = (-2..=2).map(|d| p.at((mid.0 + d, mid.1 + 12))).collect();
         assert!(!off.iter().any(blue), "nothing beside it: {off:?}");
-        // The lost one ends in a red cross part way, at 0.375s.
-        let y = f.y(0) as f64 + (f.y(1) - f.y(0)) as f64 * 0.45;
-        let cross = (f.x(375_000_000), y.round() as i32);
+        // The lost one ends in a red cross near its sender: 0.4 of the way
+        // to the next lane, 0.4 of its 50ms flight after it was sent.
+        let y = f.y(0) as f64 + (f.y(1) - f.y(0)) as f64 * 0.4;
+        let cross = (f.x(370_000_000), y.round() as i32);
         let (r, g, b) = p.at(cross);
         assert!(r > 150 && g < 120 && b < 120, "a cross at {cross:?}: {:?}", (r, g, b));
     }
@@ -454,6 +466,18 @@ mod tests {
         );
         let before = 5_000_000_000 - w.from_ns;
         assert!(before > (w.to_ns - w.from_ns) / 2, "more run-up than aftermath: {w:?}");
+    }
+
+    #[test]
+    fn a_lost_message_ends_near_its_sender_never_on_another_lane() {
+        let w = Window { from_ns: 0, to_ns: 600 };
+        // From lane 0 to lane -4 (four lanes down), lost after 100ns.
+        let (t, y) = lost_at((0, 0.0), (100, -4.0), w);
+        assert_eq!((t, y), (10, -0.4));
+        // To the next lane: 0.4 of the way.
+        assert_eq!(lost_at((0, -2.0), (100, -1.0), w), (40, -1.6));
+        // Lost as it was sent: a slope of a sixtieth of the window.
+        assert_eq!(lost_at((50, 0.0), (50, -1.0), w), (54, -0.4));
     }
 
     #[test]

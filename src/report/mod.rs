@@ -174,7 +174,19 @@ impl RunReport<'_> {
         }
 
         for (name, contents) in self.checks.iter().flat_map(|c| &c.files) {
+            debug_assert!(
+                CHECK_FILES.contains(&name.as_str()),
+                "{name} is cleaned from reused folders"
+            );
             write_atomic(&dir.join(name), contents.as_bytes())?;
+        }
+        // A folder reused from an earlier, failing run must not keep its
+        // counterexample beside this run's report.
+        for name in CHECK_FILES.iter().filter(|n| !self.has_file(n)) {
+            match std::fs::remove_file(dir.join(name)) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
         }
         let timeline = Timeline::from_trace(o.trace.text());
         let mut pictures = self.pictures(&timeline);
@@ -218,22 +230,25 @@ impl RunReport<'_> {
             return Focus::default();
         };
         let mut label = check.name.clone();
-        if let Some((client, op)) = check.exposed_by {
-            label.push_str(&format!(": op {op} of c{client} exposed it"));
+        if let Some(e) = check.exposed_by {
+            let who = format!(": op {} (process {}, client c{}) exposed it", e.op, e.process, e.client);
+            label.push_str(&who);
         }
         Focus {
             at_ns: Some(check.at_ns.unwrap_or(timeline.end_ns)),
             label,
-            clients: check.exposed_by.map(|(c, _)| c).into_iter().collect(),
-            op: check.exposed_by.map(|(_, op)| op),
+            clients: check.exposed_by.map(|e| e.client).into_iter().collect(),
+            op: check.exposed_by.map(|e| e.op),
         }
     }
 
     fn pictures(&self, timeline: &Timeline) -> Vec<Picture> {
         let focus = self.focus(timeline);
-        let title = match focus.at_ns {
-            Some(_) => "Nodes and messages around the failure",
-            None => "Nodes and messages around the first fault",
+        let faulted = !timeline.node_bands.is_empty() || !timeline.partitions.is_empty();
+        let title = match (focus.at_ns, faulted) {
+            (Some(_), _) => "Nodes and messages around the failure",
+            (None, true) => "Nodes and messages around the first fault",
+            (None, false) => "Nodes and messages at the start of the run",
         };
         vec![
             Picture {
@@ -252,9 +267,13 @@ impl RunReport<'_> {
     }
 }
 
+/// Files checks may write into a report folder.
+const CHECK_FILES: [&str; 3] = ["linearizability.txt", "counterexample.html", "counterexample.svg"];
+
 const SPACETIME_HOW: &str = "One row per node (and per client involved in the failure); time runs left to right. \
-Each line is a message from its sender to its receiver, arrowhead where it arrived; a red cross marks a message \
-that was lost (dropped by a partition, by loss, or because its receiver was down), drawn part way. A row drawn \
+Each line is a message from its sender to its receiver, arrowhead where it arrived. A red cross marks a lost \
+message: just off its sender, pointing at its receiver, when a partition or link loss dropped it; on the \
+receiver's row when it reached a node that was down. A row drawn \
 thick is a node that said it was the leader. Red bands on a row: the node was crashed; yellow: paused. Orange \
 bands across all rows: a partition, labelled with the groups that could not reach each other. The red vertical \
 line is when the failure happened or showed; the window is narrowed around it until the messages can be told \

@@ -73,7 +73,11 @@ pub fn render(report: &RunReport<'_>, timeline: &Timeline, pictures: &[Picture])
         );
     }
     page.push_str(&faults_table(timeline));
-    let _ = writeln!(page, "<h2>Summary</h2>\n<pre>{}</pre>", escape(&report.to_text()));
+    let _ = writeln!(
+        page,
+        "<h2>Summary</h2>\n<details><summary>The text summary (summary.txt)</summary><pre>{}</pre></details>",
+        escape(&report.to_text())
+    );
     page.push_str(&files_list(report, pictures));
     page.push_str("</body></html>\n");
     page
@@ -100,32 +104,50 @@ fn checks_table(report: &RunReport<'_>) -> String {
             c.verdict.as_str(),
             escape(&c.name),
             escape(&at),
-            escape(&c.detail)
+            escape(&first_lines(&c.detail, DETAIL_LINES_MAX))
         );
     }
     t.push_str("</table>\n");
     t
 }
 
-/// Every fault window, in time order: what the nemesis and network did.
+/// A check's detail is cut to this many lines; the files have it all.
+const DETAIL_LINES_MAX: usize = 40;
+
+fn first_lines(text: &str, max: usize) -> String {
+    let total = text.lines().count();
+    if total <= max {
+        return text.to_string();
+    }
+    let mut shown: Vec<&str> = text.lines().take(max).collect();
+    let more = format!("\u{2026} {} more lines in summary.txt", total - max);
+    shown.push(&more);
+    shown.join("\n")
+}
+
+/// Every fault window and finding, in time order: what the nemesis and
+/// the network did, and what went wrong. Instants have no "until".
 fn faults_table(t: &Timeline) -> String {
-    let mut rows: Vec<(u64, u64, String)> = Vec::new();
+    let mut rows: Vec<(u64, Option<u64>, String)> = Vec::new();
     for b in &t.node_bands {
         let what = match b.state {
             NodeState::Crashed => "crashed",
             NodeState::Paused => "paused",
         };
-        rows.push((b.from_ns, b.to_ns, format!("n{} {what}", b.node)));
+        rows.push((b.from_ns, Some(b.to_ns), format!("n{} {what}", b.node)));
     }
     for p in &t.partitions {
-        rows.push((p.from_ns, p.to_ns, format!("partition: {}", p.describe(t.nodes))));
+        rows.push((p.from_ns, Some(p.to_ns), format!("partition: {}", p.describe(t.nodes))));
     }
     for j in &t.clock_jumps {
         let node = j.node.map_or(String::new(), |n| format!("n{n} "));
-        rows.push((j.at_ns, j.at_ns, format!("{node}{}", j.label)));
+        rows.push((j.at_ns, None, format!("{node}{}", j.label)));
     }
     for v in &t.violations {
-        rows.push((v.at_ns, v.at_ns, format!("invariant violated: {}", v.label)));
+        rows.push((v.at_ns, None, format!("invariant violated: {}", v.label)));
+    }
+    for p in &t.panics {
+        rows.push((p.at_ns, None, format!("node code panicked: {}", p.label)));
     }
     rows.sort();
     let mut out = format!("<h2>Faults and findings ({})</h2>\n", rows.len());
@@ -134,16 +156,13 @@ fn faults_table(t: &Timeline) -> String {
         return out;
     }
     out.push_str("<table class=\"faults\"><tr><th>from</th><th>until</th><th>what</th></tr>\n");
-    for (from, to, what) in rows {
-        let to = if to == from {
-            String::new()
-        } else {
-            format!("{:.3}s", to as f64 / 1e9)
-        };
+    let secs = |ns: u64| format!("{:.6}s", ns as f64 / 1e9);
+    for (from, until, what) in rows {
         let _ = writeln!(
             out,
-            "<tr><td>{:.3}s</td><td>{to}</td><td>{}</td></tr>",
-            from as f64 / 1e9,
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            secs(from),
+            until.map_or(String::new(), secs),
             escape(&what)
         );
     }
@@ -182,8 +201,8 @@ header.unknown{background:#fdf2d0;border:2px solid #c08a1e}\
 code{background:#f3f3f3;padding:1px 4px;border-radius:3px}p.replay{font-size:1.05em}\
 h2{margin-top:1.4em;border-bottom:1px solid #ddd}p.how{color:#555;max-width:70em}\
 figure{margin:0}svg{max-width:100%;height:auto;border:1px solid #ddd}\
-figure.wide{overflow-x:auto}figure.wide svg{max-width:none}\
+figure.wide{overflow-x:auto;direction:rtl}figure.wide svg{max-width:none;direction:ltr}\
 table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;vertical-align:top;text-align:left}\
 table.checks pre{margin:0;white-space:pre-wrap;font-size:12px;max-height:22em;overflow:auto}\
 tr.fail td.v{background:#f6b4b4;font-weight:bold}tr.pass td.v{background:#bfe6c0}tr.unknown td.v{background:#fbe2b0}\
-table.faults td{font-family:monospace;font-size:13px}p.missing{color:#b22}pre{font-size:12px}";
+table.faults td{font-family:monospace;font-size:13px}summary{cursor:pointer;color:#555}p.missing{color:#b22}pre{font-size:12px}";

@@ -126,6 +126,8 @@ pub struct Timeline {
     pub partitions: Vec<PartitionBand>,
     pub clock_jumps: Vec<Mark>,
     pub violations: Vec<Mark>,
+    /// Node code that panicked (this ends a run).
+    pub panics: Vec<Mark>,
     /// In the order they were invoked.
     pub ops: Vec<OpSpan>,
 }
@@ -225,6 +227,7 @@ struct Reader {
     partitions: Vec<PartitionBand>,
     clock_jumps: Vec<Mark>,
     violations: Vec<Mark>,
+    panics: Vec<Mark>,
     ops: Vec<OpSpan>,
     /// Op id to its index in `ops`.
     op_index: BTreeMap<u64, usize>,
@@ -236,7 +239,7 @@ impl Reader {
         self.end_ns = self.end_ns.max(t);
         let node = line.field("node").and_then(Lane::parse);
         if let Some(Lane::Node(n)) = node {
-            self.nodes = self.nodes.max(n + 1);
+            self.see_node(n);
         }
         match line.kind {
             "send" => self.sent(line),
@@ -253,6 +256,8 @@ impl Reader {
                     NodeState::Paused
                 };
                 if let Some(Lane::Node(n)) = node {
+                    // A paused node can be crashed: its pause ends there.
+                    self.close_band(n, t);
                     self.open_bands.insert(n, (state, t));
                     if state == NodeState::Crashed {
                         self.stop_leading(n, t);
@@ -284,6 +289,11 @@ impl Reader {
                 at_ns: t,
                 node: None,
                 label: line.field("invariant").unwrap_or("invariant").to_string(),
+            }),
+            "panic" => self.panics.push(Mark {
+                at_ns: t,
+                node: None,
+                label: line.payload.unwrap_or("").to_string(),
             }),
             "invoke" => self.invoked(line),
             "complete" => self.completed(line),
@@ -327,7 +337,7 @@ impl Reader {
         };
         for lane in [from, to] {
             if let Lane::Node(n) = lane {
-                self.nodes = self.nodes.max(n + 1);
+                self.see_node(n);
             }
         }
         self.by_id.insert(id, self.messages.len());
@@ -362,6 +372,10 @@ impl Reader {
         }
     }
 
+    fn see_node(&mut self, n: u32) {
+        self.nodes = self.nodes.max(n.saturating_add(1));
+    }
+
     fn stop_leading(&mut self, node: u32, t: u64) {
         if let Some(from_ns) = self.leading.remove(&node) {
             self.leaders.push(LeaderBand {
@@ -389,7 +403,7 @@ impl Reader {
         let links = links.unwrap_or("").split(',').filter_map(parse_link);
         let mut cut = self.cut.clone();
         for link in links {
-            self.nodes = self.nodes.max(link.0.max(link.1) + 1);
+            self.see_node(link.0.max(link.1));
             if add {
                 cut.insert(link);
             } else {
@@ -399,13 +413,15 @@ impl Reader {
         if cut == self.cut {
             return;
         }
-        self.close_partition(t);
+        self.close_partition(t, !add);
         self.cut = cut;
         self.cut_since_ns = t;
     }
 
-    fn close_partition(&mut self, t: u64) {
-        if !self.cut.is_empty() && t > self.cut_since_ns {
+    /// A cut healed at the instant it was made still counts (messages in
+    /// flight across it were lost); one widened at that instant does not.
+    fn close_partition(&mut self, t: u64, healed: bool) {
+        if !self.cut.is_empty() && (healed || t > self.cut_since_ns) {
             self.partitions.push(PartitionBand {
                 from_ns: self.cut_since_ns,
                 to_ns: t,
@@ -420,7 +436,7 @@ impl Reader {
         for node in open {
             self.close_band(node, end);
         }
-        self.close_partition(end);
+        self.close_partition(end, true);
         let leading: Vec<u32> = self.leading.keys().copied().collect();
         for node in leading {
             self.stop_leading(node, end);
@@ -436,6 +452,7 @@ impl Reader {
             partitions: self.partitions,
             clock_jumps: self.clock_jumps,
             violations: self.violations,
+            panics: self.panics,
             ops: self.ops,
         }
     }
@@ -558,6 +575,31 @@ mod tests {
         assert_eq!(t.clock_jumps[0].node, Some(2));
         assert_eq!(t.clock_jumps[0].label, "clock -2s");
         assert_eq!(t.violations[0].label, "ElectionSafety");
+    }
+
+    #[test]
+    fn a_crash_ends_a_pause_and_an_instant_partition_is_kept() {
+        let trace = "\
+0 1.000000000 pause node=n1
+1 1.500000000 crash node=n1
+2 1.600000000 partition cut=n0>n1 payload=p
+2 1.600000000 partition cut=n1>n0 payload=p
+3 1.600000000 heal links=n0>n1,n1>n0
+4 2.000000000 restart node=n1
+5 2.500000000 panic payload=boom
+";
+        let t = Timeline::from_trace(trace);
+        let bands: Vec<_> = t.node_bands.iter().map(|b| (b.state, b.from_ns, b.to_ns)).collect();
+        assert_eq!(
+            bands,
+            [
+                (NodeState::Paused, 1_000_000_000, 1_500_000_000),
+                (NodeState::Crashed, 1_500_000_000, 2_000_000_000)
+            ]
+        );
+        let parts: Vec<_> = t.partitions.iter().map(|p| (p.from_ns, p.to_ns)).collect();
+        assert_eq!(parts, [(1_600_000_000, 1_600_000_000)]);
+        assert_eq!(t.panics[0].label, "boom");
     }
 
     #[test]

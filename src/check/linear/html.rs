@@ -4,7 +4,7 @@
 //! linearization numbered in order, and the operation that could not be
 //! placed in red.
 
-use super::Counterexample;
+use super::{Counterexample, OpView};
 use crate::plot::lanes::{self, Bar, BarClass};
 use crate::plot::PlotError;
 use std::collections::BTreeSet;
@@ -41,14 +41,22 @@ pub fn render(c: &Counterexample, title: &str) -> String {
     page
 }
 
+/// At most this many calls and returns are drawn: enough to read the
+/// results on a screen. A longer window is cut to the stretch that ends
+/// just after the op that cannot be placed; the table has every op.
+pub const EVENTS_DRAWN_MAX: usize = 40;
+
 /// The window as an SVG picture: bars by rank, numbered in the order of
 /// the longest partial linearization.
 pub fn picture(c: &Counterexample) -> Result<String, PlotError> {
     let times: BTreeSet<u64> = c.window.iter().flat_map(|v| [Some(v.call), v.ret]).flatten().collect();
     let rank = |t: u64| times.range(..t).count();
+    let (lo, hi) = shown_ranks(c, times.len(), rank);
+    let visible = |v: &&OpView| rank(v.call) < hi && v.ret.is_none_or(|r| rank(r) >= lo);
     let processes: Vec<u64> = c
         .window
         .iter()
+        .filter(visible)
         .map(|v| v.process)
         .collect::<BTreeSet<_>>()
         .into_iter()
@@ -57,6 +65,7 @@ pub fn picture(c: &Counterexample) -> Result<String, PlotError> {
     let bars: Vec<Bar> = c
         .window
         .iter()
+        .filter(visible)
         .map(|v| {
             let order = c.prefix.iter().position(|(id, _)| *id == v.id);
             let class = match order {
@@ -68,15 +77,37 @@ pub fn picture(c: &Counterexample) -> Result<String, PlotError> {
             let number = order.map_or(String::new(), |k| format!("{}. ", k + 1));
             Bar {
                 lane: lane(v.process),
-                call: rank(v.call),
-                ret: v.ret.map(rank),
+                call: rank(v.call).max(lo) - lo,
+                // One returning after the cut reaches past the right edge.
+                ret: v.ret.map(|r| rank(r).min(hi) - lo),
                 label: format!("{number}{}", v.text),
                 class,
             }
         })
         .collect();
     let names: Vec<String> = processes.iter().map(|p| format!("process {p}")).collect();
-    lanes::svg(&names, &bars, times.len())
+    let mut caption = String::from("order of calls and returns (not to scale)");
+    if hi - lo < times.len() {
+        caption.push_str(&format!(
+            "; events {}..{} of {}, up to the op that cannot be placed",
+            lo + 1,
+            hi,
+            times.len()
+        ));
+    }
+    lanes::svg(&names, &bars, hi - lo, &caption)
+}
+
+/// The ranks drawn, [lo, hi): all of them, or the last
+/// [`EVENTS_DRAWN_MAX`] up to a little after the blocked op's return.
+fn shown_ranks(c: &Counterexample, ranks: usize, rank: impl Fn(u64) -> usize) -> (usize, usize) {
+    if ranks <= EVENTS_DRAWN_MAX {
+        return (0, ranks);
+    }
+    let blocked = c.window.iter().find(|v| v.id == c.blocked);
+    let end = blocked.map_or(ranks, |v| rank(v.ret.unwrap_or(v.call)) + 4);
+    let hi = end.clamp(EVENTS_DRAWN_MAX, ranks);
+    (hi - EVENTS_DRAWN_MAX, hi)
 }
 
 /// An SVG document without its XML declaration, to put inside HTML.
@@ -138,18 +169,26 @@ td,th{border:1px solid #ccc;padding:3px 8px;font-family:monospace;font-size:13px
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::linear::OpView;
 
-    #[test]
-    fn escapes_and_marks_each_kind_of_op() {
-        let op = |id, process, call, ret: Option<u64>, text: &str| OpView {
+    fn op(id: usize, process: u64, call: u64, ret: Option<u64>, text: &str) -> OpView {
+        OpView {
             id,
             process,
             line: id + 1,
             call,
             ret,
             text: text.into(),
-        };
+        }
+    }
+
+    /// How many shapes are filled with this bar class's colour.
+    fn fills(svg: &str, class: BarClass) -> usize {
+        let (r, g, b) = class.rgb();
+        svg.matches(&format!("fill=\"#{r:02X}{g:02X}{b:02X}\"")).count()
+    }
+
+    #[test]
+    fn escapes_and_marks_each_kind_of_op() {
         let c = Counterexample {
             partition: "key \"k<0>\"".into(),
             partition_ops: 3,
@@ -181,5 +220,35 @@ mod tests {
         );
         let svg = picture(&c).unwrap();
         assert!(svg.contains("1. put k v0") && svg.contains("get k -&gt; nil"), "{svg}");
+        // Each class once in the legend, and once per bar of that class.
+        assert_eq!(fills(&svg, BarClass::Placed), 2, "op 0");
+        assert_eq!(fills(&svg, BarClass::Blocked), 2, "op 1");
+        assert_eq!(fills(&svg, BarClass::Candidate), 2, "op 2");
+        assert_eq!(fills(&svg, BarClass::Other), 2, "two legend swatches, no bar");
+    }
+
+    #[test]
+    fn a_long_window_is_drawn_up_to_the_op_that_cannot_be_placed() {
+        // 60 ops one after another: 120 calls and returns.
+        let window: Vec<OpView> = (0..60)
+            .map(|i| op(i, 0, 2 * i as u64, Some(2 * i as u64 + 1), &format!("w{i}")))
+            .collect();
+        let c = Counterexample {
+            partition: "key k".into(),
+            partition_ops: 60,
+            first_bad_return: Some(50),
+            window,
+            start_states: vec!["nil".into()],
+            prefix: vec![],
+            blocked: 50,
+            candidates: vec![],
+        };
+        let svg = picture(&c).unwrap();
+        // Op 50 returns at rank 101: the last 40 events up to rank 105.
+        assert!(svg.contains("events 66..105 of 120"), "{svg}");
+        assert!(svg.contains("\nw50\n"), "the blocked op is drawn");
+        // w32 returns at rank 65, the first drawn; w31 is gone.
+        assert!(svg.contains("\nw32\n") && !svg.contains("\nw31\n"), "from rank 65 on");
+        assert!(!svg.contains("\nw53\n"), "nothing after rank 105");
     }
 }
