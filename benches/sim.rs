@@ -7,7 +7,9 @@
 //! - chaos-smoke (5 nodes, 12 simulated seconds): wall time per run;
 //! - a busy 5-node scenario: events and messages per wall second;
 //! - raft-kv (5 nodes, 30 simulated seconds, ~2,000 client operations):
-//!   wall time per seed, run and every check included, over 20 seeds.
+//!   wall time per seed, run and every check included, over 20 seeds;
+//!   and the time to write its report folder (`--report always`), and of
+//!   that the pictures alone (timeline read back, space-time, latency).
 //!
 //! Each figure is the median of several repetitions; machines are shared
 //! and noisy, so compare the ratio, which is measured in one process.
@@ -207,5 +209,47 @@ fn raft_kv_per_seed() {
         ops / 20,
         median(total_ms),
         median(run_ms)
+    );
+    raft_kv_report(&s);
+}
+
+/// What `--report always` adds to a raft-kv seed.
+fn raft_kv_report(s: &scenario::LoadedScenario) {
+    use simulate::plot::{latency, spacetime};
+    use simulate::trace::timeline::Timeline;
+    let dir = std::env::temp_dir().join(format!("simulate-bench-report-{}", std::process::id()));
+    let (mut write_ms, mut picture_ms, mut bytes) = (Vec::new(), Vec::new(), 0);
+    for seed in 0..5 {
+        let outcome = sim::run_scenario(&s.spec, seed, &RunOptions::default());
+        let checks = simulate::check::run_checks(&s.spec, &outcome);
+        let started = Instant::now();
+        let timeline = Timeline::from_trace(outcome.trace.text());
+        let focus = spacetime::Focus::default();
+        let pictures = [spacetime::svg(&timeline, &focus), latency::svg(&timeline, &focus)];
+        picture_ms.push(started.elapsed().as_secs_f64() * 1e3);
+        assert!(pictures.iter().all(Result::is_ok));
+        let report = simulate::report::RunReport {
+            scenario: s,
+            outcome: &outcome,
+            verdict: simulate::check::overall(&checks),
+            checks,
+            wall_ms: 0.0,
+            dir: Some(dir.clone()),
+            write_repro: true,
+        };
+        let started = Instant::now();
+        report.write().unwrap();
+        write_ms.push(started.elapsed().as_secs_f64() * 1e3);
+        bytes = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().metadata().unwrap().len())
+            .sum();
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    println!(
+        "raft-kv report folder: {:.1} ms to write ({:.1} MB), of which {:.1} ms the pictures, median of 5 seeds",
+        median(write_ms),
+        bytes as f64 / 1e6,
+        median(picture_ms)
     );
 }
