@@ -410,6 +410,10 @@ fn a_panicking_node_is_a_finding_not_a_crash_of_the_tool() {
         "stopped at the panic: {}",
         outcome.end_ns
     );
+    // The report's pictures centre on when it happened.
+    let checks = simulate::check::run_checks(&s.spec, &outcome);
+    let no_panic = checks.iter().find(|c| c.name == "NoPanic").unwrap();
+    assert_eq!(no_panic.at_ns, Some(outcome.end_ns));
 }
 
 #[test]
@@ -445,6 +449,8 @@ fn determinism_check_names_the_first_event_that_differs() {
         "{}",
         result.detail
     );
+    let at = result.at_ns.expect("the first difference is timed");
+    assert!((100 * MS..101 * MS).contains(&at), "{at}");
     let same = simulate::check::determinism(&first, &first);
     assert_eq!(same.verdict, simulate::check::Verdict::Pass);
 }

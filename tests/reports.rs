@@ -195,4 +195,17 @@ fn a_reused_folder_loses_the_counterexample_of_an_earlier_run() {
         assert!(!dir.join(stale).exists(), "{stale} is left from the failing run");
     }
     assert!(read(&dir, "index.html").contains("PASS"));
+
+    // Cleaning up is best effort: what cannot be removed does not cost
+    // the report.
+    std::fs::create_dir_all(dir.join("counterexample.svg")).unwrap();
+    std::fs::remove_file(dir.join("index.html")).unwrap();
+    let again = simulate(&["run", "scenarios/single-kv.ron", "--report", "always", "--out", out]);
+    assert_eq!(
+        again.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert!(dir.join("index.html").is_file());
 }

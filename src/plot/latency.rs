@@ -18,6 +18,8 @@ pub struct Frame {
     pub x_px: (i32, i32),
     /// Pixel y of the top and the bottom of the plotting area.
     pub y_px: (i32, i32),
+    /// Pixel y of the strip of unanswered operations.
+    pub strip_y: i32,
 }
 
 impl Frame {
@@ -85,18 +87,22 @@ pub fn draw<DB: DrawingBackend>(
         .draw()
         .map_err(err)?;
     let secs = |ns: u64| ns as f64 / 1e9;
-    let full = |from: u64, to: u64| [(secs(from), y_lo), (secs(to), y_hi)];
+    let full = |from: u64, to: u64| {
+        let (a, b) = (
+            chart.backend_coord(&(secs(from), y_lo)),
+            chart.backend_coord(&(secs(to), y_hi)),
+        );
+        move |style| band(root, a, b, style)
+    };
     for p in &t.partitions {
-        let band = Rectangle::new(full(p.from_ns, p.to_ns), PARTITION.mix(BAND_PARTITION).filled());
-        chart.draw_series([band]).map_err(err)?;
+        full(p.from_ns, p.to_ns)(PARTITION.mix(BAND_PARTITION).filled())?;
     }
     for b in &t.node_bands {
         let (color, alpha) = match b.state {
             crate::trace::timeline::NodeState::Crashed => (CRASH, BAND_CRASH * 0.6),
             crate::trace::timeline::NodeState::Paused => (PAUSE, BAND_PAUSE * 0.6),
         };
-        let band = Rectangle::new(full(b.from_ns, b.to_ns), color.mix(alpha).filled());
-        chart.draw_series([band]).map_err(err)?;
+        full(b.from_ns, b.to_ns)(color.mix(alpha).filled())?;
     }
     for j in &t.clock_jumps {
         let line = PathElement::new(
@@ -142,6 +148,7 @@ pub fn draw<DB: DrawingBackend>(
             chart.backend_coord(&(end_s, y_lo)).0,
         ),
         y_px: (chart.backend_coord(&(0.0, y_hi)).1, chart.backend_coord(&(0.0, y_lo)).1),
+        strip_y: chart.backend_coord(&(0.0, strip)).1,
     };
     let entries = [
         (Swatch::Dot(PALETTE[0]), "ok".to_string()),
@@ -173,9 +180,12 @@ mod tests {
 4 2.000000000 restart node=n1
 5 3.000000000 partition cut=n0>n1,n1>n0 payload=Partition
 6 3.500000000 invoke client=c0 process=0 op=1 payload=put k 1
+6 9.500000000 complete client=c0 process=0 op=1 status=info payload=timed out
 7 4.000000000 heal links=n0>n1,n1>n0
 8 5.000000000 pause node=n0
 9 6.000000000 resume node=n0
+10 7.000000000 invoke client=c1 process=2 op=3 payload=cas k 1 2
+10 7.100000000 complete client=c1 process=2 op=3 status=fail payload=Mismatch
 10 9.000000000 invoke client=c0 process=1 op=2 payload=get k
 11 10.000000000 end
 ";
@@ -229,5 +239,32 @@ mod tests {
             "ops 1 and 2 never got answers"
         );
         assert!(!red_in_column(0.1), "op 0 was answered");
+        // A failed op (an answer, unlike a timeout) is a dot in its own colour.
+        let failed = (5..p.height as i32 - 5).any(|y| p.tint_near((f.x(7_000_000_000), y), FAILED, 0.7));
+        assert!(failed, "op 3 failed after 100ms");
+    }
+
+    #[test]
+    fn the_op_that_exposed_a_failure_is_ringed_where_it_is_drawn() {
+        let t = Timeline::from_trace(TRACE);
+        let focus = Focus {
+            op: Some(1),
+            ..Focus::default()
+        };
+        let ringed = |focus: &Focus| {
+            let (p, f) = Pixels::draw(size(), |root| draw(root, &t, focus));
+            // Op 1 timed out: its ring is on the strip, 7px round, not
+            // where a 6s answer would be.
+            let x = f.x(3_500_000_000);
+            let red = |y: i32| {
+                (-2..=2).any(|d| {
+                    let (r, g, b) = p.at((x + d, y));
+                    r > 150 && g < 60 && b < 60
+                })
+            };
+            red(f.strip_y - 7) || red(f.strip_y + 7)
+        };
+        assert!(ringed(&focus), "ring around the strip marker");
+        assert!(!ringed(&Focus::default()), "no focus, no ring");
     }
 }

@@ -150,6 +150,20 @@ pub(crate) fn failure_line<DB: DrawingBackend>(
     root.draw(&Text::new(label, at, style.pos(pos))).map_err(err)
 }
 
+/// A band between two pixel corners, at least 2 px wide: a partition
+/// healed the instant it was made still lost messages, and must show.
+pub(crate) fn band<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    a: (i32, i32),
+    b: (i32, i32),
+    style: ShapeStyle,
+) -> Result<(), PlotError> {
+    let x0 = a.0.min(b.0);
+    let x1 = a.0.max(b.0).max(x0 + 2);
+    let corners = [(x0, a.1.min(b.1)), (x1, a.1.max(b.1))];
+    root.draw(&Rectangle::new(corners, style)).map_err(err)
+}
+
 /// One entry of a legend drawn below a chart.
 pub(crate) enum Swatch {
     Line(RGBColor),

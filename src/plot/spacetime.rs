@@ -177,11 +177,10 @@ pub fn draw<DB: DrawingBackend>(
 
     // Partitions under everything, across every lane.
     let (bands, partitions) = t.faults_in(w.from_ns, w.to_ns);
+    let px = |t: u64, y: f64| chart.backend_coord(&(clamp(t), y));
     for p in &partitions {
-        let rect = [(clamp(p.from_ns), bottom), (clamp(p.to_ns), top)];
-        chart
-            .draw_series([Rectangle::new(rect, PARTITION.mix(BAND_PARTITION).filled())])
-            .map_err(err)?;
+        let style = PARTITION.mix(BAND_PARTITION).filled();
+        band(root, px(p.from_ns, bottom), px(p.to_ns, top), style)?;
     }
     for b in &bands {
         let y = row(Lane::Node(b.node));
@@ -189,10 +188,12 @@ pub fn draw<DB: DrawingBackend>(
             NodeState::Crashed => (CRASH, BAND_CRASH),
             NodeState::Paused => (PAUSE, BAND_PAUSE),
         };
-        let rect = [(clamp(b.from_ns), y - 0.32), (clamp(b.to_ns), y + 0.32)];
-        chart
-            .draw_series([Rectangle::new(rect, color.mix(alpha).filled())])
-            .map_err(err)?;
+        band(
+            root,
+            px(b.from_ns, y - 0.32),
+            px(b.to_ns, y + 0.32),
+            color.mix(alpha).filled(),
+        )?;
     }
 
     // Lanes and their names.
@@ -358,6 +359,9 @@ mod tests {
 4 0.300000000 partition cut=n0>n1,n1>n0 payload=Partition
 5 0.350000000 send from=n0 to=n1 msg=1 payload=Append { term: 1 }
 6 0.400000000 drop from=n0 to=n1 msg=1 reason=partition
+6 0.410000000 send from=n0 to=n2 msg=2 payload=Append { term: 1 }
+6 0.420000000 drop from=n0 to=n2 msg=2 reason=down
+6 0.900000000 send from=n0 to=n1 msg=3 payload=Append { term: 1 }
 7 0.500000000 heal links=n0>n1,n1>n0
 8 0.600000000 restart node=n2
 9 0.700000000 pause node=n1
@@ -428,8 +432,27 @@ mod tests {
         // to the next lane, 0.4 of its 50ms flight after it was sent.
         let y = f.y(0) as f64 + (f.y(1) - f.y(0)) as f64 * 0.4;
         let cross = (f.x(370_000_000), y.round() as i32);
-        let (r, g, b) = p.at(cross);
-        assert!(r > 150 && g < 120 && b < 120, "a cross at {cross:?}: {:?}", (r, g, b));
+        let red = |(r, g, b): (u8, u8, u8)| r > 150 && g < 120 && b < 120;
+        assert!(red(p.at(cross)), "a cross at {cross:?}: {:?}", p.at(cross));
+        // One sent to the crashed n2 ends on n2's lane, when it arrived.
+        let down = (f.x(420_000_000), f.y(2));
+        assert!(red(p.at(down)), "a cross at {down:?}: {:?}", p.at(down));
+    }
+
+    #[test]
+    fn messages_in_flight_at_the_end_are_neither_drawn_nor_counted() {
+        let t = Timeline::from_trace(TRACE);
+        let lanes = lanes(&t, &Focus::default());
+        let w = Window {
+            from_ns: 0,
+            to_ns: 1_000_000_000,
+        };
+        let sent: Vec<u64> = shown(&t, &lanes, w).map(|m| m.sent_ns).collect();
+        assert_eq!(
+            sent,
+            [100_000_000, 350_000_000, 410_000_000],
+            "not the one sent at 0.9s"
+        );
     }
 
     #[test]

@@ -180,14 +180,6 @@ impl RunReport<'_> {
             );
             write_atomic(&dir.join(name), contents.as_bytes())?;
         }
-        // A folder reused from an earlier, failing run must not keep its
-        // counterexample beside this run's report.
-        for name in CHECK_FILES.iter().filter(|n| !self.has_file(n)) {
-            match std::fs::remove_file(dir.join(name)) {
-                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
-                _ => {}
-            }
-        }
         let timeline = Timeline::from_trace(o.trace.text());
         let mut pictures = self.pictures(&timeline);
         for p in &pictures {
@@ -206,7 +198,15 @@ impl RunReport<'_> {
         let index = page::render(self, &timeline, &pictures);
         write_atomic(&dir.join("index.html"), index.as_bytes())?;
         write_atomic(&dir.join("summary.json"), json.as_bytes())?;
-        write_atomic(&dir.join("summary.txt"), self.to_text().as_bytes())
+        write_atomic(&dir.join("summary.txt"), self.to_text().as_bytes())?;
+        // A folder reused from an earlier, failing run should not keep its
+        // counterexample beside this run's report; the page does not link
+        // it. Best effort, once the report is whole: a stale file is no
+        // reason to lose the report.
+        for name in CHECK_FILES.iter().filter(|n| !self.has_file(n)) {
+            let _ = std::fs::remove_file(dir.join(name));
+        }
+        Ok(())
     }
 }
 

@@ -206,3 +206,43 @@ table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;verti
 table.checks pre{margin:0;white-space:pre-wrap;font-size:12px;max-height:22em;overflow:auto}\
 tr.fail td.v{background:#f6b4b4;font-weight:bold}tr.pass td.v{background:#bfe6c0}tr.unknown td.v{background:#fbe2b0}\
 table.faults td{font-family:monospace;font-size:13px}summary{cursor:pointer;color:#555}p.missing{color:#b22}pre{font-size:12px}";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn faults_are_listed_in_time_order_with_instants_open_ended() {
+        let t = Timeline::from_trace(
+            "\
+0 0.000000000 start node=n0
+1 1.000000000 crash node=n1
+2 1.000250000 restart node=n1
+3 2.000000000 clock-jump node=n0 by=+1s
+4 3.000000000 violation invariant=ElectionSafety payload=two leaders
+5 4.000000000 panic payload=boom <b>
+",
+        );
+        let table = faults_table(&t);
+        let rows: Vec<&str> = table.lines().filter(|l| l.starts_with("<tr><td>")).collect();
+        assert_eq!(
+            rows,
+            [
+                "<tr><td>1.000000s</td><td>1.000250s</td><td>n1 crashed</td></tr>",
+                "<tr><td>2.000000s</td><td></td><td>n0 clock +1s</td></tr>",
+                "<tr><td>3.000000s</td><td></td><td>invariant violated: ElectionSafety</td></tr>",
+                "<tr><td>4.000000s</td><td></td><td>node code panicked: boom &lt;b&gt;</td></tr>",
+            ]
+        );
+        assert!(table.contains("Faults and findings (4)"));
+    }
+
+    #[test]
+    fn long_details_are_cut_with_a_pointer_to_the_whole() {
+        let text: String = (0..50).map(|i| format!("line {i}\n")).collect();
+        let cut = first_lines(&text, 40);
+        assert_eq!(cut.lines().count(), 41);
+        assert!(cut.ends_with("\u{2026} 10 more lines in summary.txt"), "{cut}");
+        assert_eq!(first_lines("a\nb", 40), "a\nb");
+    }
+}

@@ -46,40 +46,48 @@ pub fn render(c: &Counterexample, title: &str) -> String {
 /// just after the op that cannot be placed; the table has every op.
 pub const EVENTS_DRAWN_MAX: usize = 40;
 
-/// The window as an SVG picture: bars by rank, numbered in the order of
-/// the longest partial linearization.
+/// The window as an SVG picture: bars by rank (a rank is a distinct call
+/// or return time), numbered in the order of the longest partial
+/// linearization. In a cut window, ops called before the cut start at
+/// the left edge and ops returning after it reach the right edge; ops
+/// left open since before it, which the checker did not place, are not
+/// drawn (they would each take a lane across the whole picture).
 pub fn picture(c: &Counterexample) -> Result<String, PlotError> {
+    let l = layout(c);
+    lanes::svg(&l.lanes, &l.bars, l.ranks, &l.caption)
+}
+
+/// What [`picture`] draws.
+struct Layout {
+    lanes: Vec<String>,
+    bars: Vec<Bar>,
+    ranks: usize,
+    caption: String,
+}
+
+fn layout(c: &Counterexample) -> Layout {
     let times: BTreeSet<u64> = c.window.iter().flat_map(|v| [Some(v.call), v.ret]).flatten().collect();
     let rank = |t: u64| times.range(..t).count();
     let (lo, hi) = shown_ranks(c, times.len(), rank);
-    let visible = |v: &&OpView| rank(v.call) < hi && v.ret.is_none_or(|r| rank(r) >= lo);
-    let processes: Vec<u64> = c
-        .window
+    let in_cut = |v: &OpView| rank(v.call) < hi && v.ret.is_none_or(|r| rank(r) >= lo);
+    let folded = |v: &OpView| lo > 0 && v.ret.is_none() && rank(v.call) < lo && class_of(c, v).0 == BarClass::Other;
+    let drawn: Vec<&OpView> = c.window.iter().filter(|v| in_cut(v) && !folded(v)).collect();
+    let processes: Vec<u64> = drawn
         .iter()
-        .filter(visible)
         .map(|v| v.process)
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
     let lane = |p: u64| processes.iter().position(|&x| x == p).unwrap_or(0);
-    let bars: Vec<Bar> = c
-        .window
+    let bars: Vec<Bar> = drawn
         .iter()
-        .filter(visible)
         .map(|v| {
-            let order = c.prefix.iter().position(|(id, _)| *id == v.id);
-            let class = match order {
-                Some(_) => BarClass::Placed,
-                None if v.id == c.blocked => BarClass::Blocked,
-                None if c.candidates.contains(&v.id) => BarClass::Candidate,
-                None => BarClass::Other,
-            };
-            let number = order.map_or(String::new(), |k| format!("{}. ", k + 1));
+            let (class, number) = class_of(c, v);
             Bar {
                 lane: lane(v.process),
                 call: rank(v.call).max(lo) - lo,
-                // One returning after the cut reaches past the right edge.
-                ret: v.ret.map(|r| rank(r).min(hi) - lo),
+                // Past the cut: to the right edge, where open ones end.
+                ret: v.ret.map(|r| if rank(r) >= hi { hi - lo + 1 } else { rank(r) - lo }),
                 label: format!("{number}{}", v.text),
                 class,
             }
@@ -88,14 +96,32 @@ pub fn picture(c: &Counterexample) -> Result<String, PlotError> {
     let names: Vec<String> = processes.iter().map(|p| format!("process {p}")).collect();
     let mut caption = String::from("order of calls and returns (not to scale)");
     if hi - lo < times.len() {
+        let hidden = c.window.iter().filter(|v| folded(v)).count();
         caption.push_str(&format!(
-            "; events {}..{} of {}, up to the op that cannot be placed",
+            "; steps {}..{} of {}, up to the op that cannot be placed; {hidden} ops open since earlier not drawn",
             lo + 1,
             hi,
             times.len()
         ));
     }
-    lanes::svg(&names, &bars, hi - lo, &caption)
+    Layout {
+        lanes: names,
+        bars,
+        ranks: hi - lo,
+        caption,
+    }
+}
+
+/// What the checker made of `v`, and its number in the linearization.
+fn class_of(c: &Counterexample, v: &OpView) -> (BarClass, String) {
+    let order = c.prefix.iter().position(|(id, _)| *id == v.id);
+    let class = match order {
+        Some(_) => BarClass::Placed,
+        None if v.id == c.blocked => BarClass::Blocked,
+        None if c.candidates.contains(&v.id) => BarClass::Candidate,
+        None => BarClass::Other,
+    };
+    (class, order.map_or(String::new(), |k| format!("{}. ", k + 1)))
 }
 
 /// The ranks drawn, [lo, hi): all of them, or the last
@@ -244,11 +270,52 @@ mod tests {
             candidates: vec![],
         };
         let svg = picture(&c).unwrap();
-        // Op 50 returns at rank 101: the last 40 events up to rank 105.
-        assert!(svg.contains("events 66..105 of 120"), "{svg}");
+        // Op 50 returns at rank 101: the last 40 steps up to rank 105.
+        assert!(svg.contains("steps 66..105 of 120"), "{svg}");
         assert!(svg.contains("\nw50\n"), "the blocked op is drawn");
         // w32 returns at rank 65, the first drawn; w31 is gone.
         assert!(svg.contains("\nw32\n") && !svg.contains("\nw31\n"), "from rank 65 on");
         assert!(!svg.contains("\nw53\n"), "nothing after rank 105");
+    }
+
+    #[test]
+    fn a_cut_window_clips_ops_at_its_edges_and_folds_old_open_ones() {
+        // Process 0: 60 ops in a row (ranks 0..120); op 50 cannot be placed.
+        let mut window: Vec<OpView> = (0..60)
+            .map(|i| op(i, 0, 10 * i as u64, Some(10 * i as u64 + 5), &format!("w{i}")))
+            .collect();
+        // Spanning the whole cut, open since the start, and open but placed.
+        window.push(op(60, 1, 1, Some(599), "long"));
+        window.push(op(61, 2, 2, None, "open"));
+        window.push(op(62, 3, 3, None, "placed open"));
+        let c = Counterexample {
+            partition: "key k".into(),
+            partition_ops: 63,
+            first_bad_return: Some(50),
+            window,
+            start_states: vec!["nil".into()],
+            prefix: vec![(62, "nil".into())],
+            blocked: 50,
+            candidates: vec![],
+        };
+        let l = layout(&c);
+        assert_eq!(l.ranks, EVENTS_DRAWN_MAX);
+        let bar = |text: &str| l.bars.iter().find(|b| b.label.ends_with(text));
+        let long = bar("long").expect("an op across the cut is drawn");
+        assert_eq!((long.call, long.ret), (0, Some(EVENTS_DRAWN_MAX + 1)), "edge to edge");
+        assert!(
+            !l.bars.iter().any(|b| b.label == "open"),
+            "the unplaced old open op is folded"
+        );
+        let placed = bar("placed open").expect("a placed op is kept, open or not");
+        assert_eq!((placed.label.as_str(), placed.ret), ("1. placed open", None));
+        assert!(
+            l.caption.contains("1 ops open since earlier not drawn"),
+            "{}",
+            l.caption
+        );
+        assert_eq!(l.lanes.len(), 3, "processes 0, 1 and 3: {:?}", l.lanes);
+        let blocked = bar("w50").unwrap();
+        assert_eq!(blocked.class, BarClass::Blocked);
     }
 }
