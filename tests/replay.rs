@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{simulate, temp_dir};
+use common::{run_with_report, simulate, temp_dir};
 
 #[test]
 fn every_failing_seed_of_a_buggy_protocol_replays_exactly() {
@@ -50,16 +50,7 @@ fn every_failing_seed_of_a_buggy_protocol_replays_exactly() {
 #[test]
 fn a_replay_that_differs_fails_and_keeps_the_record() {
     let dir = temp_dir("differs");
-    let run = simulate(&[
-        "run",
-        "scenarios/single-kv.ron",
-        "--seed",
-        "3",
-        "--report",
-        "always",
-        "--out",
-        dir.to_str().unwrap(),
-    ]);
+    let run = run_with_report("scenarios/single-kv.ron", 3, &dir);
     assert_eq!(run.status.code(), Some(0));
     let repro = dir.join("repro.ron");
     let text = std::fs::read_to_string(&repro).unwrap();
@@ -86,16 +77,7 @@ fn a_replay_that_differs_fails_and_keeps_the_record() {
 #[test]
 fn replay_trace_shows_one_nodes_events_in_a_window_with_its_clock() {
     let dir = temp_dir("trace");
-    let run = simulate(&[
-        "run",
-        "scenarios/raft-kv.ron",
-        "--seed",
-        "2",
-        "--report",
-        "always",
-        "--out",
-        dir.to_str().unwrap(),
-    ]);
+    let run = run_with_report("scenarios/raft-kv.ron", 2, &dir);
     assert_eq!(run.status.code(), Some(0));
     let repro = dir.join("repro.ron");
     let args = [
@@ -138,14 +120,7 @@ fn replay_trace_shows_one_nodes_events_in_a_window_with_its_clock() {
 #[test]
 fn a_repro_of_a_library_protocol_is_refused_not_run() {
     let dir = temp_dir("custom");
-    let run = simulate(&[
-        "run",
-        "scenarios/single-kv.ron",
-        "--report",
-        "always",
-        "--out",
-        dir.to_str().unwrap(),
-    ]);
+    let run = run_with_report("scenarios/single-kv.ron", 0, &dir);
     assert_eq!(run.status.code(), Some(0));
     let repro = dir.join("repro.ron");
     let text = std::fs::read_to_string(&repro).unwrap();

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{simulate, temp_path};
+use common::{run_with_report, simulate, temp_path};
 use simulate::scenario;
 use simulate::sim::{self, RunOptions};
 use simulate::trace::timeline::{NodeState, Timeline};
@@ -123,14 +123,7 @@ fn a_passing_run_writes_a_report_only_when_asked() {
         "{text}"
     );
 
-    let out = simulate(&[
-        "run",
-        "scenarios/single-kv.ron",
-        "--report",
-        "always",
-        "--out",
-        dir.to_str().unwrap(),
-    ]);
+    let out = run_with_report("scenarios/single-kv.ron", 0, &dir);
     assert_eq!(out.status.code(), Some(0));
     let page = read(&dir, "index.html");
     assert!(page.contains("PASS: every check held"));
@@ -189,7 +182,7 @@ fn a_reused_folder_loses_the_counterexample_of_an_earlier_run() {
     let failing = simulate(&["run", "scenarios/raft-bug-stale-leader-read.ron", "--out", out]);
     assert_eq!(failing.status.code(), Some(1));
     assert!(dir.join("counterexample.svg").exists());
-    let passing = simulate(&["run", "scenarios/single-kv.ron", "--report", "always", "--out", out]);
+    let passing = run_with_report("scenarios/single-kv.ron", 0, &dir);
     assert_eq!(passing.status.code(), Some(0));
     for stale in ["counterexample.svg", "counterexample.html", "linearizability.txt"] {
         assert!(!dir.join(stale).exists(), "{stale} is left from the failing run");
@@ -200,7 +193,7 @@ fn a_reused_folder_loses_the_counterexample_of_an_earlier_run() {
     // the report.
     std::fs::create_dir_all(dir.join("counterexample.svg")).unwrap();
     std::fs::remove_file(dir.join("index.html")).unwrap();
-    let again = simulate(&["run", "scenarios/single-kv.ron", "--report", "always", "--out", out]);
+    let again = run_with_report("scenarios/single-kv.ron", 0, &dir);
     assert_eq!(
         again.status.code(),
         Some(0),

@@ -24,8 +24,7 @@ pub struct Frame {
 
 impl Frame {
     pub fn x(&self, t_ns: u64) -> i32 {
-        let f = t_ns as f64 / self.end_ns.max(1) as f64;
-        self.x_px.0 + ((self.x_px.1 - self.x_px.0) as f64 * f).round() as i32
+        between(self.x_px, t_ns as f64 / self.end_ns.max(1) as f64)
     }
 }
 

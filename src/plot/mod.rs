@@ -83,6 +83,11 @@ where
     Ok(text)
 }
 
+/// The pixel a fraction `f` of the way from `px.0` to `px.1`.
+pub(crate) fn between(px: (i32, i32), f: f64) -> i32 {
+    px.0 + ((px.1 - px.0) as f64 * f).round() as i32
+}
+
 /// A plotters error as text.
 pub(crate) fn err<E: std::fmt::Debug>(e: E) -> PlotError {
     format!("{e:?}")

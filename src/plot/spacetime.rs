@@ -52,15 +52,14 @@ pub struct Frame {
 impl Frame {
     pub fn x(&self, t_ns: u64) -> i32 {
         let f = (t_ns as f64 - self.window.from_ns as f64) / (self.window.to_ns - self.window.from_ns) as f64;
-        self.x_px.0 + ((self.x_px.1 - self.x_px.0) as f64 * f).round() as i32
+        between(self.x_px, f)
     }
 
     pub fn y(&self, lane: usize) -> i32 {
         if self.lanes < 2 {
             return self.y_px.0;
         }
-        let f = lane as f64 / (self.lanes - 1) as f64;
-        self.y_px.0 + ((self.y_px.1 - self.y_px.0) as f64 * f).round() as i32
+        between(self.y_px, lane as f64 / (self.lanes - 1) as f64)
     }
 }
 

@@ -208,9 +208,7 @@ impl RunReport<'_> {
         }
         Ok(())
     }
-}
 
-impl RunReport<'_> {
     /// A file a check made for the report folder.
     pub fn file(&self, name: &str) -> Option<&str> {
         let files = self.checks.iter().flat_map(|c| &c.files);

@@ -4,6 +4,7 @@
 //! the time was.
 
 use crate::sim::clock::ClockRecord;
+use crate::trace::timeline::Lane;
 use crate::trace::{event_lines, parse_line, TraceLine};
 
 /// Which events to show.
@@ -25,7 +26,7 @@ fn nodes_of(line: &TraceLine<'_>) -> Vec<u32> {
     };
     keys.iter()
         .filter_map(|key| line.field(key))
-        .filter_map(|v| v.strip_prefix('n')?.parse().ok())
+        .filter_map(|v| Lane::parse(v)?.node())
         .collect()
 }
 

@@ -25,6 +25,14 @@ impl Lane {
         }
     }
 
+    /// The node's number, if this is a node.
+    pub fn node(self) -> Option<u32> {
+        match self {
+            Lane::Node(n) => Some(n),
+            Lane::Client(_) => None,
+        }
+    }
+
     pub fn name(self) -> String {
         match self {
             Lane::Node(n) => format!("n{n}"),
@@ -282,7 +290,7 @@ impl Reader {
             "heal" => self.recut(t, line.field("links"), false),
             "clock-jump" => self.clock_jumps.push(Mark {
                 at_ns: t,
-                node: node.and_then(node_number),
+                node: node.and_then(Lane::node),
                 label: format!("clock {}", line.field("by").unwrap_or("?")),
             }),
             "violation" => self.violations.push(Mark {
@@ -455,13 +463,6 @@ impl Reader {
             panics: self.panics,
             ops: self.ops,
         }
-    }
-}
-
-fn node_number(lane: Lane) -> Option<u32> {
-    match lane {
-        Lane::Node(n) => Some(n),
-        Lane::Client(_) => None,
     }
 }
 

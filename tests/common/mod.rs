@@ -48,3 +48,11 @@ pub fn temp_dir(name: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// `simulate run FILE --seed SEED --report always --out DIR`: a report
+/// folder (and its repro) whatever the verdict.
+pub fn run_with_report(file: &str, seed: u64, dir: &std::path::Path) -> std::process::Output {
+    let seed = seed.to_string();
+    let args = ["run", file, "--seed", &seed, "--report", "always", "--out"];
+    simulate(&[&args[..], &[dir.to_str().unwrap()]].concat())
+}
