@@ -16,10 +16,10 @@
 
 use madsim::net::Endpoint;
 use madsim::runtime::Runtime;
-use serde::Serialize;
-use simulate::protocol::{Ctx, Node, NodeId, Request};
+use simulate::core::{Ctx, NoService, Node, NodeId};
+use simulate::protocols::{Bound, Registry};
 use simulate::scenario;
-use simulate::sim::{self, RunOptions};
+use simulate::world::{self, RunOptions};
 use std::time::{Duration, Instant};
 
 const ROUND_TRIPS: u64 = 100_000;
@@ -64,7 +64,7 @@ struct PingPong {
     left: u64,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 enum Msg {
     Ping(u64),
     Pong(u64),
@@ -73,6 +73,7 @@ enum Msg {
 impl Node for PingPong {
     type Msg = Msg;
     type Timer = ();
+    type Service = NoService;
     fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
         if ctx.id() == NodeId(0) {
             ctx.send(NodeId(1), Msg::Ping(self.left));
@@ -81,15 +82,16 @@ impl Node for PingPong {
     fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, msg: Msg) {
         match msg {
             Msg::Ping(i) => ctx.send(from, Msg::Pong(i)),
-            Msg::Pong(_) if self.left > 1 => {
-                self.left -= 1;
-                ctx.send(from, Msg::Ping(self.left));
+            Msg::Pong(i) => {
+                assert_eq!(i, self.left, "each pong answers the last ping");
+                if self.left > 1 {
+                    self.left -= 1;
+                    ctx.send(from, Msg::Ping(self.left));
+                }
             }
-            Msg::Pong(_) => {}
         }
     }
     fn on_timer(&mut self, _: &mut Ctx<'_, Self>, _: ()) {}
-    fn on_request(&mut self, _: &mut Ctx<'_, Self>, _: Request) {}
 }
 
 /// Seconds of wall time for `ROUND_TRIPS` ping-pongs through our layers.
@@ -99,16 +101,20 @@ fn our_pingpong() -> (f64, u64) {
                  network: (latency: Constant("1ms")))"#;
     let s = scenario::parse("bench", src).unwrap();
     let started = Instant::now();
-    let outcome = sim::run(&s.spec, 1, &RunOptions::default(), |_| PingPong { left: ROUND_TRIPS });
+    let outcome = world::run(&s.spec, 1, &RunOptions::default(), |_| PingPong { left: ROUND_TRIPS });
     let wall = started.elapsed().as_secs_f64();
     assert_eq!(outcome.stats.messages.delivered, 2 * ROUND_TRIPS);
     (wall, outcome.trace.events())
 }
 
+fn load(path: &str) -> Bound {
+    Registry::builtin().load(std::path::Path::new(path)).unwrap()
+}
+
 fn run_file(path: &str) -> (f64, u64, u64, u64) {
-    let s = scenario::load(std::path::Path::new(path)).unwrap();
+    let s = load(path);
     let started = Instant::now();
-    let outcome = sim::run_scenario(&s.spec, 1, &RunOptions::default());
+    let outcome = s.run(1, &RunOptions::default());
     let wall = started.elapsed().as_secs_f64();
     (
         wall,
@@ -154,11 +160,11 @@ fn main() {
         events as f64 / wall
     );
 
-    let s = scenario::parse("busy-5", BUSY).unwrap();
+    let s = Registry::builtin().parse("busy-5", BUSY).unwrap();
     let runs: Vec<_> = (0..REPEATS)
         .map(|_| {
             let started = Instant::now();
-            let o = sim::run_scenario(&s.spec, 1, &RunOptions::default());
+            let o = s.run(1, &RunOptions::default());
             (
                 started.elapsed().as_secs_f64(),
                 o.trace.events(),
@@ -180,15 +186,15 @@ fn main() {
 
 /// One seed as a CI sweep runs it: simulate, then check everything.
 fn raft_kv_per_seed() {
-    let s = scenario::load(std::path::Path::new("scenarios/raft-kv.ron")).unwrap();
+    let s = load("scenarios/raft-kv.ron");
     let mut run_ms = Vec::new();
     let mut total_ms = Vec::new();
     let mut ops = 0;
     for seed in 0..20 {
         let started = Instant::now();
-        let outcome = sim::run_scenario(&s.spec, seed, &RunOptions::default());
+        let outcome = s.run(seed, &RunOptions::default());
         let ran = started.elapsed().as_secs_f64();
-        let results = simulate::check::run_checks(&s.spec, &outcome);
+        let results = s.check(&outcome);
         let total = started.elapsed().as_secs_f64();
         assert_eq!(
             simulate::check::overall(&results),
@@ -214,14 +220,14 @@ fn raft_kv_per_seed() {
 }
 
 /// What `--report always` adds to a raft-kv seed.
-fn raft_kv_report(s: &scenario::LoadedScenario) {
+fn raft_kv_report(s: &Bound) {
     use simulate::plot::{latency, spacetime};
     use simulate::trace::timeline::Timeline;
     let dir = std::env::temp_dir().join(format!("simulate-bench-report-{}", std::process::id()));
     let (mut write_ms, mut picture_ms, mut bytes) = (Vec::new(), Vec::new(), 0);
     for seed in 0..5 {
-        let outcome = sim::run_scenario(&s.spec, seed, &RunOptions::default());
-        let checks = simulate::check::run_checks(&s.spec, &outcome);
+        let outcome = s.run(seed, &RunOptions::default());
+        let checks = s.check(&outcome);
         let started = Instant::now();
         let timeline = Timeline::from_trace(outcome.trace.text());
         let focus = spacetime::Focus::default();
@@ -229,13 +235,16 @@ fn raft_kv_report(s: &scenario::LoadedScenario) {
         picture_ms.push(started.elapsed().as_secs_f64() * 1e3);
         assert!(pictures.iter().all(Result::is_ok));
         let report = simulate::report::RunReport {
-            scenario: s,
+            scenario: &s.loaded,
             outcome: &outcome,
             verdict: simulate::check::overall(&checks),
             checks,
             wall_ms: 0.0,
             dir: Some(dir.clone()),
             write_repro: true,
+            fault_kinds: &s.fault_kinds,
+            expected: &s.expected,
+            program: "simulate",
         };
         let started = Instant::now();
         report.write().unwrap();

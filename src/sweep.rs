@@ -4,19 +4,25 @@
 //! a run depends only on its scenario and seed, so the results are the
 //! same whatever the number of workers. Results come back in the order
 //! they finish and are sorted by (scenario, seed) at the end. Only a small
-//! record per seed is kept, so memory stays flat over long sweeps.
+//! record per seed is kept, so memory stays flat over long sweeps, and
+//! seeds are computed as they are taken: a range of any size costs nothing
+//! until it runs.
+//!
+//! A scenario that demonstrates a bug (`expect: Fails([..])`) passes the
+//! sweep when some seed shows the expected failure and no seed fails
+//! another check; every other scenario passes when no seed fails.
 
-use crate::check::{self, Verdict};
+use crate::check::Verdict;
 use crate::fnv::Fnv64;
-use crate::report::{self, RunReport};
-use crate::scenario::LoadedScenario;
-use crate::sim::{self, RunOptions};
+use crate::protocols::Bound;
+use crate::report;
+use crate::run::{self, Expectation};
+use crate::world::RunOptions;
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
-use std::time::Instant;
 
 /// Shard `index` of `count`: every `count`-th seed of the range, starting
 /// at its `index`-th. Shards 0..count cover the range exactly once.
@@ -30,9 +36,20 @@ impl Shard {
     pub const ALL: Shard = Shard { index: 0, count: 1 };
 
     pub fn seeds(self, range: Range<u64>) -> impl Iterator<Item = u64> {
+        (0..self.len(&range)).map(move |k| self.nth(&range, k))
+    }
+
+    /// How many seeds of `range` this shard runs.
+    pub fn len(self, range: &Range<u64>) -> u64 {
         debug_assert!(self.index < self.count);
-        let start = range.start.saturating_add(self.index);
-        (start..range.end).step_by(self.count as usize)
+        let span = range.end.saturating_sub(range.start);
+        span.saturating_sub(self.index).div_ceil(self.count)
+    }
+
+    /// This shard's `k`-th seed of `range`.
+    pub fn nth(self, range: &Range<u64>, k: u64) -> u64 {
+        debug_assert!(k < self.len(range));
+        range.start + self.index + k * self.count
     }
 }
 
@@ -43,9 +60,13 @@ pub struct SeedResult {
     pub scenario: usize,
     pub seed: u64,
     pub verdict: Verdict,
+    /// How it ended against what the scenario expects.
+    pub expectation: Expectation,
     pub trace_hash: u64,
     /// Checks that did not pass, with their verdicts.
     pub not_passed: Vec<(String, Verdict)>,
+    /// Sometimes properties this seed saw.
+    pub seen: Vec<String>,
     pub wall_ms: f64,
     /// The report folder written for a seed that did not pass.
     pub report: Option<Result<PathBuf, String>>,
@@ -53,30 +74,24 @@ pub struct SeedResult {
 
 /// Runs `seed` of `scenario` and checks it, as `simulate run` would; if
 /// it does not pass and `reports` is given, writes its report folder
-/// (with a repro file) under it.
-pub fn run_one(scenario: &LoadedScenario, index: usize, seed: u64, reports: Option<&Path>) -> SeedResult {
-    let started = Instant::now();
-    let outcome = sim::run_scenario(&scenario.spec, seed, &RunOptions::default());
-    let checks = check::run_checks(&scenario.spec, &outcome);
-    let not_passed = checks
+/// (with a repro file) under it. `program` names the binary in replay lines.
+pub fn run_one(scenario: &Bound, index: usize, seed: u64, reports: Option<&Path>, program: &str) -> SeedResult {
+    let checked = run::run(scenario, seed, &RunOptions::default(), false);
+    let not_passed = checked.not_passed();
+    let seen = checked
+        .checks
         .iter()
-        .filter(|c| c.verdict != Verdict::Pass)
-        .map(|c| (c.name.clone(), c.verdict))
+        .filter(|c| c.seen == Some(true))
+        .map(|c| c.name.clone())
         .collect();
-    let verdict = check::overall(&checks);
-    let wall_ms = started.elapsed().as_secs_f64() * 1e3;
-    let report = reports.filter(|_| verdict != Verdict::Pass).map(|root| {
-        let dir = report::dir_in(root, &scenario.spec.name, seed);
-        let report = RunReport {
-            scenario,
-            outcome: &outcome,
-            checks,
-            verdict,
-            wall_ms,
-            dir: Some(dir.clone()),
-            write_repro: true,
-        };
-        let written = report
+    let expectation = checked.expectation(scenario);
+    // A bug demonstration failing as it should needs no report folder:
+    // `simulate run FILE --seed N` makes one.
+    let wanted = matches!(expectation, Expectation::Failed | Expectation::Unknown);
+    let report = reports.filter(|_| wanted).map(|root| {
+        let dir = report::dir_in(root, &scenario.spec().name, seed);
+        let written = checked
+            .report(scenario, Some(dir.clone()), program)
             .write()
             .map_err(|e| format!("cannot write {}: {e}", dir.display()));
         written.map(|()| dir)
@@ -84,22 +99,40 @@ pub fn run_one(scenario: &LoadedScenario, index: usize, seed: u64, reports: Opti
     SeedResult {
         scenario: index,
         seed,
-        verdict,
-        trace_hash: outcome.trace.hash(),
+        verdict: checked.verdict,
+        expectation,
+        trace_hash: checked.outcome.trace.hash(),
         not_passed,
-        wall_ms,
+        seen,
+        wall_ms: checked.wall_ms,
         report,
     }
 }
 
 pub struct Plan<'a> {
-    pub scenarios: &'a [LoadedScenario],
-    pub seeds: Vec<u64>,
+    pub scenarios: &'a [Bound],
+    /// The seed range and the shard of it to run.
+    pub seeds: Range<u64>,
+    pub shard: Shard,
     pub jobs: usize,
     /// Stop taking new seeds after the first failure.
     pub fail_fast: bool,
     /// Where to write report folders of seeds that do not pass.
     pub reports: Option<PathBuf>,
+    /// The command that runs this binary, for replay lines.
+    pub program: &'a str,
+}
+
+impl Plan<'_> {
+    /// Seeds per scenario.
+    pub fn seeds_each(&self) -> u64 {
+        self.shard.len(&self.seeds)
+    }
+
+    /// Runs in all.
+    pub fn runs(&self) -> u64 {
+        self.seeds_each().saturating_mul(self.scenarios.len() as u64)
+    }
 }
 
 /// What a sweep keeps: counts per scenario, the results that did not
@@ -111,16 +144,23 @@ pub struct Tally {
     pub ran: Vec<usize>,
     /// Time inside the runs, per scenario.
     pub run_ms: Vec<f64>,
+    /// Seeds that showed the expected failure, per scenario.
+    pub expected: Vec<usize>,
+    /// The lowest seed that showed the expected failure, per scenario.
+    pub first_expected: Vec<Option<u64>>,
+    /// Seeds that saw each sometimes property, per scenario.
+    pub seen: Vec<BTreeMap<String, usize>>,
     pub passed: usize,
     pub failed: usize,
     pub unknown: usize,
-    /// Sorted by (scenario, seed) once the sweep is over.
+    /// Seeds that failed unexpectedly or could not be decided, sorted by
+    /// (scenario, seed) once the sweep is over.
     pub not_passed: Vec<SeedResult>,
     digest: Fnv64,
     /// Results that finished ahead of an earlier task, waiting to be
     /// folded into the digest; at most about one per worker.
-    early: BTreeMap<usize, String>,
-    next_task: usize,
+    early: BTreeMap<u64, String>,
+    next_task: u64,
 }
 
 impl Tally {
@@ -128,12 +168,34 @@ impl Tally {
         Tally {
             ran: vec![0; scenarios],
             run_ms: vec![0.0; scenarios],
+            expected: vec![0; scenarios],
+            first_expected: vec![None; scenarios],
+            seen: vec![BTreeMap::new(); scenarios],
             ..Tally::default()
         }
     }
 
     pub fn total(&self) -> usize {
         self.ran.iter().sum()
+    }
+
+    /// Bug demonstrations that no seed of the sweep showed failing as
+    /// expected (only among scenarios that ran at least one seed).
+    pub fn missing_expected(&self, scenarios: &[Bound]) -> Vec<usize> {
+        (0..scenarios.len())
+            .filter(|&i| scenarios[i].expects_failure() && self.ran[i] > 0 && self.expected[i] == 0)
+            .collect()
+    }
+
+    /// The sometimes properties scenario `i` asks for that no seed saw.
+    pub fn never_seen(&self, scenarios: &[Bound], i: usize) -> Vec<String> {
+        let asked = scenarios[i].checks.iter().filter(|c| {
+            matches!(c, crate::protocols::Check::Property { def, .. } if def.when == crate::property::When::Sometimes)
+        });
+        asked
+            .map(|c| c.name())
+            .filter(|name| !self.seen[i].contains_key(name))
+            .collect()
     }
 
     /// One hash over every (scenario, seed, trace hash, verdict), in
@@ -144,9 +206,12 @@ impl Tally {
         self.digest.finish()
     }
 
-    fn add(&mut self, task: usize, r: SeedResult) {
+    fn add(&mut self, task: u64, r: SeedResult) {
         self.ran[r.scenario] += 1;
         self.run_ms[r.scenario] += r.wall_ms;
+        for name in &r.seen {
+            *self.seen[r.scenario].entry(name.clone()).or_default() += 1;
+        }
         let line = format!(
             "{} {} {:016x} {}\n",
             r.scenario,
@@ -159,13 +224,17 @@ impl Tally {
             self.digest.write(line.as_bytes());
             self.next_task += 1;
         }
-        match r.verdict {
-            Verdict::Pass => self.passed += 1,
-            Verdict::Fail => self.failed += 1,
-            Verdict::Unknown => self.unknown += 1,
+        match r.expectation {
+            Expectation::Passed => self.passed += 1,
+            Expectation::ExpectedFailure => self.expected[r.scenario] += 1,
+            Expectation::Failed => self.failed += 1,
+            Expectation::Unknown => self.unknown += 1,
         }
-        if r.verdict != Verdict::Pass {
+        if matches!(r.expectation, Expectation::Failed | Expectation::Unknown) {
             self.not_passed.push(r);
+        } else if r.expectation == Expectation::ExpectedFailure {
+            let first = &mut self.first_expected[r.scenario];
+            *first = Some(first.map_or(r.seed, |s: u64| s.min(r.seed)));
         }
     }
 }
@@ -174,9 +243,9 @@ impl Tally {
 /// calling thread). `stop` ends the sweep early when set (e.g. by Ctrl-C):
 /// seeds already running finish, no new ones start.
 pub fn run(plan: &Plan<'_>, stop: &AtomicBool, mut on_result: impl FnMut(&SeedResult)) -> Tally {
-    let per_scenario = plan.seeds.len();
-    let tasks = plan.scenarios.len() * per_scenario;
-    let next = AtomicUsize::new(0);
+    let per_scenario = plan.seeds_each();
+    let tasks = plan.runs();
+    let next = AtomicU64::new(0);
     let (tx, rx) = mpsc::channel();
     let mut tally = Tally::new(plan.scenarios.len());
     std::thread::scope(|scope| {
@@ -191,11 +260,13 @@ pub fn run(plan: &Plan<'_>, stop: &AtomicBool, mut on_result: impl FnMut(&SeedRe
                 if task >= tasks {
                     break;
                 }
-                let (index, seed) = (task / per_scenario, plan.seeds[task % per_scenario]);
-                let result = run_one(&plan.scenarios[index], index, seed, plan.reports.as_deref());
+                let index = (task / per_scenario) as usize;
+                let seed = plan.shard.nth(&plan.seeds, task % per_scenario);
+                let bound = &plan.scenarios[index];
+                let result = run_one(bound, index, seed, plan.reports.as_deref(), plan.program);
                 // Set here, not by the receiver: this worker must not
                 // start another seed after its own failure.
-                if plan.fail_fast && result.verdict == Verdict::Fail {
+                if plan.fail_fast && result.expectation == Expectation::Failed {
                     stop.store(true, Ordering::Relaxed);
                 }
                 if tx.send((task, result)).is_err() {
@@ -230,5 +301,17 @@ mod tests {
         );
         assert_eq!(Shard::ALL.seeds(3..6).count(), 3);
         assert_eq!(Shard { index: 5, count: 8 }.seeds(0..3).count(), 0);
+    }
+
+    #[test]
+    fn a_huge_range_costs_nothing_until_it_runs() {
+        let all = 0..u64::MAX;
+        assert_eq!(Shard::ALL.len(&all), u64::MAX);
+        let last = Shard { index: 3, count: 4 };
+        assert_eq!(
+            last.nth(&all, last.len(&all) - 1),
+            u64::MAX - 1 - (u64::MAX - 1 - 3) % 4
+        );
+        assert_eq!(Shard::ALL.seeds(10..u64::MAX).take(2).collect::<Vec<_>>(), [10, 11]);
     }
 }

@@ -80,7 +80,7 @@ const MISTAKES: &[Mistake] = &[
         "unknown protocol",
         &[("AsyncPrimaryBackup()", "Paxos()")],
         "3:13",
-        "Unexpected variant named `Paxos`",
+        "unknown protocol Paxos; expected one of: Single, AsyncPrimaryBackup, Raft",
     ),
     (
         "uniform bounds reversed",
@@ -156,7 +156,43 @@ const MISTAKES: &[Mistake] = &[
         "raft invariant on another protocol",
         &[("checks: [Recovers(within: \"500ms\")]", "checks: [ElectionSafety]")],
         "10:12",
-        "the protocol is async-primary-backup; expected protocol: Raft(...)",
+        "ElectionSafety is not a check protocol AsyncPrimaryBackup offers; expected one of: Linearizable(model), Recovers(within: d)",
+    ),
+    (
+        "linearizable with an unknown model",
+        &[("checks: [Recovers(within: \"500ms\")]", "checks: [Linearizable(Kvv)]")],
+        "10:25",
+        "Unexpected variant named `Kvv`",
+    ),
+    (
+        "eventually property without its bound",
+        &[
+            ("AsyncPrimaryBackup()", "Raft()"),
+            ("checks: [Recovers(within: \"500ms\")]", "checks: [ElectsLeader]"),
+        ],
+        "10:12",
+        "missing field named `within`",
+    ),
+    (
+        "always property with arguments",
+        &[
+            ("AsyncPrimaryBackup()", "Raft()"),
+            ("checks: [Recovers(within: \"500ms\")]", "checks: [LogMatching(within: \"1s\")]"),
+        ],
+        "10:12",
+        "LogMatching takes no arguments",
+    ),
+    (
+        "expected failure of a check not asked for",
+        &[("checks: [Recovers(within: \"500ms\")],", "checks: [Recovers(within: \"500ms\")],\n  expect: Fails([Linearizable]),")],
+        "11:18",
+        "Linearizable is not among this scenario's checks",
+    ),
+    (
+        "a key-value workload with no keys",
+        &[("ops: 10)", "ops: 10, keys: 0)")],
+        "7:41",
+        "keys is 0",
     ),
     (
         "more readers than clients",
@@ -211,7 +247,7 @@ fn the_base_of_the_bad_scenarios_is_itself_valid() {
 }
 
 #[test]
-fn missing_files_unknown_flags_and_custom_protocols_exit_2() {
+fn missing_files_unknown_flags_and_unknown_protocols_exit_2() {
     let out = simulate(&["run", "no/such/file.ron"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no/such/file.ron: cannot read scenario file"));
@@ -233,7 +269,7 @@ fn missing_files_unknown_flags_and_custom_protocols_exit_2() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
-        stderr.contains(":2:12: protocol Custom(\"mine\") comes from library code"),
+        stderr.contains(":2:12: unknown protocol Custom; expected one of: Single, AsyncPrimaryBackup, Raft"),
         "{stderr}"
     );
     std::fs::remove_dir_all(&dir).unwrap();

@@ -8,8 +8,8 @@ use rand_chacha::ChaCha8Rng;
 use simulate::check::linear::model::*;
 use simulate::check::linear::search::{search, Budget, Op, Outcome};
 use simulate::check::linear::{brute, check, LinVerdict, Options};
+use simulate::core::Value;
 use simulate::history::raw::{RawHistory, RawOp};
-use simulate::history::value::Value;
 use std::collections::BTreeMap;
 
 const CASES: usize = 5_000;

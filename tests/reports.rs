@@ -3,9 +3,8 @@
 mod common;
 
 use common::{run_with_report, simulate, temp_path};
-use simulate::scenario;
-use simulate::sim::{self, RunOptions};
-use simulate::trace::timeline::{NodeState, Timeline};
+use simulate::trace::timeline::Timeline;
+use simulate::world::RunOptions;
 use std::path::Path;
 
 fn read(dir: &Path, name: &str) -> String {
@@ -140,18 +139,14 @@ fn a_passing_run_writes_a_report_only_when_asked() {
 
 #[test]
 fn the_timeline_of_a_run_holds_every_fault_the_run_counted() {
-    let loaded = scenario::load(Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/scenarios/chaos-smoke.ron"
-    )))
-    .unwrap();
-    let outcome = sim::run_scenario(&loaded.spec, 0, &RunOptions::default());
+    let outcome = common::load("scenarios/chaos-smoke.ron").run(0, &RunOptions::default());
     let t = Timeline::from_trace(outcome.trace.text());
-    let f = outcome.stats.faults;
-    let count = |state| t.node_bands.iter().filter(|b| b.state == state).count() as u64;
-    assert_eq!(count(NodeState::Crashed), f.crash);
-    assert_eq!(count(NodeState::Paused), f.pause);
-    assert_eq!(t.clock_jumps.len() as u64, f.clock_jump);
+    let f = &outcome.stats.faults;
+    let count = |state| t.node_bands.iter().filter(|b| b.state_name() == state).count() as u64;
+    assert_eq!(count("crashed"), f.get("crash"));
+    assert_eq!(count("paused"), f.get("pause"));
+    let jumps = t.marks.iter().filter(|m| m.label.starts_with("clock ")).count();
+    assert_eq!(jumps as u64, f.get("clock-jump"));
     assert!(!t.partitions.is_empty());
     for p in &t.partitions {
         assert!(p.from_ns < p.to_ns && !p.cut.is_empty(), "{p:?}");
@@ -167,7 +162,7 @@ fn the_timeline_of_a_run_holds_every_fault_the_run_counted() {
         let crashed = t
             .node_bands
             .iter()
-            .find(|b| b.node == l.node && b.state == NodeState::Crashed && b.from_ns >= l.from_ns);
+            .find(|b| b.node == l.node && b.state_name() == "crashed" && b.from_ns >= l.from_ns);
         if let Some(c) = crashed {
             assert!(l.to_ns <= c.from_ns, "{l:?} outlived its node's crash {c:?}");
         }

@@ -4,8 +4,8 @@
 
 mod common;
 
-use simulate::scenario;
-use simulate::sim::{self, RunOptions};
+use simulate::protocols::Registry;
+use simulate::world::RunOptions;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -31,9 +31,9 @@ fn scenario_files() -> Vec<PathBuf> {
 #[test]
 fn every_scenario_gives_the_same_trace_for_the_same_seed() {
     for file in scenario_files() {
-        let s = scenario::load(&file).unwrap_or_else(|e| panic!("{e}"));
-        let a = sim::run_scenario(&s.spec, 7, &RunOptions::default());
-        let b = sim::run_scenario(&s.spec, 7, &RunOptions::default());
+        let s = Registry::builtin().load(&file).unwrap_or_else(|e| panic!("{e}"));
+        let a = s.run(7, &RunOptions::default());
+        let b = s.run(7, &RunOptions::default());
         assert!(a.trace.events() > 100, "{}: a real run", file.display());
         assert_eq!(a.trace.text(), b.trace.text(), "{}", file.display());
         assert_eq!(a.trace.hash(), b.trace.hash());
@@ -44,9 +44,9 @@ fn every_scenario_gives_the_same_trace_for_the_same_seed() {
 #[test]
 fn every_scenario_gives_twenty_traces_for_twenty_seeds() {
     for file in scenario_files() {
-        let s = scenario::load(&file).unwrap();
+        let s = Registry::builtin().load(&file).unwrap();
         let hashes: BTreeSet<u64> = (0..20)
-            .map(|seed| sim::run_scenario(&s.spec, seed, &RunOptions::default()).trace.hash())
+            .map(|seed| s.run(seed, &RunOptions::default()).trace.hash())
             .collect();
         assert_eq!(hashes.len(), 20, "{}", file.display());
     }
@@ -56,8 +56,8 @@ fn every_scenario_gives_twenty_traces_for_twenty_seeds() {
 fn every_scenario_gives_the_same_hash_in_other_processes() {
     let out = std::env::temp_dir().join(format!("simulate-determinism-{}", std::process::id()));
     for file in scenario_files() {
-        let s = scenario::load(&file).unwrap();
-        let here = sim::run_scenario(&s.spec, 11, &RunOptions::default()).trace.hash_hex();
+        let s = Registry::builtin().load(&file).unwrap();
+        let here = s.run(11, &RunOptions::default()).trace.hash_hex();
         for _ in 0..2 {
             let output = Command::new(env!("CARGO_BIN_EXE_simulate"))
                 .args(["run", file.to_str().unwrap(), "--seed", "11", "--json", "--out"])

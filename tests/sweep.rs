@@ -5,8 +5,28 @@ mod common;
 
 use common::{simulate, temp_path};
 use serde_json::Value;
+use std::path::PathBuf;
 
-const BUGGY: &str = "scenarios/raft-bug-no-fsync.ron";
+/// A bug demonstration of the repository.
+const DEMO: &str = "scenarios/raft-bug-no-fsync.ron";
+
+/// `file` as a scenario that does not expect its failure: its failures
+/// are failures. Written beside the other temp files, once per name.
+fn unexpected(file: &str, name: &str) -> PathBuf {
+    let text = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file)).unwrap();
+    let kept: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("expect:"))
+        .collect();
+    let path = temp_path(&format!("{name}.ron"));
+    std::fs::write(&path, kept.join("\n")).unwrap();
+    path
+}
+
+/// The bug demonstration, with its failures unexpected.
+fn buggy(name: &str) -> PathBuf {
+    unexpected(DEMO, name)
+}
 
 /// Runs a sweep with a JSON summary; returns (exit code, summary).
 fn sweep(args: &[&str], name: &str) -> (i32, Value) {
@@ -30,8 +50,10 @@ fn seeds(summary: &Value, field: &str) -> Vec<u64> {
 
 #[test]
 fn one_worker_or_two_give_the_same_results() {
-    let (code1, one) = sweep(&[BUGGY, "--seeds", "0..12", "--jobs", "1"], "j1");
-    let (code2, two) = sweep(&[BUGGY, "--seeds", "0..12", "--jobs", "2"], "j2");
+    let file = buggy("buggy-j");
+    let file = file.to_str().unwrap();
+    let (code1, one) = sweep(&[file, "--seeds", "0..12", "--jobs", "1"], "j1");
+    let (code2, two) = sweep(&[file, "--seeds", "0..12", "--jobs", "2"], "j2");
     assert_eq!((code1, code2), (1, 1), "the bug fails some seed");
     assert_eq!(
         one["digest"], two["digest"],
@@ -43,13 +65,15 @@ fn one_worker_or_two_give_the_same_results() {
 
 #[test]
 fn shards_run_each_seed_once_and_find_the_same_failures() {
-    let (_, whole) = sweep(&[BUGGY, "--seeds", "3..15", "--jobs", "2"], "whole");
+    let file = buggy("buggy-shards");
+    let file = file.to_str().unwrap();
+    let (_, whole) = sweep(&[file, "--seeds", "3..15", "--jobs", "2"], "whole");
     let mut failed = Vec::new();
     let mut ran = 0;
     for k in 0..3 {
         let shard = format!("{k}/3");
         let (_, part) = sweep(
-            &[BUGGY, "--seeds", "3..15", "--shard", &shard, "--jobs", "1"],
+            &[file, "--seeds", "3..15", "--shard", &shard, "--jobs", "1"],
             &format!("s{k}"),
         );
         assert_eq!(part["ran"], 4, "shard {shard}");
@@ -65,11 +89,12 @@ fn shards_run_each_seed_once_and_find_the_same_failures() {
 fn junit_has_a_case_per_scenario_and_the_failing_seeds_with_their_replay() {
     let xml = temp_path("sweep-junit.xml");
     let reports = temp_path("sweep-junit");
+    let file = buggy("buggy-junit");
     let out = simulate(&[
         "sweep",
         "--out",
         reports.to_str().unwrap(),
-        BUGGY,
+        file.to_str().unwrap(),
         "scenarios/single-kv.ron",
         "--seeds",
         "0..4",
@@ -88,7 +113,7 @@ fn junit_has_a_case_per_scenario_and_the_failing_seeds_with_their_replay() {
         "{text}"
     );
     assert!(
-        text.contains("<failure message=\"3 of 4 seeds did not pass: 0, 1, 3\">"),
+        text.contains("<failure message=\"3 of 4 seeds did not pass: 1, 2, 3\">"),
         "{text}"
     );
     let repro = reports.join("raft-bug-no-fsync/3/repro.ron");
@@ -144,7 +169,8 @@ fn ctrl_c_stops_the_sweep_and_still_writes_what_ran() {
 
 #[test]
 fn fail_fast_stops_starting_seeds_after_a_failure() {
-    let file = "scenarios/raft-bug-vote-without-log-check.ron";
+    let file = unexpected("scenarios/raft-bug-vote-without-log-check.ron", "buggy-ff");
+    let file = file.to_str().unwrap();
     let (code, summary) = sweep(&[file, "--seeds", "0..50", "--jobs", "1", "--fail-fast"], "ff");
     assert_eq!(code, 1);
     assert_eq!(summary["ran"], 1, "{summary}");
@@ -156,8 +182,12 @@ fn a_passing_sweep_exits_0_and_bad_input_exits_2() {
     let (code, summary) = sweep(&["scenarios/single-kv.ron", "--seeds", "0..4"], "pass");
     assert_eq!((code, summary["passed"].as_u64()), (0, Some(4)));
     for (args, words) in [
-        (&["sweep", BUGGY, "--seeds", "5..5"][..], "not a seed range"),
-        (&["sweep", BUGGY, "--seeds", "0..5", "--shard", "2/2"], "not a shard"),
+        (&["sweep", DEMO, "--seeds", "5..5"][..], "not a seed range"),
+        (&["sweep", DEMO, "--seeds", "0..5", "--shard", "2/2"], "not a shard"),
+        (
+            &["sweep", DEMO, "--seeds", "0..5", "--jobs", "1000000"],
+            "more than 1024",
+        ),
         (&["sweep", "scenarios/missing.ron", "--seeds", "0..5"], "missing.ron"),
     ] {
         let out = simulate(args);
@@ -171,8 +201,17 @@ fn a_passing_sweep_exits_0_and_bad_input_exits_2() {
 fn a_reader_that_stops_early_does_not_crash_the_sweep() {
     use std::io::BufRead;
     let reports = temp_path("sweep-pipe");
+    let file = buggy("buggy-pipe");
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_simulate"))
-        .args(["sweep", BUGGY, "--seeds", "0..12", "--jobs", "1", "--out"])
+        .args([
+            "sweep",
+            file.to_str().unwrap(),
+            "--seeds",
+            "0..12",
+            "--jobs",
+            "1",
+            "--out",
+        ])
         .arg(&reports)
         .arg("--json")
         .arg(reports.with_extension("json"))
@@ -193,4 +232,59 @@ fn a_reader_that_stops_early_does_not_crash_the_sweep() {
     assert!(summary.contains("\"ran\": 12"), "the sweep went on: {summary}");
     std::fs::remove_dir_all(&reports).unwrap();
     std::fs::remove_file(reports.with_extension("json")).unwrap();
+}
+
+#[test]
+fn a_bug_demonstration_passes_when_it_fails_as_expected_and_only_so() {
+    let (code, summary) = sweep(&[DEMO, "--seeds", "0..12", "--jobs", "2"], "demo");
+    assert_eq!(code, 0, "expected failures are no failure of the sweep: {summary}");
+    let s = &summary["scenarios"][0];
+    assert!(s["failed_as_expected"].as_u64().unwrap() > 0, "{s}");
+    assert_eq!(s["failed"], serde_json::json!([]));
+    assert_eq!(s["first_failed_as_expected"], 1);
+
+    let (code, summary) = sweep(&[DEMO, "--seeds", "0..1"], "demo-none");
+    assert_eq!(code, 1, "no seed showed the bug: {summary}");
+    let out = simulate(&["sweep", DEMO, "--seeds", "0..1"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("no seed of 0..1 showed its expected failure"),
+        "{stdout}"
+    );
+
+    // The same scenario expecting only ElectionSafety: its LeaderCompleteness
+    // failures are unexpected.
+    let text = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(DEMO)).unwrap();
+    let narrow = temp_path("narrow.ron");
+    let expect = text.lines().find(|l| l.trim_start().starts_with("expect:")).unwrap();
+    std::fs::write(&narrow, text.replace(expect, "  expect: Fails([ElectionSafety]),")).unwrap();
+    let (code, summary) = sweep(&[narrow.to_str().unwrap(), "--seeds", "0..6"], "narrow");
+    assert_eq!(code, 1, "{summary}");
+    assert!(!seeds(&summary, "failed").is_empty(), "{summary}");
+}
+
+#[test]
+fn a_sometimes_property_no_seed_saw_is_listed() {
+    let src = r#"Scenario(name: "calm", protocol: Raft(), nodes: 3, duration: "2s",
+        workload: (clients: 1, ops: 20), checks: [LeaderReplaced, ElectionSafety])"#;
+    let file = temp_path("calm.ron");
+    std::fs::write(&file, src).unwrap();
+    let out = simulate(&["sweep", file.to_str().unwrap(), "--seeds", "0..3"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("never seen calm: LeaderReplaced held in no seed of 0..3"),
+        "no fault, so no leader is ever replaced: {stdout}"
+    );
+    let src = src.replace(
+        "workload:",
+        r#"faults: [At("1s", Crash(Leader))], recover: "1s", workload:"#,
+    );
+    std::fs::write(&file, src).unwrap();
+    let out = simulate(&["sweep", file.to_str().unwrap(), "--seeds", "0..3"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !stdout.contains("never seen"),
+        "crashing the leader replaces it: {stdout}"
+    );
 }

@@ -2,18 +2,19 @@
 //! change what happens.
 //!
 //! Every run is checked for panics in node code (a panic is a protocol
-//! bug). Scenario `checks` add more; `Recovers` is liveness after the
-//! heal-and-recover phase begins. Raft's invariants are watched during the
-//! run by [`raft::Invariants`]; here their findings become verdicts.
+//! bug). Scenario `checks` add more: generic ones over the history
+//! (`Linearizable(model)`, `Recovers(within)`), and the properties a
+//! family's observers judged during the run ([`property`] turns what they
+//! found into a verdict, by when the property must hold).
 
 pub mod linear;
-pub mod raft;
 
+use crate::core::Value;
 use crate::history::formats::native;
-use crate::history::value::Value;
 use crate::history::{EventKind, History};
-use crate::scenario::{CheckSpec, Dur, HistoryModel, Scenario};
-use crate::sim::RunOutcome;
+use crate::property::{Findings, When};
+use crate::scenario::Dur;
+use crate::world::RunOutcome;
 use linear::{LinVerdict, ModelKind};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -51,6 +52,9 @@ pub struct CheckResult {
     /// The operation that exposed a failure.
     #[serde(skip)]
     pub exposed_by: Option<ExposedBy>,
+    /// For a sometimes property: whether this run saw it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seen: Option<bool>,
 }
 
 /// A client operation that showed a failure (a stale read, say).
@@ -71,11 +75,19 @@ impl CheckResult {
             files: Vec::new(),
             at_ns: None,
             exposed_by: None,
+            seen: None,
         }
     }
 
+    /// The same result, timed at `at_ns`.
     pub fn at(mut self, at_ns: u64) -> Self {
         self.at_ns = Some(at_ns);
+        self
+    }
+
+    /// The same result of a sometimes property, seen or not.
+    pub fn seen(mut self, seen: bool) -> Self {
+        self.seen = Some(seen);
         self
     }
 }
@@ -83,19 +95,6 @@ impl CheckResult {
 /// The worst verdict wins: any fail fails, else any unknown is unknown.
 pub fn overall(results: &[CheckResult]) -> Verdict {
     results.iter().map(|r| r.verdict).max().unwrap_or(Verdict::Pass)
-}
-
-pub fn run_checks(scenario: &Scenario, outcome: &RunOutcome) -> Vec<CheckResult> {
-    let mut results = vec![no_panic(outcome)];
-    for check in &scenario.checks {
-        results.push(match check {
-            CheckSpec::Recovers { within } => recovers(&outcome.history, outcome.recover_at_ns, *within),
-            CheckSpec::Linearizable(HistoryModel::Kv) => linearizable(&outcome.history, ModelKind::Kv),
-            CheckSpec::ElectsLeader { within } => elects_leader(outcome, *within),
-            invariant => observed_invariant(outcome, invariant),
-        });
-    }
-    results
 }
 
 /// How long a run's linearizability check may take before it says unknown.
@@ -111,18 +110,24 @@ pub fn linearizable(history: &History, model: ModelKind) -> CheckResult {
             e.line, e.message
         ),
     };
+    if raw.ops.is_empty() {
+        return CheckResult::new(name, Verdict::Unknown, "no operation was invoked: nothing to judge");
+    }
     let options = linear::Options {
         timeout: Some(std::time::Duration::from_secs(LINEARIZABLE_TIMEOUT_S)),
         ..linear::Options::default()
     };
     let report = match linear::check_history(model, Value::Nil, &raw, &options) {
         Ok(report) => report,
-        Err(e) => panic!(
-            "the {} model reads every recorded op: event {}: {}",
-            model.name(),
-            e.line,
-            e.message
-        ),
+        Err(e) => {
+            let detail = format!(
+                "the {} model cannot read this service's operations (history event {}: {}); expected a model that fits them",
+                model.name(),
+                e.line,
+                e.message
+            );
+            return CheckResult::new(name, Verdict::Unknown, detail);
+        }
     };
     let verdict = match report.verdict {
         LinVerdict::Linearizable => Verdict::Pass,
@@ -170,56 +175,104 @@ fn exposing_op(history: &History, c: &linear::Counterexample) -> Option<(Exposed
     Some((exposed, returned.unwrap_or(invoke.time_ns)))
 }
 
-/// An invariant the protocol's observer watched during the run.
-fn observed_invariant(outcome: &RunOutcome, check: &CheckSpec) -> CheckResult {
-    let name = format!("{check:?}");
-    let Some(observed) = &outcome.observed else {
-        return CheckResult::new(name, Verdict::Unknown, "this protocol's states were not observed");
+/// A property the family's observers judged during the run, by when it
+/// must hold. `within` is the bound of an eventually property.
+pub fn property(
+    name: &str,
+    when: When,
+    within: Option<Dur>,
+    findings: &Findings,
+    recover_at_ns: Option<u64>,
+) -> CheckResult {
+    let shown = match within {
+        Some(w) => format!("{name}(within: {w})"),
+        None => name.to_string(),
     };
-    match observed.violations.iter().find(|v| v.invariant == name) {
-        Some(v) => {
-            let at = v.time_ns as f64 / 1e9;
-            CheckResult::new(name, Verdict::Fail, format!("at {at:.6}s: {}", v.message)).at(v.time_ns)
+    let never = || CheckResult::new(shown.clone(), Verdict::Unknown, "never evaluated: nothing observed it");
+    match when {
+        When::Always | When::AtEnd => match (findings.violation(name), findings.evidence(name)) {
+            (Some(v), _) => {
+                let nodes: Vec<String> = v.nodes.iter().map(ToString::to_string).collect();
+                let who = if nodes.is_empty() {
+                    String::new()
+                } else {
+                    format!(" [{}]", nodes.join(", "))
+                };
+                let at = v.at_ns as f64 / 1e9;
+                CheckResult::new(shown, Verdict::Fail, format!("at {at:.6}s{who}: {}", v.detail)).at(v.at_ns)
+            }
+            (None, Some(held)) => {
+                let lead = if when == When::Always {
+                    "held throughout"
+                } else {
+                    "held at the end"
+                };
+                let detail = if held.is_empty() {
+                    lead.to_string()
+                } else {
+                    format!("{lead}: {held}")
+                };
+                CheckResult::new(shown, Verdict::Pass, detail)
+            }
+            (None, None) => never(),
+        },
+        When::Eventually => {
+            let within = within.expect("an eventually property has a bound");
+            eventually(
+                shown,
+                within,
+                findings.reached_at(name),
+                findings.evidence(name),
+                recover_at_ns,
+            )
         }
-        None => {
-            let held = observed.held.iter().find(|(n, _)| *n == name);
-            let detail = held.map_or(String::new(), |(_, d)| format!(": {d}"));
-            CheckResult::new(name, Verdict::Pass, format!("held throughout{detail}"))
-        }
+        When::Sometimes => match (findings.reached_at(name), findings.evidence(name)) {
+            (Some((t, detail)), _) => {
+                let at = *t as f64 / 1e9;
+                CheckResult::new(shown, Verdict::Pass, format!("seen at {at:.6}s: {detail}")).seen(true)
+            }
+            (None, Some(instead)) => {
+                CheckResult::new(shown, Verdict::Pass, format!("not seen in this run: {instead}")).seen(false)
+            }
+            (None, None) => never().seen(false),
+        },
     }
 }
 
-/// A leader backed by a majority in its term, within `within` of the heal.
-fn elects_leader(outcome: &RunOutcome, within: Dur) -> CheckResult {
-    let name = format!("ElectsLeader(within: {within})");
-    let (Some(heal), Some(observed)) = (outcome.recover_at_ns, &outcome.observed) else {
-        return CheckResult::new(name, Verdict::Unknown, "the run ended before the recovery phase began");
+/// Reached within `within` of the heal, or not.
+fn eventually(
+    shown: String,
+    within: Dur,
+    reached: Option<&(u64, String)>,
+    evidence: Option<&str>,
+    recover_at_ns: Option<u64>,
+) -> CheckResult {
+    let Some(heal) = recover_at_ns else {
+        return CheckResult::new(shown, Verdict::Unknown, "the run ended before the recovery phase began");
     };
     let heal_s = heal as f64 / 1e9;
-    match observed.leader_after_heal_ns {
-        Some(t) if t - heal <= within.0 => CheckResult::new(
-            name,
+    match (reached, evidence) {
+        (Some((t, detail)), _) if t.saturating_sub(heal) <= within.0 => CheckResult::new(
+            shown,
             Verdict::Pass,
-            format!(
-                "a majority followed a leader {} after the heal at {heal_s:.3}s",
-                elapsed(t - heal)
-            ),
+            format!("{detail} {} after the heal at {heal_s:.3}s", elapsed(t - heal)),
         ),
-        Some(t) => CheckResult::new(
-            name,
+        (Some((t, detail)), _) => CheckResult::new(
+            shown,
             Verdict::Fail,
             format!(
-                "a majority first followed a leader {} after the heal at {heal_s:.3}s; allowed {within}",
+                "{detail} only {} after the heal at {heal_s:.3}s; allowed {within}",
                 elapsed(t - heal)
             ),
         )
         .at(heal + within.0),
-        None => CheckResult::new(
-            name,
+        (None, Some(instead)) => CheckResult::new(
+            shown,
             Verdict::Fail,
-            format!("no leader was followed by a majority after the heal at {heal_s:.3}s"),
+            format!("not reached after the heal at {heal_s:.3}s: {instead}"),
         )
         .at(heal + within.0),
+        (None, None) => CheckResult::new(shown, Verdict::Unknown, "never evaluated: nothing observed it"),
     }
 }
 
@@ -232,7 +285,8 @@ fn elapsed(ns: u64) -> String {
     }
 }
 
-fn no_panic(outcome: &RunOutcome) -> CheckResult {
+/// Node code that panicked is a protocol bug.
+pub fn no_panic(outcome: &RunOutcome) -> CheckResult {
     match &outcome.panic {
         // A panic ends the run.
         Some(message) => {
@@ -323,8 +377,8 @@ pub fn determinism(first: &RunOutcome, second: &RunOutcome) -> CheckResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::{Call, NodeId};
     use crate::history::Event;
-    use crate::protocol::{Op, Output};
 
     fn ev(kind: EventKind, op: u64, time_ns: u64) -> Event {
         Event {
@@ -333,8 +387,8 @@ mod tests {
             process: 0,
             client: 0,
             time_ns,
-            input: (kind == EventKind::Invoke).then(|| Op::Get { key: "k".into() }),
-            output: (kind == EventKind::Ok).then_some(Output::Value(None)),
+            input: (kind == EventKind::Invoke).then(|| Call::new("get").key(Value::from("k"))),
+            output: (kind == EventKind::Ok).then_some(Value::Nil),
             error: None,
         }
     }
@@ -364,6 +418,37 @@ mod tests {
             Verdict::Unknown,
             "nothing to judge"
         );
+    }
+
+    #[test]
+    fn property_verdicts_follow_when_they_must_hold() {
+        let mut f = Findings::default();
+        let verdict = |f: &Findings, name, when, within| property(name, when, within, f, Some(1_000)).verdict;
+        assert_eq!(
+            verdict(&f, "Safety", When::Always, None),
+            Verdict::Unknown,
+            "never evaluated"
+        );
+        f.evaluated("Safety", "3 terms");
+        assert_eq!(verdict(&f, "Safety", When::Always, None), Verdict::Pass);
+        f.at(500);
+        f.violated("Safety", vec![NodeId(0), NodeId(2)], "two leaders");
+        let failed = property("Safety", When::Always, None, &f, None);
+        assert_eq!((failed.verdict, failed.at_ns), (Verdict::Fail, Some(500)));
+        assert!(failed.detail.contains("[n0, n2]: two leaders"), "{}", failed.detail);
+        let within = Some(Dur(100));
+        assert_eq!(verdict(&f, "Leader", When::Eventually, within), Verdict::Unknown);
+        f.evaluated("Leader", "no leader");
+        assert_eq!(verdict(&f, "Leader", When::Eventually, within), Verdict::Fail);
+        f.at(1_050);
+        f.reached("Leader", "n1 led");
+        assert_eq!(verdict(&f, "Leader", When::Eventually, within), Verdict::Pass);
+        assert_eq!(verdict(&f, "Leader", When::Eventually, Some(Dur(10))), Verdict::Fail);
+        let sometimes = property("Deposed", When::Sometimes, None, &f, None);
+        assert_eq!((sometimes.verdict, sometimes.seen), (Verdict::Unknown, Some(false)));
+        f.reached("Deposed", "n1 stepped down");
+        let sometimes = property("Deposed", When::Sometimes, None, &f, None);
+        assert_eq!((sometimes.verdict, sometimes.seen), (Verdict::Pass, Some(true)));
     }
 
     #[test]

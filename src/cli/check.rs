@@ -2,9 +2,9 @@
 
 use super::{EXIT_FAIL, EXIT_PASS, EXIT_UNKNOWN, EXIT_USAGE};
 use crate::check::linear::{self, LinVerdict, ModelKind, Options, Report};
+use crate::core::Value;
 use crate::history::formats::Format;
 use crate::history::raw::RawHistory;
-use crate::history::value::Value;
 use crate::report::write_atomic;
 use crate::scenario::duration::parse_ns;
 use std::path::{Path, PathBuf};

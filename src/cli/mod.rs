@@ -1,7 +1,11 @@
 //! Command-line interface: clap definitions and exit codes.
 //!
 //! Exit codes: 0 every check passed, 1 a check failed (a finding), 2 bad
-//! input or usage, 3 unknown (a check could not decide).
+//! input or usage, 3 unknown (a check could not decide), 130 interrupted.
+//!
+//! [`main`] is the `simulate` binary; [`main_with`] makes a binary of your
+//! own that also knows your families: run, validate, sweep, replay,
+//! reports and exit codes all work with `protocol: YourName(...)`.
 
 /// `print!` to stdout, ignoring write errors: a reader that closes the
 /// pipe early (`simulate sweep ... | head`) must not turn into a panic,
@@ -27,12 +31,27 @@ mod run;
 mod sweep;
 mod validate;
 
+use crate::protocols::Registry;
 use clap::{Parser, Subcommand};
 
+/// Exit code: every check passed.
 pub const EXIT_PASS: i32 = 0;
+/// Exit code: a check failed (a finding).
 pub const EXIT_FAIL: i32 = 1;
+/// Exit code: bad input or usage.
 pub const EXIT_USAGE: i32 = 2;
+/// Exit code: nothing failed, but a check could not decide.
 pub const EXIT_UNKNOWN: i32 = 3;
+/// Exit code: stopped by Ctrl-C before every seed ran, and none failed.
+pub const EXIT_INTERRUPTED: i32 = 130;
+
+/// What every command knows: the families, and the binary's name.
+pub struct Env<'a> {
+    /// The families scenarios may name.
+    pub registry: &'a Registry,
+    /// How replay lines call this binary: `simulate`.
+    pub program: String,
+}
 
 #[derive(Parser, Debug)]
 #[command(
@@ -59,9 +78,38 @@ enum Command {
     Replay(replay::ReplayArgs),
 }
 
-/// Parses the arguments, runs the command, returns the exit code.
+/// The `simulate` binary: parses the arguments, runs the command, returns
+/// the exit code.
 pub fn main() -> i32 {
-    let cli = match Cli::try_parse() {
+    main_with(Registry::builtin())
+}
+
+/// A `simulate` binary that knows `registry`'s families: your own, for
+/// instance, with `Registry::builtin().with::<MyFamily>()`. Replay lines
+/// name this binary as it was called.
+pub fn main_with(registry: Registry) -> i32 {
+    let program = std::env::args()
+        .next()
+        .and_then(|a| {
+            std::path::Path::new(&a)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+        })
+        .unwrap_or_else(|| "simulate".to_string());
+    main_from(std::env::args_os(), &registry, &program)
+}
+
+/// [`main_with`], with the arguments given (the first is the program's).
+pub fn main_from<I, T>(args: I, registry: &Registry, program: &str) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let env = Env {
+        registry,
+        program: program.to_string(),
+    };
+    let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() { EXIT_USAGE } else { EXIT_PASS };
@@ -70,10 +118,10 @@ pub fn main() -> i32 {
         }
     };
     match cli.command {
-        Command::Run(args) => run::run(args),
-        Command::Validate(args) => validate::validate(args),
+        Command::Run(args) => run::run(args, &env),
+        Command::Validate(args) => validate::validate(args, &env),
         Command::Check(args) => check::check(args),
-        Command::Sweep(args) => sweep::sweep(args),
-        Command::Replay(args) => replay::replay(args),
+        Command::Sweep(args) => sweep::sweep(args, &env),
+        Command::Replay(args) => replay::replay(args, &env),
     }
 }

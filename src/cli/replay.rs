@@ -2,8 +2,8 @@
 //! reruns a repro file and says whether it gave the same trace hash and
 //! verdict; with `--trace`, prints the trace instead of the summary.
 
-use super::run::{built_in, execute, exit_code, How, ReportWhen};
-use super::{EXIT_FAIL, EXIT_USAGE};
+use super::run::{execute, exit_code, How, ReportWhen};
+use super::{Env, EXIT_FAIL, EXIT_USAGE};
 use crate::report::repro::{self, Repro, VERSION};
 use crate::report::trace_view::{self, TraceFilter};
 use std::path::PathBuf;
@@ -45,20 +45,16 @@ fn parse_time(text: &str) -> Result<u64, String> {
     u64::try_from(ns).map_err(|_| format!("{text:?} is negative; expected a time from the start, like \"1.5s\""))
 }
 
-pub fn replay(args: ReplayArgs) -> i32 {
-    let repro = match repro::load(&args.file).and_then(|r| {
-        Ok(Repro {
-            scenario: built_in(r.scenario)?,
-            ..r
-        })
-    }) {
+pub fn replay(args: ReplayArgs, env: &Env<'_>) -> i32 {
+    let loaded = repro::load(&args.file).and_then(|r: Repro| Ok((env.registry.bind(r.scenario)?, r.header)));
+    let (bound, header) = match loaded {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
             return EXIT_USAGE;
         }
     };
-    let h = &repro.header;
+    let h = &header;
     if h.version != VERSION {
         eprintln!(
             "warning: {} was written by simulate {}, and this is {VERSION}; the run may differ",
@@ -79,10 +75,11 @@ pub fn replay(args: ReplayArgs) -> i32 {
     };
     let dir = args.out.clone().unwrap_or(home);
 
-    let (verdict, outcome) = match execute(&repro.scenario, h.seed, &how, dir) {
+    let checked = match execute(&bound, h.seed, &how, dir, env) {
         Ok(done) => done,
         Err(code) => return code,
     };
+    let (verdict, outcome) = (checked.verdict, &checked.outcome);
     if args.trace {
         let filter = TraceFilter {
             nodes: args.nodes.clone(),

@@ -1,13 +1,12 @@
 //! `simulate run FILE [--seed N] [--report WHEN] [--out DIR] [--json] [--check-determinism] [--trace]`
 
-use super::{EXIT_FAIL, EXIT_PASS, EXIT_UNKNOWN, EXIT_USAGE};
-use crate::check::{self, Verdict};
-use crate::report::{self, RunReport};
-use crate::scenario::locate::Seg;
-use crate::scenario::{LoadedScenario, ProtocolSpec, ScenarioError};
-use crate::sim::{self, RunOptions, RunOutcome};
+use super::{Env, EXIT_FAIL, EXIT_PASS, EXIT_UNKNOWN, EXIT_USAGE};
+use crate::check::Verdict;
+use crate::protocols::Bound;
+use crate::report;
+use crate::run::Checked;
+use crate::world::RunOptions;
 use std::path::PathBuf;
-use std::time::Instant;
 
 #[derive(clap::Args, Debug)]
 pub struct RunArgs {
@@ -17,7 +16,8 @@ pub struct RunArgs {
     #[arg(long)]
     seed: Option<u64>,
     /// When to write the report folder (summary, trace, history, pictures,
-    /// index.html, repro): when the run does not pass, always, or never.
+    /// index.html, repro, schedule): when the run does not pass, always,
+    /// or never.
     #[arg(long, value_enum, default_value_t = ReportWhen::Failure)]
     report: ReportWhen,
     /// Report folder; default: reports/<scenario>/<seed>.
@@ -34,16 +34,18 @@ pub struct RunArgs {
     trace: bool,
 }
 
-pub fn run(args: RunArgs) -> i32 {
-    let loaded = match crate::scenario::load(&args.file).and_then(built_in) {
-        Ok(s) => s,
+pub fn run(args: RunArgs, env: &Env<'_>) -> i32 {
+    let bound = match env.registry.load(&args.file) {
+        Ok(b) => b,
         Err(e) => {
             eprintln!("error: {e}");
             return EXIT_USAGE;
         }
     };
-    let seed = args.seed.or(loaded.spec.seed).unwrap_or(0);
-    let dir = args.out.unwrap_or_else(|| report::default_dir(&loaded.spec.name, seed));
+    let seed = args.seed.or(bound.spec().seed).unwrap_or(0);
+    let dir = args
+        .out
+        .unwrap_or_else(|| report::default_dir(&bound.spec().name, seed));
     let how = How {
         trace: args.trace,
         json: args.json,
@@ -52,23 +54,10 @@ pub fn run(args: RunArgs) -> i32 {
         write_repro: true,
         summary: true,
     };
-    match execute(&loaded, seed, &how, dir) {
-        Ok((verdict, _)) => exit_code(verdict),
+    match execute(&bound, seed, &how, dir, env) {
+        Ok(checked) => exit_code(checked.verdict),
         Err(code) => code,
     }
-}
-
-/// `loaded`, if `simulate` can run its protocol: a `Custom` one comes
-/// from the library user's code.
-pub(super) fn built_in(loaded: LoadedScenario) -> Result<LoadedScenario, ScenarioError> {
-    if let ProtocolSpec::Custom(name) = &loaded.spec.protocol {
-        let message = format!(
-            "protocol Custom({name:?}) comes from library code and runs through simulate::sim::run; \
-             expected a built-in protocol (Single, AsyncPrimaryBackup(..), Raft(..))"
-        );
-        return Err(loaded.error_at(&[Seg::Field("protocol")], message));
-    }
-    Ok(loaded)
 }
 
 /// When a run writes its report folder.
@@ -102,35 +91,13 @@ pub(super) struct How {
 }
 
 /// Runs and checks one seed, prints the summary, writes the report folder
-/// (with a repro file) to `dir` if `how.report` wants one. Returns the
-/// verdict and the run, or the exit code if the report could not be
-/// written.
-pub(super) fn execute(
-    loaded: &LoadedScenario,
-    seed: u64,
-    how: &How,
-    dir: PathBuf,
-) -> Result<(Verdict, RunOutcome), i32> {
+/// (with a repro file) to `dir` if `how.report` wants one. Returns the run,
+/// or the exit code if the report could not be written.
+pub(super) fn execute(bound: &Bound, seed: u64, how: &How, dir: PathBuf, env: &Env<'_>) -> Result<Checked, i32> {
     let options = RunOptions { echo_trace: how.trace };
-    let started = Instant::now();
-    let outcome = sim::run_scenario(&loaded.spec, seed, &options);
-    let wall_ms = started.elapsed().as_secs_f64() * 1e3;
-    let mut checks = check::run_checks(&loaded.spec, &outcome);
-    if how.check_determinism {
-        let again = sim::run_scenario(&loaded.spec, seed, &RunOptions::default());
-        checks.push(check::determinism(&outcome, &again));
-    }
-    let verdict = check::overall(&checks);
-    let report = RunReport {
-        scenario: loaded,
-        outcome: &outcome,
-        checks,
-        verdict,
-        wall_ms,
-        dir: how.report.wants(verdict).then_some(dir),
-        write_repro: how.write_repro,
-    };
-
+    let checked = crate::run::run(bound, seed, &options, how.check_determinism);
+    let mut report = checked.report(bound, how.report.wants(checked.verdict).then_some(dir), &env.program);
+    report.write_repro = how.write_repro;
     let written = report.write();
     // The result is printed even if the report could not be written.
     if how.summary && how.json {
@@ -144,7 +111,7 @@ pub(super) fn execute(
         return Err(EXIT_USAGE);
     }
     drop(report);
-    Ok((verdict, outcome))
+    Ok(checked)
 }
 
 pub(super) fn exit_code(verdict: Verdict) -> i32 {

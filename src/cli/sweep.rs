@@ -1,23 +1,26 @@
 //! `simulate sweep FILE... --seeds A..B [--jobs N] [--shard K/N] [--fail-fast] [--json FILE]`
 //!
-//! Prints a line per seed that did not pass (with the command that replays
-//! it) and a summary; exit 1 if any seed failed, else 3 if any was unknown.
+//! Prints a line per seed that failed unexpectedly or could not decide
+//! (with the command that replays it), a line per bug demonstration saying
+//! how many seeds showed its expected failure, and a summary. Exit 1 if a
+//! seed failed a check it was not expected to fail, or a bug demonstration
+//! showed its failure on no seed; else 130 if interrupted; else 3 if a seed
+//! was unknown; else 0.
 
-use super::run::built_in;
-use super::{EXIT_FAIL, EXIT_PASS, EXIT_UNKNOWN, EXIT_USAGE};
+use super::{Env, EXIT_FAIL, EXIT_INTERRUPTED, EXIT_PASS, EXIT_UNKNOWN, EXIT_USAGE};
 use crate::check::linear::html::escape;
-use crate::check::Verdict;
-use crate::scenario::{LoadedScenario, Scenario, ScenarioError};
+use crate::protocols::Bound;
+use crate::run::Expectation;
+use crate::scenario::ScenarioError;
 use crate::sweep::{self, Plan, SeedResult, Shard, Tally};
 use serde_json::json;
 use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-
-/// Stopped by Ctrl-C before every seed ran, and none failed (128 + SIGINT).
-pub const EXIT_INTERRUPTED: i32 = 130;
-
 use std::time::Instant;
+
+/// More worker threads than this is never useful on one machine.
+pub const JOBS_MAX: usize = 1024;
 
 #[derive(clap::Args, Debug)]
 pub struct SweepArgs {
@@ -75,115 +78,185 @@ fn parse_shard(text: &str) -> Result<Shard, String> {
     Ok(Shard { index, count })
 }
 
-fn load_all(files: &[PathBuf]) -> Result<Vec<LoadedScenario>, ScenarioError> {
-    files
-        .iter()
-        .map(|f| crate::scenario::load(f).and_then(built_in))
-        .collect()
+fn load_all(files: &[PathBuf], env: &Env<'_>) -> Result<Vec<Bound>, ScenarioError> {
+    files.iter().map(|f| env.registry.load(f)).collect()
 }
 
-pub fn sweep(args: SweepArgs) -> i32 {
-    let loaded = match load_all(&args.files) {
+pub fn sweep(args: SweepArgs, env: &Env<'_>) -> i32 {
+    let loaded = match load_all(&args.files, env) {
         Ok(l) => l,
         Err(e) => {
             eprintln!("error: {e}");
             return EXIT_USAGE;
         }
     };
-    let scenarios: Vec<Scenario> = loaded.iter().map(|l| l.spec.clone()).collect();
     let shard = args.shard.unwrap_or(Shard::ALL);
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let plan = Plan {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut plan = Plan {
         scenarios: &loaded,
-        seeds: shard.seeds(args.seeds.clone()).collect(),
-        jobs,
+        seeds: args.seeds.clone(),
+        shard,
+        jobs: args.jobs.unwrap_or(cores),
         fail_fast: args.fail_fast,
         reports: Some(args.out.clone()),
+        program: &env.program,
     };
+    if plan.jobs > JOBS_MAX {
+        eprintln!(
+            "error: --jobs {} is more than {JOBS_MAX}; expected at most {JOBS_MAX}",
+            plan.jobs
+        );
+        return EXIT_USAGE;
+    }
+    // No more workers than runs: each would only start and stop.
+    plan.jobs = plan.jobs.min(usize::try_from(plan.runs()).unwrap_or(usize::MAX)).max(1);
+    let started = Instant::now();
+    let tally = run_plan(&plan, &args, &loaded);
+    let wall_s = started.elapsed().as_secs_f64();
+    let outcome = summarize(&plan, &args, &tally, wall_s);
+    if let Err(e) = write_files(&plan, &args, &tally, wall_s, outcome.interrupted) {
+        eprintln!("error: {e}");
+        return EXIT_USAGE;
+    }
+    outcome.exit_code()
+}
+
+/// Runs the plan with a progress bar and Ctrl-C handling, printing each
+/// seed that did not go as expected as it finishes.
+fn run_plan(plan: &Plan<'_>, args: &SweepArgs, loaded: &[Bound]) -> Tally {
     // Ctrl-C: no new seeds start; those running finish, and the summary
     // of what ran is still printed and written.
     static STOP: AtomicBool = AtomicBool::new(false);
-    let stop = &STOP;
     if let Err(e) = ctrlc::set_handler(|| STOP.store(true, Ordering::Relaxed)) {
         eprintln!("warning: Ctrl-C will not stop the sweep cleanly: {e}");
     }
-    let started = Instant::now();
-    let progress = progress_bar((scenarios.len() * plan.seeds.len()) as u64);
+    let progress = progress_bar(plan.runs());
     let mut failures = 0;
-    let tally = sweep::run(&plan, stop, |r| {
-        failures += usize::from(r.verdict == Verdict::Fail);
+    let tally = sweep::run(plan, &STOP, |r| {
+        failures += usize::from(r.expectation == Expectation::Failed);
         progress.set_message(format!("{failures} failed"));
         progress.inc(1);
-        if r.verdict != Verdict::Pass {
+        if matches!(r.expectation, Expectation::Failed | Expectation::Unknown) {
             // Above the bar on a terminal; a plain line in CI logs.
-            progress.suspend(|| outln!("{}", seed_line(&args.files, &scenarios, r)));
+            progress.suspend(|| outln!("{}", seed_line(&args.files, loaded, plan.program, r)));
         }
     });
     progress.finish_and_clear();
-    let wall_s = started.elapsed().as_secs_f64();
-    let (passed, failed, unknown) = (tally.passed, tally.failed, tally.unknown);
+    tally
+}
+
+/// What the sweep found, for the exit code.
+struct Outcome {
+    failed: usize,
+    missing: usize,
+    unknown: usize,
+    interrupted: bool,
+}
+
+impl Outcome {
+    fn exit_code(&self) -> i32 {
+        if self.failed > 0 || self.missing > 0 {
+            EXIT_FAIL
+        } else if self.interrupted {
+            EXIT_INTERRUPTED
+        } else if self.unknown > 0 {
+            EXIT_UNKNOWN
+        } else {
+            EXIT_PASS
+        }
+    }
+}
+
+/// Prints the expected failures, what no seed saw, and the summary line.
+fn summarize(plan: &Plan<'_>, args: &SweepArgs, tally: &Tally, wall_s: f64) -> Outcome {
+    let scenarios = plan.scenarios;
+    let range = format!("{}..{}", args.seeds.start, args.seeds.end);
+    for (i, s) in scenarios.iter().enumerate().filter(|(_, s)| s.expects_failure()) {
+        let shown = tally.expected[i];
+        let first = tally.first_expected[i].map_or(String::new(), |f| format!(", first seed {f}"));
+        let what = s.expected.join(", ");
+        let name = &s.spec().name;
+        match shown {
+            0 if tally.ran[i] > 0 => {
+                outln!("fail {name}: no seed of {range} showed its expected failure ({what})")
+            }
+            _ => outln!(
+                "expected {name}: {shown} of {} seeds failed as expected ({what}){first}",
+                tally.ran[i]
+            ),
+        }
+    }
+    for (i, s) in scenarios.iter().enumerate() {
+        for name in tally.never_seen(scenarios, i) {
+            outln!("never seen {}: {name} held in no seed of {range}", s.spec().name);
+        }
+    }
     let ran = tally.total();
-    let planned = scenarios.len() * plan.seeds.len();
-    let interrupted = ran < planned && !args.fail_fast;
+    let planned = plan.runs();
+    let interrupted = (ran as u64) < planned && !args.fail_fast;
     if interrupted {
         outln!("interrupted: {ran} of {planned} runs done");
     }
+    let expected: usize = tally.expected.iter().sum();
     outln!(
-        "swept {} of {planned} runs ({} scenario{}, seeds {}..{}, shard {}/{}, {jobs} jobs) in {wall_s:.1}s, {:.1} runs/s: {passed} passed, {failed} failed, {unknown} unknown; digest {:016x}",
-        ran,
+        "swept {ran} of {planned} runs ({} scenario{}, seeds {range}, shard {}/{}, {} jobs) in {wall_s:.1}s, {:.1} runs/s: {} passed, {expected} failed as expected, {} failed, {} unknown; digest {:016x}",
         scenarios.len(),
         if scenarios.len() == 1 { "" } else { "s" },
-
-        args.seeds.start,
-        args.seeds.end,
-        shard.index,
-        shard.count,
+        plan.shard.index,
+        plan.shard.count,
+        plan.jobs,
         ran as f64 / wall_s.max(1e-9),
+        tally.passed,
+        tally.failed,
+        tally.unknown,
         tally.digest()
     );
-    if let Some(path) = &args.json {
-        let summary = json!({
-            "seeds": {"start": args.seeds.start, "end": args.seeds.end},
-            "shard": {"index": shard.index, "count": shard.count},
-            "jobs": jobs,
-            "planned": planned,
-            "ran": ran,
-            "passed": passed,
-            "failed": failed,
-            "unknown": unknown,
-            "wall_s": wall_s,
-            // Time inside the runs themselves (simulate and check), over
-            // all workers: wall_s * jobs - run_s is what the sweep added.
-            "run_s": tally.run_ms.iter().sum::<f64>() / 1e3,
+    Outcome {
+        failed: tally.failed,
+        missing: tally.missing_expected(scenarios).len(),
+        unknown: tally.unknown,
+        interrupted,
+    }
+}
 
-            "interrupted": interrupted,
-            "digest": format!("{:016x}", tally.digest()),
-            "scenarios": loaded.iter().enumerate().map(|(i, l)| scenario_json(i, l, &args.files[i], &tally)).collect::<Vec<_>>(),
-        });
-        let text = serde_json::to_string_pretty(&summary).expect("the summary serialises") + "\n";
-        if let Err(e) = crate::report::write_atomic(path, text.as_bytes()) {
-            eprintln!("error: cannot write {}: {e}", path.display());
-            return EXIT_USAGE;
-        }
+/// The JSON summary and JUnit XML, if asked for.
+fn write_files(plan: &Plan<'_>, args: &SweepArgs, tally: &Tally, wall_s: f64, interrupted: bool) -> Result<(), String> {
+    let write = |path: &PathBuf, text: &str| {
+        crate::report::write_atomic(path, text.as_bytes()).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    };
+    if let Some(path) = &args.json {
+        let summary = json_summary(plan, args, tally, wall_s, interrupted);
+        write(
+            path,
+            &(serde_json::to_string_pretty(&summary).expect("the summary serialises") + "\n"),
+        )?;
     }
     if let Some(path) = &args.junit {
-        let xml = junit(&args, &scenarios, &tally, wall_s);
-        if let Err(e) = crate::report::write_atomic(path, xml.as_bytes()) {
-            eprintln!("error: cannot write {}: {e}", path.display());
-            return EXIT_USAGE;
-        }
+        write(path, &junit(args, plan, tally, wall_s))?;
     }
-    if failed > 0 {
-        EXIT_FAIL
-    } else if interrupted {
-        EXIT_INTERRUPTED
-    } else if unknown > 0 {
-        EXIT_UNKNOWN
-    } else {
-        EXIT_PASS
-    }
+    Ok(())
+}
+
+fn json_summary(plan: &Plan<'_>, args: &SweepArgs, tally: &Tally, wall_s: f64, interrupted: bool) -> serde_json::Value {
+    let scenarios = plan.scenarios;
+    json!({
+        "seeds": {"start": args.seeds.start, "end": args.seeds.end},
+        "shard": {"index": plan.shard.index, "count": plan.shard.count},
+        "jobs": plan.jobs,
+        "planned": plan.runs(),
+        "ran": tally.total(),
+        "passed": tally.passed,
+        "failed_as_expected": tally.expected.iter().sum::<usize>(),
+        "failed": tally.failed,
+        "unknown": tally.unknown,
+        "wall_s": wall_s,
+        // Time inside the runs themselves (simulate and check), over
+        // all workers: wall_s * jobs - run_s is what the sweep added.
+        "run_s": tally.run_ms.iter().sum::<f64>() / 1e3,
+        "interrupted": interrupted,
+        "digest": format!("{:016x}", tally.digest()),
+        "scenarios": (0..scenarios.len()).map(|i| scenario_json(i, scenarios, &args.files[i], tally)).collect::<Vec<_>>(),
+    })
 }
 
 /// Seeds done, seeds per second, failures so far and time left, on
@@ -206,15 +279,12 @@ fn progress_bar(total: u64) -> indicatif::ProgressBar {
     indicatif::ProgressBar::new(total).with_style(style)
 }
 
-fn seed_line(files: &[PathBuf], scenarios: &[Scenario], r: &SeedResult) -> String {
+fn seed_line(files: &[PathBuf], scenarios: &[Bound], program: &str, r: &SeedResult) -> String {
+    let file = files[r.scenario].display();
     let replay = match &r.report {
-        Some(Ok(dir)) => format!("simulate replay {}", dir.join("repro.ron").display()),
-        Some(Err(e)) => format!(
-            "simulate run {} --seed {} (no report: {e})",
-            files[r.scenario].display(),
-            r.seed
-        ),
-        None => format!("simulate run {} --seed {}", files[r.scenario].display(), r.seed),
+        Some(Ok(dir)) => format!("{program} replay {}", dir.join("repro.ron").display()),
+        Some(Err(e)) => format!("{program} run {file} --seed {} (no report: {e})", r.seed),
+        None => format!("{program} run {file} --seed {}", r.seed),
     };
     let checks: Vec<String> = r
         .not_passed
@@ -224,7 +294,7 @@ fn seed_line(files: &[PathBuf], scenarios: &[Scenario], r: &SeedResult) -> Strin
     format!(
         "{} {} seed {}: {}\n  replay: {replay}",
         r.verdict.as_str(),
-        scenarios[r.scenario].name,
+        scenarios[r.scenario].spec().name,
         r.seed,
         checks.join(", "),
     )
@@ -233,14 +303,16 @@ fn seed_line(files: &[PathBuf], scenarios: &[Scenario], r: &SeedResult) -> Strin
 /// JUnit XML, as CI systems display it: a suite per scenario with one case
 /// for its seed range; failing seeds make a `failure`, unknown ones (when
 /// none failed) an `error`.
-fn junit(args: &SweepArgs, scenarios: &[Scenario], tally: &Tally, wall_s: f64) -> String {
+fn junit(args: &SweepArgs, plan: &Plan<'_>, tally: &Tally, wall_s: f64) -> String {
+    let scenarios = plan.scenarios;
     let range = format!("seeds {}..{}", args.seeds.start, args.seeds.end);
     let range = match args.shard {
         Some(s) => format!("{range} shard {}/{}", s.index, s.count),
         None => range,
     };
+    let missing = tally.missing_expected(scenarios);
     let failed = (0..scenarios.len())
-        .filter(|&i| tally.not_passed.iter().any(|r| r.scenario == i))
+        .filter(|&i| tally.not_passed.iter().any(|r| r.scenario == i) || missing.contains(&i))
         .count();
     let mut xml = format!(
 
@@ -250,13 +322,17 @@ fn junit(args: &SweepArgs, scenarios: &[Scenario], tally: &Tally, wall_s: f64) -
     for (i, s) in scenarios.iter().enumerate() {
         let bad: Vec<&SeedResult> = tally.not_passed.iter().filter(|r| r.scenario == i).collect();
         let time_s = tally.run_ms[i] / 1e3;
-        let name = escape(&s.name);
+        let name = escape(&s.spec().name);
+        let failing = !bad.is_empty() || missing.contains(&i);
         xml.push_str(&format!(
             "  <testsuite name=\"{name}\" tests=\"1\" failures=\"{}\" time=\"{time_s:.3}\">\n    <testcase classname=\"{name}\" name=\"{range}\" time=\"{time_s:.3}\">\n",
-            usize::from(!bad.is_empty())
+            usize::from(failing)
         ));
-        if !bad.is_empty() {
-            let any_fail = bad.iter().any(|r| r.verdict == Verdict::Fail);
+        if missing.contains(&i) {
+            let message = format!("no seed showed the expected failure ({})", s.expected.join(", "));
+            xml.push_str(&format!("      <failure message=\"{}\"></failure>\n", escape(&message)));
+        } else if !bad.is_empty() {
+            let any_fail = bad.iter().any(|r| r.expectation == Expectation::Failed);
             let tag = if any_fail { "failure" } else { "error" };
             let seeds: Vec<String> = bad.iter().map(|r| r.seed.to_string()).collect();
             let message = format!(
@@ -265,7 +341,10 @@ fn junit(args: &SweepArgs, scenarios: &[Scenario], tally: &Tally, wall_s: f64) -
                 tally.ran[i],
                 seeds.join(", ")
             );
-            let body: Vec<String> = bad.iter().map(|r| seed_line(&args.files, scenarios, r)).collect();
+            let body: Vec<String> = bad
+                .iter()
+                .map(|r| seed_line(&args.files, scenarios, plan.program, r))
+                .collect();
             xml.push_str(&format!(
                 "      <{tag} message=\"{}\">{}</{tag}>\n",
                 escape(&message),
@@ -278,20 +357,26 @@ fn junit(args: &SweepArgs, scenarios: &[Scenario], tally: &Tally, wall_s: f64) -
     xml
 }
 
-fn scenario_json(index: usize, loaded: &LoadedScenario, file: &std::path::Path, tally: &Tally) -> serde_json::Value {
+fn scenario_json(index: usize, scenarios: &[Bound], file: &std::path::Path, tally: &Tally) -> serde_json::Value {
     let mine = tally.not_passed.iter().filter(|r| r.scenario == index);
-    let seeds_with = |v: Verdict| {
+    let seeds_with = |e: Expectation| {
         mine.clone()
-            .filter(|r| r.verdict == v)
+            .filter(|r| r.expectation == e)
             .map(|r| r.seed)
             .collect::<Vec<_>>()
     };
+    let s = &scenarios[index];
     json!({
         "file": file.display().to_string(),
-        "name": loaded.spec.name,
+        "name": s.spec().name,
         "ran": tally.ran[index],
-        "failed": seeds_with(Verdict::Fail),
-        "unknown": seeds_with(Verdict::Unknown),
+        "failed": seeds_with(Expectation::Failed),
+        "unknown": seeds_with(Expectation::Unknown),
+        "expected_failures": s.expected,
+        "failed_as_expected": tally.expected[index],
+        "first_failed_as_expected": tally.first_expected[index],
+        "sometimes_seen": tally.seen[index],
+        "never_seen": tally.never_seen(scenarios, index),
     })
 }
 

@@ -1,6 +1,6 @@
 //! `simulate validate FILE...`
 
-use super::{EXIT_PASS, EXIT_USAGE};
+use super::{Env, EXIT_PASS, EXIT_USAGE};
 use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
@@ -10,21 +10,30 @@ pub struct ValidateArgs {
     files: Vec<PathBuf>,
 }
 
-pub fn validate(args: ValidateArgs) -> i32 {
+pub fn validate(args: ValidateArgs, env: &Env<'_>) -> i32 {
     let mut code = EXIT_PASS;
     for file in &args.files {
-        match crate::scenario::load(file) {
-            Ok(s) => {
-                let spec = &s.spec;
+        match env.registry.load(file) {
+            Ok(bound) => {
+                let spec = bound.spec();
+                let checks: Vec<String> = bound.checks.iter().map(|c| c.name()).collect();
                 outln!(
-                    "ok: {} ({}, protocol {}, {} nodes, {} + recover {})",
+                    "ok: {} ({}, protocol {}, {} nodes, {} + recover {}, checks: {})",
                     file.display(),
                     spec.name,
-                    spec.protocol.name(),
+                    spec.protocol.name,
                     spec.nodes,
                     spec.duration,
-                    spec.recover.unwrap_or_default()
+                    spec.recover.unwrap_or_default(),
+                    if checks.is_empty() {
+                        "none".to_string()
+                    } else {
+                        checks.join(", ")
+                    }
                 );
+                if !bound.expected.is_empty() {
+                    outln!("    expected to fail: {}", bound.expected.join(", "));
+                }
             }
             Err(e) => {
                 eprintln!("error: {e}");

@@ -7,7 +7,7 @@
 //! an output or none (unknown). Positions are event indices in file order,
 //! which every format here defines as the real-time order.
 
-use super::value::Value;
+use crate::core::Value;
 use std::collections::BTreeMap;
 
 #[derive(Clone, Debug, PartialEq, Eq)]

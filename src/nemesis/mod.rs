@@ -13,10 +13,11 @@
 //! every paused node resumes and every crashed node restarts; steps still
 //! pending after that are dropped.
 
+pub mod schedule;
 mod shapes;
 
+use crate::env::rng::SimRng;
 use crate::scenario::{Dur, Fault, FaultKind, FaultSpec, RandomFaults, Scenario, Shape, Target};
-use crate::sim::rng::SimRng;
 use rand::seq::SliceRandom;
 use rand::Rng;
 
@@ -188,6 +189,13 @@ impl Nemesis {
             Fault::Heal => {
                 if !cluster.heal() {
                     cluster.skip(&label, "nothing to heal");
+                }
+                None
+            }
+            Fault::CutLinks(links) => self.cut(cluster, links, false, &label),
+            Fault::HealLinks(links) => {
+                if !cluster.heal_links(links) {
+                    cluster.skip(&label, "its links were healed already");
                 }
                 None
             }
@@ -375,8 +383,8 @@ fn random_steps(r: &RandomFaults, fault_end: u64, first_slot: usize, rng: &mut S
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::env::rng::stream;
     use crate::scenario::{self, SignedDur};
-    use crate::sim::rng::stream;
     use std::collections::BTreeSet;
 
     /// Records what the nemesis did.

@@ -1,6 +1,6 @@
 //! Partition shapes as sets of directed links to cut.
 
-use crate::sim::rng::SimRng;
+use crate::env::rng::SimRng;
 use rand::seq::SliceRandom;
 
 type Links = Vec<(u32, u32)>;
@@ -83,7 +83,7 @@ pub fn ring(n: u32, rng: &mut SimRng) -> Links {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::rng::stream;
+    use crate::env::rng::stream;
     use std::collections::BTreeSet;
 
     /// Who each node can still hear from, itself included.

@@ -40,8 +40,8 @@ fn to_ns(x: f64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::env::rng::stream;
     use crate::scenario::Dur;
-    use crate::sim::rng::stream;
 
     fn stats(l: &Latency) -> (f64, u64, u64) {
         let mut rng = stream(3, "network");

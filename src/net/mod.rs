@@ -1,5 +1,8 @@
-//! The simulated network between nodes: per-link latency, loss,
-//! duplication, and partitions, on simulated time.
+//! The simulated network between nodes: every message passes a chain of
+//! per-packet rules (as turmoil's `Rule::on_packet`), each with its own
+//! random stream: partition, loss, latency with a tail, duplication, then
+//! any rule a family adds. A new kind of network fault (corruption, delay
+//! spikes, omission) is one more [`Rule`].
 //!
 //! Reordering is not a separate knob: every message draws its own latency,
 //! so jitter reorders messages as it does on a real network.
@@ -16,32 +19,42 @@
 //! duplication or partitions. Faults are between servers.
 
 mod latency;
+mod partition;
+mod rules;
 
 pub use latency::sample_ns;
+pub use partition::Partitions;
+pub use rules::{Duplication, LinkLatency, Loss};
 
-use crate::scenario::{Latency, NetworkSpec, Tail};
-use crate::sim::rng::SimRng;
-use rand::Rng;
+use crate::env::rng::{stream, SimRng};
+use crate::scenario::{Latency, NetworkSpec};
 
-#[derive(Clone, Debug, PartialEq)]
-struct LinkModel {
-    latency: Latency,
-    tail: Option<Tail>,
-    loss: f64,
-    duplicate: f64,
-}
-
-/// What the network does with one message.
+/// A message on its way between two nodes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Fate {
-    Dropped(DropReason),
-    /// Arrival time, and the arrival time of a duplicate if there is one.
-    Arrives {
-        at_ns: u64,
-        copy_at_ns: Option<u64>,
-    },
+pub struct Packet {
+    /// Sender.
+    pub from: u32,
+    /// Receiver.
+    pub to: u32,
+    /// When it was sent (global time).
+    pub sent_ns: u64,
 }
 
+/// What one rule says about a packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Nothing: the next rule decides.
+    Pass,
+    /// The packet is lost.
+    Drop(DropReason),
+    /// The packet takes this much longer.
+    Delay(u64),
+    /// The network makes a copy of the packet, which arrives this long
+    /// after it was sent.
+    Duplicate(u64),
+}
+
+/// Why a message was not delivered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DropReason {
     /// Lost to the link's loss probability.
@@ -50,214 +63,143 @@ pub enum DropReason {
     Partition,
     /// The receiver was down (crashed) when the message arrived.
     Down,
+    /// A rule of a family's own, by name.
+    Rule(&'static str),
 }
 
 impl DropReason {
+    /// As the trace writes it (`drop ... reason=loss`).
     pub fn as_str(self) -> &'static str {
         match self {
             DropReason::Loss => "loss",
             DropReason::Partition => "partition",
             DropReason::Down => "down",
+            DropReason::Rule(name) => name,
+        }
+    }
+
+    /// The fault this drop counts as, if it is one (a partition's and a
+    /// crash's drops are counted as the partition and the crash).
+    pub fn fault(self) -> Option<&'static str> {
+        match self {
+            DropReason::Loss => Some("drop"),
+            DropReason::Rule(name) => Some(name),
+            DropReason::Partition | DropReason::Down => None,
         }
     }
 }
 
+/// A per-packet rule. Rules see packets in chain order; the first `Drop`
+/// ends the chain.
+pub trait Rule: Send {
+    /// Decides about a packet as it is sent.
+    fn on_send(&mut self, packet: &Packet) -> Verdict;
+
+    /// Decides about a packet as it arrives at `arrive_ns`: `Some` drops it.
+    fn on_arrive(&self, _packet: &Packet, _arrive_ns: u64) -> Option<DropReason> {
+        None
+    }
+}
+
+/// What the network does with one message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fate {
+    /// Lost at once.
+    Dropped(DropReason),
+    /// Arrival time, and the arrival times of copies the network made.
+    Arrives {
+        /// When the message arrives.
+        at_ns: u64,
+        /// When each copy arrives.
+        copies_ns: Vec<u64>,
+    },
+}
+
+/// The mesh between nodes, and the clients' links.
 pub struct Network {
-    nodes: usize,
-    /// Directed links, `from * nodes + to`.
-    links: Vec<LinkModel>,
+    partitions: Partitions,
+    rules: Vec<Box<dyn Rule>>,
     client_latency: Latency,
-    /// Per directed link: the intervals [start, end) during which it was
-    /// cut, in time order; an open interval ends at u64::MAX.
-    cuts: Vec<Vec<(u64, u64)>>,
-    rng: SimRng,
+    client_rng: SimRng,
 }
 
 impl Network {
-    pub fn new(spec: &NetworkSpec, nodes: usize, rng: SimRng) -> Self {
-        let base = LinkModel {
-            latency: spec.latency.clone(),
-            tail: spec.tail.clone(),
-            loss: spec.loss.0,
-            duplicate: spec.duplicate.0,
-        };
-        let mut links = vec![base; nodes * nodes];
-        for o in &spec.links {
-            for &from in &o.from {
-                for &to in &o.to {
-                    let link = &mut links[from as usize * nodes + to as usize];
-                    if let Some(l) = &o.latency {
-                        link.latency = l.clone();
-                    }
-                    if o.tail.is_some() {
-                        link.tail = o.tail.clone();
-                    }
-                    if let Some(p) = o.loss {
-                        link.loss = p.0;
-                    }
-                    if let Some(p) = o.duplicate {
-                        link.duplicate = p.0;
-                    }
-                }
-            }
-        }
+    /// The network a scenario describes, drawing from `seed`'s streams
+    /// (`net/<rule>`).
+    pub fn new(spec: &NetworkSpec, nodes: u32, seed: u64) -> Self {
+        let rules: Vec<Box<dyn Rule>> = vec![
+            Box::new(Loss::new(spec, nodes, stream(seed, "net/loss"))),
+            Box::new(LinkLatency::new(spec, nodes, stream(seed, "net/latency"))),
+            Box::new(Duplication::new(spec, nodes, stream(seed, "net/duplicate"))),
+        ];
         Network {
-            nodes,
-            links,
+            partitions: Partitions::new(nodes),
+            rules,
             client_latency: spec.latency.clone(),
-            cuts: vec![Vec::new(); nodes * nodes],
-            rng,
+            client_rng: stream(seed, "net/clients"),
         }
     }
 
-    fn index(&self, from: u32, to: u32) -> usize {
-        debug_assert!((from as usize) < self.nodes && (to as usize) < self.nodes);
-        from as usize * self.nodes + to as usize
+    /// Adds a rule at the end of the chain.
+    pub fn push_rule(&mut self, rule: Box<dyn Rule>) {
+        self.rules.push(rule);
     }
 
     /// Decides the fate of a message sent now from `from` to `to`.
     pub fn send(&mut self, from: u32, to: u32, now_ns: u64) -> Fate {
-        let i = self.index(from, to);
-        if self.is_cut_index(i) {
-            return Fate::Dropped(DropReason::Partition);
-        }
-        let link = &self.links[i];
-        if link.loss > 0.0 && self.rng.gen_bool(link.loss) {
-            return Fate::Dropped(DropReason::Loss);
-        }
-        let at_ns = now_ns.saturating_add(link_delay(link, &mut self.rng));
-        let copy_at_ns = if link.duplicate > 0.0 && self.rng.gen_bool(link.duplicate) {
-            Some(now_ns.saturating_add(link_delay(link, &mut self.rng)))
-        } else {
-            None
+        let packet = Packet {
+            from,
+            to,
+            sent_ns: now_ns,
         };
-        Fate::Arrives { at_ns, copy_at_ns }
+        if let Verdict::Drop(reason) = self.partitions.on_send(&packet) {
+            return Fate::Dropped(reason);
+        }
+        let (mut delay_ns, mut copies_ns) = (0u64, Vec::new());
+        for rule in &mut self.rules {
+            match rule.on_send(&packet) {
+                Verdict::Pass => {}
+                Verdict::Drop(reason) => return Fate::Dropped(reason),
+                Verdict::Delay(ns) => delay_ns = delay_ns.saturating_add(ns),
+                Verdict::Duplicate(after_ns) => copies_ns.push(now_ns.saturating_add(after_ns)),
+            }
+        }
+        Fate::Arrives {
+            at_ns: now_ns.saturating_add(delay_ns),
+            copies_ns,
+        }
+    }
+
+    /// Whether a message sent at `sent_ns` that arrives now is delivered.
+    pub fn on_arrive(&self, from: u32, to: u32, sent_ns: u64, arrive_ns: u64) -> Option<DropReason> {
+        let packet = Packet { from, to, sent_ns };
+        let rules = std::iter::once(&self.partitions as &dyn Rule).chain(self.rules.iter().map(|r| &**r));
+        rules.into_iter().find_map(|r| r.on_arrive(&packet, arrive_ns))
     }
 
     /// Latency of a client link (see the module comment).
     pub fn client_delay_ns(&mut self) -> u64 {
-        sample_ns(&self.client_latency, &mut self.rng)
+        sample_ns(&self.client_latency, &mut self.client_rng)
     }
 
-    /// True unless the link was cut at any time in [sent, arrived].
-    pub fn survives(&self, from: u32, to: u32, sent_ns: u64, arrived_ns: u64) -> bool {
-        for &(start, end) in self.cuts[self.index(from, to)].iter().rev() {
-            if end <= sent_ns {
-                return true;
-            }
-            if start <= arrived_ns {
-                return false;
-            }
-        }
-        true
+    /// The partition rule, which the nemesis cuts and heals links through.
+    pub fn partitions(&mut self) -> &mut Partitions {
+        &mut self.partitions
     }
 
+    /// Whether the directed link is cut now.
     pub fn is_cut(&self, from: u32, to: u32) -> bool {
-        self.is_cut_index(self.index(from, to))
+        self.partitions.is_cut(from, to)
     }
-
-    fn is_cut_index(&self, i: usize) -> bool {
-        self.cuts[i].last().is_some_and(|&(_, end)| end == u64::MAX)
-    }
-
-    /// Cuts each directed link in `links`; returns those not cut before.
-    pub fn cut(&mut self, links: &[(u32, u32)], now_ns: u64) -> Vec<(u32, u32)> {
-        let mut newly = Vec::new();
-        for &(from, to) in links {
-            debug_assert_ne!(from, to, "a node is never cut from itself");
-            let i = self.index(from, to);
-            if !self.is_cut_index(i) {
-                self.cuts[i].push((now_ns, u64::MAX));
-                newly.push((from, to));
-            }
-        }
-        newly
-    }
-
-    /// Restores every link; returns those that were cut.
-    pub fn heal(&mut self, now_ns: u64) -> Vec<(u32, u32)> {
-        let all: Vec<usize> = (0..self.cuts.len()).collect();
-        self.heal_indices(all, now_ns)
-    }
-
-    /// Restores the given links; returns those of them that were cut.
-    pub fn heal_links(&mut self, links: &[(u32, u32)], now_ns: u64) -> Vec<(u32, u32)> {
-        let indices = links.iter().map(|&(f, t)| self.index(f, t)).collect();
-        self.heal_indices(indices, now_ns)
-    }
-
-    fn heal_indices(&mut self, indices: Vec<usize>, now_ns: u64) -> Vec<(u32, u32)> {
-        let mut healed = Vec::new();
-        for i in indices {
-            if let Some(last) = self.cuts[i].last_mut().filter(|iv| iv.1 == u64::MAX) {
-                last.1 = now_ns;
-                healed.push(((i / self.nodes) as u32, (i % self.nodes) as u32));
-            }
-        }
-        healed
-    }
-
-    pub fn any_cut(&self) -> bool {
-        (0..self.cuts.len()).any(|i| self.is_cut_index(i))
-    }
-}
-
-fn link_delay(link: &LinkModel, rng: &mut SimRng) -> u64 {
-    let mut ns = sample_ns(&link.latency, rng);
-    if let Some(tail) = &link.tail {
-        if tail.probability.0 > 0.0 && rng.gen_bool(tail.probability.0) {
-            ns = ns.saturating_add(sample_ns(&tail.extra, rng));
-        }
-    }
-    ns
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::scenario::{Dur, LinkSpec, Probability};
-    use crate::sim::rng::stream;
 
     fn net(spec: NetworkSpec) -> Network {
-        Network::new(&spec, 3, stream(1, "network"))
-    }
-
-    #[test]
-    fn a_cut_link_delivers_nothing_and_heal_restores_it() {
-        let mut n = net(NetworkSpec::default());
-        assert!(matches!(n.send(0, 1, 0), Fate::Arrives { .. }));
-        n.cut(&[(0, 1)], 100);
-        assert!(n.is_cut(0, 1) && !n.is_cut(1, 0));
-        for t in 100..200 {
-            assert_eq!(n.send(0, 1, t), Fate::Dropped(DropReason::Partition));
-        }
-        assert!(matches!(n.send(1, 0, 150), Fate::Arrives { .. }), "one-way cut");
-        assert_eq!(n.heal(200), [(0, 1)]);
-        assert!(matches!(n.send(0, 1, 201), Fate::Arrives { .. }));
-    }
-
-    #[test]
-    fn cut_reports_new_links_and_heal_links_heals_only_those() {
-        let mut n = net(NetworkSpec::default());
-        assert_eq!(n.cut(&[(0, 1), (1, 0)], 10), [(0, 1), (1, 0)]);
-        assert_eq!(n.cut(&[(0, 1), (0, 2)], 20), [(0, 2)], "(0, 1) was already cut");
-        assert_eq!(n.heal_links(&[(0, 2), (2, 1)], 30), [(0, 2)]);
-        assert!(n.is_cut(0, 1) && n.is_cut(1, 0) && !n.is_cut(0, 2));
-        assert_eq!(n.heal(40), [(0, 1), (1, 0)]);
-        assert!(!n.any_cut());
-    }
-
-    #[test]
-    fn messages_in_flight_across_a_cut_are_lost() {
-        let mut n = net(NetworkSpec::default());
-        n.cut(&[(0, 1)], 100);
-        n.heal(200);
-        assert!(n.survives(0, 1, 10, 99), "arrived before the cut");
-        assert!(!n.survives(0, 1, 90, 110), "in flight when the cut started");
-        assert!(!n.survives(0, 1, 90, 300), "spanned the whole cut");
-        assert!(!n.survives(0, 1, 199, 205), "sent during the cut");
-        assert!(n.survives(0, 1, 201, 300), "sent after the heal");
-        assert!(n.survives(1, 0, 90, 110), "other direction untouched");
+        Network::new(&spec, 3, 1)
     }
 
     #[test]
@@ -271,10 +213,7 @@ mod tests {
         for t in 0..20_000 {
             match n.send(0, 2, t) {
                 Fate::Dropped(DropReason::Loss) => lost += 1,
-                Fate::Arrives {
-                    copy_at_ns: Some(_), ..
-                } => dups += 1,
-                Fate::Arrives { .. } => {}
+                Fate::Arrives { copies_ns, .. } => dups += copies_ns.len(),
                 other => panic!("unexpected {other:?}"),
             }
         }
@@ -302,5 +241,37 @@ mod tests {
         };
         assert_eq!(arrival(&mut n, 0, 2), 50_000_000);
         assert_eq!(arrival(&mut n, 2, 0), 1_000_000);
+    }
+
+    /// Drops every packet to node 2: a rule of a family's own.
+    struct Blackhole;
+
+    impl Rule for Blackhole {
+        fn on_send(&mut self, p: &Packet) -> Verdict {
+            if p.to == 2 {
+                Verdict::Drop(DropReason::Rule("blackhole"))
+            } else {
+                Verdict::Pass
+            }
+        }
+    }
+
+    #[test]
+    fn a_rule_added_to_the_chain_sees_every_packet_and_counts_as_its_fault() {
+        let mut n = net(NetworkSpec::default());
+        n.push_rule(Box::new(Blackhole));
+        assert_eq!(n.send(0, 2, 5), Fate::Dropped(DropReason::Rule("blackhole")));
+        assert!(matches!(n.send(0, 1, 5), Fate::Arrives { .. }));
+        assert_eq!(DropReason::Rule("blackhole").fault(), Some("blackhole"));
+        assert_eq!(DropReason::Partition.fault(), None);
+    }
+
+    #[test]
+    fn a_cut_drops_at_send_and_in_flight() {
+        let mut n = net(NetworkSpec::default());
+        n.partitions().cut(&[(0, 1)], 100);
+        assert_eq!(n.send(0, 1, 150), Fate::Dropped(DropReason::Partition));
+        assert_eq!(n.on_arrive(0, 1, 90, 110), Some(DropReason::Partition));
+        assert_eq!(n.on_arrive(1, 0, 90, 110), None);
     }
 }

@@ -6,9 +6,12 @@
 use super::spacetime::Focus;
 use super::*;
 use crate::trace::timeline::{OpEnd, Timeline};
+use plotters::coord::types::RangedCoordf64;
 
 const SIZE: (u32, u32) = (1200, 380);
 const LEFT_PX: u32 = 64;
+/// The strip under the chart that holds the legend.
+const LEGEND_PX: i32 = 40;
 
 /// Where the picture put things, so tests can look at pixels.
 #[derive(Clone, Copy, Debug)]
@@ -46,32 +49,101 @@ pub fn draw<DB: DrawingBackend>(
     t: &Timeline,
     focus: &Focus,
 ) -> Result<Frame, PlotError> {
-    let (width, height) = root.dim_in_pixel();
-    let (chart_area, legend_area) = root.split_vertically(height as i32 - 40);
-    let answered: Vec<(u64, u64, OpEnd)> = t
-        .ops
+    let (width_px, height_px) = root.dim_in_pixel();
+    let (chart_area, legend_area) = root.split_vertically(height_px as i32 - LEGEND_PX);
+    let answers = answers(t);
+    let scale = Scale::of(&answers, t.end_ns);
+    let mut chart = chart_on(&chart_area, &scale)?;
+    // Back to front: fault windows under the operations.
+    draw_fault_bands(root, &chart, t, &scale)?;
+    draw_marks(&mut chart, t, &scale)?;
+    draw_answers(&mut chart, &answers, &scale)?;
+    draw_unanswered(&mut chart, t, &scale)?;
+    draw_focus(root, &mut chart, t, focus, &scale)?;
+    let frame = frame(&chart, t, &scale);
+    let entries = legend_entries(t);
+    legend(&legend_area, (LEFT_PX as i32, 4), width_px as i32 - 10, &entries)?;
+    Ok(frame)
+}
+
+/// The chart's coordinates: seconds across, latency in milliseconds up, on
+/// a log scale.
+type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, LogCoord<f64>>>;
+
+fn secs(ns: u64) -> f64 {
+    ns as f64 / 1e9
+}
+
+/// An operation that got an answer, ok or failed.
+struct Answer {
+    invoked_ns: u64,
+    latency_ns: u64,
+    end: OpEnd,
+}
+
+/// The operations that were answered. A timeout is no answer: it is drawn
+/// in the strip, with the operations still open at the end.
+fn answers(t: &Timeline) -> Vec<Answer> {
+    t.ops
         .iter()
         .filter_map(|o| {
-            o.done
-                .map(|(at, end)| (o.invoke_ns, at.saturating_sub(o.invoke_ns), end))
+            o.done.map(|(at_ns, end)| Answer {
+                invoked_ns: o.invoke_ns,
+                latency_ns: at_ns.saturating_sub(o.invoke_ns),
+                end,
+            })
         })
-        .filter(|&(_, _, end)| end != OpEnd::Info)
-        .collect();
-    let slowest = answered.iter().map(|a| ms(a.1)).fold(1.0, f64::max);
-    let fastest = answered.iter().map(|a| ms(a.1)).fold(slowest, f64::min);
-    // Log scale: the bottom the power of ten under the fastest (strictly,
-    // so no dot sits on the axis), the top room for the unanswered strip
-    // above the slowest.
-    let y_lo = 10f64.powf((fastest.max(1e-3) * 0.8).log10().floor());
-    let y_answer_max = slowest * 1.5;
-    let y_hi = y_answer_max * 4.0;
-    let end_s = t.end_ns.max(1) as f64 / 1e9;
-    let mut chart = ChartBuilder::on(&chart_area)
+        .filter(|a| a.end != OpEnd::Info)
+        .collect()
+}
+
+/// The chart's ranges.
+struct Scale {
+    end_s: f64,
+    /// The bottom: the power of ten under the fastest answer (strictly, so
+    /// no dot sits on the axis).
+    lo_ms: f64,
+    /// The top of the answers' part: half as much again as the slowest.
+    answers_max_ms: f64,
+    /// The top, with room above the answers for the strip.
+    hi_ms: f64,
+}
+
+impl Scale {
+    fn of(answers: &[Answer], end_ns: u64) -> Scale {
+        let slowest_ms = answers.iter().map(|a| ms(a.latency_ns)).fold(1.0, f64::max);
+        let fastest_ms = answers.iter().map(|a| ms(a.latency_ns)).fold(slowest_ms, f64::min);
+        let answers_max_ms = slowest_ms * 1.5;
+        Scale {
+            end_s: secs(end_ns.max(1)),
+            lo_ms: 10f64.powf((fastest_ms.max(1e-3) * 0.8).log10().floor()),
+            answers_max_ms,
+            hi_ms: answers_max_ms * 4.0,
+        }
+    }
+
+    /// The height of the strip of unanswered operations.
+    fn strip_ms(&self) -> f64 {
+        self.answers_max_ms * 2.0
+    }
+
+    /// The height of the line between the answers and the strip.
+    fn divider_ms(&self) -> f64 {
+        self.answers_max_ms * 1.25
+    }
+}
+
+/// The chart over the whole run, with its axes drawn.
+fn chart_on<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    scale: &Scale,
+) -> Result<Chart<'a, DB>, PlotError> {
+    let mut chart = ChartBuilder::on(area)
         .margin_top(24)
         .margin_right(16)
         .x_label_area_size(34)
         .y_label_area_size(LEFT_PX)
-        .build_cartesian_2d(0.0..end_s, (y_lo..y_hi).log_scale())
+        .build_cartesian_2d(0.0..scale.end_s, (scale.lo_ms..scale.hi_ms).log_scale())
         .map_err(err)?;
     chart
         .configure_mesh()
@@ -85,90 +157,150 @@ pub fn draw<DB: DrawingBackend>(
         .axis_desc_style(font(12))
         .draw()
         .map_err(err)?;
-    let secs = |ns: u64| ns as f64 / 1e9;
-    let full = |from: u64, to: u64| {
-        let (a, b) = (
-            chart.backend_coord(&(secs(from), y_lo)),
-            chart.backend_coord(&(secs(to), y_hi)),
-        );
-        move |style| band(root, a, b, style)
+    Ok(chart)
+}
+
+/// Every fault window, the full height of the chart. Crash and pause bands
+/// are paler than on the space-time diagram: here they lie under the dots.
+fn draw_fault_bands<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    chart: &Chart<'_, DB>,
+    t: &Timeline,
+    scale: &Scale,
+) -> Result<(), PlotError> {
+    let full_height = |from_ns: u64, to_ns: u64, style: ShapeStyle| {
+        let a = chart.backend_coord(&(secs(from_ns), scale.lo_ms));
+        let b = chart.backend_coord(&(secs(to_ns), scale.hi_ms));
+        band(root, a, b, style)
     };
     for p in &t.partitions {
-        full(p.from_ns, p.to_ns)(PARTITION.mix(BAND_PARTITION).filled())?;
+        full_height(p.from_ns, p.to_ns, PARTITION.mix(BAND_PARTITION).filled())?;
     }
     for b in &t.node_bands {
-        let (color, alpha) = match b.state {
-            crate::trace::timeline::NodeState::Crashed => (CRASH, BAND_CRASH * 0.6),
-            crate::trace::timeline::NodeState::Paused => (PAUSE, BAND_PAUSE * 0.6),
-        };
-        full(b.from_ns, b.to_ns)(color.mix(alpha).filled())?;
+        let (color, alpha) = b.color();
+        full_height(b.from_ns, b.to_ns, rgb(color).mix(alpha * BAND_FADE).filled())?;
     }
-    for j in &t.clock_jumps {
+    Ok(())
+}
+
+/// Node bands here are this much paler than on the space-time diagram:
+/// they lie under the dots.
+const BAND_FADE: f64 = 0.6;
+
+/// A line the chart's height at each fault of an instant (a clock jump).
+fn draw_marks<DB: DrawingBackend>(chart: &mut Chart<'_, DB>, t: &Timeline, scale: &Scale) -> Result<(), PlotError> {
+    for j in &t.marks {
+        let color = j.color().map_or(CLOCK, rgb);
         let line = PathElement::new(
-            vec![(secs(j.at_ns), y_lo), (secs(j.at_ns), y_hi)],
-            CLOCK.stroke_width(2),
+            vec![(secs(j.at_ns), scale.lo_ms), (secs(j.at_ns), scale.hi_ms)],
+            color.stroke_width(2),
         );
         chart.draw_series([line]).map_err(err)?;
     }
-    let strip = y_answer_max * 2.0;
-    let divider = PathElement::new(vec![(0.0, y_answer_max * 1.25), (end_s, y_answer_max * 1.25)], FAINT);
-    chart.draw_series([divider]).map_err(err)?;
+    Ok(())
+}
 
-    let dots = answered.iter().map(|&(at, lat, end)| {
-        let color = if end == OpEnd::Ok { PALETTE[0] } else { FAILED };
-        Circle::new((secs(at), ms(lat).max(y_lo)), 2, color.mix(0.7).filled())
+/// A dot per answer, at its latency, under the line that divides the
+/// answers from the strip.
+fn draw_answers<DB: DrawingBackend>(
+    chart: &mut Chart<'_, DB>,
+    answers: &[Answer],
+    scale: &Scale,
+) -> Result<(), PlotError> {
+    let divider = PathElement::new(
+        vec![(0.0, scale.divider_ms()), (scale.end_s, scale.divider_ms())],
+        FAINT,
+    );
+    chart.draw_series([divider]).map_err(err)?;
+    let dots = answers.iter().map(|a| {
+        let color = if a.end == OpEnd::Ok { PALETTE[0] } else { FAILED };
+        let at = (secs(a.invoked_ns), ms(a.latency_ns).max(scale.lo_ms));
+        Circle::new(at, 2, color.mix(0.7).filled())
     });
     chart.draw_series(dots).map_err(err)?;
+    Ok(())
+}
+
+/// A mark in the strip for each operation without an answer: timed out,
+/// or still open when the run ended. Its latency is unknown, so it has
+/// no height of its own.
+fn draw_unanswered<DB: DrawingBackend>(
+    chart: &mut Chart<'_, DB>,
+    t: &Timeline,
+    scale: &Scale,
+) -> Result<(), PlotError> {
     let unanswered = t
         .ops
         .iter()
         .filter(|o| o.done.is_none_or(|(_, end)| end == OpEnd::Info));
-    let marks = unanswered.map(|o| TriangleMarker::new((secs(o.invoke_ns), strip), 5, CRASH.filled()));
+    let marks = unanswered.map(|o| TriangleMarker::new((secs(o.invoke_ns), scale.strip_ms()), 5, CRASH.filled()));
     chart.draw_series(marks).map_err(err)?;
+    Ok(())
+}
 
-    if let Some(at) = focus.at_ns {
-        let (x, y0) = chart.backend_coord(&(secs(at), y_hi));
-        let y1 = chart.backend_coord(&(secs(at), y_lo)).1;
+/// The failure's line, and a ring around the operation that exposed it,
+/// wherever that was drawn (a dot or a strip mark).
+fn draw_focus<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    chart: &mut Chart<'_, DB>,
+    t: &Timeline,
+    focus: &Focus,
+    scale: &Scale,
+) -> Result<(), PlotError> {
+    if let Some(at_ns) = focus.at_ns {
+        let (x, y0) = chart.backend_coord(&(secs(at_ns), scale.hi_ms));
+        let y1 = chart.backend_coord(&(secs(at_ns), scale.lo_ms)).1;
         failure_line(root, x, (y0, y1), &focus.label)?;
     }
     if let Some(o) = focus.op.and_then(|op| t.ops.iter().find(|o| o.op == op)) {
-        let y = match o.done {
-            Some((at, OpEnd::Ok | OpEnd::Fail)) => ms(at.saturating_sub(o.invoke_ns)).max(y_lo),
-            Some((_, OpEnd::Info)) | None => strip,
+        let y_ms = match o.done {
+            Some((at_ns, OpEnd::Ok | OpEnd::Fail)) => ms(at_ns.saturating_sub(o.invoke_ns)).max(scale.lo_ms),
+            Some((_, OpEnd::Info)) | None => scale.strip_ms(),
         };
-        let ring = Circle::new((secs(o.invoke_ns), y), 7, FAILURE.stroke_width(2));
+        let ring = Circle::new((secs(o.invoke_ns), y_ms), 7, FAILURE.stroke_width(2));
         chart.draw_series([ring]).map_err(err)?;
     }
+    Ok(())
+}
 
-    let frame = Frame {
+fn frame<DB: DrawingBackend>(chart: &Chart<'_, DB>, t: &Timeline, scale: &Scale) -> Frame {
+    Frame {
         end_ns: t.end_ns.max(1),
         x_px: (
-            chart.backend_coord(&(0.0, y_lo)).0,
-            chart.backend_coord(&(end_s, y_lo)).0,
+            chart.backend_coord(&(0.0, scale.lo_ms)).0,
+            chart.backend_coord(&(scale.end_s, scale.lo_ms)).0,
         ),
-        y_px: (chart.backend_coord(&(0.0, y_hi)).1, chart.backend_coord(&(0.0, y_lo)).1),
-        strip_y: chart.backend_coord(&(0.0, strip)).1,
-    };
-    let entries = [
+        y_px: (
+            chart.backend_coord(&(0.0, scale.hi_ms)).1,
+            chart.backend_coord(&(0.0, scale.lo_ms)).1,
+        ),
+        strip_y: chart.backend_coord(&(0.0, scale.strip_ms())).1,
+    }
+}
+
+/// Every mark the chart may have, whether or not this run has it, so the
+/// legend reads the same from run to run.
+fn legend_entries(t: &Timeline) -> Vec<(Swatch, String)> {
+    let mut entries = vec![
         (Swatch::Dot(PALETTE[0]), "ok".to_string()),
         (Swatch::Dot(FAILED), "failed".into()),
         (
             Swatch::Triangle(CRASH),
             "no answer (timed out or open), in the strip on top".into(),
         ),
-        (Swatch::Fill(PARTITION, BAND_PARTITION), "partition".into()),
-        (Swatch::Fill(CRASH, BAND_CRASH * 0.6), "node crashed".into()),
-        (Swatch::Fill(PAUSE, BAND_PAUSE * 0.6), "node paused".into()),
-        (Swatch::Line(CLOCK), "clock jump".into()),
-        (Swatch::Line(FAILURE), "failure".into()),
     ];
-    legend(&legend_area, (LEFT_PX as i32, 4), width as i32 - 10, &entries)?;
-    Ok(frame)
+    entries.extend(fault_legend(t, BAND_FADE, "node "));
+    entries.push((Swatch::Line(FAILURE), "failure".into()));
+    entries
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The built-in crash and pause bands' opacity (see `fault::BUILT_IN`).
+    const BAND_CRASH: f64 = 0.30;
+    const BAND_PAUSE: f64 = 0.35;
     use crate::plot::testing::Pixels;
 
     const TRACE: &str = "\

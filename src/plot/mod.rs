@@ -46,10 +46,50 @@ pub const PALETTE: [RGBColor; 8] = [
     RGBColor(148, 103, 189),
 ];
 
-/// How much of the fill colour shows through in bands.
-pub const BAND_CRASH: f64 = 0.30;
-pub const BAND_PAUSE: f64 = 0.35;
+/// How much of the fill colour shows through in partition bands (node
+/// bands say their own, in their fault kind).
 pub const BAND_PARTITION: f64 = 0.16;
+
+/// A fault kind's colour as plotters takes it.
+pub fn rgb((r, g, b): (u8, u8, u8)) -> RGBColor {
+    RGBColor(r, g, b)
+}
+
+/// The legend entries of the fault kinds a timeline shows: bands, marks and
+/// partitions, the classic ones always, others when the run had them.
+/// `fade` scales band opacity (the latency chart's bands are paler).
+pub(crate) fn fault_legend(t: &crate::trace::timeline::Timeline, fade: f64, node_word: &str) -> Vec<(Swatch, String)> {
+    use crate::fault::{FaultKinds, Show};
+    let present = |event: &str| {
+        t.node_bands.iter().any(|b| b.fault.event == event)
+            || t.marks.iter().any(|m| m.fault.is_some_and(|f| f.event == event))
+    };
+    let mut entries = Vec::new();
+    let mut partition = false;
+    for k in t.kinds.all() {
+        if !(FaultKinds::always_in_legend(k) || present(k.event)) {
+            continue;
+        }
+        match k.show {
+            Show::Band {
+                color,
+                opacity_pct,
+                state,
+                ..
+            } => {
+                let opacity = f64::from(opacity_pct) / 100.0 * fade;
+                entries.push((Swatch::Fill(rgb(color), opacity), format!("{node_word}{state}")));
+            }
+            Show::Mark { color, .. } => entries.push((Swatch::Line(rgb(color)), k.event.replace('-', " "))),
+            Show::Cut if !partition => {
+                partition = true;
+                entries.push((Swatch::Fill(PARTITION, BAND_PARTITION), "partition".into()));
+            }
+            _ => {}
+        }
+    }
+    entries
+}
 
 /// Why a picture could not be drawn (a bug: the backend draws into memory).
 pub type PlotError = String;

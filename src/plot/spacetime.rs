@@ -9,8 +9,8 @@
 //! shows. Clients get lanes only when they took part in the failure.
 
 use super::*;
-use crate::trace::timeline::{Fate, Lane, Message, NodeState, Timeline};
-use std::collections::BTreeMap;
+use crate::trace::timeline::{Fate, Lane, Message, NodeBand, PartitionBand, Timeline};
+use plotters::coord::types::RangedCoordf64;
 
 /// What the picture is about: when it went wrong, and who was involved.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -37,6 +37,11 @@ const SPAN_MIN_NS: u64 = 5_000_000;
 const WIDTH_PX: u32 = 1200;
 const LANE_PX: u32 = 46;
 const LEFT_PX: i32 = 56;
+/// The strip under the chart that holds the legend.
+const LEGEND_PX: i32 = 40;
+/// Half the height of a crash or pause band: short of half a lane, so
+/// bands on neighbouring lanes never touch.
+const BAND_HALF_ROWS: f64 = 0.32;
 
 /// Where the picture put things, so tests can look at pixels.
 #[derive(Clone, Copy, Debug)]
@@ -134,17 +139,72 @@ pub fn draw<DB: DrawingBackend>(
     w: Window,
 ) -> Result<Frame, PlotError> {
     let lanes = lanes(t, focus);
-    let rows = lanes.len().max(1) as f64;
-    let (width, height) = root.dim_in_pixel();
-    let (chart_area, legend_area) = root.split_vertically(height as i32 - 40);
-    let secs = |ns: u64| ns as f64 / 1e9;
-    let mut chart = ChartBuilder::on(&chart_area)
+    let (width_px, height_px) = root.dim_in_pixel();
+    let (chart_area, legend_area) = root.split_vertically(height_px as i32 - LEGEND_PX);
+    let chart = chart_on(&chart_area, rows(&lanes), w)?;
+    let mut canvas = Canvas {
+        root,
+        chart,
+        lanes,
+        window: w,
+    };
+    let frame = canvas.frame();
+    // Back to front: bands under the lanes, labels over them, messages on top.
+    let (bands, partitions) = t.faults_in(w.from_ns, w.to_ns);
+    canvas.draw_fault_bands(&bands, &partitions)?;
+    canvas.draw_lanes()?;
+    canvas.draw_leaders(t)?;
+    canvas.draw_band_labels(t, &bands, &partitions)?;
+    let kinds = canvas.draw_messages(t)?;
+    canvas.draw_marks(t)?;
+    canvas.draw_failure(focus)?;
+    let entries = legend_entries(t, &kinds);
+    legend(&legend_area, (LEFT_PX, 4), width_px as i32 - 10, &entries)?;
+    Ok(frame)
+}
+
+/// The chart's coordinates: seconds across; lanes down, the first at row 0,
+/// the next at -1, and so on.
+type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+fn secs(ns: u64) -> f64 {
+    ns as f64 / 1e9
+}
+
+/// Rows the chart has room for: at least one, so an empty picture still
+/// has a height.
+fn rows(lanes: &[Lane]) -> f64 {
+    lanes.len().max(1) as f64
+}
+
+/// The row of `lane` in the chart. Only drawn lanes are asked for; the
+/// first lane is a harmless answer should that ever change.
+fn row_of(lanes: &[Lane], lane: Lane) -> f64 {
+    -(lanes.iter().position(|&l| l == lane).unwrap_or(0) as f64)
+}
+
+impl Window {
+    /// `at_ns` in seconds, held inside the window, so bands that began
+    /// before it or end after it are cut at its edges.
+    fn clamped_s(&self, at_ns: u64) -> f64 {
+        secs(at_ns.clamp(self.from_ns, self.to_ns))
+    }
+}
+
+/// The chart over `w`, a row per lane, with its time axis drawn.
+fn chart_on<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    rows: f64,
+    w: Window,
+) -> Result<Chart<'_, DB>, PlotError> {
+    let mut chart = ChartBuilder::on(area)
         .margin_top(28)
         .margin_right(16)
         .x_label_area_size(34)
         .y_label_area_size(LEFT_PX)
         .build_cartesian_2d(secs(w.from_ns)..secs(w.to_ns), -(rows - 0.5)..0.5)
         .map_err(err)?;
+    // Lanes are named in the margin by hand, so the y axis has no labels.
     chart
         .configure_mesh()
         .disable_y_mesh()
@@ -157,159 +217,261 @@ pub fn draw<DB: DrawingBackend>(
         .axis_desc_style(font(12))
         .draw()
         .map_err(err)?;
-    let row = |lane: Lane| -(lanes.iter().position(|&l| l == lane).unwrap_or(0) as f64);
-    let frame = Frame {
-        window: w,
-        x_px: (
-            chart.backend_coord(&(secs(w.from_ns), 0.0)).0,
-            chart.backend_coord(&(secs(w.to_ns), 0.0)).0,
-        ),
-        y_px: (
-            chart.backend_coord(&(0.0, 0.0)).1,
-            chart.backend_coord(&(0.0, -(rows - 1.0))).1,
-        ),
-        lanes: lanes.len(),
-    };
-    let clamp = |ns: u64| secs(ns.clamp(w.from_ns, w.to_ns));
-    let top = 0.5;
-    let bottom = -(rows - 0.5);
+    Ok(chart)
+}
 
-    // Partitions under everything, across every lane.
-    let (bands, partitions) = t.faults_in(w.from_ns, w.to_ns);
-    let px = |t: u64, y: f64| chart.backend_coord(&(clamp(t), y));
-    for p in &partitions {
-        let style = PARTITION.mix(BAND_PARTITION).filled();
-        band(root, px(p.from_ns, bottom), px(p.to_ns, top), style)?;
-    }
-    for b in &bands {
-        let y = row(Lane::Node(b.node));
-        let (color, alpha) = match b.state {
-            NodeState::Crashed => (CRASH, BAND_CRASH),
-            NodeState::Paused => (PAUSE, BAND_PAUSE),
-        };
-        band(
-            root,
-            px(b.from_ns, y - 0.32),
-            px(b.to_ns, y + 0.32),
-            color.mix(alpha).filled(),
-        )?;
+/// The whole drawing area (names, labels and marks are drawn on it in
+/// pixels, so they may overhang the chart) and the chart within it.
+struct Canvas<'r, 'c, DB: DrawingBackend> {
+    root: &'r DrawingArea<DB, Shift>,
+    chart: Chart<'c, DB>,
+    lanes: Vec<Lane>,
+    window: Window,
+}
+
+impl<DB: DrawingBackend> Canvas<'_, '_, DB> {
+    fn row(&self, lane: Lane) -> f64 {
+        row_of(&self.lanes, lane)
     }
 
-    // Lanes and their names.
-    for &lane in &lanes {
-        let y = row(lane);
-        let line = vec![(secs(w.from_ns), y), (secs(w.to_ns), y)];
-        chart
-            .draw_series([PathElement::new(line, FAINT.stroke_width(1))])
-            .map_err(err)?;
-        let (_, py) = chart.backend_coord(&(0.0, y));
-        let name = Text::new(lane.name(), (12, py - 7), font(14));
-        root.draw(&name).map_err(err)?;
+    /// The top edge of the first lane's row, in rows.
+    fn top(&self) -> f64 {
+        0.5
     }
 
-    // A leader's lane is drawn thick while it leads.
-    for l in t.leaders.iter().filter(|l| l.from_ns < w.to_ns && l.to_ns > w.from_ns) {
-        let y = row(Lane::Node(l.node));
-        let line = vec![(clamp(l.from_ns), y), (clamp(l.to_ns), y)];
-        chart
-            .draw_series([PathElement::new(line, LEADER.mix(0.6).stroke_width(6))])
-            .map_err(err)?;
+    /// The bottom edge of the last lane's row, in rows.
+    fn bottom(&self) -> f64 {
+        -(rows(&self.lanes) - 0.5)
     }
 
-    // Labels of bands, where there is room.
-    for p in &partitions {
-        let (x0, y0) = chart.backend_coord(&(clamp(p.from_ns), top));
-        let x1 = chart.backend_coord(&(clamp(p.to_ns), top)).0;
-        let label = fit(
-            root,
-            &format!("partition {}", p.describe(t.nodes)),
-            &font(11),
-            x1 - x0 - 6,
-        );
-        root.draw(&Text::new(label, (x0 + 3, y0 + 2), font(11))).map_err(err)?;
-    }
-    for b in &bands {
-        let (x0, y) = chart.backend_coord(&(clamp(b.from_ns), row(Lane::Node(b.node)) + 0.32));
-        let x1 = chart.backend_coord(&(clamp(b.to_ns), 0.0)).0;
-        let what = match b.state {
-            NodeState::Crashed => "crashed",
-            NodeState::Paused => "paused",
-        };
-        let label = fit(root, what, &font(11), x1 - x0 - 6);
-        root.draw(&Text::new(label, (x0 + 3, y + 1), font(11))).map_err(err)?;
+    /// The pixel at `at_ns` (held inside the window) and `row`.
+    fn px(&self, at_ns: u64, row: f64) -> (i32, i32) {
+        self.chart.backend_coord(&(self.window.clamped_s(at_ns), row))
     }
 
-    // Messages, coloured by kind.
-    let mut colors: BTreeMap<&str, RGBColor> = BTreeMap::new();
-    let mut kinds: Vec<&str> = Vec::new();
-    let mut dropped = false;
-    for m in shown(t, &lanes, w) {
-        let color = *colors.entry(&m.kind).or_insert_with(|| {
-            kinds.push(&m.kind);
-            PALETTE[(kinds.len() - 1) % PALETTE.len()]
-        });
-        let from = (m.sent_ns, row(m.from));
-        let (to, arrives) = match &m.fate {
-            Fate::Delivered { at_ns } => ((*at_ns, row(m.to)), true),
-            Fate::Dropped { at_ns, reason } if reason == "down" => {
-                // It got there, to a node that was down.
-                dropped = true;
-                ((*at_ns, row(m.to)), false)
-            }
-            Fate::Dropped { at_ns, .. } => {
-                dropped = true;
-                ((lost_at(from, (*at_ns, row(m.to)), w)), false)
-            }
-            Fate::Lost => continue,
-        };
-        let Some((a, b)) = clip(from, to, w) else {
-            continue;
-        };
-        let (pa, pb) = (chart.backend_coord(&a), chart.backend_coord(&b));
-        root.draw(&PathElement::new(vec![pa, pb], color.stroke_width(1)))
-            .map_err(err)?;
-        let reached = secs(to.0) <= b.0;
-        if reached && arrives {
-            root.draw(&arrowhead(pa, pb, color)).map_err(err)?;
-        } else if reached {
-            root.draw(&Cross::new(pb, 4, CRASH.stroke_width(2))).map_err(err)?;
+    fn frame(&self) -> Frame {
+        let w = self.window;
+        Frame {
+            window: w,
+            x_px: (
+                self.chart.backend_coord(&(secs(w.from_ns), 0.0)).0,
+                self.chart.backend_coord(&(secs(w.to_ns), 0.0)).0,
+            ),
+            y_px: (
+                self.chart.backend_coord(&(0.0, 0.0)).1,
+                self.chart.backend_coord(&(0.0, -(rows(&self.lanes) - 1.0))).1,
+            ),
+            lanes: self.lanes.len(),
         }
     }
 
-    for j in t
-        .clock_jumps
-        .iter()
-        .filter(|j| j.at_ns >= w.from_ns && j.at_ns < w.to_ns)
-    {
-        let y = row(Lane::Node(j.node.unwrap_or(0)));
-        let (x, py) = chart.backend_coord(&(secs(j.at_ns), y));
-        root.draw(&PathElement::new(
-            vec![(x, py - 16), (x, py + 16)],
-            CLOCK.stroke_width(3),
-        ))
-        .map_err(err)?;
-        root.draw(&Text::new(j.label.clone(), (x + 4, py + 4), font(11).color(&CLOCK)))
+    /// Partitions across every lane, since they cut the network, not a
+    /// node; crashes and pauses on their node's lane.
+    fn draw_fault_bands(&self, bands: &[&NodeBand], partitions: &[&PartitionBand]) -> Result<(), PlotError> {
+        for p in partitions {
+            let style = PARTITION.mix(BAND_PARTITION).filled();
+            band(
+                self.root,
+                self.px(p.from_ns, self.bottom()),
+                self.px(p.to_ns, self.top()),
+                style,
+            )?;
+        }
+        for b in bands {
+            let y = self.row(Lane::Node(b.node));
+            let (color, alpha) = b.color();
+            let color = rgb(color);
+            band(
+                self.root,
+                self.px(b.from_ns, y - BAND_HALF_ROWS),
+                self.px(b.to_ns, y + BAND_HALF_ROWS),
+                color.mix(alpha).filled(),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Each lane's line across the window, and its name in the margin.
+    fn draw_lanes(&mut self) -> Result<(), PlotError> {
+        let w = self.window;
+        for &lane in &self.lanes {
+            let y = row_of(&self.lanes, lane);
+            let line = vec![(secs(w.from_ns), y), (secs(w.to_ns), y)];
+            self.chart
+                .draw_series([PathElement::new(line, FAINT.stroke_width(1))])
+                .map_err(err)?;
+            let (_, y_px) = self.chart.backend_coord(&(0.0, y));
+            let name = Text::new(lane.name(), (12, y_px - 7), font(14));
+            self.root.draw(&name).map_err(err)?;
+        }
+        Ok(())
+    }
+
+    /// A leader's lane thick while it leads, so two leaders at once stand out.
+    fn draw_leaders(&mut self, t: &Timeline) -> Result<(), PlotError> {
+        let w = self.window;
+        for l in t.leaders.iter().filter(|l| l.from_ns < w.to_ns && l.to_ns > w.from_ns) {
+            let y = row_of(&self.lanes, Lane::Node(l.node));
+            let line = vec![(w.clamped_s(l.from_ns), y), (w.clamped_s(l.to_ns), y)];
+            self.chart
+                .draw_series([PathElement::new(line, LEADER.mix(0.6).stroke_width(6))])
+                .map_err(err)?;
+        }
+        Ok(())
+    }
+
+    /// What each band is, cut to the band's width: a band too narrow for
+    /// its label goes without.
+    fn draw_band_labels(
+        &self,
+        t: &Timeline,
+        bands: &[&NodeBand],
+        partitions: &[&PartitionBand],
+    ) -> Result<(), PlotError> {
+        for p in partitions {
+            let (x0, y0) = self.px(p.from_ns, self.top());
+            let x1 = self.px(p.to_ns, self.top()).0;
+            let label = format!("partition {}", p.describe(t.nodes));
+            self.draw_label(&label, (x0 + 3, y0 + 2), x1 - x0 - 6)?;
+        }
+        for b in bands {
+            let (x0, y) = self.px(b.from_ns, self.row(Lane::Node(b.node)) + BAND_HALF_ROWS);
+            let x1 = self.px(b.to_ns, 0.0).0;
+            self.draw_label(b.state_name(), (x0 + 3, y + 1), x1 - x0 - 6)?;
+        }
+        Ok(())
+    }
+
+    fn draw_label(&self, text: &str, at_px: (i32, i32), width_px: i32) -> Result<(), PlotError> {
+        let label = fit(self.root, text, &font(11), width_px);
+        self.root.draw(&Text::new(label, at_px, font(11))).map_err(err)
+    }
+
+    /// Every message shown, coloured by kind; returns the kinds seen, for
+    /// the legend.
+    fn draw_messages<'s>(&'s self, t: &'s Timeline) -> Result<Kinds<'s>, PlotError> {
+        let mut kinds = Kinds::default();
+        for m in shown(t, &self.lanes, self.window) {
+            let color = kinds.color(&m.kind);
+            let Some((to, arrived)) = self.message_end(m) else {
+                continue;
+            };
+            kinds.lost |= !arrived;
+            self.draw_message((m.sent_ns, self.row(m.from)), to, arrived, color)?;
+        }
+        Ok(kinds)
+    }
+
+    /// Where a message's line ends (time, row), and whether it arrived
+    /// there. Still in flight at the end of the run, it has no end.
+    fn message_end(&self, m: &Message) -> Option<((u64, f64), bool)> {
+        match &m.fate {
+            Fate::Delivered { at_ns } => Some(((*at_ns, self.row(m.to)), true)),
+            // It got there, to a node that was down.
+            Fate::Dropped { at_ns, reason } if reason == "down" => Some(((*at_ns, self.row(m.to)), false)),
+            Fate::Dropped { at_ns, .. } => {
+                let from = (m.sent_ns, self.row(m.from));
+                Some((lost_at(from, (*at_ns, self.row(m.to)), self.window), false))
+            }
+            Fate::Lost => None,
+        }
+    }
+
+    /// A message's line, from `from` to `to` (time, row), cut to the window,
+    /// ending in an arrowhead if it `arrived` or a cross if it was lost.
+    fn draw_message(&self, from: (u64, f64), to: (u64, f64), arrived: bool, color: RGBColor) -> Result<(), PlotError> {
+        let Some((a, b)) = clip(from, to, self.window) else {
+            return Ok(());
+        };
+        let (a_px, b_px) = (self.chart.backend_coord(&a), self.chart.backend_coord(&b));
+        self.root
+            .draw(&PathElement::new(vec![a_px, b_px], color.stroke_width(1)))
             .map_err(err)?;
+        // Cut at the window's right edge, its end is out of sight: no mark.
+        let reached = secs(to.0) <= b.0;
+        if reached && arrived {
+            self.root.draw(&arrowhead(a_px, b_px, color)).map_err(err)?;
+        } else if reached {
+            self.root
+                .draw(&Cross::new(b_px, 4, CRASH.stroke_width(2)))
+                .map_err(err)?;
+        }
+        Ok(())
     }
 
-    if let Some(at) = focus.at_ns.filter(|&at| at >= w.from_ns && at <= w.to_ns) {
-        let (x, y0) = chart.backend_coord(&(secs(at), top));
-        let y1 = chart.backend_coord(&(secs(at), bottom)).1;
-        failure_line(root, x, (y0, y1), &focus.label)?;
+    /// A tick across the lane of each node a fault hit at an instant (a
+    /// clock jump, a failed fsync), labelled with what happened. A fault of
+    /// no one node is drawn on the first lane.
+    fn draw_marks(&self, t: &Timeline) -> Result<(), PlotError> {
+        let w = self.window;
+        let in_window = t.marks.iter().filter(|j| j.at_ns >= w.from_ns && j.at_ns < w.to_ns);
+        for j in in_window {
+            let color = j.color().map_or(CLOCK, rgb);
+            let y = self.row(Lane::Node(j.node.unwrap_or(0)));
+            let (x, y_px) = self.chart.backend_coord(&(secs(j.at_ns), y));
+            let tick = PathElement::new(vec![(x, y_px - 16), (x, y_px + 16)], color.stroke_width(3));
+            self.root.draw(&tick).map_err(err)?;
+            let label = Text::new(j.label.clone(), (x + 4, y_px + 4), font(11).color(&color));
+            self.root.draw(&label).map_err(err)?;
+        }
+        Ok(())
     }
 
-    let mut entries: Vec<(Swatch, String)> = kinds.iter().map(|k| (Swatch::Line(colors[k]), k.to_string())).collect();
-    if dropped {
+    /// The failure's line across every lane, if it falls in the window.
+    fn draw_failure(&self, focus: &Focus) -> Result<(), PlotError> {
+        let w = self.window;
+        if let Some(at) = focus.at_ns.filter(|&at| at >= w.from_ns && at <= w.to_ns) {
+            let (x, y0) = self.chart.backend_coord(&(secs(at), self.top()));
+            let y1 = self.chart.backend_coord(&(secs(at), self.bottom())).1;
+            failure_line(self.root, x, (y0, y1), &focus.label)?;
+        }
+        Ok(())
+    }
+}
+
+/// The message kinds drawn, in the order they first appeared (which gives
+/// each its colour), and whether a message in the window was lost (even
+/// one whose cross is out of sight: the legend explains what was lost).
+#[derive(Default)]
+struct Kinds<'t> {
+    names: Vec<&'t str>,
+    lost: bool,
+}
+
+impl<'t> Kinds<'t> {
+    fn color(&mut self, kind: &'t str) -> RGBColor {
+        let index = match self.names.iter().position(|&k| k == kind) {
+            Some(index) => index,
+            None => {
+                self.names.push(kind);
+                self.names.len() - 1
+            }
+        };
+        kind_color(index)
+    }
+}
+
+/// The colour of the `index`th kind to appear: the palette repeats.
+fn kind_color(index: usize) -> RGBColor {
+    PALETTE[index % PALETTE.len()]
+}
+
+/// The legend: the message kinds drawn, then every other mark the diagram
+/// may have, so it reads the same from run to run.
+fn legend_entries(t: &Timeline, kinds: &Kinds<'_>) -> Vec<(Swatch, String)> {
+    let mut entries: Vec<(Swatch, String)> = kinds
+        .names
+        .iter()
+        .enumerate()
+        .map(|(i, k)| (Swatch::Line(kind_color(i)), k.to_string()))
+        .collect();
+    if kinds.lost {
         entries.push((Swatch::Cross(CRASH), "lost message".into()));
     }
     entries.push((Swatch::Line(LEADER), "leader (thick lane)".into()));
-    entries.push((Swatch::Fill(CRASH, BAND_CRASH), "crashed".into()));
-    entries.push((Swatch::Fill(PAUSE, BAND_PAUSE), "paused".into()));
-    entries.push((Swatch::Fill(PARTITION, BAND_PARTITION), "partition".into()));
-    entries.push((Swatch::Line(CLOCK), "clock jump".into()));
+    entries.extend(fault_legend(t, 1.0, ""));
     entries.push((Swatch::Line(FAILURE), "failure".into()));
-    legend(&legend_area, (LEFT_PX, 4), width as i32 - 10, &entries)?;
-    Ok(frame)
+    entries
 }
 
 /// The part of the segment a→b (time in ns, lane row) inside the window,
@@ -347,6 +509,10 @@ fn arrowhead(from: (i32, i32), to: (i32, i32), color: RGBColor) -> Polygon<(i32,
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The built-in crash and pause bands' opacity (see `fault::BUILT_IN`).
+    const BAND_CRASH: f64 = 0.30;
+    const BAND_PAUSE: f64 = 0.35;
     use crate::plot::testing::Pixels;
 
     const TRACE: &str = "\

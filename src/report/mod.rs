@@ -2,9 +2,10 @@
 //!
 //! A report folder holds `summary.txt`, `summary.json`, `trace.log` (the
 //! trace format is in `trace.rs`), `history.jsonl` (see `history`),
-//! `scenario.ron`, a copy of the scenario as run, and `repro.ron` (see
+//! `scenario.ron`, a copy of the scenario as run, `repro.ron` (see
 //! [`repro`]), which `simulate replay` reruns exactly even after the
-//! original file changes. Pictures: `spacetime.svg` (nodes and messages
+//! original file changes, and `schedule.ron`, the faults the run played as
+//! explicit `At` faults a scenario can take back. Pictures: `spacetime.svg` (nodes and messages
 //! around the failure), `latency.svg` (every operation's latency with the
 //! faults shaded) and, when linearizability fails, `counterexample.svg`.
 //! `index.html` ([`page`]) puts it all together. Every file is written to
@@ -16,28 +17,41 @@ pub mod repro;
 pub mod trace_view;
 
 use crate::check::{CheckResult, Verdict};
+use crate::fault::FaultKinds;
 use crate::history::OpCounts;
 use crate::plot::{self, spacetime::Focus};
 use crate::scenario::LoadedScenario;
-use crate::sim::RunOutcome;
 use crate::trace::timeline::Timeline;
+use crate::world::RunOutcome;
 use page::Picture;
 use serde_json::json;
 use std::fmt::Write as _;
 use std::io;
 use std::path::{Path, PathBuf};
 
+/// One run, ready to be shown: its summary and its report folder.
 pub struct RunReport<'a> {
+    /// The scenario it ran.
     pub scenario: &'a LoadedScenario,
+    /// What the run produced.
     pub outcome: &'a RunOutcome,
+    /// Every check's verdict.
     pub checks: Vec<CheckResult>,
+    /// The worst of them.
     pub verdict: Verdict,
+    /// Wall time of the run and its checks.
     pub wall_ms: f64,
     /// The report folder; None: not written (a passing run, by default).
     pub dir: Option<PathBuf>,
     /// False when the folder's repro is the one being replayed: a replay
     /// must not overwrite the record it is compared with.
     pub write_repro: bool,
+    /// The fault kinds its family may cause, for counts and pictures.
+    pub fault_kinds: &'a FaultKinds,
+    /// The checks a bug demonstration is expected to fail, by name.
+    pub expected: &'a [String],
+    /// The command that runs this binary, for replay lines: `simulate`.
+    pub program: &'a str,
 }
 
 /// `reports/<scenario name>/<seed>`, relative to the working directory.
@@ -69,25 +83,48 @@ impl RunReport<'_> {
     /// one, else the scenario file with the seed.
     pub fn replay_command(&self) -> String {
         match &self.dir {
-            Some(dir) => format!("simulate replay {}", dir.join("repro.ron").display()),
-            None => format!("simulate run {} --seed {}", self.scenario.file, self.outcome.seed),
+            Some(dir) => format!("{} replay {}", self.program, dir.join("repro.ron").display()),
+            None => format!(
+                "{} run {} --seed {}",
+                self.program, self.scenario.file, self.outcome.seed
+            ),
         }
+    }
+
+    /// Each fault kind's count (zero if it never happened), keyed as the
+    /// JSON summary writes them.
+    fn fault_counts(&self) -> serde_json::Map<String, serde_json::Value> {
+        let rows = self.fault_kinds.with_counts(&self.outcome.stats.faults);
+        rows.into_iter()
+            .map(|(key, _, n)| (key.to_string(), json!(n)))
+            .collect()
+    }
+
+    /// Whether the failure is the one the scenario demonstrates: every
+    /// check that failed is an expected one.
+    pub fn failed_as_expected(&self) -> bool {
+        let failed = self.checks.iter().filter(|c| c.verdict == Verdict::Fail);
+        !self.expected.is_empty()
+            && failed.clone().count() > 0
+            && failed.into_iter().all(|c| self.expected.contains(&c.name))
     }
 
     pub fn to_json(&self) -> serde_json::Value {
         let o = self.outcome;
         json!({
             "scenario": self.scenario.spec.name,
-            "protocol": self.scenario.spec.protocol.name(),
+            "protocol": self.scenario.spec.protocol.name,
             "seed": o.seed,
             "trace_hash": o.trace.hash_hex(),
             "events": o.trace.events(),
             "sim_time_ms": o.end_ns as f64 / 1e6,
             "wall_ms": self.wall_ms,
             "messages": o.stats.messages,
-            "faults": o.stats.faults,
+            "faults": self.fault_counts(),
             "ops": self.ops(),
             "verdict": self.verdict.as_str(),
+            "expected_failures": self.expected,
+            "failed_as_expected": self.failed_as_expected(),
             "checks": self.checks,
             "report_dir": self.dir.as_ref().map(|d| d.display().to_string()),
             "replay": self.replay_command(),
@@ -98,16 +135,12 @@ impl RunReport<'_> {
         let o = self.outcome;
         let s = &self.scenario.spec;
         let m = o.stats.messages;
-        let f = o.stats.faults;
         let ops = self.ops();
         let mut t = String::new();
         let _ = writeln!(
             t,
             "{}  seed {}  protocol {}  {} nodes",
-            s.name,
-            o.seed,
-            s.protocol.name(),
-            s.nodes
+            s.name, o.seed, s.protocol.name, s.nodes
         );
         let _ = writeln!(
             t,
@@ -122,11 +155,13 @@ impl RunReport<'_> {
             "  messages  sent {}  delivered {}  dropped {}  duplicated {}  in flight {}",
             m.sent, m.delivered, m.dropped, m.duplicated, m.in_flight
         );
-        let _ = writeln!(
-            t,
-            "  faults    partition {}  one-way {}  heal {}  crash {}  restart {}  pause {}  resume {}  clock-jump {}  drop {}  duplicate {}",
-            f.partition, f.one_way_partition, f.heal, f.crash, f.restart, f.pause, f.resume, f.clock_jump, f.drop, f.duplicate
-        );
+        let faults: Vec<String> = self
+            .fault_kinds
+            .with_counts(&o.stats.faults)
+            .into_iter()
+            .map(|(_, label, n)| format!("{label} {n}"))
+            .collect();
+        let _ = writeln!(t, "  faults    {}", faults.join("  "));
         let _ = writeln!(
             t,
             "  ops       invoked {}  ok {}  fail {}  indeterminate {}",
@@ -138,6 +173,13 @@ impl RunReport<'_> {
             let _ = writeln!(t, "{label} {:<7} {}: {detail}", c.verdict.as_str(), c.name);
         }
         let _ = writeln!(t, "verdict: {}", self.verdict.as_str().to_uppercase());
+        if self.failed_as_expected() {
+            let _ = writeln!(
+                t,
+                "expected: this scenario demonstrates a bug, and it failed as expected ({})",
+                self.expected.join(", ")
+            );
+        }
         match &self.dir {
             Some(dir) => writeln!(t, "report:  {}", dir.display()),
             None if self.verdict == Verdict::Pass => {
@@ -172,6 +214,7 @@ impl RunReport<'_> {
             let repro = repro::to_text(self.scenario, o.seed, &o.trace.hash_hex(), self.verdict.as_str());
             write_atomic(&dir.join("repro.ron"), repro.as_bytes())?;
         }
+        write_atomic(&dir.join("schedule.ron"), self.schedule_text().as_bytes())?;
 
         for (name, contents) in self.checks.iter().flat_map(|c| &c.files) {
             debug_assert!(
@@ -180,7 +223,7 @@ impl RunReport<'_> {
             );
             write_atomic(&dir.join(name), contents.as_bytes())?;
         }
-        let timeline = Timeline::from_trace(o.trace.text());
+        let timeline = Timeline::from_trace_with(o.trace.text(), self.fault_kinds);
         let mut pictures = self.pictures(&timeline);
         for p in &pictures {
             if let Ok(svg) = &p.svg {
@@ -207,6 +250,19 @@ impl RunReport<'_> {
             let _ = std::fs::remove_file(dir.join(name));
         }
         Ok(())
+    }
+
+    /// `schedule.ron`: the faults played, as a scenario's `faults` list.
+    pub fn schedule_text(&self) -> String {
+        let played = self.outcome.schedule.len();
+        let mut text = format!(
+            "// The {played} faults seed {} of {:?} played, every random choice resolved, as explicit\n\
+             // `At` faults: put this list in the scenario's `faults` (and keep its `recover`) to play\n\
+             // them again. The recovery phase is not listed: `recover` does it.\n",
+            self.outcome.seed, self.scenario.spec.name
+        );
+        text.push_str(&crate::nemesis::schedule::to_ron(&self.outcome.schedule));
+        text
     }
 
     /// A file a check made for the report folder.

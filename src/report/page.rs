@@ -7,7 +7,7 @@
 use super::RunReport;
 use crate::check::linear::html::{escape, svg_body};
 use crate::check::Verdict;
-use crate::trace::timeline::{NodeState, Timeline};
+use crate::trace::timeline::Timeline;
 use std::fmt::Write as _;
 
 /// A picture for the page: its file name and its SVG, or why it is missing.
@@ -36,7 +36,7 @@ pub fn render(report: &RunReport<'_>, timeline: &Timeline, pictures: &[Picture])
         verdict.as_str(),
         escape(&verdict_headline(verdict)),
         escape(&s.name),
-        escape(s.protocol.name()),
+        escape(&s.protocol.name),
         s.nodes,
         o.seed,
         o.end_ns as f64 / 1e9,
@@ -48,6 +48,13 @@ pub fn render(report: &RunReport<'_>, timeline: &Timeline, pictures: &[Picture])
         "<p class=\"replay\">Replay this run exactly: <code>{}</code></p>",
         escape(&report.replay_command())
     );
+    if report.failed_as_expected() {
+        let _ = writeln!(
+            page,
+            "<p class=\"expected\">This scenario demonstrates a bug: it is expected to fail {}, and it did.</p>",
+            escape(&report.expected.join(", "))
+        );
+    }
     page.push_str(&checks_table(report));
     for p in pictures {
         let _ = writeln!(page, "<h2>{}</h2>\n<p class=\"how\">{}</p>", p.title, p.how_to_read);
@@ -130,18 +137,14 @@ fn first_lines(text: &str, max: usize) -> String {
 fn faults_table(t: &Timeline) -> String {
     let mut rows: Vec<(u64, Option<u64>, String)> = Vec::new();
     for b in &t.node_bands {
-        let what = match b.state {
-            NodeState::Crashed => "crashed",
-            NodeState::Paused => "paused",
-        };
-        rows.push((b.from_ns, Some(b.to_ns), format!("n{} {what}", b.node)));
+        rows.push((b.from_ns, Some(b.to_ns), format!("n{} {}", b.node, b.state_name())));
     }
     for p in &t.partitions {
         rows.push((p.from_ns, Some(p.to_ns), format!("partition: {}", p.describe(t.nodes))));
     }
-    for j in &t.clock_jumps {
-        let node = j.node.map_or(String::new(), |n| format!("n{n} "));
-        rows.push((j.at_ns, None, format!("{node}{}", j.label)));
+    for m in &t.marks {
+        let node = m.node.map_or(String::new(), |n| format!("n{n} "));
+        rows.push((m.at_ns, None, format!("{node}{}", m.label)));
     }
     for v in &t.violations {
         rows.push((v.at_ns, None, format!("invariant violated: {}", v.label)));
@@ -179,6 +182,7 @@ fn files_list(report: &RunReport<'_>, pictures: &[Picture]) -> String {
         "history.jsonl",
         "scenario.ron",
         "repro.ron",
+        "schedule.ron",
     ];
     let mut names: Vec<String> = base.iter().map(|s| s.to_string()).collect();
     names.extend(pictures.iter().filter(|p| p.svg.is_ok()).map(|p| p.file.to_string()));

@@ -3,7 +3,7 @@
 //! time, since what a node did makes sense only against what it believed
 //! the time was.
 
-use crate::sim::clock::ClockRecord;
+use crate::env::clock::ClockRecord;
 use crate::trace::timeline::Lane;
 use crate::trace::{event_lines, parse_line, TraceLine};
 

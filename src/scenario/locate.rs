@@ -32,31 +32,55 @@ macro_rules! path {
     ($($seg:expr),* $(,)?) => { vec![$($crate::scenario::locate::Seg::from($seg)),*] };
 }
 
+/// A line and column in a source, both from 1.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Pos {
     pub line: usize,
     pub col: usize,
 }
 
+impl Default for Pos {
+    fn default() -> Self {
+        Pos { line: 1, col: 1 }
+    }
+}
+
 /// The position of the value at `path`, or of the deepest part of the path
 /// that exists. `None` only when the source cannot be read at all (serde
 /// would have reported that first).
 pub fn locate(source: &str, path: &[Seg]) -> Option<Pos> {
-    let mut reader = Reader::new(source);
-    let root = reader.value().ok()?;
-    let mut node = &root;
-    for seg in path {
-        match node.child(seg) {
-            Some(next) => node = next,
-            None => break,
-        }
-    }
-    Some(node.pos)
+    let root = Reader::new(source).value().ok()?;
+    Some(root.find(path).0.pos)
+}
+
+/// Where a value is in its source: its position, its byte range, and the
+/// identifier it starts with (`Raft` in `Raft(..)`, `Kv`), if any.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Span {
+    /// Line and column of its first character.
+    pub pos: Pos,
+    /// Byte range in the source.
+    pub bytes: std::ops::Range<usize>,
+    /// The leading identifier.
+    pub name: Option<String>,
+}
+
+/// The span of the value at exactly `path`, if there is one.
+pub fn span(source: &str, path: &[Seg]) -> Option<Span> {
+    let root = Reader::new(source).value().ok()?;
+    let (node, whole) = root.find(path);
+    whole.then(|| Span {
+        pos: node.pos,
+        bytes: node.bytes.clone(),
+        name: node.name.clone(),
+    })
 }
 
 #[derive(Debug)]
 struct Node {
     pos: Pos,
+    bytes: std::ops::Range<usize>,
+    name: Option<String>,
     kind: Kind,
 }
 
@@ -74,6 +98,19 @@ enum Kind {
 }
 
 impl Node {
+    /// The node at `path`, or the deepest that exists, and whether that is
+    /// the whole path.
+    fn find(&self, path: &[Seg]) -> (&Node, bool) {
+        let mut node = self;
+        for seg in path {
+            match node.child(seg) {
+                Some(next) => node = next,
+                None => return (node, false),
+            }
+        }
+        (node, true)
+    }
+
     fn child(&self, seg: &Seg) -> Option<&Node> {
         match (&self.kind, seg) {
             (Kind::Some(inner), _) => inner.child(seg),
@@ -96,6 +133,8 @@ impl Node {
 struct Reader {
     chars: Vec<char>,
     at: usize,
+    /// Byte offset of `chars[at]`.
+    byte: usize,
     line: usize,
     col: usize,
 }
@@ -107,6 +146,7 @@ impl Reader {
         Reader {
             chars: src.chars().collect(),
             at: 0,
+            byte: 0,
             line: 1,
             col: 1,
         }
@@ -123,6 +163,7 @@ impl Reader {
     fn bump(&mut self) -> Option<char> {
         let c = self.peek()?;
         self.at += 1;
+        self.byte += c.len_utf8();
         if c == '\n' {
             self.line += 1;
             self.col = 1;
@@ -191,7 +232,8 @@ impl Reader {
 
     fn value(&mut self) -> Parsed<Node> {
         self.skip_blank();
-        let pos = self.pos();
+        let (pos, start) = (self.pos(), self.byte);
+        let mut name = None;
         let kind = match self.peek().ok_or(())? {
             '(' => self.group(')')?,
             '[' => self.group(']')?,
@@ -200,18 +242,22 @@ impl Reader {
             '\'' => self.char_literal()?,
             'r' if matches!(self.peek_at(1), Some('#') | Some('"')) => self.raw_string()?,
             c if c.is_alphabetic() || c == '_' => {
-                let name = self.ident();
+                let ident = self.ident();
+                let after_ident = (self.at, self.byte, self.line, self.col);
                 self.skip_blank();
+                name = Some(ident.clone());
                 if self.peek() == Some('(') {
                     let body = self.group(')')?;
-                    match (name.as_str(), body) {
+                    match (ident.as_str(), body) {
                         ("Some", Kind::Seq(mut items)) if items.len() == 1 => {
                             Kind::Some(Box::new(items.pop().expect("one item")))
                         }
                         (_, body) => body,
                     }
                 } else {
-                    Kind::Ident(name)
+                    // The value ends with its name, not with the blanks after it.
+                    (self.at, self.byte, self.line, self.col) = after_ident;
+                    Kind::Ident(ident)
                 }
             }
             _ => {
@@ -219,7 +265,12 @@ impl Reader {
                 Kind::Atom
             }
         };
-        Ok(Node { pos, kind })
+        Ok(Node {
+            pos,
+            bytes: start..self.byte,
+            name,
+            kind,
+        })
     }
 
     fn ident(&mut self) -> String {
@@ -363,6 +414,23 @@ Scenario(
     fn falls_back_to_the_deepest_existing_part() {
         assert_eq!(at(SRC, path!["faults", 5]), Some(Pos { line: 5, col: 11 }));
         assert_eq!(at(SRC, path!["nope"]), Some(Pos { line: 2, col: 1 }));
+    }
+
+    #[test]
+    fn spans_give_the_text_and_name_of_a_value() {
+        let s = span(SRC, &[Seg::from("faults"), Seg::from(0), Seg::from(1)]).unwrap();
+        assert_eq!(&SRC[s.bytes.clone()], "Crash(Node(7))");
+        assert_eq!((s.name.as_deref(), s.pos), (Some("Crash"), Pos { line: 6, col: 14 }));
+        let s = span(SRC, &[Seg::from("nodes")]).unwrap();
+        assert_eq!((&SRC[s.bytes.clone()], s.name), ("3", None));
+        let src = "(protocol: Single , checks: [Kv])";
+        let s = span(src, &[Seg::from("protocol")]).unwrap();
+        assert_eq!(&src[s.bytes], "Single");
+        assert_eq!(
+            span(src, &[Seg::from("checks"), Seg::from(0)]).unwrap().name.as_deref(),
+            Some("Kv")
+        );
+        assert_eq!(span(src, &[Seg::from("checks"), Seg::from(1)]), None);
     }
 
     #[test]

@@ -4,13 +4,20 @@
 //! serde/ron report type and syntax errors with their span, and the checks
 //! that need more than one field (`validate`) find the offending value's
 //! position with `locate`.
+//!
+//! This layer checks what every scenario shares (nodes, network, clocks,
+//! workload sessions, faults). The protocol's config and the checks are
+//! kept as [`Named`] values: the protocol family they name parses and
+//! checks them (see `protocols::Registry`).
 
 pub mod duration;
 pub mod locate;
+mod named;
 pub mod spec;
-mod validate;
+pub mod validate;
 
 pub use duration::{Dur, SignedDur};
+pub use named::Named;
 pub use spec::*;
 
 use std::path::Path;
@@ -33,11 +40,15 @@ pub enum ScenarioError {
 /// report can replay it exactly).
 #[derive(Clone, Debug)]
 pub struct LoadedScenario {
+    /// The scenario.
     pub spec: Scenario,
+    /// Where it was read from, for messages.
     pub file: String,
+    /// Its text, verbatim.
     pub source: String,
 }
 
+/// Reads, parses and validates a scenario file.
 pub fn load(path: &Path) -> Result<LoadedScenario, ScenarioError> {
     let file = path.display().to_string();
     let source = std::fs::read_to_string(path).map_err(|e| ScenarioError::Unreadable {
@@ -49,15 +60,13 @@ pub fn load(path: &Path) -> Result<LoadedScenario, ScenarioError> {
 
 /// Parses and validates scenario text; `file` is only used in messages.
 pub fn parse(file: &str, source: &str) -> Result<LoadedScenario, ScenarioError> {
-    let options = ron::Options::default().with_default_extension(
-        ron::extensions::Extensions::IMPLICIT_SOME | ron::extensions::Extensions::UNWRAP_VARIANT_NEWTYPES,
-    );
-    let spec: Scenario = options.from_str(source).map_err(|e| ScenarioError::Invalid {
+    let mut spec: Scenario = ron_options().from_str(source).map_err(|e| ScenarioError::Invalid {
         file: file.to_string(),
         line: e.span.start.line,
         col: e.span.start.col,
         message: e.code.to_string(),
     })?;
+    fill_names(file, source, &mut spec)?;
     let loaded = LoadedScenario {
         spec,
         file: file.to_string(),
@@ -67,16 +76,76 @@ pub fn parse(file: &str, source: &str) -> Result<LoadedScenario, ScenarioError> 
     Ok(loaded)
 }
 
-impl LoadedScenario {
-    /// An error about the value at `path`, with its file, line and column.
-    pub fn error_at(&self, path: &[locate::Seg], message: impl Into<String>) -> ScenarioError {
-        let pos = locate::locate(&self.source, path).unwrap_or(locate::Pos { line: 1, col: 1 });
-        ScenarioError::Invalid {
-            file: self.file.clone(),
-            line: pos.line,
-            col: pos.col,
+/// The RON dialect of scenario files: `Some` may be left out, and a
+/// newtype variant's content may be written directly.
+pub(crate) fn ron_options() -> ron::Options {
+    ron::Options::default().with_default_extension(
+        ron::extensions::Extensions::IMPLICIT_SOME | ron::extensions::Extensions::UNWRAP_VARIANT_NEWTYPES,
+    )
+}
+
+/// Reads the names and text of the protocol, the checks and the expected
+/// failures, which serde only skipped over.
+fn fill_names(file: &str, source: &str, spec: &mut Scenario) -> Result<(), ScenarioError> {
+    let named = |path: Vec<locate::Seg>, what: &str| {
+        locate::span(source, &path)
+            .and_then(|span| Named::from_span(source, &span))
+            .ok_or_else(|| error_at(file, source, &path, format!("expected {what}")))
+    };
+    spec.protocol = named(crate::path!["protocol"], "a protocol like Raft(...) or Single")?;
+    for (i, check) in spec.checks.iter_mut().enumerate() {
+        *check = named(
+            crate::path!["checks", i],
+            "a check like Linearizable(Kv) or ElectionSafety",
+        )?;
+    }
+    if let Expect::Fails(list) = &mut spec.expect {
+        for (i, check) in list.iter_mut().enumerate() {
+            *check = named(crate::path!["expect", 0, i], "the name of a check in `checks`")?;
+        }
+    }
+    Ok(())
+}
+
+/// A value that makes no sense: where it is (its path from the root of the
+/// scenario), and what was expected.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Invalid {
+    /// Path of the offending value from the scenario's root.
+    pub path: Vec<locate::Seg>,
+    /// What is wrong and what was expected.
+    pub message: String,
+}
+
+impl Invalid {
+    /// An error at `path`.
+    pub fn at(path: Vec<locate::Seg>, message: impl Into<String>) -> Invalid {
+        Invalid {
+            path,
             message: message.into(),
         }
+    }
+}
+
+impl LoadedScenario {
+    /// An [`Invalid`] value, with its file, line and column.
+    pub fn invalid(&self, invalid: Invalid) -> ScenarioError {
+        self.error_at(&invalid.path, invalid.message)
+    }
+
+    /// An error about the value at `path`, with its file, line and column.
+    pub fn error_at(&self, path: &[locate::Seg], message: impl Into<String>) -> ScenarioError {
+        error_at(&self.file, &self.source, path, message)
+    }
+}
+
+fn error_at(file: &str, source: &str, path: &[locate::Seg], message: impl Into<String>) -> ScenarioError {
+    let pos = locate::locate(source, path).unwrap_or(locate::Pos { line: 1, col: 1 });
+    ScenarioError::Invalid {
+        file: file.to_string(),
+        line: pos.line,
+        col: pos.col,
+        message: message.into(),
     }
 }
 

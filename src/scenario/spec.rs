@@ -5,156 +5,61 @@
 //! states only what it cares about.
 
 use super::duration::{Dur, SignedDur};
+use super::named::Named;
 use serde::{Deserialize, Deserializer};
 
+/// A scenario file, as parsed: what to run, under which faults, checked how.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename = "Scenario")]
 pub struct Scenario {
+    /// A short name for reports.
     pub name: String,
+    /// What it shows, for people.
     #[serde(default)]
     pub description: String,
-    pub protocol: ProtocolSpec,
+    /// The protocol family and its config, `Raft(...)`; the family parses it.
+    pub protocol: Named,
+    /// How many nodes.
     pub nodes: u32,
     /// Length of the fault phase. The run lasts `duration + recover`.
     pub duration: Dur,
     /// Seed used when `--seed` is not given. Without either, seed 0.
     #[serde(default)]
     pub seed: Option<u64>,
+    /// Latency, loss, duplication, per-link overrides.
     #[serde(default)]
     pub network: NetworkSpec,
+    /// How far each node's clocks drift and are offset.
     #[serde(default)]
     pub clocks: ClockSpec,
+    /// The clients and what they ask.
     #[serde(default)]
     pub workload: Option<WorkloadSpec>,
+    /// The fault plan.
     #[serde(default)]
     pub faults: Vec<FaultSpec>,
     /// Heal-and-recover phase: at `duration` every partition heals, paused
     /// nodes resume and crashed nodes restart; the run goes on this long.
     #[serde(default)]
     pub recover: Option<Dur>,
+    /// What to check: generic checks and the family's properties.
     #[serde(default)]
-    pub checks: Vec<CheckSpec>,
-}
-
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub enum ProtocolSpec {
-    /// One key-value server (node 0). Linearizable; unavailable while down.
-    Single,
-    /// Primary applies writes and replicates them to backups asynchronously;
-    /// every node serves reads from its own copy.
-    AsyncPrimaryBackup(PrimaryBackupSpec),
-    /// A replicated key-value store on Raft.
-    Raft(RaftSpec),
-    /// A protocol from the library user's own code, run through
-    /// `simulate::sim::run`; `simulate run` cannot run it.
-    Custom(String),
-}
-
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PrimaryBackupSpec {
-    /// How often the primary tells backups how long its log is, so that
-    /// backups which missed updates ask for them again.
-    #[serde(default = "default_heartbeat")]
-    pub heartbeat: Dur,
-}
-
-fn default_heartbeat() -> Dur {
-    Dur::from_millis(50)
-}
-
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RaftSpec {
-    /// Minimum election timeout; each node draws each timeout from
-    /// `[min, 2 min)` on its own clock.
-    #[serde(default = "default_election_timeout")]
-    pub election_timeout: Dur,
-    #[serde(default = "default_heartbeat")]
-    pub heartbeat: Dur,
+    pub checks: Vec<Named>,
+    /// Whether the scenario is meant to pass, or to show a bug.
     #[serde(default)]
-    pub reads: RaftReads,
-    /// Most entries in one append message.
-    #[serde(default = "default_max_batch")]
-    pub max_batch: u32,
-    /// Deliberate mistakes to plant; none by default.
-    #[serde(default)]
-    pub bugs: Vec<RaftBug>,
+    pub expect: Expect,
 }
 
-impl Default for RaftSpec {
-    fn default() -> Self {
-        RaftSpec {
-            election_timeout: default_election_timeout(),
-            heartbeat: default_heartbeat(),
-            reads: RaftReads::default(),
-            max_batch: default_max_batch(),
-            bugs: Vec::new(),
-        }
-    }
-}
-
-fn default_election_timeout() -> Dur {
-    Dur::from_millis(150)
-}
-
-fn default_max_batch() -> u32 {
-    64
-}
-
-/// How a Raft leader serves reads.
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+/// What a scenario is meant to show.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
-pub enum RaftReads {
-    /// As log entries, like writes.
-    Log,
-    /// After a heartbeat round confirms the leader (thesis 6.4).
+pub enum Expect {
+    /// Every check passes.
     #[default]
-    ReadIndex,
-    /// Alone while a lease holds; safe while every clock's drift stays
-    /// within `drift_bound_ppm` (the lease shrinks by `(1-ρ)/(1+ρ)`).
-    Lease { drift_bound_ppm: u64 },
-}
-
-/// Planted bugs, for showing that the checks catch real mistakes.
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
-#[serde(deny_unknown_fields)]
-pub enum RaftBug {
-    /// Grant votes without checking that the candidate's log is up to date.
-    VoteWithoutLogCheck,
-    /// Commit entries of earlier terms by counting replicas (figure 8).
-    CommitPreviousTerm,
-    /// Answer votes and appends before fsync; a background flush syncs.
-    NoFsync,
-    /// The leader reads its own state without confirming it still leads.
-    StaleLeaderRead,
-    /// Leases as long as the election timeout, ignoring clock drift.
-    LeaseIgnoresDrift,
-}
-
-impl RaftBug {
-    /// The name used in scenario file names: `raft-bug-<name>.ron`.
-    pub fn slug(self) -> &'static str {
-        match self {
-            RaftBug::VoteWithoutLogCheck => "vote-without-log-check",
-            RaftBug::CommitPreviousTerm => "commit-previous-term",
-            RaftBug::NoFsync => "no-fsync",
-            RaftBug::StaleLeaderRead => "stale-leader-read",
-            RaftBug::LeaseIgnoresDrift => "lease-ignores-drift",
-        }
-    }
-}
-
-impl ProtocolSpec {
-    pub fn name(&self) -> &str {
-        match self {
-            ProtocolSpec::Single => "single",
-            ProtocolSpec::AsyncPrimaryBackup(_) => "async-primary-backup",
-            ProtocolSpec::Raft(_) => "raft",
-            ProtocolSpec::Custom(name) => name,
-        }
-    }
+    Passes,
+    /// A bug demonstration: these checks fail (on some seeds); no other
+    /// check may.
+    Fails(Vec<Named>),
 }
 
 /// A probability in [0, 1], checked where it is read so the error points at it.
@@ -252,36 +157,98 @@ pub struct ClockSpec {
     pub offset: (SignedDur, SignedDur),
 }
 
+/// The clients: how many, how much they ask, and their session rules;
+/// `keys`, `mix` and `readers` are the key-value service's.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WorkloadSpec {
+    /// How many clients.
     pub clients: u32,
-    /// Operations over all clients together.
-    pub ops: u32,
+    /// Operations over all clients together. Without it, clients go on
+    /// until the run ends, recovery phase included.
+    #[serde(default)]
+    pub ops: Option<u32>,
+    /// Operations per second over all clients (sets `think`).
+    #[serde(default)]
+    pub rate: Option<f64>,
+    /// Key-value: how many keys (`k0`, `k1`...).
     #[serde(default = "default_keys")]
     pub keys: u32,
+    /// Key-value: relative weights of the operation kinds.
     #[serde(default)]
     pub mix: Mix,
-    /// How many of the clients (the last ones) only read, whatever the
-    /// mix: readers that stay with one node while writers move on, as in
-    /// Jepsen's separate reader processes.
+    /// Key-value: how many of the clients (the last ones) only read,
+    /// whatever the mix, as in Jepsen's separate reader processes.
     #[serde(default)]
     pub readers: u32,
-
     /// A client gives up on an operation after this long; its outcome is
     /// then unknown (indeterminate).
     #[serde(default = "default_timeout")]
     pub timeout: Dur,
     /// Resend a request left unanswered this long to the next node (same
-    /// request id). Only for protocols that deduplicate retried requests,
-    /// such as Raft; default: no resend (redirects are still followed).
+    /// request id). Only for protocols that deduplicate retried requests;
+    /// default: no resend (redirects are still followed).
     #[serde(default)]
     pub retry: Option<Dur>,
-
     /// Mean pause between one client's operations (exponential). Default:
-    /// spread the operations over the fault phase.
+    /// with `ops`, spread them over the fault phase; without, 10ms.
     #[serde(default)]
     pub think: Option<Dur>,
+    /// Which node each operation starts at.
+    #[serde(default)]
+    pub routing: Routing,
+}
+
+impl Default for WorkloadSpec {
+    fn default() -> Self {
+        WorkloadSpec {
+            clients: 1,
+            ops: None,
+            rate: None,
+            keys: default_keys(),
+            mix: Mix::default(),
+            readers: 0,
+            timeout: default_timeout(),
+            retry: None,
+            think: None,
+            routing: Routing::default(),
+        }
+    }
+}
+
+impl WorkloadSpec {
+    /// Mean pause between one client's operations: `think`, else from
+    /// `rate`, else the `ops` spread over the fault phase, else 10ms.
+    pub fn think_mean_ns(&self, fault_phase_ns: u64) -> u64 {
+        if let Some(t) = self.think {
+            return t.0;
+        }
+        let clients = u64::from(self.clients);
+        match (self.rate, self.ops) {
+            (Some(rate), _) => (clients as f64 * 1e9 / rate) as u64,
+            (None, Some(ops)) => fault_phase_ns.saturating_mul(clients) / u64::from(ops.max(1)),
+            (None, None) => THINK_NS_DEFAULT,
+        }
+    }
+}
+
+/// Mean think time of a workload without `ops`, `rate` or `think`.
+pub const THINK_NS_DEFAULT: u64 = 10_000_000;
+
+/// Which node a client's operation starts at (redirects and retries then
+/// move it within the operation).
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub enum Routing {
+    /// Client i asks node i mod n, every time.
+    Home,
+    /// It stays where redirects and retries led it.
+    #[default]
+    FollowRedirects,
+    /// As FollowRedirects, and after a timeout it moves to the next node.
+    Rediscover,
+    /// Each operation asks the next node in turn.
+    RoundRobin,
 }
 
 fn default_keys() -> u32 {
@@ -375,6 +342,11 @@ pub enum Fault {
     },
     /// Restore every link.
     Heal,
+    /// Cut exactly these directed links (from, to): how a recorded
+    /// schedule writes the shapes a random partition drew.
+    CutLinks(Vec<(u32, u32)>),
+    /// Restore exactly these directed links.
+    HealLinks(Vec<(u32, u32)>),
     Crash(Target),
     Restart(Target),
     Pause(Target),
@@ -416,50 +388,6 @@ pub enum Target {
     All,
     Crashed,
     Paused,
-}
-
-#[derive(Clone, Debug, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub enum CheckSpec {
-    /// After the heal at the end of the fault phase, an operation invoked
-    /// after the heal completes ok within this bound.
-    Recovers { within: Dur },
-    /// The recorded client history is linearizable for this model.
-    Linearizable(HistoryModel),
-    /// Raft: at most one leader per term.
-    ElectionSafety,
-    /// Raft: two logs with an entry of the same index and term are
-    /// identical up to that index.
-    LogMatching,
-    /// Raft: a new leader's log holds every entry committed before.
-    LeaderCompleteness,
-    /// Raft: no two nodes apply different commands at one index.
-    StateMachineSafety,
-    /// Raft: after the heal, within this bound, a leader is elected whose
-    /// term a majority of nodes share.
-    ElectsLeader { within: Dur },
-}
-
-impl CheckSpec {
-    /// Checks that observe Raft's node states.
-    pub fn is_raft_invariant(&self) -> bool {
-        matches!(
-            self,
-            CheckSpec::ElectionSafety
-                | CheckSpec::LogMatching
-                | CheckSpec::LeaderCompleteness
-                | CheckSpec::StateMachineSafety
-                | CheckSpec::ElectsLeader { .. }
-        )
-    }
-}
-
-/// Models a run's key-value history can be checked against.
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub enum HistoryModel {
-    /// Per-key registers with get, put, append and cas; keys start absent.
-    Kv,
 }
 
 impl Shape {

@@ -1,22 +1,16 @@
-//! Checks that need more than one field, or that serde cannot express.
+//! Checks that need more than one field, or that serde cannot express,
+//! on what every scenario shares. The protocol's config and the checks are
+//! the family's to check (see `protocols::Registry`).
 
 use super::locate::Seg;
 use super::spec::*;
-use super::Dur;
+use super::{Dur, Invalid};
 use crate::path;
-
-pub(super) struct Invalid {
-    pub path: Vec<Seg>,
-    pub message: String,
-}
 
 type Checked = Result<(), Invalid>;
 
 fn fail(path: Vec<Seg>, message: impl Into<String>) -> Checked {
-    Err(Invalid {
-        path,
-        message: message.into(),
-    })
+    Err(Invalid::at(path, message))
 }
 
 /// Largest cluster a scenario may ask for; far above any useful test, low
@@ -45,12 +39,10 @@ pub(super) fn validate(s: &Scenario) -> Checked {
             "duration is zero; expected a positive duration like \"10s\"",
         );
     }
-    protocol(s)?;
     network(s)?;
     clocks(&s.clocks)?;
     if let Some(w) = &s.workload {
-        workload(w)?;
-        retry(s, w)?;
+        session(w)?;
     }
     for (i, f) in s.faults.iter().enumerate() {
         fault_spec(s, i, f)?;
@@ -61,79 +53,7 @@ pub(super) fn validate(s: &Scenario) -> Checked {
             "recover is zero; expected a positive duration or no recover field",
         );
     }
-    for (i, c) in s.checks.iter().enumerate() {
-        check(s, i, c)?;
-    }
     Ok(())
-}
-
-fn protocol(s: &Scenario) -> Checked {
-    match &s.protocol {
-        ProtocolSpec::Single if s.nodes != 1 => fail(
-            path!["nodes"],
-            format!(
-                "protocol Single runs on exactly one node, but nodes is {}; expected nodes: 1",
-                s.nodes
-            ),
-        ),
-        ProtocolSpec::AsyncPrimaryBackup(pb) if pb.heartbeat == Dur::ZERO => fail(
-            path!["protocol", "heartbeat"],
-            "heartbeat is zero; expected a positive interval like \"50ms\"",
-        ),
-        ProtocolSpec::Raft(raft) => raft_spec(raft),
-        _ => Ok(()),
-    }
-}
-
-fn raft_spec(r: &RaftSpec) -> Checked {
-    if r.heartbeat == Dur::ZERO || r.heartbeat >= r.election_timeout {
-        return fail(
-            path!["protocol", "heartbeat"],
-            format!(
-                "heartbeat is {}; expected a positive interval shorter than election_timeout ({})",
-                r.heartbeat, r.election_timeout
-            ),
-        );
-    }
-    if r.max_batch == 0 {
-        return fail(path!["protocol", "max_batch"], "max_batch is 0; expected at least 1");
-    }
-    if let RaftReads::Lease { drift_bound_ppm } = r.reads {
-        if drift_bound_ppm > DRIFT_PPM_MAX as u64 {
-            return fail(
-                path!["protocol", "reads", "drift_bound_ppm"],
-                format!("drift_bound_ppm is {drift_bound_ppm}; expected 0 to {DRIFT_PPM_MAX}"),
-            );
-        }
-    }
-    for (i, bug) in r.bugs.iter().enumerate() {
-        if *bug == RaftBug::LeaseIgnoresDrift && !matches!(r.reads, RaftReads::Lease { .. }) {
-            return fail(
-                path!["protocol", "bugs", i],
-                "LeaseIgnoresDrift plants a bug in leases; expected reads: Lease(drift_bound_ppm: ...)",
-            );
-        }
-    }
-    Ok(())
-}
-
-/// A resent request must not be applied twice; only Raft (and the user's
-/// own protocols) deduplicate.
-fn retry(s: &Scenario, w: &WorkloadSpec) -> Checked {
-    match (w.retry, &s.protocol) {
-        (Some(Dur::ZERO), _) => fail(
-            path!["workload", "retry"],
-            "retry is zero; expected a positive duration or no retry field",
-        ),
-        (Some(_), ProtocolSpec::Single | ProtocolSpec::AsyncPrimaryBackup(_)) => fail(
-            path!["workload", "retry"],
-            format!(
-                "protocol {} does not deduplicate resent requests, so a retry could apply twice; expected no retry field",
-                s.protocol.name()
-            ),
-        ),
-        _ => Ok(()),
-    }
 }
 
 fn network(s: &Scenario) -> Checked {
@@ -198,7 +118,8 @@ fn clocks(c: &ClockSpec) -> Checked {
     Ok(())
 }
 
-fn workload(w: &WorkloadSpec) -> Checked {
+/// What every workload shares: the clients and their session rules.
+fn session(w: &WorkloadSpec) -> Checked {
     if w.clients == 0 || w.clients > CLIENTS_MAX {
         return fail(
             path!["workload", "clients"],
@@ -208,6 +129,43 @@ fn workload(w: &WorkloadSpec) -> Checked {
             ),
         );
     }
+    if w.ops == Some(0) {
+        return fail(
+            path!["workload", "ops"],
+            "ops is 0; expected at least 1, or no ops field (clients go on until the run ends)",
+        );
+    }
+    if let Some(rate) = w.rate {
+        if !(rate.is_finite() && rate > 0.0) {
+            return fail(
+                path!["workload", "rate"],
+                format!("rate is {rate}; expected a positive number of operations per second"),
+            );
+        }
+        if w.think.is_some() {
+            return fail(
+                path!["workload", "rate"],
+                "rate and think both set the pause between operations; expected one of them",
+            );
+        }
+    }
+    if w.timeout == Dur::ZERO {
+        return fail(
+            path!["workload", "timeout"],
+            "timeout is zero; expected a positive duration",
+        );
+    }
+    if w.retry == Some(Dur::ZERO) {
+        return fail(
+            path!["workload", "retry"],
+            "retry is zero; expected a positive duration or no retry field",
+        );
+    }
+    Ok(())
+}
+
+/// The key-value service's own workload fields: keys, mix, readers.
+pub fn kv_workload(w: &WorkloadSpec) -> Checked {
     if w.readers > w.clients {
         return fail(
             path!["workload", "readers"],
@@ -219,12 +177,6 @@ fn workload(w: &WorkloadSpec) -> Checked {
     }
     if w.keys == 0 {
         return fail(path!["workload", "keys"], "keys is 0; expected at least 1");
-    }
-    if w.timeout == Dur::ZERO {
-        return fail(
-            path!["workload", "timeout"],
-            "timeout is zero; expected a positive duration",
-        );
     }
     let m = &w.mix;
     for (name, v) in [
@@ -356,6 +308,7 @@ fn fault(s: &Scenario, f: &Fault, at: Vec<Seg>) -> Checked {
             Ok(())
         }
         Fault::Heal => Ok(()),
+        Fault::CutLinks(links) | Fault::HealLinks(links) => link_list(s, links, inner(0)),
         Fault::Crash(t) | Fault::Restart(t) | Fault::Pause(t) | Fault::Resume(t) | Fault::ClockJump(t, _) => {
             target(s, t, inner(0))
         }
@@ -451,54 +404,21 @@ fn node_index(s: &Scenario, n: u32, at: Vec<Seg>) -> Checked {
     Ok(())
 }
 
-fn check(s: &Scenario, i: usize, c: &CheckSpec) -> Checked {
-    match c {
-        CheckSpec::Recovers { within } => {
-            let Some(recover) = s.recover else {
-                return fail(
-                    path!["checks", i],
-                    "Recovers needs a recovery phase; expected a `recover` field (e.g. recover: \"5s\")",
-                );
-            };
-            if *within > recover {
-                return fail(
-                    path!["checks", i, "within"],
-                    format!(
-                        "within {within} is longer than the recovery phase ({recover}); expected at most {recover}"
-                    ),
-                );
-            }
-            if s.workload.is_none() {
-                return fail(
-                    path!["checks", i],
-                    "Recovers watches client operations; expected a `workload`",
-                );
-            }
-            Ok(())
-        }
-        CheckSpec::Linearizable(_) if s.workload.is_none() => fail(
-            path!["checks", i],
-            "Linearizable checks the client history; expected a `workload`",
-        ),
-        CheckSpec::Linearizable(_) => Ok(()),
-        c if !matches!(s.protocol, ProtocolSpec::Raft(_)) => fail(
-            path!["checks", i],
-            format!(
-                "{c:?} observes Raft's node states, but the protocol is {}; expected protocol: Raft(...)",
-                s.protocol.name()
-            ),
-        ),
-        CheckSpec::ElectsLeader { within } => match s.recover {
-            None => fail(
-                path!["checks", i],
-                "ElectsLeader needs a recovery phase; expected a `recover` field (e.g. recover: \"5s\")",
-            ),
-            Some(recover) if *within > recover => fail(
-                path!["checks", i, "within"],
-                format!("within {within} is longer than the recovery phase ({recover}); expected at most {recover}"),
-            ),
-            Some(_) => Ok(()),
-        },
-        _ => Ok(()),
+fn link_list(s: &Scenario, links: &[(u32, u32)], at: Vec<Seg>) -> Checked {
+    if links.is_empty() {
+        return fail(at, "the link list is empty; expected (from, to) pairs of node indices");
     }
+    for (k, &(from, to)) in links.iter().enumerate() {
+        let mut p = at.clone();
+        p.push(Seg::Index(k));
+        node_index(s, from, [p.clone(), path![0]].concat())?;
+        node_index(s, to, [p.clone(), path![1]].concat())?;
+        if from == to {
+            return fail(
+                p,
+                format!("link ({from}, {to}) joins a node to itself; expected two different nodes"),
+            );
+        }
+    }
+    Ok(())
 }

@@ -3,6 +3,7 @@
 //! cut off. It is read back from the trace text, so a report shows exactly
 //! what the trace file records, and a replayed run draws the same pictures.
 
+use crate::fault::{FaultKind, FaultKinds, Show};
 use crate::trace::{self, TraceLine};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -64,19 +65,35 @@ pub struct Message {
     pub kind: String,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum NodeState {
-    Crashed,
-    Paused,
-}
-
-/// A node down or paused over [from_ns, to_ns).
+/// A node under a fault (crashed, paused...) over [from_ns, to_ns).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct NodeBand {
+    /// The node.
     pub node: u32,
-    pub state: NodeState,
+    /// The fault, whose `Show::Band` says how to draw it.
+    pub fault: FaultKind,
+    /// When it began.
     pub from_ns: u64,
+    /// When it ended (or the run did).
     pub to_ns: u64,
+}
+
+impl NodeBand {
+    /// What the node was: `crashed`, `paused`.
+    pub fn state_name(&self) -> &'static str {
+        match self.fault.show {
+            Show::Band { state, .. } => state,
+            _ => self.fault.label,
+        }
+    }
+
+    /// The band's colour, and how much of it shows (0 to 1).
+    pub fn color(&self) -> ((u8, u8, u8), f64) {
+        match self.fault.show {
+            Show::Band { color, opacity_pct, .. } => (color, f64::from(opacity_pct) / 100.0),
+            _ => ((128, 128, 128), 0.3),
+        }
+    }
 }
 
 /// A node that said it was the leader over [from_ns, to_ns).
@@ -117,9 +134,24 @@ pub struct OpSpan {
 /// Something that happened at an instant: a clock jump, a violation.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Mark {
+    /// When.
     pub at_ns: u64,
+    /// At which node, if one.
     pub node: Option<u32>,
+    /// What, for people: `clock -2s`.
     pub label: String,
+    /// The fault, for marks that are faults (its `Show::Mark` has the colour).
+    pub fault: Option<FaultKind>,
+}
+
+impl Mark {
+    /// The mark's colour, if it is a fault's.
+    pub fn color(&self) -> Option<(u8, u8, u8)> {
+        match self.fault?.show {
+            Show::Mark { color, .. } => Some(color),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -132,7 +164,10 @@ pub struct Timeline {
     /// In the order they began.
     pub leaders: Vec<LeaderBand>,
     pub partitions: Vec<PartitionBand>,
-    pub clock_jumps: Vec<Mark>,
+    /// Faults at an instant (clock jumps, disk faults), in time order.
+    pub marks: Vec<Mark>,
+    /// The fault kinds it was read with, for legends.
+    pub kinds: FaultKinds,
     pub violations: Vec<Mark>,
     /// Node code that panicked (this ends a run).
     pub panics: Vec<Mark>,
@@ -141,10 +176,19 @@ pub struct Timeline {
 }
 
 impl Timeline {
-    /// Reads a trace (as `Trace::text` or a trace file). Lines that do not
-    /// parse are skipped: a picture of most of a run beats none.
+    /// Reads a trace (as `Trace::text` or a trace file), with the built-in
+    /// fault kinds. Lines that do not parse are skipped: a picture of most
+    /// of a run beats none.
     pub fn from_trace(text: &str) -> Timeline {
-        let mut reader = Reader::default();
+        Timeline::from_trace_with(text, &FaultKinds::default())
+    }
+
+    /// [`Timeline::from_trace`], knowing the fault kinds `kinds`.
+    pub fn from_trace_with(text: &str, kinds: &FaultKinds) -> Timeline {
+        let mut reader = Reader {
+            kinds: kinds.clone(),
+            ..Reader::default()
+        };
         for line in trace::event_lines(text) {
             if let Ok(line) = trace::parse_line(line) {
                 reader.read(&line);
@@ -219,13 +263,14 @@ fn groups(cut: &BTreeSet<(u32, u32)>, nodes: u32) -> Option<Vec<Vec<u32>>> {
 
 #[derive(Default)]
 struct Reader {
+    kinds: FaultKinds,
     nodes: u32,
     end_ns: u64,
     messages: Vec<Message>,
     /// Message id to its index in `messages`.
     by_id: BTreeMap<u64, usize>,
     /// Bands still open, by node.
-    open_bands: BTreeMap<u32, (NodeState, u64)>,
+    open_bands: BTreeMap<u32, (FaultKind, u64)>,
     node_bands: Vec<NodeBand>,
     /// Since when each current leader has led.
     leading: BTreeMap<u32, u64>,
@@ -233,7 +278,7 @@ struct Reader {
     cut: BTreeSet<(u32, u32)>,
     cut_since_ns: u64,
     partitions: Vec<PartitionBand>,
-    clock_jumps: Vec<Mark>,
+    marks: Vec<Mark>,
     violations: Vec<Mark>,
     panics: Vec<Mark>,
     ops: Vec<OpSpan>,
@@ -245,9 +290,17 @@ impl Reader {
     fn read(&mut self, line: &TraceLine<'_>) {
         let t = line.time_ns;
         self.end_ns = self.end_ns.max(t);
-        let node = line.field("node").and_then(Lane::parse);
-        if let Some(Lane::Node(n)) = node {
+        let node = line.field("node").and_then(Lane::parse).and_then(Lane::node);
+        if let Some(n) = node {
             self.see_node(n);
+            self.close_band_ended_by(n, line.kind, t);
+        }
+        let field = |f: &str| match f {
+            "payload" => line.payload.map(str::to_string),
+            _ => line.field(f).map(str::to_string),
+        };
+        if let Some(kind) = self.kinds.of_event(line.kind, field).copied() {
+            self.fault(line, kind, node);
         }
         match line.kind {
             "send" => self.sent(line),
@@ -257,55 +310,70 @@ impl Reader {
                 let reason = line.field("reason").unwrap_or("?").to_string();
                 self.ended(line, |at_ns| Fate::Dropped { at_ns, reason })
             }
-            "crash" | "pause" => {
-                let state = if line.kind == "crash" {
-                    NodeState::Crashed
-                } else {
-                    NodeState::Paused
-                };
-                if let Some(Lane::Node(n)) = node {
-                    // A paused node can be crashed: its pause ends there.
-                    self.close_band(n, t);
-                    self.open_bands.insert(n, (state, t));
-                    if state == NodeState::Crashed {
-                        self.stop_leading(n, t);
-                    }
-                }
-            }
-            "role" => {
-                if let Some(Lane::Node(n)) = node {
-                    if line.field("role") == Some("leader") {
-                        self.leading.entry(n).or_insert(t);
-                    } else {
-                        self.stop_leading(n, t);
-                    }
-                }
-            }
-            "restart" | "resume" => {
-                if let Some(Lane::Node(n)) = node {
-                    self.close_band(n, t);
-                }
-            }
-            "partition" | "partition-one-way" => self.recut(t, line.field("cut"), true),
-            "heal" => self.recut(t, line.field("links"), false),
-            "clock-jump" => self.clock_jumps.push(Mark {
-                at_ns: t,
-                node: node.and_then(Lane::node),
-                label: format!("clock {}", line.field("by").unwrap_or("?")),
-            }),
+            "role" => self.role(line, node),
             "violation" => self.violations.push(Mark {
                 at_ns: t,
                 node: None,
                 label: line.field("invariant").unwrap_or("invariant").to_string(),
+                fault: None,
             }),
             "panic" => self.panics.push(Mark {
                 at_ns: t,
                 node: None,
                 label: line.payload.unwrap_or("").to_string(),
+                fault: None,
             }),
             "invoke" => self.invoked(line),
             "complete" => self.completed(line),
             _ => {}
+        }
+    }
+
+    /// A fault event, drawn as its kind says.
+    fn fault(&mut self, line: &TraceLine<'_>, kind: FaultKind, node: Option<u32>) {
+        let t = line.time_ns;
+        match kind.show {
+            Show::Band { .. } => {
+                let Some(n) = node else { return };
+                // A paused node can be crashed: its pause ends there.
+                self.close_band(n, t);
+                self.open_bands.insert(n, (kind, t));
+                if line.kind == "crash" {
+                    // A crashed node leads no more, though it says nothing.
+                    self.stop_leading(n, t);
+                }
+            }
+            Show::Cut => self.recut(t, line.field("cut"), true),
+            Show::Heal => self.recut(t, line.field("links"), false),
+            Show::Mark { what, detail, .. } => {
+                let value = if detail == "payload" {
+                    line.payload
+                } else {
+                    line.field(detail)
+                };
+                self.marks.push(Mark {
+                    at_ns: t,
+                    node,
+                    label: format!("{what} {}", value.unwrap_or("?")),
+                    fault: Some(kind),
+                });
+            }
+            Show::Count => {}
+        }
+    }
+
+    /// `role node=n1 role=candidate leads=false`; traces written before
+    /// `leads` existed say `role=leader`.
+    fn role(&mut self, line: &TraceLine<'_>, node: Option<u32>) {
+        let Some(n) = node else { return };
+        let leads = match line.field("leads") {
+            Some(leads) => leads == "true",
+            None => line.field("role") == Some("leader"),
+        };
+        if leads {
+            self.leading.entry(n).or_insert(line.time_ns);
+        } else {
+            self.stop_leading(n, line.time_ns);
         }
     }
 
@@ -395,13 +463,24 @@ impl Reader {
     }
 
     fn close_band(&mut self, node: u32, t: u64) {
-        if let Some((state, from_ns)) = self.open_bands.remove(&node) {
+        if let Some((fault, from_ns)) = self.open_bands.remove(&node) {
             self.node_bands.push(NodeBand {
                 node,
-                state,
+                fault,
                 from_ns,
                 to_ns: t,
             });
+        }
+    }
+
+    /// An event that ends the node's open band (a restart ends a crash).
+    fn close_band_ended_by(&mut self, node: u32, event: &str, t: u64) {
+        let ends = self
+            .open_bands
+            .get(&node)
+            .is_some_and(|(kind, _)| matches!(kind.show, Show::Band { until, .. } if until == event));
+        if ends {
+            self.close_band(node, t);
         }
     }
 
@@ -458,7 +537,8 @@ impl Reader {
             node_bands: self.node_bands,
             leaders: self.leaders,
             partitions: self.partitions,
-            clock_jumps: self.clock_jumps,
+            marks: self.marks,
+            kinds: self.kinds,
             violations: self.violations,
             panics: self.panics,
             ops: self.ops,
@@ -494,8 +574,8 @@ mod tests {
 # simulate trace v1
 0 0.000000000 start node=n0
 0 0.000500000 role node=n0 role=leader
-0 0.000500000 role node=n1 role=follower
-0 0.000600000 role node=n1 role=leader
+0 0.000500000 role node=n1 role=follower leads=false
+0 0.000600000 role node=n1 role=primary leads=true
 1 0.001000000 send from=n0 to=n1 msg=0 payload=Append { term: 1 }
 2 0.002000000 dup from=n0 to=n1 msg=0 copy=1
 3 0.003000000 deliver from=n0 to=n1 msg=0
@@ -558,13 +638,13 @@ mod tests {
             [
                 NodeBand {
                     node: 1,
-                    state: NodeState::Crashed,
+                    fault: crate::fault::BUILT_IN[3],
                     from_ns: 7_000_000,
                     to_ns: 10_000_000
                 },
                 NodeBand {
                     node: 0,
-                    state: NodeState::Paused,
+                    fault: crate::fault::BUILT_IN[5],
                     from_ns: 11_000_000,
                     to_ns: 20_000_000
                 },
@@ -573,8 +653,10 @@ mod tests {
         let leaders: Vec<_> = t.leaders.iter().map(|l| (l.node, l.from_ns, l.to_ns)).collect();
         // n1 led until it crashed; n0 until the end.
         assert_eq!(leaders, [(0, 500_000, 20_000_000), (1, 600_000, 7_000_000)]);
-        assert_eq!(t.clock_jumps[0].node, Some(2));
-        assert_eq!(t.clock_jumps[0].label, "clock -2s");
+        assert_eq!(t.node_bands[0].state_name(), "crashed");
+        assert_eq!(t.node_bands[1].state_name(), "paused");
+        assert_eq!(t.marks[0].node, Some(2));
+        assert_eq!(t.marks[0].label, "clock -2s");
         assert_eq!(t.violations[0].label, "ElectionSafety");
     }
 
@@ -590,12 +672,16 @@ mod tests {
 5 2.500000000 panic payload=boom
 ";
         let t = Timeline::from_trace(trace);
-        let bands: Vec<_> = t.node_bands.iter().map(|b| (b.state, b.from_ns, b.to_ns)).collect();
+        let bands: Vec<_> = t
+            .node_bands
+            .iter()
+            .map(|b| (b.state_name(), b.from_ns, b.to_ns))
+            .collect();
         assert_eq!(
             bands,
             [
-                (NodeState::Paused, 1_000_000_000, 1_500_000_000),
-                (NodeState::Crashed, 1_500_000_000, 2_000_000_000)
+                ("paused", 1_000_000_000, 1_500_000_000),
+                ("crashed", 1_500_000_000, 2_000_000_000)
             ]
         );
         let parts: Vec<_> = t.partitions.iter().map(|p| (p.from_ns, p.to_ns)).collect();
@@ -635,6 +721,40 @@ mod tests {
         );
         let (bands, parts) = t.faults_in(8_500_000, 9_500_000);
         assert_eq!((bands.len(), parts.len()), (1, 2));
+    }
+
+    #[test]
+    fn a_fault_kind_of_a_familys_own_is_drawn_as_its_definition_says() {
+        let mut kinds = FaultKinds::default();
+        kinds.add(FaultKind {
+            event: "brownout",
+            only_if: None,
+            key: "brownout",
+            label: "brownout",
+            show: Show::Band {
+                until: "brownout-end",
+                color: (1, 2, 3),
+                opacity_pct: 40,
+                state: "browned out",
+            },
+        });
+        let trace = "\
+0 1.000000000 brownout node=n2
+1 2.000000000 brownout-end node=n2
+2 3.000000000 fsync-error node=n1 payload=EIO
+";
+        let t = Timeline::from_trace_with(trace, &kinds);
+        let bands: Vec<_> = t
+            .node_bands
+            .iter()
+            .map(|b| (b.node, b.state_name(), b.color(), b.to_ns))
+            .collect();
+        assert_eq!(bands, [(2, "browned out", ((1, 2, 3), 0.4), 2_000_000_000)]);
+        assert_eq!(t.marks[0].label, "fsync failed EIO");
+        assert!(
+            Timeline::from_trace(trace).node_bands.is_empty(),
+            "unknown without its definition"
+        );
     }
 
     #[test]

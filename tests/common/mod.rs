@@ -1,16 +1,31 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+use simulate::protocols::{Bound, Registry};
 use simulate::scenario::{self, LoadedScenario};
-use simulate::sim::{self, RunOptions, RunOutcome};
 use simulate::trace::{event_lines, parse_line, TraceLine};
+use simulate::world::{RunOptions, RunOutcome};
 
+/// A scenario for `world::run` (its protocol is not consulted).
 pub fn scenario(src: &str) -> LoadedScenario {
     scenario::parse("test.ron", src).unwrap_or_else(|e| panic!("test scenario is invalid: {e}"))
 }
 
+/// A scenario bound to its built-in family.
+pub fn bound(src: &str) -> Bound {
+    Registry::builtin()
+        .parse("test.ron", src)
+        .unwrap_or_else(|e| panic!("test scenario is invalid: {e}"))
+}
+
+/// A scenario file of the repository, bound to its built-in family.
+pub fn load(file: &str) -> Bound {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+    Registry::builtin().load(&path).unwrap_or_else(|e| panic!("{e}"))
+}
+
 pub fn run_builtin(src: &str, seed: u64) -> RunOutcome {
-    sim::run_scenario(&scenario(src).spec, seed, &RunOptions::default())
+    bound(src).run(seed, &RunOptions::default())
 }
 
 /// Every trace line, parsed.

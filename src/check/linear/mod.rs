@@ -17,8 +17,8 @@ pub mod search;
 pub use explain::{Counterexample, OpView};
 pub use model::{Model, ModelKind};
 
+use crate::core::Value;
 use crate::history::raw::{line_error, LineError, RawHistory};
-use crate::history::value::Value;
 use search::{Budget, Op, Outcome};
 use serde::Serialize;
 use std::fmt::Write as _;

@@ -6,8 +6,8 @@
 //! search knows nothing else about it: adding a model touches only this
 //! file (and the list the CLI offers).
 
+use crate::core::Value;
 use crate::history::raw::RawOp;
-use crate::history::value::Value;
 use std::collections::BTreeMap;
 use std::fmt::Debug;
 use std::hash::Hash;

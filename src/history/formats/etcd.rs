@@ -8,8 +8,8 @@
 //! `nil` is an absent value and constrains reads. Log lines that are not
 //! process operations (other loggers, `:nemesis`) are skipped.
 
+use crate::core::Value;
 use crate::history::raw::{line_error, Completion, LineError, Pairer, RawHistory};
-use crate::history::value::Value;
 
 pub fn parse(text: &str) -> Result<RawHistory, LineError> {
     let mut pairer = Pairer::default();

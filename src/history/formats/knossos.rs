@@ -9,8 +9,8 @@
 //! keys are ignored: file order is the only order.
 
 use super::edn::{read_all, Edn, Form};
+use crate::core::Value;
 use crate::history::raw::{line_error, Completion, LineError, Pairer, RawHistory};
-use crate::history::value::Value;
 
 pub fn parse(text: &str) -> Result<RawHistory, LineError> {
     let forms = read_all(text).map_err(|e| line_error(e.line, e.message))?;

@@ -13,7 +13,7 @@ pub mod native;
 mod porcupine;
 
 use super::raw::{LineError, RawHistory};
-use super::value::Value;
+use crate::core::Value;
 use std::path::Path;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]

@@ -5,8 +5,8 @@
 //! there with an empty output (a get reads ""), as Porcupine's parser has
 //! it: Porcupine's kv logs have no way to say an outcome is unknown.
 
+use crate::core::Value;
 use crate::history::raw::{line_error, Completion, LineError, Pairer, RawHistory};
-use crate::history::value::Value;
 
 pub fn parse(text: &str) -> Result<RawHistory, LineError> {
     let mut pairer = Pairer::default();

@@ -15,18 +15,67 @@
 //!   an old term may win with votes that were slow to arrive, after a
 //!   newer leader committed more; those entries it need not hold.)
 //! - State Machine Safety: every node applies the same entry at an index.
+//! - Elects Leader (eventually): after the heal, some leader's term is
+//!   shared by a majority of the nodes that are up.
+//! - Leader Replaced (sometimes): a term was led by another node than the
+//!   term before it: a fault deposed a leader.
 
-use crate::protocol::raft::{Entry, Raft, View};
-use crate::protocol::{NodeId, Role};
-use crate::sim::{Observed, Observer, Violation};
+use super::{Entry, Raft, Role, View};
+use crate::core::NodeId;
+use crate::property::{Findings, Moment, Observer, PropertyDef, When};
 use rustc_hash::FxHasher;
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
 
+/// At most one leader per term.
 pub const ELECTION_SAFETY: &str = "ElectionSafety";
+/// Two logs with an entry of the same index and term agree up to it.
 pub const LOG_MATCHING: &str = "LogMatching";
+/// A new leader holds every entry committed before its term.
 pub const LEADER_COMPLETENESS: &str = "LeaderCompleteness";
+/// No two nodes apply different entries at one index.
 pub const STATE_MACHINE_SAFETY: &str = "StateMachineSafety";
+/// After the heal, a leader whose term a majority shares.
+pub const ELECTS_LEADER: &str = "ElectsLeader";
+/// A leader was succeeded by another node.
+pub const LEADER_REPLACED: &str = "LeaderReplaced";
+
+/// What Raft offers scenarios' `checks`.
+pub const PROPERTIES: &[PropertyDef] = &[
+    PropertyDef {
+        name: ELECTION_SAFETY,
+        when: When::Always,
+        about: "at most one leader per term",
+    },
+    PropertyDef {
+        name: LOG_MATCHING,
+        when: When::Always,
+        about: "logs with an entry of the same index and term are identical up to it",
+    },
+    PropertyDef {
+        name: LEADER_COMPLETENESS,
+        when: When::Always,
+        about: "a new leader's log holds every entry committed before its term",
+    },
+    PropertyDef {
+        name: STATE_MACHINE_SAFETY,
+        when: When::Always,
+        about: "no two nodes apply different commands at one index",
+    },
+    PropertyDef {
+        name: ELECTS_LEADER,
+        when: When::Eventually,
+        about: "after the heal, a leader is elected whose term a majority of nodes share",
+    },
+    PropertyDef {
+        name: LEADER_REPLACED,
+        when: When::Sometimes,
+        about: "a term is led by another node than the term before: a leader was deposed",
+    },
+];
+
+/// A violation as [`Invariants::check`] finds it: property, nodes, detail.
+pub type Found = (&'static str, Vec<NodeId>, String);
 
 /// What the observer knows of one node's current life.
 #[derive(Clone, Debug, Default)]
@@ -71,12 +120,17 @@ pub struct Invariants {
     committed: Vec<Committed>,
     /// What was applied at each index, index 1 first.
     applied: Vec<Applied>,
-    violations: Vec<Violation>,
+    /// Each violated property, once.
+    violations: Vec<&'static str>,
     leader_after_heal_ns: Option<u64>,
     /// New leaders whose logs were compared with the committed prefix.
     leaders_checked: u64,
     /// Applications of an entry compared with the first at their index.
     applications: u64,
+    /// Terms whose leader was another node than the previous term's.
+    replaced: u64,
+    /// The properties the scenario asked for: only these are reported.
+    requested: Vec<&'static str>,
 }
 
 fn entry_hash(entry: &Entry) -> u64 {
@@ -107,12 +161,23 @@ impl Invariants {
             leader_after_heal_ns: None,
             leaders_checked: 0,
             applications: 0,
+            replaced: 0,
+            requested: PROPERTIES.iter().map(|p| p.name).collect(),
+        }
+    }
+
+    /// An observer that reports only the `requested` properties.
+    pub fn for_properties(nodes: u32, requested: &[&'static str]) -> Self {
+        Invariants {
+            requested: requested.to_vec(),
+            ..Invariants::new(nodes)
         }
     }
 
     /// Checks node `id` in state `v`; the core of [`Observer::after_step`],
     /// separate so that tests can feed it states no correct node reaches.
-    pub fn check(&mut self, now_ns: u64, id: NodeId, v: View<'_>, recover_at_ns: Option<u64>) -> Vec<Violation> {
+    /// Returns the violations found by this step, each property's first.
+    pub fn check(&mut self, now_ns: u64, id: NodeId, v: View<'_>, recover_at_ns: Option<u64>) -> Vec<Found> {
         let mut found = Vec::new();
         let w = &mut self.watch[id.0 as usize];
         w.up = true;
@@ -130,24 +195,19 @@ impl Invariants {
         {
             self.leader_after_heal_ns = Some(now_ns);
         }
-        let mut new = Vec::new();
-        for (invariant, message) in found {
-            if self.violations.iter().all(|x| x.invariant != invariant) {
-                let v = Violation {
-                    invariant,
-                    time_ns: now_ns,
-                    message,
-                };
-                self.violations.push(v.clone());
-                new.push(v);
+        found.retain(|(property, _, _)| {
+            let first = !self.violations.contains(property);
+            if first {
+                self.violations.push(property);
             }
-        }
-        new
+            first
+        });
+        found
     }
 
     /// Brings the node's chain up to date with its log, checking each new
     /// entry against every other log's entry of that index and term.
-    fn follow_log(&mut self, id: NodeId, v: &View<'_>, found: &mut Vec<(&'static str, String)>) {
+    fn follow_log(&mut self, id: NodeId, v: &View<'_>, found: &mut Vec<Found>) {
         let w = &mut self.watch[id.0 as usize];
         for &from in &v.rewrites[w.rewrites_seen.min(v.rewrites.len())..] {
             w.chain.truncate(from.saturating_sub(1) as usize);
@@ -162,6 +222,7 @@ impl Invariants {
             match self.chains.get(&(index, term)) {
                 Some(&(other, node)) if other != chain => found.push((
                     LOG_MATCHING,
+                    vec![id, node],
                     format!("{id} and {node} both hold an entry at index {index} of term {term}, but their logs differ up to it"),
                 )),
                 Some(_) => {}
@@ -172,15 +233,20 @@ impl Invariants {
         }
     }
 
-    fn check_leader(&mut self, id: NodeId, v: &View<'_>, found: &mut Vec<(&'static str, String)>) {
+    fn check_leader(&mut self, id: NodeId, v: &View<'_>, found: &mut Vec<Found>) {
         let term = v.term;
         match self.leaders.get(&term) {
             Some(&other) if other != id => found.push((
                 ELECTION_SAFETY,
+                vec![other, id],
                 format!("{other} and {id} are both leader in term {term}"),
             )),
             Some(_) => {}
             None => {
+                let before = self.leaders.range(..term).next_back().map(|(_, n)| *n);
+                if before.is_some_and(|n| n != id) {
+                    self.replaced += 1;
+                }
                 self.leaders.insert(term, id);
             }
         }
@@ -209,6 +275,7 @@ impl Invariants {
         };
         found.push((
             LEADER_COMPLETENESS,
+            vec![id, c.node],
             format!(
                 "{id} became leader in term {term} without committed entry {} (term {}, committed by {}): {has}",
                 missing + 1,
@@ -221,7 +288,7 @@ impl Invariants {
     /// Extends the committed prefix with what this node counts committed,
     /// and checks that what it counts committed and was committed before
     /// is the same: a node that holds another entry there will apply it.
-    fn record_commit(&mut self, id: NodeId, v: &View<'_>, found: &mut Vec<(&'static str, String)>) {
+    fn record_commit(&mut self, id: NodeId, v: &View<'_>, found: &mut Vec<Found>) {
         let w = &self.watch[id.0 as usize];
         let commit = (v.commit as usize).min(w.chain.len());
         let shared = commit.min(self.committed.len());
@@ -232,6 +299,7 @@ impl Invariants {
             let c = self.committed[i];
             found.push((
                 STATE_MACHINE_SAFETY,
+                vec![id, c.node],
                 format!(
                     "{id} counts index {} committed but holds an entry of term {} there; {} committed one of term {}",
                     i + 1,
@@ -252,7 +320,7 @@ impl Invariants {
         }
     }
 
-    fn check_applied(&mut self, id: NodeId, v: &View<'_>, found: &mut Vec<(&'static str, String)>) {
+    fn check_applied(&mut self, id: NodeId, v: &View<'_>, found: &mut Vec<Found>) {
         let w = &mut self.watch[id.0 as usize];
         let upto = (v.applied as usize).min(v.log.len());
         self.applications += (upto as u64).saturating_sub(w.applied);
@@ -262,6 +330,7 @@ impl Invariants {
             match self.applied.get(i) {
                 Some(first) if first.hash != hash || first.term != entry.term => found.push((
                     STATE_MACHINE_SAFETY,
+                    vec![id, first.node],
                     format!(
                         "{id} applied {:?} (term {}) at index {}, but {} applied a different entry (term {}) there",
                         entry.command,
@@ -290,6 +359,7 @@ impl Invariants {
         })
     }
 
+    /// What held, per property: the evidence behind a pass.
     fn held(&self) -> Vec<(&'static str, String)> {
         let terms = self.leaders.keys().next_back().copied().unwrap_or(0);
         vec![
@@ -319,33 +389,51 @@ impl Invariants {
                     self.applied.len()
                 ),
             ),
+            (
+                ELECTS_LEADER,
+                "no leader was followed by a majority after the heal".to_string(),
+            ),
+            (
+                LEADER_REPLACED,
+                format!("{} terms, every leader succeeded by itself", self.leaders.len()),
+            ),
         ]
     }
 }
 
 impl Observer<Raft> for Invariants {
-    fn after_step(&mut self, now_ns: u64, id: NodeId, node: &Raft, recover_at_ns: Option<u64>) -> Vec<Violation> {
-        self.check(now_ns, id, node.view(), recover_at_ns)
+    fn after_step(&mut self, at: &Moment, id: NodeId, node: &Raft, found: &mut Findings) {
+        let (replaced, led) = (self.replaced, self.leader_after_heal_ns);
+        for (property, nodes, detail) in self.check(at.now_ns, id, node.view(), at.recover_at_ns) {
+            if self.requested.contains(&property) {
+                found.violated(property, nodes, detail);
+            }
+        }
+        if self.replaced > replaced && self.requested.contains(&LEADER_REPLACED) {
+            found.reached(LEADER_REPLACED, format!("{id} took over term {}", node.view().term));
+        }
+        if led.is_none() && self.leader_after_heal_ns.is_some() && self.requested.contains(&ELECTS_LEADER) {
+            found.reached(ELECTS_LEADER, "a majority followed a leader");
+        }
     }
 
-    fn crashed(&mut self, id: NodeId) {
+    fn crashed(&mut self, _at: &Moment, id: NodeId, _found: &mut Findings) {
         self.watch[id.0 as usize] = Watch::default();
     }
 
-    fn finish(self: Box<Self>) -> Observed {
-        Observed {
-            held: self.held(),
-
-            violations: self.violations,
-            leader_after_heal_ns: self.leader_after_heal_ns,
+    fn finish(self: Box<Self>, _at: &Moment, _states: &[Option<&Raft>], found: &mut Findings) {
+        for (property, evidence) in self.held() {
+            if self.requested.contains(&property) {
+                found.evaluated(property, evidence);
+            }
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::Command;
     use super::*;
-    use crate::protocol::raft::Command;
 
     fn noop(term: u64) -> Entry {
         Entry {
@@ -365,8 +453,8 @@ mod tests {
         }
     }
 
-    fn names(v: &[Violation]) -> Vec<&str> {
-        v.iter().map(|v| v.invariant).collect()
+    fn names(v: &[Found]) -> Vec<&str> {
+        v.iter().map(|v| v.0).collect()
     }
 
     #[test]
@@ -403,7 +491,8 @@ mod tests {
         inv.check(1, NodeId(0), view(3, Role::Leader, 0, &[]), None);
         let v = inv.check(2, NodeId(2), view(3, Role::Leader, 0, &[]), None);
         assert_eq!(names(&v), [ELECTION_SAFETY]);
-        assert_eq!(v[0].message, "n0 and n2 are both leader in term 3");
+        assert_eq!(v[0].2, "n0 and n2 are both leader in term 3");
+        assert_eq!(v[0].1, [NodeId(0), NodeId(2)]);
         assert!(
             inv.check(3, NodeId(2), view(3, Role::Leader, 0, &[]), None).is_empty(),
             "reported once"
@@ -416,7 +505,7 @@ mod tests {
         inv.check(1, NodeId(0), view(2, Role::Follower, 0, &[noop(1), noop(2)]), None);
         let v = inv.check(2, NodeId(1), view(2, Role::Follower, 0, &[noop(2), noop(2)]), None);
         assert_eq!(names(&v), [LOG_MATCHING]);
-        assert!(v[0].message.contains("index 2 of term 2"), "{}", v[0].message);
+        assert!(v[0].2.contains("index 2 of term 2"), "{}", v[0].2);
     }
 
     #[test]
@@ -426,7 +515,7 @@ mod tests {
         let v = inv.check(2, NodeId(1), view(2, Role::Leader, 0, &[]), None);
         assert_eq!(names(&v), [LEADER_COMPLETENESS]);
         assert!(v[0]
-            .message
+            .2
             .starts_with("n1 became leader in term 2 without committed entry 1 (term 1"));
     }
 
@@ -439,11 +528,7 @@ mod tests {
         assert!(v.is_empty(), "entry 2 was committed in term 3: {v:?}");
         let v = inv.check(4, NodeId(0), view(4, Role::Leader, 0, &[noop(1)]), None);
         assert_eq!(names(&v), [LEADER_COMPLETENESS]);
-        assert!(
-            v[0].message.contains("without committed entry 2 (term 3"),
-            "{}",
-            v[0].message
-        );
+        assert!(v[0].2.contains("without committed entry 2 (term 3"), "{}", v[0].2);
     }
 
     #[test]
@@ -469,10 +554,10 @@ mod tests {
         let v = inv.check(3, NodeId(1), overwritten, None);
         assert_eq!(names(&v), [STATE_MACHINE_SAFETY]);
         assert!(
-            v[0].message
+            v[0].2
                 .starts_with("n1 counts index 1 committed but holds an entry of term 2"),
             "{}",
-            v[0].message
+            v[0].2
         );
     }
 

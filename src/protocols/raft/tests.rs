@@ -3,44 +3,28 @@
 //! time, so each test controls exactly what each node has seen.
 
 use super::*;
-use crate::protocol::Effects;
-use crate::sim::clock::Clock;
-use crate::sim::disk::Disk;
-use crate::sim::rng::{stream, SimRng};
+use crate::core::{Effects, Harness};
 
 const MS: u64 = 1_000_000;
 
-type Fx = Effects<RaftMsg, RaftTimer>;
-
-/// One node's surroundings.
-struct Host {
-    node: Raft,
-    disk: Disk,
-    clock: Clock,
-    rng: SimRng,
-    next_timer: u64,
-}
+type Fx = Effects<Raft>;
 
 /// N nodes, each started at time 0; nothing moves unless a test says so.
 struct Cluster {
-    config: Config,
-    hosts: Vec<Host>,
+    hosts: Vec<Harness<Raft>>,
 }
 
 impl Cluster {
     fn new(n: u32, config: Config) -> Self {
         let hosts = (0..n)
-            .map(|i| Host {
-                node: Raft::new(NodeId(i), config.clone()),
-                disk: Disk::default(),
-                clock: Clock::new(0, 0),
-                rng: stream(0, &format!("n{i}")),
-                next_timer: 0,
+            .map(|i| {
+                let config = config.clone();
+                Harness::new(NodeId(i), n, move |id| Raft::new(id, config.clone()))
             })
             .collect();
-        let mut c = Cluster { config, hosts };
-        for i in 0..n {
-            c.call(i, 0, |n, ctx| n.on_start(ctx));
+        let mut c = Cluster { hosts };
+        for h in &mut c.hosts {
+            h.start();
         }
         c
     }
@@ -57,25 +41,11 @@ impl Cluster {
 
     /// Runs a handler on node `i` at global time `now` and returns what it did.
     fn call(&mut self, i: u32, now: u64, f: impl FnOnce(&mut Raft, &mut Ctx<'_, Raft>)) -> Fx {
-        let nodes = self.hosts.len() as u32;
-        let h = &mut self.hosts[i as usize];
-        let mut out = Fx::default();
-        let mut ctx = Ctx::new(
-            NodeId(i),
-            nodes,
-            now,
-            &h.clock,
-            &mut h.rng,
-            &mut h.disk,
-            &mut h.next_timer,
-            &mut out,
-        );
-        f(&mut h.node, &mut ctx);
-        out
+        self.hosts[i as usize].at(now).call(f)
     }
 
     fn node(&self, i: u32) -> &Raft {
-        &self.hosts[i as usize].node
+        self.hosts[i as usize].node()
     }
 
     fn timeout(&mut self, i: u32, now: u64) -> Fx {
@@ -108,10 +78,7 @@ impl Cluster {
 
     /// Power cut and reboot: only what was fsynced survives.
     fn restart(&mut self, i: u32, now: u64) {
-        let h = &mut self.hosts[i as usize];
-        h.disk.crash();
-        h.node = Raft::new(NodeId(i), self.config.clone());
-        self.call(i, now, |n, ctx| n.on_start(ctx));
+        self.hosts[i as usize].at(now).crash_and_restart();
     }
 
     /// Node `i`'s election timer expires and `voters` answer its
@@ -201,7 +168,7 @@ fn get(key: &str) -> Op {
     Op::Get { key: key.into() }
 }
 
-fn value(v: &str) -> Reply {
+fn value(v: &str) -> Reply<Output> {
     Reply::Ok(Output::Value(Some(v.into())))
 }
 

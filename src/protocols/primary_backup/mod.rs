@@ -12,8 +12,12 @@
 //! updates) fetches the missing entries. Backups keep no disk state: after
 //! a restart they fetch the whole log again.
 
-use super::kv::{decode_lines, encode_line, KvStore, Op};
-use super::{Ctx, Node, NodeId, Reply, Request, RequestId, Role};
+use crate::core::{Ctx, Node, NodeId, Reply, Request, RequestId, Role};
+use crate::env::disk::{decode_lines, encode_line};
+use crate::path;
+use crate::protocols::Family;
+use crate::scenario::{Dur, Invalid, Scenario};
+use crate::workload::kv::{Kv, KvStore, Op, Output};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -23,7 +27,8 @@ const PRIMARY: NodeId = NodeId(0);
 /// Most entries sent in answer to one fetch.
 const FETCH_BATCH: usize = 64;
 
-#[derive(Clone, Debug, Serialize)]
+/// What primary and backups send each other.
+#[derive(Clone, Debug)]
 pub enum PbMsg {
     /// A backup passes a client's write to the primary.
     Forward {
@@ -33,7 +38,7 @@ pub enum PbMsg {
     /// The primary's answer to a forwarded write.
     Forwarded {
         request: RequestId,
-        reply: Reply,
+        reply: Reply<Output>,
     },
     Replicate {
         index: u64,
@@ -94,12 +99,14 @@ impl PrimaryBackup {
     }
 
     /// Primary only: applies, logs durably, replicates. Returns the reply.
-    fn write(&mut self, ctx: &mut Ctx<'_, Self>, request: RequestId, op: &Op) -> Reply {
-        debug_assert!(self.is_primary());
+    fn write(&mut self, ctx: &mut Ctx<'_, Self>, request: RequestId, op: &Op) -> Reply<Output> {
+        assert!(self.is_primary(), "only the primary writes");
         let (output, write) = self.store.apply(op);
         let entry = LogEntry { request, write };
         ctx.disk().append(LOG, &encode_line(&entry));
-        ctx.disk().fsync();
+        if let Err(e) = ctx.disk().fsync() {
+            panic!("{e}: the primary cannot go on after its log failed to sync");
+        }
         self.handled.insert(request);
         if let Some(write) = entry.write {
             let index = self.log.len() as u64;
@@ -134,6 +141,7 @@ impl PrimaryBackup {
 impl Node for PrimaryBackup {
     type Msg = PbMsg;
     type Timer = PbTimer;
+    type Service = Kv;
 
     fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
         if self.is_primary() {
@@ -200,7 +208,7 @@ impl Node for PrimaryBackup {
         }
     }
 
-    fn on_request(&mut self, ctx: &mut Ctx<'_, Self>, request: Request) {
+    fn on_request(&mut self, ctx: &mut Ctx<'_, Self>, request: Request<Op>) {
         if request.op.is_read() {
             let (output, _) = self.store.apply(&request.op);
             ctx.reply(request.id, Reply::Ok(output));
@@ -220,62 +228,80 @@ impl Node for PrimaryBackup {
 
     fn role(&self) -> Role {
         if self.is_primary() {
-            Role::Leader
+            Role {
+                leads: true,
+                label: "primary",
+            }
         } else {
-            Role::Follower
+            Role::follows("backup")
         }
+    }
+}
+
+/// The fields of `protocol: AsyncPrimaryBackup(...)`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PrimaryBackupConfig {
+    /// How often the primary tells backups how long its log is, so that
+    /// backups which missed updates ask for them again.
+    pub heartbeat: Dur,
+}
+
+impl Default for PrimaryBackupConfig {
+    fn default() -> Self {
+        PrimaryBackupConfig {
+            heartbeat: Dur::from_millis(50),
+        }
+    }
+}
+
+/// The asynchronous primary-backup store.
+pub struct AsyncPrimaryBackup;
+
+impl Family for AsyncPrimaryBackup {
+    const NAME: &'static str = "AsyncPrimaryBackup";
+    const ABOUT: &'static str =
+        "node 0 applies and fsyncs writes, answers, then replicates; every node reads its own copy: not linearizable";
+    type Config = PrimaryBackupConfig;
+    type Node = PrimaryBackup;
+
+    fn validate(config: &PrimaryBackupConfig, _scenario: &Scenario) -> Result<(), Invalid> {
+        if config.heartbeat == Dur::ZERO {
+            return Err(Invalid::at(
+                path!["protocol", "heartbeat"],
+                "heartbeat is zero; expected a positive interval like \"50ms\"",
+            ));
+        }
+        Ok(())
+    }
+
+    fn node(config: &PrimaryBackupConfig, id: NodeId, _nodes: u32) -> PrimaryBackup {
+        PrimaryBackup::new(id, Duration::from_nanos(config.heartbeat.0))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::{Effects, Output};
-    use crate::sim::clock::Clock;
-    use crate::sim::disk::Disk;
-    use crate::sim::rng::stream;
+    use crate::core::Effects;
 
-    /// One node's surroundings, driven by hand.
-    struct Harness {
-        node: PrimaryBackup,
-        disk: Disk,
-        next_timer: u64,
-        out: Effects<PbMsg, PbTimer>,
-    }
+    /// One node, driven by hand.
+    struct Harness(crate::core::Harness<PrimaryBackup>);
 
     impl Harness {
         fn new(id: u32) -> Self {
-            let mut h = Harness {
-                node: PrimaryBackup::new(NodeId(id), Duration::from_millis(50)),
-                disk: Disk::default(),
-                next_timer: 0,
-                out: Effects::default(),
-            };
-            h.call(|n, ctx| n.on_start(ctx));
-            h
+            let mut h =
+                crate::core::Harness::new(NodeId(id), 3, |id| PrimaryBackup::new(id, Duration::from_millis(50)));
+            h.start();
+            Harness(h)
         }
 
-        fn call(&mut self, f: impl FnOnce(&mut PrimaryBackup, &mut Ctx<'_, PrimaryBackup>)) -> Effects<PbMsg, PbTimer> {
-            let clock = Clock::new(0, 0);
-            let mut rng = stream(0, "test");
-            let mut ctx = Ctx::new(
-                self.node.id,
-                3,
-                0,
-                &clock,
-                &mut rng,
-                &mut self.disk,
-                &mut self.next_timer,
-                &mut self.out,
-            );
-            f(&mut self.node, &mut ctx);
-            std::mem::take(&mut self.out)
+        fn call(&mut self, f: impl FnOnce(&mut PrimaryBackup, &mut Ctx<'_, PrimaryBackup>)) -> Effects<PrimaryBackup> {
+            self.0.call(f)
         }
 
         fn restart(&mut self) {
-            self.disk.crash();
-            self.node = PrimaryBackup::new(self.node.id, Duration::from_millis(50));
-            self.call(|n, ctx| n.on_start(ctx));
+            self.0.crash_and_restart();
         }
 
         fn get(&mut self, key: &str) -> Option<String> {
@@ -284,7 +310,7 @@ mod tests {
                 client: 0,
                 op: Op::Get { key: key.into() },
             };
-            let fx = self.call(|n, ctx| n.on_request(ctx, request));
+            let fx = self.0.request(request);
             match &fx.replies[..] {
                 [(_, Reply::Ok(Output::Value(v)))] => v.clone(),
                 other => panic!("{other:?}"),

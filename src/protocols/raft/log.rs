@@ -6,8 +6,8 @@
 //! replacing a conflicting suffix is one append, never a rewrite.
 
 use super::Command;
-use crate::protocol::kv::{decode_lines, encode_line};
-use crate::sim::disk::Disk;
+use crate::env::disk::Disk;
+use crate::env::disk::{decode_lines, encode_line};
 use serde::{Deserialize, Serialize};
 
 const LOG_FILE: &str = "raft.log";
@@ -144,7 +144,7 @@ mod tests {
         log.write(&mut disk, 1, &[e(1), e(1), e(2)]);
         log.write(&mut disk, 2, &[e(3)]);
         assert_eq!(terms(&log), [1, 3]);
-        disk.fsync();
+        disk.fsync().unwrap();
         log.write(&mut disk, 3, &[e(3), e(3)]);
         assert_eq!(terms(&Log::recover(&disk)), [1, 3, 3, 3]);
         disk.crash();

@@ -24,18 +24,35 @@
 //!   the leader's clock may run slow while the voters' run fast.
 //!
 //! [`Bugs`] plants mistakes that real implementations have made; each is
-//! off unless a scenario asks for it.
+//! off unless a scenario asks for it. The properties that catch them are in
+//! [`properties`]; the family (config, properties, bugs) in [`family`].
 
+pub mod config;
+mod family;
 pub mod log;
+pub mod properties;
 
+pub use family::RaftFamily;
 pub use log::{Entry, Log};
 
-use super::kv::{KvStore, Op, Output};
-use super::{Ctx, Node, NodeId, Reply, Request, RequestId, Role};
+use crate::core::{Ctx, Node, NodeId, Reply, Request, RequestId};
+use crate::workload::kv::{Kv, KvStore, Op, Output};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
+
+/// What a Raft node is in its term.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Role {
+    /// Follows a leader (or waits for one).
+    #[default]
+    Follower,
+    /// Asked for votes in its term.
+    Candidate,
+    /// Won its term's election.
+    Leader,
+}
 
 const META_FILE: &str = "raft.meta";
 
@@ -90,27 +107,35 @@ impl Default for Config {
     }
 }
 
-impl From<&crate::scenario::RaftSpec> for Config {
-    fn from(spec: &crate::scenario::RaftSpec) -> Self {
-        use crate::scenario::{RaftBug, RaftReads};
+impl From<&config::RaftConfig> for Config {
+    fn from(spec: &config::RaftConfig) -> Self {
+        use config::{Bug, Reads};
         let has = |bug| spec.bugs.contains(&bug);
         Config {
             election_timeout: Duration::from_nanos(spec.election_timeout.0),
             heartbeat: Duration::from_nanos(spec.heartbeat.0),
             reads: match spec.reads {
-                RaftReads::Log => ReadMode::Log,
-                RaftReads::ReadIndex => ReadMode::ReadIndex,
-                RaftReads::Lease { drift_bound_ppm } => ReadMode::Lease { drift_bound_ppm },
+                Reads::Log => ReadMode::Log,
+                Reads::ReadIndex => ReadMode::ReadIndex,
+                Reads::Lease { drift_bound_ppm } => ReadMode::Lease { drift_bound_ppm },
             },
             max_batch: spec.max_batch as usize,
             bugs: Bugs {
-                vote_without_log_check: has(RaftBug::VoteWithoutLogCheck),
-                commit_previous_term: has(RaftBug::CommitPreviousTerm),
-                no_fsync: has(RaftBug::NoFsync),
-                stale_leader_read: has(RaftBug::StaleLeaderRead),
-                lease_ignores_drift: has(RaftBug::LeaseIgnoresDrift),
+                vote_without_log_check: has(Bug::VoteWithoutLogCheck),
+                commit_previous_term: has(Bug::CommitPreviousTerm),
+                no_fsync: has(Bug::NoFsync),
+                stale_leader_read: has(Bug::StaleLeaderRead),
+                lease_ignores_drift: has(Bug::LeaseIgnoresDrift),
             },
         }
+    }
+}
+
+impl Bugs {
+    /// True if any bug is planted: some local invariants then no longer
+    /// hold, and it is the properties' job to say so.
+    pub fn any(&self) -> bool {
+        *self != Bugs::default()
     }
 }
 
@@ -336,7 +361,7 @@ impl Raft {
 
     fn sync(&self, ctx: &mut Ctx<'_, Self>) {
         if !self.config.bugs.no_fsync {
-            ctx.disk().fsync();
+            must_sync(ctx);
         }
     }
 
@@ -408,8 +433,10 @@ impl Raft {
         ctx.set_timer(self.config.heartbeat, RaftTimer::Heartbeat { term: self.term });
     }
 
-    /// Leader: appends to its own log durably, then replicates.
+    /// Leader: appends to its own log durably, then replicates. A leader
+    /// only ever appends: it never truncates its own log.
     fn append(&mut self, ctx: &mut Ctx<'_, Self>, command: Command) -> u64 {
+        assert_eq!(self.role, Role::Leader, "only a leader appends commands");
         let index = self.log.last_index() + 1;
         let entry = Entry {
             term: self.term,
@@ -463,6 +490,12 @@ impl Raft {
     }
 
     fn apply(&mut self, ctx: &mut Ctx<'_, Self>) {
+        debug_assert!(
+            self.applied <= self.commit,
+            "applied {} > commit {}",
+            self.applied,
+            self.commit
+        );
         while self.applied < self.commit {
             self.applied += 1;
             let entry = self.log.get(self.applied).expect("committed entries are in the log");
@@ -705,9 +738,46 @@ impl Raft {
     }
 }
 
+/// A failed fsync stops the node (it panics), as PostgreSQL does since
+/// fsyncgate: what it acknowledged may not be durable, and retrying the
+/// sync would not make it so. No built-in scenario injects disk faults.
+fn must_sync<N: Node>(ctx: &mut Ctx<'_, N>) {
+    if let Err(e) = ctx.disk().fsync() {
+        panic!("{e}: a Raft node cannot go on after its log failed to sync");
+    }
+}
+
+impl Raft {
+    /// Local invariants, after every handler. Some only hold for a correct
+    /// Raft: with a bug planted it is the properties' job to report what
+    /// broke, not a panic's.
+    fn check_local(&self) {
+        assert!(
+            self.applied <= self.commit,
+            "applied {} > commit {}",
+            self.applied,
+            self.commit
+        );
+        if self.role == Role::Leader {
+            assert_eq!(self.leader, Some(self.id), "a leader knows it leads");
+            assert_eq!(self.vote, Some(self.id), "a leader voted for itself");
+            assert_eq!(self.lead.matched[self.id.0 as usize], self.log.last_index());
+        }
+        if !self.config.bugs.any() {
+            assert!(
+                self.commit <= self.log.last_index(),
+                "commit {} past the log's end {}",
+                self.commit,
+                self.log.last_index()
+            );
+        }
+    }
+}
+
 impl Node for Raft {
     type Msg = RaftMsg;
     type Timer = RaftTimer;
+    type Service = Kv;
 
     fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
         self.nodes = ctx.nodes();
@@ -742,6 +812,7 @@ impl Node for Raft {
             RaftMsg::Append(m) => self.on_append(ctx, from, m),
             RaftMsg::Appended(m) => self.on_appended(ctx, from, m),
         }
+        self.check_local();
     }
 
     fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, timer: RaftTimer) {
@@ -763,13 +834,14 @@ impl Node for Raft {
                 }
             }
             RaftTimer::Flush => {
-                ctx.disk().fsync();
+                must_sync(ctx);
                 ctx.set_timer(self.config.heartbeat, RaftTimer::Flush);
             }
         }
+        self.check_local();
     }
 
-    fn on_request(&mut self, ctx: &mut Ctx<'_, Self>, request: Request) {
+    fn on_request(&mut self, ctx: &mut Ctx<'_, Self>, request: Request<Op>) {
         if self.role != Role::Leader {
             // Name the leader only if it was heard from lately; else the
             // client is better off trying the other nodes.
@@ -798,8 +870,12 @@ impl Node for Raft {
         }
     }
 
-    fn role(&self) -> Role {
-        self.role
+    fn role(&self) -> crate::core::Role {
+        match self.role {
+            Role::Leader => crate::core::Role::LEADER,
+            Role::Follower => crate::core::Role::follows("follower"),
+            Role::Candidate => crate::core::Role::follows("candidate"),
+        }
     }
 }
 

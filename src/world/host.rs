@@ -7,8 +7,8 @@
 //! madsim node therefore stops, replaces, parks and releases exactly the
 //! code of that simulated node.
 
-use super::world::{Shared, World};
-use crate::protocol::Node;
+use super::engine::{Shared, World};
+use crate::core::Node;
 use madsim::time::{Instant, TimeHandle};
 use std::future::Future;
 use std::pin::Pin;

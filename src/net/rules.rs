@@ -1,0 +1,160 @@
+//! The built-in per-packet rules after the partition: loss, latency with a
+//! tail, duplication. Each holds its setting per directed link (the
+//! scenario's network, then its `links` overrides in order) and draws from
+//! its own random stream.
+
+use super::latency::sample_ns;
+use super::{DropReason, Packet, Rule, Verdict};
+use crate::env::rng::SimRng;
+use crate::scenario::{Latency, NetworkSpec, Tail};
+use rand::Rng;
+
+/// One value per directed link, `from * nodes + to`.
+struct PerLink<T> {
+    nodes: usize,
+    values: Vec<T>,
+}
+
+impl<T: Clone> PerLink<T> {
+    /// `base` everywhere, then each override of `spec.links` that `pick`
+    /// finds a value in, in order (a later one wins).
+    fn new(spec: &NetworkSpec, nodes: u32, base: T, pick: impl Fn(&crate::scenario::LinkSpec) -> Option<T>) -> Self {
+        let nodes = nodes as usize;
+        let mut values = vec![base; nodes * nodes];
+        for link in &spec.links {
+            let Some(v) = pick(link) else { continue };
+            for &from in &link.from {
+                for &to in &link.to {
+                    values[from as usize * nodes + to as usize] = v.clone();
+                }
+            }
+        }
+        PerLink { nodes, values }
+    }
+
+    fn get(&self, p: &Packet) -> &T {
+        debug_assert!((p.from as usize) < self.nodes && (p.to as usize) < self.nodes);
+        &self.values[p.from as usize * self.nodes + p.to as usize]
+    }
+}
+
+/// Loses a packet with its link's probability.
+pub struct Loss {
+    p: PerLink<f64>,
+    rng: SimRng,
+}
+
+impl Loss {
+    /// The loss of `spec`'s links.
+    pub fn new(spec: &NetworkSpec, nodes: u32, rng: SimRng) -> Self {
+        Loss {
+            p: PerLink::new(spec, nodes, spec.loss.0, |l| l.loss.map(|p| p.0)),
+            rng,
+        }
+    }
+}
+
+impl Rule for Loss {
+    fn on_send(&mut self, packet: &Packet) -> Verdict {
+        let p = *self.p.get(packet);
+        if p > 0.0 && self.rng.gen_bool(p) {
+            Verdict::Drop(DropReason::Loss)
+        } else {
+            Verdict::Pass
+        }
+    }
+}
+
+/// A link's delay distribution and its long tail.
+#[derive(Clone, Debug, PartialEq)]
+struct Delay {
+    latency: Latency,
+    tail: Option<Tail>,
+}
+
+impl Delay {
+    fn sample_ns(&self, rng: &mut SimRng) -> u64 {
+        let mut ns = sample_ns(&self.latency, rng);
+        if let Some(tail) = &self.tail {
+            if tail.probability.0 > 0.0 && rng.gen_bool(tail.probability.0) {
+                ns = ns.saturating_add(sample_ns(&tail.extra, rng));
+            }
+        }
+        ns
+    }
+}
+
+fn delays(spec: &NetworkSpec, nodes: u32) -> PerLink<Delay> {
+    let base = Delay {
+        latency: spec.latency.clone(),
+        tail: spec.tail.clone(),
+    };
+    let mut per_link = PerLink::new(spec, nodes, base, |_| None);
+    // Latency and tail override separately, so apply them field by field.
+    for link in &spec.links {
+        for &from in &link.from {
+            for &to in &link.to {
+                let d = &mut per_link.values[from as usize * nodes as usize + to as usize];
+                if let Some(l) = &link.latency {
+                    d.latency = l.clone();
+                }
+                if link.tail.is_some() {
+                    d.tail = link.tail.clone();
+                }
+            }
+        }
+    }
+    per_link
+}
+
+/// Delays each packet by a draw from its link's latency (plus the tail).
+pub struct LinkLatency {
+    delay: PerLink<Delay>,
+    rng: SimRng,
+}
+
+impl LinkLatency {
+    /// The latencies of `spec`'s links.
+    pub fn new(spec: &NetworkSpec, nodes: u32, rng: SimRng) -> Self {
+        LinkLatency {
+            delay: delays(spec, nodes),
+            rng,
+        }
+    }
+}
+
+impl Rule for LinkLatency {
+    fn on_send(&mut self, packet: &Packet) -> Verdict {
+        Verdict::Delay(self.delay.get(packet).sample_ns(&mut self.rng))
+    }
+}
+
+/// Copies a packet with its link's probability; the copy draws its own
+/// latency.
+pub struct Duplication {
+    p: PerLink<f64>,
+    delay: PerLink<Delay>,
+    rng: SimRng,
+}
+
+impl Duplication {
+    /// The duplication of `spec`'s links.
+    pub fn new(spec: &NetworkSpec, nodes: u32, rng: SimRng) -> Self {
+        Duplication {
+            p: PerLink::new(spec, nodes, spec.duplicate.0, |l| l.duplicate.map(|p| p.0)),
+            delay: delays(spec, nodes),
+            rng,
+        }
+    }
+}
+
+impl Rule for Duplication {
+    fn on_send(&mut self, packet: &Packet) -> Verdict {
+        let p = *self.p.get(packet);
+        if p > 0.0 && self.rng.gen_bool(p) {
+            Verdict::Duplicate(self.delay.get(packet).sample_ns(&mut self.rng))
+        } else {
+            Verdict::Pass
+        }
+    }
+}

@@ -1,0 +1,205 @@
+//! A scenario's `checks`, resolved against what its family offers: the
+//! generic checks every family with clients gets, and the family's own
+//! properties. A check the family does not offer is an error at its line
+//! and column.
+
+use crate::check::linear::ModelKind;
+use crate::check::{self, CheckResult};
+use crate::property::{PropertyDef, When};
+use crate::scenario::{Dur, Expect, Invalid, LoadedScenario, Named, ScenarioError};
+use crate::world::RunOutcome;
+use serde::Deserialize;
+
+/// The generic checks' names.
+pub const GENERIC: &[&str] = &["Linearizable", "Recovers"];
+
+/// One check a scenario asks for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Check {
+    /// The client history is linearizable for this model.
+    Linearizable(ModelKind),
+    /// An operation invoked after the heal completes ok within this bound.
+    Recovers(Dur),
+    /// A property of the family; `within` for an eventually property.
+    Property {
+        /// Its definition.
+        def: PropertyDef,
+        /// The bound of an eventually property.
+        within: Option<Dur>,
+    },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Within {
+    within: Dur,
+}
+
+#[derive(Deserialize)]
+struct Model(ModelKind);
+
+impl Check {
+    /// As results and reports name it: `Linearizable(kv)`,
+    /// `ElectsLeader(within: 2s)`.
+    pub fn name(&self) -> String {
+        match self {
+            Check::Linearizable(m) => format!("Linearizable({})", m.name()),
+            Check::Recovers(within) => format!("Recovers(within: {within})"),
+            Check::Property { def, within: Some(w) } => format!("{}(within: {w})", def.name),
+            Check::Property { def, within: None } => def.name.to_string(),
+        }
+    }
+
+    /// The name as written without arguments: `Linearizable`.
+    pub fn base_name(&self) -> &'static str {
+        match self {
+            Check::Linearizable(_) => "Linearizable",
+            Check::Recovers(_) => "Recovers",
+            Check::Property { def, .. } => def.name,
+        }
+    }
+
+    /// The family property it is, if it is one.
+    pub fn property(&self) -> Option<&'static str> {
+        match self {
+            Check::Property { def, .. } => Some(def.name),
+            _ => None,
+        }
+    }
+
+    /// Its verdict on a run.
+    pub fn judge(&self, outcome: &RunOutcome) -> CheckResult {
+        match self {
+            Check::Linearizable(model) => check::linearizable(&outcome.history, *model),
+            Check::Recovers(within) => check::recovers(&outcome.history, outcome.recover_at_ns, *within),
+            Check::Property { def, within } => {
+                check::property(def.name, def.when, *within, &outcome.findings, outcome.recover_at_ns)
+            }
+        }
+    }
+}
+
+/// Resolves every check of the scenario.
+pub fn resolve(loaded: &LoadedScenario, offered: &[PropertyDef]) -> Result<Vec<Check>, ScenarioError> {
+    let checks = &loaded.spec.checks;
+    checks
+        .iter()
+        .enumerate()
+        .map(|(i, named)| resolve_one(loaded, offered, named, crate::path!["checks", i]))
+        .collect()
+}
+
+fn resolve_one(
+    loaded: &LoadedScenario,
+    offered: &[PropertyDef],
+    named: &Named,
+    at: Vec<crate::scenario::locate::Seg>,
+) -> Result<Check, ScenarioError> {
+    let s = &loaded.spec;
+    let err = |message: String| Err(loaded.error_at(&at, message));
+    let needs_workload = |what: &str| {
+        let message = format!("{what} watches client operations; expected a `workload`");
+        s.workload.is_none().then(|| loaded.error_at(&at, message))
+    };
+    let check = match named.name.as_str() {
+        "Linearizable" => {
+            if let Some(e) = needs_workload("Linearizable") {
+                return Err(e);
+            }
+            Check::Linearizable(named.parse_args::<Model>(&loaded.file)?.0)
+        }
+        "Recovers" => {
+            if let Some(e) = needs_workload("Recovers") {
+                return Err(e);
+            }
+            Check::Recovers(within(loaded, named, &at)?)
+        }
+        name => match offered.iter().find(|p| p.name == name) {
+            Some(def) if def.when == When::Eventually => Check::Property {
+                def: *def,
+                within: Some(within(loaded, named, &at)?),
+            },
+            Some(def) if named.is_bare() => Check::Property {
+                def: *def,
+                within: None,
+            },
+            Some(def) => {
+                return err(format!(
+                    "{name} takes no arguments; expected `{name}` alone ({} property)",
+                    def.when.as_str()
+                ))
+            }
+            None => return err(not_offered(&s.protocol.name, name, offered)),
+        },
+    };
+    Ok(check)
+}
+
+fn not_offered(protocol: &str, name: &str, offered: &[PropertyDef]) -> String {
+    let mut names: Vec<String> = vec!["Linearizable(model)".into(), "Recovers(within: d)".into()];
+    names.extend(offered.iter().map(|p| match p.when {
+        When::Eventually => format!("{}(within: d)", p.name),
+        _ => p.name.to_string(),
+    }));
+    format!(
+        "{name} is not a check protocol {protocol} offers; expected one of: {}",
+        names.join(", ")
+    )
+}
+
+/// The `within` of an eventually check, which needs a recovery phase at
+/// least that long.
+fn within(loaded: &LoadedScenario, named: &Named, at: &[crate::scenario::locate::Seg]) -> Result<Dur, ScenarioError> {
+    let name = &named.name;
+    let Some(recover) = loaded.spec.recover else {
+        let message = format!("{name} needs a recovery phase; expected a `recover` field (e.g. recover: \"5s\")");
+        return Err(loaded.error_at(at, message));
+    };
+    let within = named.parse_args::<Within>(&loaded.file)?.within;
+    if within > recover {
+        let mut at = at.to_vec();
+        at.push(crate::scenario::locate::Seg::Field("within"));
+        let message =
+            format!("within {within} is longer than the recovery phase ({recover}); expected at most {recover}");
+        return Err(loaded.error_at(&at, message));
+    }
+    Ok(within)
+}
+
+/// The names of the checks `expect: Fails([..])` lists; each must be one of
+/// the scenario's checks (by name, or with its arguments).
+pub fn expected(
+    loaded: &LoadedScenario,
+    checks: &[Check],
+    offered: &[PropertyDef],
+) -> Result<Vec<String>, ScenarioError> {
+    let Expect::Fails(list) = &loaded.spec.expect else {
+        return Ok(Vec::new());
+    };
+    if list.is_empty() {
+        let message =
+            "Fails lists no check; expected the checks this scenario shows failing, e.g. Fails([Linearizable])";
+        return Err(loaded.invalid(Invalid::at(crate::path!["expect"], message)));
+    }
+    let mut names = Vec::new();
+    for (i, named) in list.iter().enumerate() {
+        let at = crate::path!["expect", 0, i];
+        let found = if named.is_bare() {
+            checks.iter().find(|c| c.base_name() == named.name)
+        } else {
+            let wanted = resolve_one(loaded, offered, named, at.clone())?;
+            checks.iter().find(|c| **c == wanted)
+        };
+        match found {
+            Some(c) => names.push(c.name()),
+            None => {
+                let message = format!(
+                    "{} is not among this scenario's checks; expected one of them",
+                    named.text()
+                );
+                return Err(loaded.error_at(&at, message));
+            }
+        }
+    }
+    Ok(names)
+}

@@ -1,0 +1,18 @@
+//! Protocol families: each one folder (state machine, config, properties,
+//! planted bugs, doc), all behind one [`Family`] trait and one
+//! [`Registry`].
+//!
+//! - [`single`]: one key-value server.
+//! - [`primary_backup`]: asynchronous primary-backup replication.
+//! - [`raft`]: a replicated key-value store on Raft.
+
+pub mod checks;
+mod family;
+pub mod primary_backup;
+pub mod raft;
+mod registry;
+pub mod single;
+
+pub use checks::Check;
+pub use family::Family;
+pub use registry::{Bound, DynFamily, Registry, Runner};

@@ -1,0 +1,128 @@
+//! The one run pipeline: simulate a seed of a bound scenario, check it, and
+//! make its report. `simulate run`, `sweep`, `replay` and the `#[test]`
+//! helper all go through here, so a seed means the same everywhere.
+
+use crate::check::{self, CheckResult, Verdict};
+use crate::protocols::Bound;
+use crate::report::RunReport;
+use crate::world::{RunOptions, RunOutcome};
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// One seed, run and checked.
+pub struct Checked {
+    /// What the run produced.
+    pub outcome: RunOutcome,
+    /// NoPanic, the scenario's checks, and Determinism if asked for.
+    pub checks: Vec<CheckResult>,
+    /// The worst verdict.
+    pub verdict: Verdict,
+    /// Wall time of the run and its checks.
+    pub wall_ms: f64,
+}
+
+/// Runs seed `seed` of `bound` and checks it; with `determinism`, runs it
+/// twice and compares the traces too.
+pub fn run(bound: &Bound, seed: u64, options: &RunOptions, determinism: bool) -> Checked {
+    let started = Instant::now();
+    let outcome = bound.run(seed, options);
+    let mut checks = bound.check(&outcome);
+    if determinism {
+        let again = bound.run(seed, &RunOptions::default());
+        checks.push(check::determinism(&outcome, &again));
+    }
+    let verdict = check::overall(&checks);
+    Checked {
+        outcome,
+        checks,
+        verdict,
+        wall_ms: started.elapsed().as_secs_f64() * 1e3,
+    }
+}
+
+/// How one seed ended, against what its scenario expects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expectation {
+    /// Every check passed.
+    Passed,
+    /// Only checks the scenario expects to fail failed (or could not
+    /// decide): the bug it demonstrates showed.
+    ExpectedFailure,
+    /// A check outside the expected list failed.
+    Failed,
+    /// Nothing failed unexpectedly, but a check could not decide.
+    Unknown,
+}
+
+impl Checked {
+    /// The checks that did not pass, with their verdicts.
+    pub fn not_passed(&self) -> Vec<(String, Verdict)> {
+        let bad = self.checks.iter().filter(|c| c.verdict != Verdict::Pass);
+        bad.map(|c| (c.name.clone(), c.verdict)).collect()
+    }
+
+    /// How the seed ended against `bound`'s expectation.
+    pub fn expectation(&self, bound: &Bound) -> Expectation {
+        classify(&self.not_passed(), &bound.expected)
+    }
+
+    /// The report of this run; its folder is `dir`, if one is wanted.
+    pub fn report<'a>(&'a self, bound: &'a Bound, dir: Option<PathBuf>, program: &'a str) -> RunReport<'a> {
+        RunReport {
+            scenario: &bound.loaded,
+            outcome: &self.outcome,
+            checks: self.checks.clone(),
+            verdict: self.verdict,
+            wall_ms: self.wall_ms,
+            dir,
+            write_repro: true,
+            fault_kinds: &bound.fault_kinds,
+            expected: &bound.expected,
+            program,
+        }
+    }
+}
+
+/// A seed's checks that did not pass, against the checks expected to fail.
+pub fn classify(not_passed: &[(String, Verdict)], expected: &[String]) -> Expectation {
+    let unexpected = |v: Verdict| not_passed.iter().any(|(name, x)| *x == v && !expected.contains(name));
+    if unexpected(Verdict::Fail) {
+        Expectation::Failed
+    } else if not_passed
+        .iter()
+        .any(|(name, v)| *v == Verdict::Fail && expected.contains(name))
+    {
+        Expectation::ExpectedFailure
+    } else if unexpected(Verdict::Unknown) {
+        Expectation::Unknown
+    } else {
+        Expectation::Passed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failure_is_expected_only_when_every_failing_check_is_listed() {
+        let expected = ["Linearizable(kv)".to_string()];
+        let fail = |n: &str| (n.to_string(), Verdict::Fail);
+        let unknown = |n: &str| (n.to_string(), Verdict::Unknown);
+        assert_eq!(classify(&[], &expected), Expectation::Passed);
+        assert_eq!(
+            classify(&[fail("Linearizable(kv)")], &expected),
+            Expectation::ExpectedFailure
+        );
+        assert_eq!(
+            classify(&[fail("Linearizable(kv)"), fail("NoPanic")], &expected),
+            Expectation::Failed
+        );
+        assert_eq!(classify(&[unknown("Linearizable(kv)")], &expected), Expectation::Passed);
+        assert_eq!(
+            classify(&[unknown("Recovers(within: 1s)")], &expected),
+            Expectation::Unknown
+        );
+        assert_eq!(classify(&[fail("Linearizable(kv)")], &[]), Expectation::Failed);
+    }
+}

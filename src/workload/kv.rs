@@ -1,0 +1,299 @@
+//! The key-value service: get, put, append and cas on string values, the
+//! store that applies them, and the generator of a key-value workload.
+//!
+//! Several families serve it (single, primary-backup, Raft); a family of
+//! your own can too, and can use [`KvStore`] as its state machine.
+//!
+//! The generator writes unique values ("v17" is written once, by request
+//! 17), which is what lets a checker tell writes apart, and a cas expects
+//! the value the client last saw for that key.
+
+use super::Generator;
+use crate::core::{Call, RequestId, Service, Value};
+use crate::env::rng::SimRng;
+use crate::scenario::WorkloadSpec;
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// The key-value service.
+#[derive(Clone, Copy, Debug)]
+pub enum Kv {}
+
+impl Service for Kv {
+    type Op = Op;
+    type Output = Output;
+
+    fn call(op: &Op) -> Call {
+        let call = Call::new(op.f()).key(Value::from(op.key()));
+        match op {
+            Op::Get { .. } => call,
+            Op::Put { value, .. } | Op::Append { value, .. } => call.value(Value::from(value.as_str())),
+            Op::Cas { from, to, .. } => {
+                call.value(Value::List(vec![Value::from(from.clone()), Value::from(to.as_str())]))
+            }
+        }
+    }
+
+    fn output(_op: &Op, output: &Output) -> Value {
+        match output {
+            Output::Value(v) => Value::from(v.clone()),
+            Output::Done => Value::Nil,
+            Output::Cas(b) => Value::Bool(*b),
+        }
+    }
+}
+
+/// A key-value operation.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "f", rename_all = "lowercase")]
+pub enum Op {
+    /// Reads `key`.
+    Get {
+        /// The key read.
+        key: String,
+    },
+    /// Sets `key` to `value`.
+    Put {
+        /// The key written.
+        key: String,
+        /// Its new value.
+        value: String,
+    },
+    /// Appends `value` to what `key` holds (absent reads as empty).
+    Append {
+        /// The key written.
+        key: String,
+        /// What is appended.
+        value: String,
+    },
+    /// Sets `key` to `to` if it currently holds `from` (`None`: absent).
+    Cas {
+        /// The key.
+        key: String,
+        /// The value expected (`None`: absent).
+        from: Option<String>,
+        /// The value set if the expectation holds.
+        to: String,
+    },
+}
+
+impl Op {
+    /// The key the operation works on.
+    pub fn key(&self) -> &str {
+        match self {
+            Op::Get { key } | Op::Put { key, .. } | Op::Append { key, .. } | Op::Cas { key, .. } => key,
+        }
+    }
+
+    /// The function's name, as the history records it.
+    pub fn f(&self) -> &'static str {
+        match self {
+            Op::Get { .. } => "get",
+            Op::Put { .. } => "put",
+            Op::Append { .. } => "append",
+            Op::Cas { .. } => "cas",
+        }
+    }
+
+    /// True for a get.
+    pub fn is_read(&self) -> bool {
+        matches!(self, Op::Get { .. })
+    }
+}
+
+impl fmt::Display for Op {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Op::Get { key } => write!(f, "get {key}"),
+            Op::Put { key, value } => write!(f, "put {key} {value:?}"),
+            Op::Append { key, value } => write!(f, "append {key} {value:?}"),
+            Op::Cas { key, from, to } => write!(f, "cas {key} {from:?} {to:?}"),
+        }
+    }
+}
+
+/// What a key-value operation answers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Output {
+    /// The value read (`None`: key absent).
+    Value(Option<String>),
+    /// A put or append took effect.
+    Done,
+    /// Whether a cas matched and took effect.
+    Cas(bool),
+}
+
+/// The key-value state machine.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KvStore {
+    map: BTreeMap<String, String>,
+}
+
+impl KvStore {
+    /// What `key` holds.
+    pub fn get(&self, key: &str) -> Option<&String> {
+        self.map.get(key)
+    }
+
+    /// Every key and its value, in key order (to snapshot or ship a store).
+    pub fn entries(&self) -> impl Iterator<Item = (&String, &String)> {
+        self.map.iter()
+    }
+
+    /// Applies `op`; returns its output and the write it amounts to, if any
+    /// (a matching cas is a put; a failed cas writes nothing). Logging the
+    /// effective write lets replicas replay without re-deciding a cas.
+    pub fn apply(&mut self, op: &Op) -> (Output, Option<Op>) {
+        match op {
+            Op::Get { key } => (Output::Value(self.map.get(key).cloned()), None),
+            Op::Put { key, value } => {
+                self.map.insert(key.clone(), value.clone());
+                (Output::Done, Some(op.clone()))
+            }
+            Op::Append { key, value } => {
+                self.map.entry(key.clone()).or_default().push_str(value);
+                (Output::Done, Some(op.clone()))
+            }
+            Op::Cas { key, from, to } => {
+                if self.map.get(key) != from.as_ref() {
+                    return (Output::Cas(false), None);
+                }
+                self.map.insert(key.clone(), to.clone());
+                let write = Op::Put {
+                    key: key.clone(),
+                    value: to.clone(),
+                };
+                (Output::Cas(true), Some(write))
+            }
+        }
+    }
+}
+
+/// One client's key-value operations: keys `k0..k{keys}`, kinds by the
+/// mix's weights (a reader only gets), unique written values.
+pub struct KvGenerator {
+    keys: u32,
+    /// Cumulative weights of get, put, append, cas.
+    mix: [f64; 4],
+    /// Last value seen per key (`None`: seen absent); a cas expects it.
+    seen: BTreeMap<String, Option<String>>,
+}
+
+impl KvGenerator {
+    /// The generator of client `client`; the last `spec.readers` clients
+    /// only read.
+    pub fn new(spec: &WorkloadSpec, client: u32) -> Self {
+        let m = &spec.mix;
+        let reader = client >= spec.clients.saturating_sub(spec.readers);
+        let mut mix = if reader {
+            [1.0, 0.0, 0.0, 0.0]
+        } else {
+            [m.read, m.write, m.append, m.cas]
+        };
+        for i in 1..4 {
+            mix[i] += mix[i - 1];
+        }
+        debug_assert!(mix[3] > 0.0, "validated: some weight is positive");
+        KvGenerator {
+            keys: spec.keys,
+            mix,
+            seen: BTreeMap::new(),
+        }
+    }
+}
+
+impl Generator<Kv> for KvGenerator {
+    fn next_op(&mut self, request: RequestId, rng: &mut SimRng) -> Op {
+        let key = format!("k{}", rng.gen_range(0..self.keys));
+        let roll = rng.gen::<f64>() * self.mix[3];
+        let value = format!("v{}", request.0);
+        if roll < self.mix[0] {
+            Op::Get { key }
+        } else if roll < self.mix[1] {
+            Op::Put { key, value }
+        } else if roll < self.mix[2] {
+            Op::Append {
+                key,
+                value: format!("{value};"),
+            }
+        } else {
+            let from = self.seen.get(&key).cloned().flatten();
+            Op::Cas { key, from, to: value }
+        }
+    }
+
+    fn observe(&mut self, op: &Op, output: &Output) {
+        let key = op.key().to_string();
+        match (op, output) {
+            (Op::Get { .. }, Output::Value(v)) => {
+                self.seen.insert(key, v.clone());
+            }
+            (Op::Put { value, .. }, _) | (Op::Cas { to: value, .. }, Output::Cas(true)) => {
+                self.seen.insert(key, Some(value.clone()));
+            }
+            (Op::Append { .. }, _) => {
+                self.seen.remove(&key);
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(x: &str) -> String {
+        x.to_string()
+    }
+
+    #[test]
+    fn applies_each_kind_of_operation() {
+        let mut kv = KvStore::default();
+        let get = Op::Get { key: s("k") };
+        assert_eq!(kv.apply(&get), (Output::Value(None), None));
+        kv.apply(&Op::Append {
+            key: s("k"),
+            value: s("a"),
+        });
+        kv.apply(&Op::Append {
+            key: s("k"),
+            value: s("b"),
+        });
+        assert_eq!(kv.apply(&get).0, Output::Value(Some(s("ab"))));
+        let cas = |from: Option<&str>, to: &str| Op::Cas {
+            key: s("k"),
+            from: from.map(s),
+            to: s(to),
+        };
+        assert_eq!(kv.apply(&cas(Some("zz"), "c")), (Output::Cas(false), None));
+        let (out, write) = kv.apply(&cas(Some("ab"), "c"));
+        assert_eq!(out, Output::Cas(true));
+        assert_eq!(
+            write,
+            Some(Op::Put {
+                key: s("k"),
+                value: s("c")
+            })
+        );
+        assert_eq!(kv.get("k"), Some(&s("c")));
+    }
+
+    #[test]
+    fn the_history_records_neutral_calls_and_outputs() {
+        let cas = Op::Cas {
+            key: s("k0"),
+            from: None,
+            to: s("v3"),
+        };
+        assert_eq!(Kv::call(&cas).to_string(), r#"cas "k0" [nil "v3"]"#);
+        assert_eq!(Kv::output(&cas, &Output::Cas(true)), Value::Bool(true));
+        let get = Op::Get { key: s("k0") };
+        assert_eq!(Kv::call(&get).value, Value::Nil);
+        assert_eq!(Kv::output(&get, &Output::Value(None)), Value::Nil);
+        assert_eq!(Kv::output(&get, &Output::Value(Some(s("x")))), Value::from("x"));
+    }
+}

@@ -1,0 +1,279 @@
+//! The simulated world on madsim: one seeded runtime per run, a madsim node
+//! per simulated node and client, our own network, clocks and disks.
+//!
+//! A run: build the world, create the madsim nodes (their hosts boot the
+//! protocol nodes and clients), walk the nemesis timeline until the end of
+//! the run, then stop every node and hand back the trace, history, counts,
+//! what the observers found and the fault schedule played. The only
+//! randomness is the seed's: madsim's scheduler is seeded with it, and
+//! every draw of ours comes from a named stream of it.
+
+mod cluster;
+mod engine;
+mod host;
+mod nodes;
+mod queue;
+mod recorder;
+
+pub use engine::{Addr, Factory};
+pub use nodes::DiskHooks;
+pub use recorder::MessageStats;
+
+use crate::core::{Effects, Node, NodeId};
+use crate::env::clock::ClockRecord;
+use crate::env::rng::{self, SimRng};
+use crate::fault::FaultCounts;
+use crate::history::History;
+use crate::nemesis::Nemesis;
+use crate::net::Rule;
+use crate::property::{Findings, Moment, Observer};
+use crate::scenario::{Fault, Scenario};
+use crate::trace::Trace;
+use crate::workload::Workload;
+use engine::{Shared, World};
+use host::{Host, Who};
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+/// Message and fault counts of a run.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Messages sent, delivered, dropped...
+    pub messages: MessageStats,
+    /// How often each fault actually happened (a skipped fault counts
+    /// nothing), by trace event kind. Node faults count once per node;
+    /// `drop` counts messages lost to link loss, `dup` copies made.
+    pub faults: FaultCounts,
+}
+
+/// How to run, beyond the scenario and seed.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// Print every trace line to stderr as it happens.
+    pub echo_trace: bool,
+}
+
+/// Rewrites a node's effects before the host carries them out: a Byzantine
+/// node, whose messages, timers and replies are whatever the adversary
+/// makes of what the correct code asked for.
+pub trait Adversary<N: Node>: Send {
+    /// Rewrites what node `id` asked for. Each fault it causes is noted in
+    /// `faults` as (fault kind, detail), for the trace and the counts.
+    fn rewrite(
+        &mut self,
+        at: &Moment,
+        id: NodeId,
+        effects: &mut Effects<N>,
+        rng: &mut SimRng,
+        faults: &mut Vec<(&'static str, String)>,
+    );
+}
+
+/// What a family adds to a run: observers for its properties, and hooks
+/// through which faults beyond the scenario's reach the nodes.
+pub struct Hooks<N: Node> {
+    /// Observers, each judging some properties.
+    pub observers: Vec<Box<dyn Observer<N>>>,
+    /// Rewrites nodes' effects (Byzantine faults).
+    pub adversary: Option<Box<dyn Adversary<N>>>,
+    /// Builds each node's disk fault hook.
+    pub disk: Option<Box<DiskHooks>>,
+    /// Per-packet rules appended to the network's chain.
+    pub rules: Vec<Box<dyn Rule>>,
+}
+
+impl<N: Node> Default for Hooks<N> {
+    fn default() -> Self {
+        Hooks {
+            observers: Vec::new(),
+            adversary: None,
+            disk: None,
+            rules: Vec::new(),
+        }
+    }
+}
+
+/// Everything a run produced.
+#[derive(Debug)]
+pub struct RunOutcome {
+    /// The seed it ran with.
+    pub seed: u64,
+    /// Every event.
+    pub trace: Trace,
+    /// The clients' operations.
+    pub history: History,
+    /// Message and fault counts.
+    pub stats: Stats,
+    /// Simulated time when the run stopped.
+    pub end_ns: u64,
+    /// When the heal-and-recover phase began, if there was one.
+    pub recover_at_ns: Option<u64>,
+    /// What the observers found.
+    pub findings: Findings,
+    /// Each node's clock over the run.
+    pub clocks: Vec<ClockRecord>,
+    /// A node's code panicked: a bug in the protocol, and a finding.
+    pub panic: Option<String>,
+    /// The faults the nemesis played, with their resolved targets, until
+    /// the recovery phase: (time, fault) as explicit `At` faults.
+    pub schedule: Vec<(u64, Fault)>,
+}
+
+/// Runs `scenario` with nodes built by `factory` (at boot and at every
+/// restart); the scenario's `protocol` field is not consulted. Most users
+/// register a family instead (see `protocols::Family`).
+pub fn run<N: Node>(
+    scenario: &Scenario,
+    seed: u64,
+    options: &RunOptions,
+    factory: impl Fn(NodeId) -> N + Send + Sync + 'static,
+) -> RunOutcome
+where
+    N::Service: Workload,
+{
+    run_with(scenario, seed, options, factory, Hooks::default())
+}
+
+/// [`run`], with observers and fault hooks.
+pub fn run_with<N: Node>(
+    scenario: &Scenario,
+    seed: u64,
+    options: &RunOptions,
+    factory: impl Fn(NodeId) -> N + Send + Sync + 'static,
+    hooks: Hooks<N>,
+) -> RunOutcome
+where
+    N::Service: Workload,
+{
+    let runtime = madsim::runtime::Runtime::with_seed_and_config(seed, madsim::Config::default());
+    let slot: Arc<Mutex<Option<Shared<N>>>> = Arc::default();
+    let world_slot = slot.clone();
+    let factory: Factory<N> = Box::new(factory);
+    let echo = options.echo_trace;
+    let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        runtime.block_on(async move {
+            let world = Arc::new(Mutex::new(World::new(scenario, seed, factory, hooks, echo)));
+            world.lock().expect("no panic yet").me = Arc::downgrade(&world);
+            *world_slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(world.clone());
+            drive(scenario, seed, &world).await;
+        })
+    }));
+    let world = slot
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .take()
+        .expect("the world is built before anything can panic");
+    let mut world = world.lock().unwrap_or_else(PoisonError::into_inner);
+    let panic = result.err().map(|p| panic_message(&*p));
+    let outcome = finish(&mut world, scenario, seed, panic);
+    drop(world);
+    drop(runtime);
+    outcome
+}
+
+/// The run is over: account for what is in flight, let the observers look
+/// at the final states, and hand everything back.
+fn finish<N: Node>(world: &mut World<N>, scenario: &Scenario, seed: u64, panic: Option<String>) -> RunOutcome {
+    let now = world.now_ns();
+    if let Some(message) = &panic {
+        world.rec.trace.record(now, "panic", format_args!("payload={message}"));
+    }
+    world.rec.messages.in_flight = world.count_in_flight();
+    world.rec.messages.assert_balanced();
+    // A panic ends the run early; otherwise it ran its full length (the
+    // clock is a little past that, from stopping the nodes).
+    let end_ns = if panic.is_some() { now } else { scenario.run_length().0 };
+    let at = Moment {
+        now_ns: end_ns.max(now),
+        recover_at_ns: world.recover_at_ns,
+    };
+    let mut findings = std::mem::take(&mut world.watch.findings);
+    findings.at(at.now_ns);
+    let states: Vec<Option<&N>> = world.nodes.slots.iter().map(|s| s.state.as_ref()).collect();
+    for o in std::mem::take(&mut world.watch.observers) {
+        o.finish(&at, &states, &mut findings);
+    }
+    let _ = findings.take_new();
+    RunOutcome {
+        seed,
+        trace: std::mem::take(&mut world.rec.trace),
+        history: std::mem::take(&mut world.rec.history),
+        stats: Stats {
+            messages: world.rec.messages,
+            faults: std::mem::take(&mut world.rec.faults),
+        },
+        end_ns,
+        recover_at_ns: world.recover_at_ns,
+        findings,
+        clocks: world.nodes.clock_records(&world.rec.clock_jumps),
+        panic,
+        schedule: std::mem::take(&mut world.rec.schedule),
+    }
+}
+
+/// The run's main task: create the nodes, play the nemesis, stop at the end.
+async fn drive<N: Node>(scenario: &Scenario, seed: u64, world: &Shared<N>) {
+    let handle = madsim::runtime::Handle::current();
+    let end_ns = scenario.run_length().0;
+    let (node_count, client_count) = {
+        let w = world.lock().expect("no panic yet");
+        (w.nodes.len(), w.clients.slots.len() as u32)
+    };
+    for i in 0..node_count {
+        let id = spawn_host(&handle, world, format!("n{i}"), Who::Node(i));
+        world.lock().expect("no panic yet").nodes.slots[i as usize].madsim = Some(id);
+    }
+    for c in 0..client_count {
+        let id = spawn_host(&handle, world, format!("c{c}"), Who::Client(c));
+        world.lock().expect("no panic yet").clients.slots[c as usize].madsim = Some(id);
+    }
+    let down = handle.create_node().name("down").build().id();
+    world.lock().expect("no panic yet").down_node = Some(down);
+    let mut nemesis = Nemesis::new(scenario, rng::stream(seed, "nemesis"));
+    let time = host::SimTime::current();
+    while let Some(due) = nemesis.next_due_ns().filter(|t| *t <= end_ns) {
+        time.sleep_until(due).await;
+        nemesis.step(&mut *world.lock().expect("a panic ends the run"));
+    }
+    time.sleep_until(end_ns).await;
+    let ids: Vec<_> = {
+        let mut w = world.lock().expect("a panic ends the run");
+        let now = w.now_ns();
+        w.rec.trace.record(now, "end", format_args!(""));
+        let nodes = w.nodes.slots.iter().filter_map(|s| s.madsim);
+        let ids: Vec<_> = nodes.chain(w.client_madsim_ids()).chain(w.down_node).collect();
+        ids
+    };
+    for id in ids {
+        handle.kill(id);
+    }
+    // Let madsim drop the killed tasks before block_on returns; tasks left
+    // pending would leak (and keep the world alive).
+    madsim::time::sleep(Duration::from_millis(1)).await;
+}
+
+fn spawn_host<N: Node>(
+    handle: &madsim::runtime::Handle,
+    world: &Shared<N>,
+    name: String,
+    who: Who,
+) -> madsim::task::NodeId {
+    let world = world.clone();
+    handle
+        .create_node()
+        .name(name)
+        .init(move || Host::new(world.clone(), who))
+        .build()
+        .id()
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        s.to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.to_string()
+    } else {
+        "a panic with a non-string payload".to_string()
+    }
+}

@@ -1,0 +1,124 @@
+//! What a run writes down as it goes: the trace, the history, message and
+//! fault counts, clock jumps and the fault schedule it played.
+
+use crate::fault::FaultCounts;
+use crate::history::{Event, EventKind, History};
+use crate::net::DropReason;
+use crate::scenario::Fault;
+use crate::trace::Trace;
+use serde::Serialize;
+use std::fmt;
+
+/// Message counts of a run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct MessageStats {
+    /// Sent by nodes and clients.
+    pub sent: u64,
+    /// Handled by their receiver.
+    pub delivered: u64,
+    /// For any reason: loss, partition, receiver down.
+    pub dropped: u64,
+    /// Extra copies made by the network.
+    pub duplicated: u64,
+    /// Still travelling (or queued at a node that never handled them) when
+    /// the run ended. sent + duplicated = delivered + dropped + in_flight.
+    pub in_flight: u64,
+}
+
+impl MessageStats {
+    /// Asserts the conservation law: every message (and copy) sent was
+    /// delivered, dropped, or is still in flight.
+    pub fn assert_balanced(&self) {
+        assert_eq!(
+            self.sent + self.duplicated,
+            self.delivered + self.dropped + self.in_flight,
+            "messages are conserved: {self:?}"
+        );
+    }
+}
+
+/// The run's records.
+#[derive(Default)]
+pub(super) struct Recorder {
+    pub trace: Trace,
+    pub history: History,
+    pub messages: MessageStats,
+    /// How often each fault happened, by trace event kind.
+    pub faults: FaultCounts,
+    /// Every clock jump: (trace sequence number, node, by how much).
+    pub clock_jumps: Vec<(u64, u32, i64)>,
+    /// The faults played, as explicit `At` faults, until recovery begins.
+    pub schedule: Vec<(u64, Fault)>,
+    /// False once recovery began: the `recover` field replays the rest.
+    pub scheduling: bool,
+}
+
+impl Recorder {
+    pub fn new(echo_trace: bool) -> Self {
+        Recorder {
+            trace: Trace::new(echo_trace),
+            scheduling: true,
+            ..Recorder::default()
+        }
+    }
+
+    /// A fault happened: traced as an event of kind `kind` and counted.
+    pub fn fault(&mut self, now_ns: u64, kind: &'static str, fields: fmt::Arguments<'_>) {
+        self.faults.add(kind);
+        self.trace.record(now_ns, kind, fields);
+    }
+
+    /// Notes a fault the nemesis played, for the schedule.
+    pub fn played(&mut self, now_ns: u64, fault: Fault) {
+        if self.scheduling {
+            self.schedule.push((now_ns, fault));
+        }
+    }
+
+    /// A message was lost.
+    pub fn dropped(&mut self, now_ns: u64, from: impl fmt::Display, to: impl fmt::Display, msg: u64, why: DropReason) {
+        self.messages.dropped += 1;
+        let reason = why.as_str();
+        let fields = format_args!("from={from} to={to} msg={msg} reason={reason}");
+        match why.fault() {
+            Some(kind) => self.fault(now_ns, kind, fields),
+            None => self.trace.record(now_ns, "drop", fields),
+        }
+    }
+
+    /// A history event of client `c`: traced, then kept.
+    pub fn client_event(&mut self, c: u32, e: Event) {
+        let (t, p, op) = (e.time_ns, e.process, e.op);
+        if e.kind == EventKind::Invoke {
+            let input = e.input.as_ref().expect("an invoke has an input");
+            self.trace.record(
+                t,
+                "invoke",
+                format_args!("client=c{c} process={p} op={op} payload={input}"),
+            );
+        } else {
+            let status = match e.kind {
+                EventKind::Ok => "ok",
+                EventKind::Fail => "fail",
+                _ => "info",
+            };
+            let outcome = match (&e.output, &e.error) {
+                (Some(out), _) => out.to_string(),
+                (None, Some(why)) => why.clone(),
+                (None, None) => String::new(),
+            };
+            self.trace.record(
+                t,
+                "complete",
+                format_args!("client=c{c} process={p} op={op} status={status} payload={outcome}"),
+            );
+        }
+        self.history.push(e);
+    }
+}
+
+/// `n0>n1,n1>n0`: directed links as the trace writes them.
+pub(super) fn format_links(links: &[(u32, u32)]) -> String {
+    let each: Vec<String> = links.iter().map(|(a, b)| format!("n{a}>n{b}")).collect();
+    each.join(",")
+}
