@@ -8,7 +8,7 @@
 //! 17), which is what lets a checker tell writes apart, and a cas expects
 //! the value the client last saw for that key.
 
-use super::Generator;
+use super::{Generator, Outcome};
 use crate::core::{Call, RequestId, Service, Value};
 use crate::env::rng::SimRng;
 use crate::scenario::WorkloadSpec;
@@ -225,7 +225,10 @@ impl Generator<Kv> for KvGenerator {
         }
     }
 
-    fn observe(&mut self, op: &Op, output: &Output) {
+    fn observe(&mut self, op: &Op, outcome: Outcome<'_, Output>) {
+        let Outcome::Ok(output) = outcome else {
+            return;
+        };
         let key = op.key().to_string();
         match (op, output) {
             (Op::Get { .. }, Output::Value(v)) => {

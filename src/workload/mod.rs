@@ -21,9 +21,20 @@ pub trait Generator<S: Service>: Send {
     /// make written values unique with it.
     fn next_op(&mut self, request: RequestId, rng: &mut SimRng) -> S::Op;
 
-    /// The operation completed ok with `output` (a value read, say, that a
-    /// later cas can expect).
-    fn observe(&mut self, _op: &S::Op, _output: &S::Output) {}
+    /// How an operation ended: ok with its output (a value read, say, that
+    /// a later cas can expect), failed, or unknown (timed out).
+    fn observe(&mut self, _op: &S::Op, _outcome: Outcome<'_, S::Output>) {}
+}
+
+/// How one of a client's operations ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome<'a, Output> {
+    /// It took effect, with this output.
+    Ok(&'a Output),
+    /// It definitely did not take effect.
+    Failed,
+    /// It timed out: it may take effect at any later point, or never.
+    Unknown,
 }
 
 /// A service that clients can use in a scenario.

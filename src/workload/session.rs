@@ -17,7 +17,7 @@
 //!   the default), `Rediscover` (as FollowRedirects, and a timeout moves it
 //!   to the next node), `RoundRobin` (each operation the next node).
 
-use super::{Generator, Workload};
+use super::{Generator, Outcome, Workload};
 use crate::core::{NodeId, Reply, Request, RequestId, Service};
 use crate::env::rng::SimRng;
 use crate::history::{Event, EventKind};
@@ -125,6 +125,21 @@ impl<S: Workload> Session<S> {
     /// sets the default think time when `ops` is a budget: operations
     /// spread over the fault phase.
     pub fn new(index: u32, spec: &WorkloadSpec, nodes: u32, fault_phase_ns: u64, rng: SimRng) -> Self {
+        let generator = S::generator(spec, index);
+        Session::with_generator(index, spec, nodes, fault_phase_ns, rng, generator)
+    }
+}
+
+impl<S: Service> Session<S> {
+    /// [`Session::new`], asking what `generator` generates.
+    pub fn with_generator(
+        index: u32,
+        spec: &WorkloadSpec,
+        nodes: u32,
+        fault_phase_ns: u64,
+        rng: SimRng,
+        generator: Box<dyn Generator<S>>,
+    ) -> Self {
         debug_assert!(nodes > 0 && index < spec.clients);
         let home = NodeId(index % nodes);
         Session {
@@ -137,16 +152,14 @@ impl<S: Workload> Session<S> {
             retry_ns: spec.retry.map(|r| r.0),
             process: u64::from(index),
             rng,
-            generator: S::generator(spec, index),
+            generator,
             timeout_ns: spec.timeout.0,
             think_mean_ns: spec.think_mean_ns(fault_phase_ns),
             pending: None,
             invoked: 0,
         }
     }
-}
 
-impl<S: Service> Session<S> {
     /// The node this client asks first.
     pub fn home(&self) -> NodeId {
         self.home
@@ -191,7 +204,8 @@ impl<S: Service> Session<S> {
         if self.pending.as_ref().is_none_or(|p| p.request != request) {
             return;
         }
-        self.pending = None;
+        let pending = self.pending.take().expect("checked above");
+        self.generator.observe(&pending.op, Outcome::Unknown);
         let info = self.event(EventKind::Info, request, now_ns);
         out.push(ClientAction::Record(Event {
             error: Some("timeout".into()),
@@ -276,17 +290,20 @@ impl<S: Service> Session<S> {
         let done = self.event(EventKind::Ok, request, now_ns);
         let event = match reply {
             Reply::Ok(output) => {
-                self.generator.observe(&pending.op, &output);
+                self.generator.observe(&pending.op, Outcome::Ok(&output));
                 Event {
                     output: Some(S::output(&pending.op, &output)),
                     ..done
                 }
             }
-            Reply::Fail(why) => Event {
-                kind: EventKind::Fail,
-                error: Some(why),
-                ..done
-            },
+            Reply::Fail(why) => {
+                self.generator.observe(&pending.op, Outcome::Failed);
+                Event {
+                    kind: EventKind::Fail,
+                    error: Some(why),
+                    ..done
+                }
+            }
             Reply::Redirect(_) => unreachable!("handled above"),
         };
         out.push(ClientAction::Record(event));
@@ -543,6 +560,44 @@ mod tests {
             }
         }
         first
+    }
+
+    /// Gets, and notes every outcome it is told of.
+    struct Noting(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+    impl Generator<Kv> for Noting {
+        fn next_op(&mut self, _request: RequestId, _rng: &mut SimRng) -> Op {
+            Op::Get { key: "k".into() }
+        }
+
+        fn observe(&mut self, _op: &Op, outcome: Outcome<'_, Output>) {
+            self.0.lock().unwrap().push(format!("{outcome:?}"));
+        }
+    }
+
+    #[test]
+    fn the_generator_hears_of_every_outcome() {
+        let noted = std::sync::Arc::default();
+        let spec = spec(Mix::default());
+        let generator = Box::new(Noting(std::sync::Arc::clone(&noted)));
+        let mut c = Session::with_generator(0, &spec, 1, 1_000, stream(0, "client/0"), generator);
+        let mut budget = budget(10, 0);
+        let mut op = |c: &mut Session<Kv>, t: u64| {
+            let mut out = Vec::new();
+            c.on_timer(t, ClientTimer::Think, &mut budget, &mut out);
+            sent(&out).unwrap().id
+        };
+        let id = op(&mut c, 0);
+        c.on_reply(1, id, Reply::Ok(Output::Value(None)), &mut Vec::new());
+        let id = op(&mut c, 2);
+        c.on_reply(3, id, Reply::Fail("no".into()), &mut Vec::new());
+        let id = op(&mut c, 4);
+        c.on_timer(500, ClientTimer::Timeout(id), &mut budget_dummy(), &mut Vec::new());
+        assert_eq!(*noted.lock().unwrap(), ["Ok(Value(None))", "Failed", "Unknown"]);
+    }
+
+    fn budget_dummy() -> Budget {
+        budget(0, 0)
     }
 
     #[test]
