@@ -75,15 +75,17 @@ impl Recorder {
         }
     }
 
-    /// A message was lost.
+    /// A message was lost: always a `drop` event, counted as a fault
+    /// when the loss is one (link loss, a family's rule), not when it is
+    /// the effect of another fault (a partition, a crashed receiver).
     pub fn dropped(&mut self, now_ns: u64, from: impl fmt::Display, to: impl fmt::Display, msg: u64, why: DropReason) {
         self.messages.dropped += 1;
+        if let Some(kind) = why.fault() {
+            self.faults.add(kind);
+        }
         let reason = why.as_str();
         let fields = format_args!("from={from} to={to} msg={msg} reason={reason}");
-        match why.fault() {
-            Some(kind) => self.fault(now_ns, kind, fields),
-            None => self.trace.record(now_ns, "drop", fields),
-        }
+        self.trace.record(now_ns, "drop", fields);
     }
 
     /// A history event of client `c`: traced, then kept.

@@ -1,0 +1,237 @@
+//! What a family of one's own can add without an edit to simulate: a
+//! fault kind (caused by its hooks) that the counts, the report's table and
+//! the pictures show; an adversary that rewrites a node's effects; a disk
+//! that fails fsyncs; a network rule; and properties, judged or not.
+
+mod common;
+
+use simulate::check::Verdict;
+use simulate::core::{Ctx, Effects, NoService, Node, NodeId};
+use simulate::env::disk::{DiskError, DiskHook};
+use simulate::env::rng::SimRng;
+use simulate::fault::{FaultKind, Show};
+use simulate::net::{DropReason, Packet, Rule, Verdict as NetVerdict};
+use simulate::property::{Moment, PropertyDef, When};
+use simulate::protocols::{Family, Registry};
+use simulate::world::{Adversary, Hooks, RunOptions};
+use std::time::Duration;
+
+/// Pings every peer every 10ms and syncs a counter to disk each time.
+struct Pinger {
+    syncs_failed: u64,
+}
+
+impl Node for Pinger {
+    type Msg = u32;
+    type Timer = ();
+    type Service = NoService;
+
+    fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
+        ctx.set_timer(Duration::from_millis(10), ());
+    }
+
+    fn on_message(&mut self, _ctx: &mut Ctx<'_, Self>, _from: NodeId, _msg: u32) {}
+
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, _timer: ()) {
+        ctx.disk().append("count", b"x");
+        if ctx.disk().fsync().is_err() {
+            self.syncs_failed += 1;
+        }
+        ctx.broadcast(ctx.id().0);
+        ctx.set_timer(Duration::from_millis(10), ());
+    }
+}
+
+/// Mutes node 1 (drops everything it sends) for the second half of every
+/// second, and says when it starts and stops.
+struct Muter {
+    muted: bool,
+}
+
+impl Adversary<Pinger> for Muter {
+    fn rewrite(
+        &mut self,
+        at: &Moment,
+        id: NodeId,
+        effects: &mut Effects<Pinger>,
+        _rng: &mut SimRng,
+        faults: &mut Vec<(&'static str, String)>,
+    ) {
+        if id != NodeId(1) {
+            return;
+        }
+        let mute = at.now_ns % 1_000_000_000 >= 500_000_000;
+        if mute != self.muted {
+            self.muted = mute;
+            faults.push((if mute { "mute" } else { "unmute" }, "by the test's adversary".into()));
+        }
+        if mute {
+            effects.sends.clear();
+        }
+    }
+}
+
+/// Fails every fourth fsync.
+struct EveryFourth(u64);
+
+impl DiskHook for EveryFourth {
+    fn fsync(&mut self, _rng: &mut SimRng) -> Result<(), DiskError> {
+        self.0 += 1;
+        if self.0.is_multiple_of(4) {
+            return Err(DiskError("EIO".into()));
+        }
+        Ok(())
+    }
+}
+
+/// Drops every message to node 2.
+struct DeafTwo;
+
+impl Rule for DeafTwo {
+    fn on_send(&mut self, p: &Packet) -> NetVerdict {
+        if p.to == 2 {
+            NetVerdict::Drop(DropReason::Rule("deaf"))
+        } else {
+            NetVerdict::Pass
+        }
+    }
+}
+
+const MUTE: FaultKind = FaultKind {
+    event: "mute",
+    only_if: None,
+    key: "mute",
+    label: "mute",
+    show: Show::Band {
+        until: "unmute",
+        color: (20, 120, 200),
+        opacity_pct: 30,
+        state: "muted",
+    },
+};
+
+const UNMUTE: FaultKind = FaultKind {
+    event: "unmute",
+    only_if: None,
+    key: "unmute",
+    label: "unmute",
+    show: Show::Count,
+};
+
+/// The test's family: pingers, with every hook.
+struct Pingers;
+
+impl Family for Pingers {
+    const NAME: &'static str = "Pingers";
+    const ABOUT: &'static str = "nodes that ping each other, for testing extensions";
+    type Config = ();
+    type Node = Pinger;
+
+    fn node(_config: &(), _id: NodeId, _nodes: u32) -> Pinger {
+        Pinger { syncs_failed: 0 }
+    }
+
+    fn properties() -> &'static [PropertyDef] {
+        &[PropertyDef {
+            name: "NeverJudged",
+            when: When::Always,
+            about: "offered, but no observer judges it",
+        }]
+    }
+
+    fn hooks(_config: &(), _nodes: u32, _requested: &[&'static str]) -> Hooks<Pinger> {
+        Hooks {
+            adversary: Some(Box::new(Muter { muted: false })),
+            disk: Some(Box::new(|_id| Box::new(EveryFourth(0)) as Box<dyn DiskHook>)),
+            rules: vec![Box::new(DeafTwo)],
+            ..Hooks::default()
+        }
+    }
+
+    fn fault_kinds() -> &'static [FaultKind] {
+        &[MUTE, UNMUTE]
+    }
+}
+
+const SCENARIO: &str = r#"Scenario(name: "pingers", protocol: Pingers, nodes: 3, duration: "2s",
+    faults: [At("1.2s", Crash(Node(0))), At("1.3s", Restart(Node(0)))], checks: [NeverJudged])"#;
+
+#[test]
+fn a_familys_own_fault_kind_is_counted_traced_tabled_and_drawn() {
+    let registry = Registry::builtin().with::<Pingers>();
+    let bound = registry.parse("pingers.ron", SCENARIO).unwrap();
+    let checked = simulate::run::run(&bound, 1, &RunOptions::default(), false);
+    let o = &checked.outcome;
+    assert_eq!(o.stats.faults.get("mute"), 2, "muted in [0.5s, 1s) and [1.5s, 2s)");
+    assert_eq!(o.stats.faults.get("unmute"), 1);
+    let muted = common::lines(o).into_iter().filter(|l| l.kind == "mute").count();
+    assert_eq!(muted, 2);
+
+    let dir = common::temp_dir("extension-report");
+    let report = checked.report(&bound, Some(dir.clone()), "pingers-sim");
+    let json = report.to_json();
+    assert_eq!(json["faults"]["mute"], 2, "{json}");
+    assert_eq!(json["faults"]["unmute"], 1, "{json}");
+    assert!(json["faults"]["fsync_error"].as_u64().unwrap() > 0, "{json}");
+    assert!(
+        json["faults"]["deaf"].as_u64().unwrap() > 0,
+        "a rule's drops count as its fault: {json}"
+    );
+    assert!(report.to_text().contains("  mute 2  unmute 1"), "{}", report.to_text());
+    report.write().unwrap();
+    let page = std::fs::read_to_string(dir.join("index.html")).unwrap();
+    assert_eq!(
+        page.matches("<td>n1 muted</td></tr>").count(),
+        2,
+        "a row per band in the table"
+    );
+    assert!(page.contains("<tr><td>0.500003s</td><td>1.000005s</td><td>n1 muted</td></tr>"));
+    assert!(
+        page.contains("n0 fsync failed EIO"),
+        "a disk fault is a mark in the table"
+    );
+    let spacetime = std::fs::read_to_string(dir.join("spacetime.svg")).unwrap();
+    assert!(spacetime.contains("\nmuted\n"), "the legend (and the band) name it");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn the_hooks_act_on_the_run() {
+    let registry = Registry::builtin().with::<Pingers>();
+    let bound = registry.parse("pingers.ron", SCENARIO).unwrap();
+    let outcome = bound.run(2, &RunOptions::default());
+    let lines = common::lines(&outcome);
+    let sent_by_1_while_muted = lines
+        .iter()
+        .filter(|l| l.kind == "send" && l.field("from") == Some("n1") && l.time_ns % 1_000_000_000 >= 500_000_000);
+    assert_eq!(sent_by_1_while_muted.count(), 0, "the adversary's rewrite took effect");
+    let delivered_to_2 = lines
+        .iter()
+        .filter(|l| l.kind == "deliver" && l.field("to") == Some("n2"));
+    assert_eq!(delivered_to_2.count(), 0, "the rule drops everything to n2");
+    let failed = lines.iter().filter(|l| l.kind == "fsync-error").count() as u64;
+    assert!(
+        failed > 10 && failed == outcome.stats.faults.get("fsync-error"),
+        "{failed}"
+    );
+}
+
+#[test]
+fn a_requested_property_nothing_judged_is_unknown_not_pass() {
+    let registry = Registry::builtin().with::<Pingers>();
+    let bound = registry.parse("pingers.ron", SCENARIO).unwrap();
+    let checked = simulate::run::run(&bound, 0, &RunOptions::default(), false);
+    let never = checked.checks.iter().find(|c| c.name == "NeverJudged").unwrap();
+    assert_eq!(never.verdict, Verdict::Unknown, "{never:?}");
+    assert_eq!(checked.verdict, Verdict::Unknown);
+}
+
+#[test]
+fn the_builtin_binary_does_not_know_the_test_family() {
+    let err = Registry::builtin()
+        .parse("pingers.ron", SCENARIO)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.starts_with("pingers.ron:1:37: unknown protocol Pingers"), "{err}");
+}
