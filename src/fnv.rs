@@ -4,6 +4,8 @@
 //! seeded per process or may change between Rust releases; this one is a
 //! dozen lines and never changes.
 
+/// A running FNV-1a hash: feed it bytes with `write`, read it with
+/// `finish`. `Default` starts from the standard 64-bit offset basis.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Fnv64(u64);
 
@@ -14,6 +16,8 @@ impl Default for Fnv64 {
 }
 
 impl Fnv64 {
+    /// Folds `bytes` into the hash; writing `a` then `b` gives the same
+    /// hash as writing `a` and `b` joined.
     pub fn write(&mut self, bytes: &[u8]) {
         for b in bytes {
             self.0 ^= u64::from(*b);
@@ -21,11 +25,13 @@ impl Fnv64 {
         }
     }
 
+    /// The hash of every byte written so far; the hasher can keep going.
     pub fn finish(&self) -> u64 {
         self.0
     }
 }
 
+/// The FNV-1a 64-bit hash of `bytes` in one call.
 pub fn hash(bytes: &[u8]) -> u64 {
     let mut h = Fnv64::default();
     h.write(bytes);

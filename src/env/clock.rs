@@ -9,15 +9,23 @@
 
 const PPM: i128 = 1_000_000;
 
+/// One node's clocks: a monotonic clock that runs at a drifting rate, and a
+/// wall clock on top of it that can be offset and jumped.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Clock {
+    /// How much faster than global time this clock runs, in parts per
+    /// million; negative runs slow. Must stay within (-1e6, 1e6).
     pub drift_ppm: i64,
+    /// Fixed difference between the wall clock and the monotonic clock,
+    /// drawn once per node when the cluster starts.
     pub offset_ns: i64,
     /// Sum of all clock jumps so far.
     pub jumped_ns: i64,
 }
 
 impl Clock {
+    /// A clock with the given drift and wall-clock offset that has not
+    /// jumped yet.
     pub fn new(drift_ppm: i64, offset_ns: i64) -> Self {
         debug_assert!(drift_ppm.abs() < 1_000_000, "a clock must move forward");
         Clock {
@@ -45,6 +53,8 @@ impl Clock {
         saturate((i128::from(local_ns) * PPM + rate - 1) / rate)
     }
 
+    /// Steps the wall clock by `by_ns` (backwards if negative), as a clock
+    /// fault does; the monotonic clock and timers are not affected.
     pub fn jump(&mut self, by_ns: i64) {
         self.jumped_ns = self.jumped_ns.saturating_add(by_ns);
     }
@@ -54,7 +64,9 @@ impl Clock {
 /// ones: its drift and offset, and every jump with when it happened.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ClockRecord {
+    /// The node's clock drift, as in [`Clock::drift_ppm`].
     pub drift_ppm: i64,
+    /// The node's wall-clock offset, as in [`Clock::offset_ns`].
     pub offset_ns: i64,
     /// (trace sequence number of the jump's event, by how much), in order.
     pub jumps: Vec<(u64, i64)>,

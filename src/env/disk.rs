@@ -46,8 +46,10 @@ impl fmt::Debug for Disk {
     }
 }
 
-/// An fsync that failed: nothing written since the last good sync is
-/// durable, and (as on Linux after fsyncgate) a later sync does not retry it.
+/// An fsync that failed: nothing written since the last good sync became
+/// durable by it. A later fsync that succeeds makes those writes durable;
+/// a hook that wants Linux's behaviour after fsyncgate (the failed pages
+/// are dropped, so they never become durable) fails the later fsyncs too.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("fsync failed: {0}")]
 pub struct DiskError(pub String);
@@ -86,9 +88,12 @@ pub fn decode_lines<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Vec<T> {
         .collect()
 }
 
+/// Running totals of what a node did to its disk, for reports.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct DiskStats {
+    /// Bytes passed to `write` and `append`, synced or not.
     pub bytes_written: u64,
+    /// Calls to `fsync`, including ones the hook failed.
     pub fsyncs: u64,
     /// Bytes that were written but not synced when the node crashed.
     pub bytes_lost: u64,
@@ -127,6 +132,8 @@ impl Disk {
         }
     }
 
+    /// The contents of `name` as the node sees them now, synced or not;
+    /// `None` if it does not exist.
     pub fn read(&self, name: &str) -> Option<&[u8]> {
         self.files.get(name)?.current.as_deref()
     }
@@ -137,6 +144,8 @@ impl Disk {
         self.read(name).map(<[u8]>::to_vec)
     }
 
+    /// Deletes `name`. Like any other change, the removal survives a crash
+    /// only once synced.
     pub fn remove(&mut self, name: &str) {
         if let Some(file) = self.files.get_mut(name) {
             file.current = None;
@@ -193,6 +202,7 @@ impl Disk {
         std::mem::take(&mut self.faults)
     }
 
+    /// Totals since the disk was created; a crash does not reset them.
     pub fn stats(&self) -> DiskStats {
         self.stats
     }

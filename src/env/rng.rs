@@ -8,6 +8,8 @@
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
+/// The generator behind every random stream in a run: ChaCha8, which gives
+/// the same numbers on every platform for the same seed and stream.
 pub type SimRng = ChaCha8Rng;
 
 /// The stream called `name` for `seed`.

@@ -10,17 +10,24 @@
 use crate::core::Value;
 use std::collections::BTreeMap;
 
+/// One operation of a parsed history: who ran it, what it asked, what it
+/// got back, and when it was called and returned.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RawOp {
+    /// The process that ran it; a process has one operation open at a time.
     pub process: u64,
     /// The operation's function, lower case without a colon: "read", "put"...
     pub f: String,
+    /// The key it acts on, for key-value histories; `None` for a single
+    /// register.
     pub key: Option<Value>,
     /// The invocation's argument.
     pub input: Value,
     /// What the completion reported; `None` when it is unknown (timed out,
     /// or a value the format says constrains nothing).
     pub output: Option<Value>,
+    /// Position of its invocation among all events; earlier calls have
+    /// smaller positions.
     pub call: u64,
     /// `None`: indeterminate, it may take effect at any point after its
     /// call, or never.
@@ -29,14 +36,18 @@ pub struct RawOp {
     pub line: usize,
 }
 
+/// A parsed history, ready for a checker: the operations that may have
+/// taken effect, and a count of those that definitely did not.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RawHistory {
+    /// Completed and indeterminate operations, in call order.
     pub ops: Vec<RawOp>,
     /// Operations that definitely did not happen, dropped by the parser.
     pub failed: usize,
 }
 
 impl RawHistory {
+    /// How many operations have an unknown outcome (no return position).
     pub fn indeterminate(&self) -> usize {
         self.ops.iter().filter(|o| o.ret.is_none()).count()
     }
@@ -46,10 +57,13 @@ impl RawHistory {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("line {line}: {message}")]
 pub struct LineError {
+    /// The offending line, counted from 1.
     pub line: usize,
+    /// What is wrong with the line.
     pub message: String,
 }
 
+/// Shorthand for building a [`LineError`].
 pub fn line_error(line: usize, message: impl Into<String>) -> LineError {
     LineError {
         line,
@@ -78,6 +92,8 @@ pub struct Pairer {
 }
 
 impl Pairer {
+    /// Opens an operation for `process`, called at the next position; an
+    /// error if the process already has one open.
     pub fn invoke(
         &mut self,
         line: usize,
@@ -109,6 +125,7 @@ impl Pairer {
         Ok(())
     }
 
+    /// Whether `process` has an operation invoked and not yet completed.
     pub fn is_open(&self, process: u64) -> bool {
         self.open.contains_key(&process)
     }

@@ -21,21 +21,36 @@ use crate::scenario::{Dur, Fault, FaultKind, FaultSpec, RandomFaults, Scenario, 
 use rand::seq::SliceRandom;
 use rand::Rng;
 
+/// Whether a node is running, as far as faults are concerned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {
+    /// Running: handles messages and timers.
     Up,
+    /// Frozen by a pause fault with its memory intact, like a long GC pause
+    /// or a stopped process; a resume lets it go on where it stopped.
     Paused,
+    /// Down: its memory is gone and only its synced disk survives; a restart
+    /// boots it again from that disk.
     Crashed,
 }
 
 /// What the nemesis can see and do; the world implements it.
 pub trait Cluster {
+    /// How many nodes there are; they are numbered from 0.
     fn nodes(&self) -> u32;
+    /// Whether `node` is up, paused or crashed now.
     fn status(&self, node: u32) -> Status;
+    /// Whether `node` reports the Leader (or Primary) role now; what
+    /// `Target::Leader` resolves to.
     fn is_leader(&self, node: u32) -> bool;
+    /// Stops `node`: its memory is lost, and of its disk only what was
+    /// synced survives.
     fn crash(&mut self, node: u32);
+    /// Boots a crashed `node` again from its disk.
     fn restart(&mut self, node: u32);
+    /// Freezes an up `node` with its state kept.
     fn pause(&mut self, node: u32);
+    /// Lets a paused `node` run again.
     fn resume(&mut self, node: u32);
     /// Counts crashes, restarts, pauses and resumes of `node`: an undo is
     /// only due if nothing touched the node since.
@@ -47,6 +62,7 @@ pub trait Cluster {
     fn heal(&mut self) -> bool;
     /// Heals these links only; false if none of them was cut.
     fn heal_links(&mut self, links: &[(u32, u32)]) -> bool;
+    /// Steps `node`'s wall clock by `by_ns`; its timers are not affected.
     fn clock_jump(&mut self, node: u32, by_ns: i64);
     /// Records that a step did nothing, and why.
     fn skip(&mut self, step: &str, why: &str);
@@ -79,6 +95,8 @@ enum Undo {
     Heal(Vec<(u32, u32)>),
 }
 
+/// The fault schedule of one run, drawn when the run starts, with its
+/// position: the world asks when the next step is due and then runs it.
 pub struct Nemesis {
     /// (time, step), in time order; ties keep schedule order.
     timeline: Vec<(u64, Step)>,
@@ -89,6 +107,9 @@ pub struct Nemesis {
 }
 
 impl Nemesis {
+    /// The schedule for `scenario`: its scripted faults, the random faults
+    /// its generators draw from `rng`, and recovery at the end of the fault
+    /// phase if it has one.
     pub fn new(scenario: &Scenario, mut rng: SimRng) -> Self {
         let fault_end = scenario.duration.0;
         let mut timeline = Vec::new();

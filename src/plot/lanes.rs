@@ -15,10 +15,12 @@ pub enum BarClass {
     Blocked,
     /// Could go next, but leads nowhere.
     Candidate,
+    /// In the window, but none of the above.
     Other,
 }
 
 impl BarClass {
+    /// The bar's fill colour, so a table beside the picture can match it.
     pub fn rgb(self) -> (u8, u8, u8) {
         let c = self.color();
         (c.0, c.1, c.2)
@@ -43,13 +45,18 @@ impl BarClass {
     }
 }
 
+/// One operation to draw.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Bar {
+    /// Index of its lane in the `lanes` names, from the top.
     pub lane: usize,
     /// Ranks of the call and the return; no return: still open.
     pub call: usize,
+    /// See `call`; an open bar runs to the right edge.
     pub ret: Option<usize>,
+    /// The text on the bar: the operation and its result.
     pub label: String,
+    /// What the checker made of it, which sets its colours.
     pub class: BarClass,
 }
 
@@ -61,7 +68,7 @@ const LEFT_PX: u32 = 96;
 const WIDTH_PX_MAX: u32 = 4800;
 
 /// Wide enough for every finished bar's whole label where that fits in
-/// [`WIDTH_PX_MAX`]: the results are what the reader needs to see.
+/// `WIDTH_PX_MAX`: the results are what the reader needs to see.
 pub fn size(lanes: usize, bars: &[Bar], ranks: usize) -> (u32, u32) {
     let style = font(12);
     let needed = bars.iter().filter_map(|b| {
@@ -86,6 +93,8 @@ pub fn svg(lanes: &[String], bars: &[Bar], ranks: usize, caption: &str) -> Resul
     })
 }
 
+/// Draws `bars` on one lane per name in `lanes`, over `ranks` distinct
+/// call and return times, with a legend of the bar classes.
 pub fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     lanes: &[String],

@@ -16,6 +16,7 @@ const LEGEND_PX: i32 = 40;
 /// Where the picture put things, so tests can look at pixels.
 #[derive(Clone, Copy, Debug)]
 pub struct Frame {
+    /// The run's end, which the right edge stands for (at least 1).
     pub end_ns: u64,
     /// Pixel x of time 0 and of the run's end.
     pub x_px: (i32, i32),
@@ -26,15 +27,19 @@ pub struct Frame {
 }
 
 impl Frame {
+    /// The pixel x of run time `t_ns`.
     pub fn x(&self, t_ns: u64) -> i32 {
         between(self.x_px, t_ns as f64 / self.end_ns.max(1) as f64)
     }
 }
 
+/// The latency chart of the run in `t` as SVG text, marking the failure
+/// and the operation that exposed it from `focus`.
 pub fn svg(t: &Timeline, focus: &Focus) -> Result<String, PlotError> {
     to_svg(SIZE, |root| draw(root, t, focus).map(|_| ()))
 }
 
+/// The chart's size in pixels (width, height); it is always the same.
 pub fn size() -> (u32, u32) {
     SIZE
 }
@@ -44,6 +49,8 @@ fn ms(ns: u64) -> f64 {
     ns as f64 / 1e6
 }
 
+/// Draws the latency chart onto `root` (of any backend) and says where it
+/// put things.
 pub fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     t: &Timeline,

@@ -20,18 +20,31 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{register_font, FontStyle};
 use std::sync::Once;
 
+/// The family the embedded font is registered under and the SVG names; a
+/// browser draws it with its own sans-serif font.
 pub const FAMILY: &str = "sans-serif";
 const FONT: &[u8] = include_bytes!("../../assets/DejaVuSans-subset.ttf");
 
+/// Red: the crash fault's colour, also used for the cross on a lost
+/// message and for operations that never got an answer.
 pub const CRASH: RGBColor = RGBColor(214, 39, 40);
+/// Yellow: the pause fault's colour.
 pub const PAUSE: RGBColor = RGBColor(230, 171, 2);
+/// Orange: partition bands, drawn at [`BAND_PARTITION`] strength.
 pub const PARTITION: RGBColor = RGBColor(255, 127, 14);
+/// Purple: clock jumps, and any instant mark whose fault kind gives no
+/// colour of its own.
 pub const CLOCK: RGBColor = RGBColor(148, 103, 189);
+/// Teal: the thick line over a lane while its node says it leads.
 pub const LEADER: RGBColor = RGBColor(0, 110, 110);
 /// Operations that failed (as opposed to timing out).
 pub const FAILED: RGBColor = RGBColor(140, 86, 75);
+/// The line and label at the moment a check failed, and the ring around
+/// the operation that exposed it.
 pub const FAILURE: RGBColor = RGBColor(200, 0, 0);
+/// Text.
 pub const INK: RGBColor = RGBColor(40, 40, 40);
+/// Lane lines and dividers that should stay in the background.
 pub const FAINT: RGBColor = RGBColor(200, 200, 200);
 
 /// Message kinds get these in order of first appearance.

@@ -15,7 +15,9 @@ use plotters::coord::types::RangedCoordf64;
 /// What the picture is about: when it went wrong, and who was involved.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Focus {
+    /// When the failure happened; `None` for a run that did not fail.
     pub at_ns: Option<u64>,
+    /// The text beside the failure line: which check failed, and how.
     pub label: String,
     /// Clients to give lanes (their requests and replies are drawn).
     pub clients: Vec<u32>,
@@ -26,10 +28,14 @@ pub struct Focus {
 /// The time span drawn, [from_ns, to_ns).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Window {
+    /// Global time at the left edge.
     pub from_ns: u64,
+    /// Global time at the right edge; always after `from_ns`.
     pub to_ns: u64,
 }
 
+/// Most messages a window should show: the window is halved around the
+/// focus until it shows at most this many, or is down to about 5ms.
 pub const MESSAGES_MAX: usize = 150;
 const SPAN_START_NS: u64 = 2_000_000_000;
 const SPAN_MIN_NS: u64 = 5_000_000;
@@ -46,20 +52,25 @@ const BAND_HALF_ROWS: f64 = 0.32;
 /// Where the picture put things, so tests can look at pixels.
 #[derive(Clone, Copy, Debug)]
 pub struct Frame {
+    /// The time span drawn.
     pub window: Window,
     /// Pixel x of `window.from_ns` and of `window.to_ns`.
     pub x_px: (i32, i32),
     /// Pixel y of the first lane and of the last.
     pub y_px: (i32, i32),
+    /// How many lanes were drawn.
     pub lanes: usize,
 }
 
 impl Frame {
+    /// The pixel x of global time `t_ns` (outside the picture if `t_ns` is
+    /// outside the window).
     pub fn x(&self, t_ns: u64) -> i32 {
         let f = (t_ns as f64 - self.window.from_ns as f64) / (self.window.to_ns - self.window.from_ns) as f64;
         between(self.x_px, f)
     }
 
+    /// The pixel y of lane number `lane`, counted from the top.
     pub fn y(&self, lane: usize) -> i32 {
         if self.lanes < 2 {
             return self.y_px.0;
@@ -122,16 +133,20 @@ fn lost_at(from: (u64, f64), to: (u64, f64), w: Window) -> (u64, f64) {
     (from.0 + (flight as f64 * f) as u64, from.1 + (to.1 - from.1) * f)
 }
 
+/// The space-time diagram of `t` around `focus`, as SVG text.
 pub fn svg(t: &Timeline, focus: &Focus) -> Result<String, PlotError> {
     let w = window(t, focus);
     let size = size(lanes(t, focus).len());
     to_svg(size, |root| draw(root, t, focus, w).map(|_| ()))
 }
 
+/// The picture's size in pixels (width, height) with this many lanes.
 pub fn size(lanes: usize) -> (u32, u32) {
     (WIDTH_PX, 110 + LANE_PX * lanes.max(1) as u32 + 40)
 }
 
+/// Draws the diagram of `t` over window `w` onto `root` (of any backend)
+/// and says where it put things.
 pub fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     t: &Timeline,

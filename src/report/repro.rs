@@ -9,6 +9,8 @@
 use crate::scenario::{self, LoadedScenario, ScenarioError};
 use serde::Deserialize;
 
+/// This build's crate version. A repro records it; replaying under another
+/// version warns that the run may differ.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 const SCENARIO_START: &str = "\n  scenario:\n";
 const END: &str = "\n)\n";
@@ -17,19 +19,30 @@ const END: &str = "\n)\n";
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, rename = "Repro")]
 pub struct ReproHeader {
+    /// The simulate version that wrote the repro.
     pub version: String,
+    /// The seed the run used.
     pub seed: u64,
+    /// The run's trace hash, 16 hex digits; a replay must match it.
     pub trace_hash: String,
+    /// The run's verdict: `pass`, `fail` or `unknown`; a replay must match
+    /// it too.
     pub verdict: String,
     /// Always `()`: the scenario is parsed apart, into [`Repro::scenario`].
     pub scenario: (),
 }
 
+/// A repro file as read: what the run gave, and the scenario to run again.
 pub struct Repro {
+    /// Seed and the results to compare a replay with.
     pub header: ReproHeader,
+    /// The inlined scenario, parsed and validated; its `source` is the
+    /// inlined text.
     pub scenario: LoadedScenario,
 }
 
+/// The repro file of a run of `scenario` with `seed` that gave `trace_hash`
+/// and `verdict`.
 pub fn to_text(scenario: &LoadedScenario, seed: u64, trace_hash: &str, verdict: &str) -> String {
     let mut source = scenario.source.clone();
     if !source.ends_with('\n') {
@@ -40,6 +53,8 @@ pub fn to_text(scenario: &LoadedScenario, seed: u64, trace_hash: &str, verdict: 
     )
 }
 
+/// Reads repro text; `file` is only used in messages, and errors point at
+/// lines of the repro, inlined scenario included.
 pub fn parse(file: &str, text: &str) -> Result<Repro, ScenarioError> {
     let invalid = |line, col, message: String| ScenarioError::Invalid {
         file: file.to_string(),
@@ -73,6 +88,7 @@ pub fn parse(file: &str, text: &str) -> Result<Repro, ScenarioError> {
     Ok(Repro { header, scenario })
 }
 
+/// Reads and parses the repro file at `path`.
 pub fn load(path: &std::path::Path) -> Result<Repro, ScenarioError> {
     let file = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::Unreadable {

@@ -12,6 +12,7 @@ use crate::trace::{event_lines, parse_line, TraceLine};
 pub struct TraceFilter {
     /// Events that involve any of these nodes; empty: every event.
     pub nodes: Vec<u32>,
+    /// Events before this global time are left out.
     pub from_ns: u64,
     /// Inclusive; `None`: to the end.
     pub to_ns: Option<u64>,

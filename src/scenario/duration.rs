@@ -17,16 +17,21 @@ pub struct Dur(pub u64);
 pub struct SignedDur(pub i64);
 
 impl Dur {
+    /// Zero length, which validation rejects where a positive duration is
+    /// needed (`duration`, `timeout`).
     pub const ZERO: Dur = Dur(0);
 
+    /// `ms` milliseconds, for building scenarios in code.
     pub fn from_millis(ms: u64) -> Dur {
         Dur(ms * 1_000_000)
     }
 
+    /// `s` seconds, for building scenarios in code.
     pub fn from_secs(s: u64) -> Dur {
         Dur(s * 1_000_000_000)
     }
 
+    /// The length in nanoseconds, the unit of simulated time.
     pub fn ns(self) -> u64 {
         self.0
     }

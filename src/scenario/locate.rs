@@ -10,7 +10,10 @@
 /// One step of a path: a struct field or a tuple/list position.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Seg {
+    /// The field with this name in a struct or struct-like variant.
     Field(&'static str),
+    /// The element at this position (from 0) in a tuple, tuple variant or
+    /// list.
     Index(usize),
 }
 
@@ -35,7 +38,9 @@ macro_rules! path {
 /// A line and column in a source, both from 1.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Pos {
+    /// Line number, the first line being 1.
     pub line: usize,
+    /// Column within the line, the first column being 1.
     pub col: usize,
 }
 

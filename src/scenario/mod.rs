@@ -25,13 +25,24 @@ use std::path::Path;
 /// A bad scenario: where, and what was expected there.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ScenarioError {
+    /// The file could not be read at all (missing, not UTF-8, no permission).
     #[error("{file}: {message}")]
-    Unreadable { file: String, message: String },
+    Unreadable {
+        /// The path as given, for the message.
+        file: String,
+        /// Why it could not be read.
+        message: String,
+    },
+    /// The text did not parse, or a value in it makes no sense.
     #[error("{file}:{line}:{col}: {message}")]
     Invalid {
+        /// The path as given, or the name passed to [`parse`].
         file: String,
+        /// 1-based line of the offending value.
         line: usize,
+        /// 1-based column of the offending value.
         col: usize,
+        /// What is wrong and what was expected.
         message: String,
     },
 }

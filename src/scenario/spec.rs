@@ -78,17 +78,24 @@ impl<'de> Deserialize<'de> for Probability {
     }
 }
 
+/// The distribution a message's one-way delay is drawn from; each message
+/// draws its own, so jitter reorders messages.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub enum Latency {
+    /// Every message takes exactly this long.
     Constant(Dur),
     /// Uniform between the two bounds, inclusive.
     Uniform(Dur, Dur),
     /// Normal, cut off at zero.
     Normal {
+        /// Centre of the distribution.
         mean: Dur,
+        /// Spread; with a large one relative to `mean`, many draws are cut
+        /// to zero.
         std_dev: Dur,
     },
+    /// Exponential with this mean: mostly short, with a few long delays.
     Exponential(Dur),
 }
 
@@ -97,19 +104,29 @@ pub enum Latency {
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Tail {
+    /// Chance that a given message gets the extra delay.
     pub probability: Probability,
+    /// The distribution of the extra delay, added to the normal draw.
     pub extra: Latency,
 }
 
+/// The network between nodes: how long messages take and how often they are
+/// lost or duplicated, on every link unless `links` overrides it. Partitions
+/// are faults, not part of this.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NetworkSpec {
+    /// One-way delay of each message. Default: a constant 1ms.
     #[serde(default = "default_latency")]
     pub latency: Latency,
+    /// An occasional extra delay on top of `latency`. Default: none.
     #[serde(default)]
     pub tail: Option<Tail>,
+    /// Chance that a message is dropped. Default: 0.
     #[serde(default)]
     pub loss: Probability,
+    /// Chance that a message is delivered twice; the copy draws its own
+    /// latency. Default: 0.
     #[serde(default)]
     pub duplicate: Probability,
     /// Per-link overrides, applied in order (a later one wins).
@@ -137,14 +154,20 @@ impl Default for NetworkSpec {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LinkSpec {
+    /// The sending ends of the links.
     pub from: Vec<u32>,
+    /// The receiving ends of the links.
     pub to: Vec<u32>,
+    /// Replaces the network's latency on these links; `None` keeps it.
     #[serde(default)]
     pub latency: Option<Latency>,
+    /// Replaces the network's tail on these links; `None` keeps it.
     #[serde(default)]
     pub tail: Option<Tail>,
+    /// Replaces the network's loss on these links; `None` keeps it.
     #[serde(default)]
     pub loss: Option<Probability>,
+    /// Replaces the network's duplication on these links; `None` keeps it.
     #[serde(default)]
     pub duplicate: Option<Probability>,
 }
@@ -153,7 +176,11 @@ pub struct LinkSpec {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ClockSpec {
+    /// (low, high) of each node's clock rate error, in parts per million;
+    /// positive runs fast. Default: no drift.
     pub drift_ppm: (i64, i64),
+    /// (low, high) of each node's fixed wall-clock offset from global time.
+    /// Default: none.
     pub offset: (SignedDur, SignedDur),
 }
 
@@ -263,12 +290,18 @@ fn default_timeout() -> Dur {
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Mix {
+    /// Weight of reads of one key. Default: 0.5 when no mix is given.
     #[serde(default)]
     pub read: f64,
+    /// Weight of blind writes (puts) of a fresh value. Default: 0.5 when
+    /// no mix is given.
     #[serde(default)]
     pub write: f64,
+    /// Weight of appends to a key's value.
     #[serde(default)]
     pub append: f64,
+    /// Weight of compare-and-sets from the last value the client saw for
+    /// the key to a fresh one.
     #[serde(default)]
     pub cas: f64,
 }
@@ -284,6 +317,8 @@ impl Default for Mix {
     }
 }
 
+/// One entry of a scenario's `faults` list: a scripted fault, or a
+/// generator of random ones.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub enum FaultSpec {
@@ -293,6 +328,9 @@ pub enum FaultSpec {
     Random(RandomFaults),
 }
 
+/// Random faults from `start` to `stop`: one every `every`, of a kind drawn
+/// from `kinds`, each undone after `duration` (clock jumps are not undone).
+/// All draws are made when the run starts, from the nemesis stream.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RandomFaults {
@@ -301,10 +339,14 @@ pub struct RandomFaults {
     /// How long each fault lasts before it is undone (heal, restart, resume).
     #[serde(default = "default_fault_duration")]
     pub duration: (Dur, Dur),
+    /// The kinds to draw from, each entry equally likely (so listing a kind
+    /// twice makes it twice as likely).
     pub kinds: Vec<FaultKind>,
     /// Size of clock jumps, drawn uniformly; the sign is a coin flip.
     #[serde(default = "default_jump")]
     pub jump: (Dur, Dur),
+    /// When the generator starts; its first fault comes one `every` draw
+    /// later. Default: the start of the run.
     #[serde(default)]
     pub start: Dur,
     /// Default: the end of the fault phase.
@@ -320,16 +362,30 @@ fn default_jump() -> (Dur, Dur) {
     (Dur::from_millis(100), Dur::from_secs(1))
 }
 
+/// A kind of fault a random generator can draw; the nemesis picks the
+/// target and the details when the fault starts.
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
 #[serde(deny_unknown_fields)]
 pub enum FaultKind {
+    /// A two-way partition of a random [`Shape`] that the cluster is large
+    /// enough for (`Isolate` of one random node always is); healed at its
+    /// end.
     Partition,
+    /// One random node can no longer send to the others, or can no longer
+    /// hear them (a coin flip); healed at its end.
     PartitionOneWay,
+    /// Crashes one random node that is not crashed; restarted at its end.
     Crash,
+    /// Pauses one random node that is up; resumed at its end.
     Pause,
+    /// Jumps one random node's wall clock forward or back by a size drawn
+    /// from the generator's `jump`; never undone.
     ClockJump,
 }
 
+/// One fault, as a scenario scripts it with `At` and as a recorded schedule
+/// writes back what was played. A fault whose target names no eligible node
+/// is skipped.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub enum Fault {
@@ -337,7 +393,9 @@ pub enum Fault {
     Partition(Shape),
     /// Cut the links from every node of `from` to every node of `to`.
     PartitionOneWay {
+        /// The nodes whose messages are cut off.
         from: Target,
+        /// The nodes that no longer hear them.
         to: Target,
     },
     /// Restore every link.
@@ -347,14 +405,21 @@ pub enum Fault {
     CutLinks(Vec<(u32, u32)>),
     /// Restore exactly these directed links.
     HealLinks(Vec<(u32, u32)>),
+    /// Crash the targeted nodes that are not crashed already: they stop,
+    /// and lose everything not synced to disk.
     Crash(Target),
+    /// Restart the targeted nodes that are crashed, from their disks.
     Restart(Target),
+    /// Pause the targeted nodes that are up; they keep their state.
     Pause(Target),
+    /// Resume the targeted nodes that are paused.
     Resume(Target),
     /// Step the node's wall clock (what `now()` returns) by this much.
     ClockJump(Target, SignedDur),
 }
 
+/// How a partition splits the cluster; it cuts the links between the parts
+/// in both directions.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub enum Shape {
@@ -375,7 +440,9 @@ pub enum Shape {
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub enum Target {
+    /// This node, by index from 0.
     Node(u32),
+    /// These nodes, by index from 0.
     Nodes(Vec<u32>),
     /// One node picked at random among those the fault can hit.
     Random,
@@ -385,8 +452,11 @@ pub enum Target {
     Minority,
     /// A random majority: nodes / 2 + 1 nodes.
     Majority,
+    /// Every node the fault can hit.
     All,
+    /// The nodes that are crashed now (what `Restart` wants).
     Crashed,
+    /// The nodes that are paused now (what `Resume` wants).
     Paused,
 }
 
@@ -401,6 +471,8 @@ impl Shape {
         }
     }
 
+    /// The variant's name without its contents, for messages and for
+    /// writing unit shapes back as RON.
     pub fn name(&self) -> &'static str {
         match self {
             Shape::Isolate(_) => "Isolate",

@@ -25,6 +25,9 @@ pub mod timeline;
 use crate::fnv::Fnv64;
 use std::fmt::{self, Write};
 
+/// A run's trace as it is written: the text so far, how many events it
+/// has, and the running hash that two runs compare to show they were the
+/// same.
 #[derive(Clone, Debug, Default)]
 pub struct Trace {
     text: String,
@@ -35,6 +38,7 @@ pub struct Trace {
 }
 
 impl Trace {
+    /// An empty trace; with `echo`, each line also goes to stderr.
     pub fn new(echo: bool) -> Self {
         Trace {
             echo,
@@ -42,6 +46,9 @@ impl Trace {
         }
     }
 
+    /// Appends one event at global time `time_ns`, numbered after the last
+    /// one. `fields` is `KEY=VALUE ... [payload=TEXT]` or empty; line breaks
+    /// in it are escaped so the event stays on one line.
     pub fn record(&mut self, time_ns: u64, kind: &str, fields: fmt::Arguments<'_>) {
         let start = self.text.len();
         let (secs, nanos) = (time_ns / 1_000_000_000, time_ns % 1_000_000_000);
@@ -65,18 +72,22 @@ impl Trace {
         }
     }
 
+    /// How many events were recorded: the sequence number the next one gets.
     pub fn events(&self) -> u64 {
         self.events
     }
 
+    /// FNV-1a 64 of every event line so far, newlines included.
     pub fn hash(&self) -> u64 {
         self.hash.finish()
     }
 
+    /// [`Trace::hash`] as 16 lower-case hex digits, as reports print it.
     pub fn hash_hex(&self) -> String {
         format!("{:016x}", self.hash())
     }
 
+    /// The whole trace, one event per line, each ending in a newline.
     pub fn text(&self) -> &str {
         &self.text
     }
@@ -85,19 +96,27 @@ impl Trace {
 /// One parsed trace line, borrowing from the text.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TraceLine<'a> {
+    /// Position of the event in the run, from 0.
     pub seq: u64,
+    /// Global simulated time of the event.
     pub time_ns: u64,
+    /// What happened: `send`, `deliver`, `crash`...
     pub kind: &'a str,
+    /// The `KEY=VALUE` fields before the payload, in line order.
     pub fields: Vec<(&'a str, &'a str)>,
+    /// Everything after `payload=`, spaces included, if the line has one.
     pub payload: Option<&'a str>,
 }
 
 impl<'a> TraceLine<'a> {
+    /// The value of the first field named `key`.
     pub fn field(&self, key: &str) -> Option<&'a str> {
         self.fields.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
     }
 }
 
+/// Splits one event line (not a comment) into its parts; an error says
+/// what is malformed.
 pub fn parse_line(line: &str) -> Result<TraceLine<'_>, String> {
     let (head, payload) = match line.find(" payload=") {
         Some(i) => (&line[..i], Some(&line[i + " payload=".len()..])),

@@ -10,7 +10,9 @@ use std::collections::{BTreeMap, BTreeSet};
 /// A row of the space-time diagram: a node or a client.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Lane {
+    /// A server node, `n3` in the trace.
     Node(u32),
+    /// A client, `c1` in the trace.
     Client(u32),
 }
 
@@ -34,6 +36,7 @@ impl Lane {
         }
     }
 
+    /// The lane as the trace writes it: `n3` or `c1`.
     pub fn name(self) -> String {
         match self {
             Lane::Node(n) => format!("n{n}"),
@@ -42,24 +45,38 @@ impl Lane {
     }
 }
 
+/// What became of a message after it was sent.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Fate {
+    /// It reached its receiver.
     Delivered {
+        /// When it arrived.
         at_ns: u64,
     },
+    /// The network dropped it.
     Dropped {
+        /// When it was dropped: when sent (cut link, loss), or when it would
+        /// have arrived (caught in flight by a partition, receiver down).
         at_ns: u64,
+        /// The trace's `reason=`: `partition`, `loss`, `down` or a family
+        /// rule's name; `?` if missing.
         reason: String,
     },
     /// Still in flight when the run ended.
     Lost,
 }
 
+/// One message (or duplicate copy) as the space-time diagram draws it: an
+/// arrow from sender to receiver.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Message {
+    /// The sender.
     pub from: Lane,
+    /// The receiver.
     pub to: Lane,
+    /// When it was sent; for a copy, when the network duplicated it.
     pub sent_ns: u64,
+    /// Delivered, dropped or still in flight.
     pub fate: Fate,
     /// The payload's first word: `Append`, `Vote`, `get`, `redirect`.
     pub kind: String,
@@ -99,23 +116,31 @@ impl NodeBand {
 /// A node that said it was the leader over [from_ns, to_ns).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LeaderBand {
+    /// The node.
     pub node: u32,
+    /// When it began to lead, as its role reported.
     pub from_ns: u64,
+    /// When its role said it no longer leads, it crashed, or the run ended.
     pub to_ns: u64,
 }
 
 /// A stretch of time over which the same directed links were cut.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PartitionBand {
+    /// When this set of cut links began.
     pub from_ns: u64,
+    /// When a partition or heal changed it, or the run ended.
     pub to_ns: u64,
+    /// The directed links (from, to) that were cut, by node number.
     pub cut: BTreeSet<(u32, u32)>,
 }
 
 /// How a client's operation ended, as the history records it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OpEnd {
+    /// It took effect.
     Ok,
+    /// It definitely did not take effect.
     Fail,
     /// Timed out: it may or may not have taken effect.
     Info,
@@ -124,8 +149,11 @@ pub enum OpEnd {
 /// One client operation, from its invocation to its completion.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OpSpan {
+    /// The operation's id, as in the history's `op`.
     pub op: u64,
+    /// The client that invoked it.
     pub client: u32,
+    /// When it was invoked.
     pub invoke_ns: u64,
     /// None: still open when the run ended.
     pub done: Option<(u64, OpEnd)>,
@@ -154,20 +182,29 @@ impl Mark {
     }
 }
 
+/// Everything the pictures draw about one run, read back from its trace.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Timeline {
+    /// How many node rows to draw: one more than the highest node number
+    /// the trace mentions.
     pub nodes: u32,
+    /// Time of the last event: where open bands and the picture end.
     pub end_ns: u64,
     /// In the order they were sent.
     pub messages: Vec<Message>,
+    /// Crashes, pauses and other node faults drawn as bands, in the order
+    /// they began.
     pub node_bands: Vec<NodeBand>,
     /// In the order they began.
     pub leaders: Vec<LeaderBand>,
+    /// Each stretch of a constant set of cut links, in time order.
     pub partitions: Vec<PartitionBand>,
     /// Faults at an instant (clock jumps, disk faults), in time order.
     pub marks: Vec<Mark>,
     /// The fault kinds it was read with, for legends.
     pub kinds: FaultKinds,
+    /// Invariants found broken during the run, labelled with the
+    /// invariant's name, in time order.
     pub violations: Vec<Mark>,
     /// Node code that panicked (this ends a run).
     pub panics: Vec<Mark>,

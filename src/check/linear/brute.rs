@@ -9,6 +9,8 @@
 use super::model::Model;
 use super::search::Op;
 
+/// Whether some legal order of `ops` exists from `init`. Panics on more
+/// than 12 operations.
 pub fn linearizable<M: Model>(model: &M, init: &M::State, ops: &[Op<M>]) -> bool {
     assert!(ops.len() <= 12, "brute force is for tiny histories");
     let mut placed = vec![false; ops.len()];

@@ -26,21 +26,30 @@ const START_STATES_MAX: usize = 8;
 /// Quiescent points tried, latest first.
 const CUTS_TRIED: usize = 24;
 
+/// One operation of a counterexample, as a person reads it.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct OpView {
     /// Index of the op in the history.
     pub id: usize,
+    /// The process that ran it.
     pub process: u64,
+    /// Line of its invocation in the history file.
     pub line: usize,
+    /// Position of its invocation in the history's event order.
     pub call: u64,
     /// None: open (indeterminate) in the window.
     pub ret: Option<u64>,
+    /// The operation and its output in the model's words: `cas 1->2 -> ok`.
     pub text: String,
 }
 
+/// Why a history is not linearizable: a small window of it that already
+/// fails, and how far the search got in that window.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Counterexample {
+    /// The label of the failing partition: `key "k1"`, or `history`.
     pub partition: String,
+    /// How many operations that partition has in all.
     pub partition_ops: usize,
     /// After this op returned, no linearization existed any more. None
     /// when the budget ran out before that could be pinned down.

@@ -10,6 +10,8 @@ use crate::plot::PlotError;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
+/// A complete HTML page for `c`: a summary, the picture, the partial
+/// linearization as a table, and the text account; `title` heads it.
 pub fn render(c: &Counterexample, title: &str) -> String {
     let mut page = String::new();
     let _ = write!(

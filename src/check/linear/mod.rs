@@ -26,6 +26,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+/// How hard to try, and what to produce.
 #[derive(Clone, Debug)]
 pub struct Options {
     /// Wall-clock budget for the whole check.
@@ -49,15 +50,20 @@ impl Default for Options {
     }
 }
 
+/// The answer of a linearizability check.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum LinVerdict {
+    /// Every partition has a legal order.
     Linearizable,
+    /// Some partition has none; the report says which.
     NotLinearizable,
+    /// No partition failed, but at least one ran out of time or memory.
     Unknown,
 }
 
 impl LinVerdict {
+    /// The verdict as the JSON report writes it: `not-linearizable`.
     pub fn as_str(self) -> &'static str {
         match self {
             LinVerdict::Linearizable => "linearizable",
@@ -67,20 +73,28 @@ impl LinVerdict {
     }
 }
 
+/// The outcome of checking one history, with the numbers behind it.
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
+    /// The answer.
     pub verdict: LinVerdict,
+    /// The model's name, as `--model` takes it.
     pub model: &'static str,
     /// What registers and keys held before the first write.
     pub initial: String,
+    /// Operations checked: completed and indeterminate ones.
     pub ops: usize,
+    /// Of those, how many have an unknown outcome.
     pub indeterminate: usize,
     /// Failed ops the parser dropped (they did not happen).
     pub failed: usize,
+    /// How many independent parts the model split the history into.
     pub partitions: usize,
+    /// Real time the check took.
     pub wall_ms: f64,
     /// Why the verdict is unknown, per partition.
     pub unknown: Vec<String>,
+    /// Why the history fails, when it does and `Options::explain` is on.
     pub counterexample: Option<Counterexample>,
 }
 
@@ -136,6 +150,9 @@ pub fn ops<M: Model>(model: &M, raw: &RawHistory) -> Result<Vec<Op<M>>, LineErro
         .collect()
 }
 
+/// Checks `raw` against `model`; the report's `model` and `initial` are
+/// left empty for the caller ([`check_history`] fills them). An error means
+/// an operation the model cannot read.
 pub fn check<M: Model>(model: &M, raw: &RawHistory, options: &Options) -> Result<Report, LineError> {
     let started = Instant::now();
     let deadline = options.timeout.map(|t| started + t);
@@ -320,6 +337,8 @@ impl Report {
 }
 
 impl Counterexample {
+    /// A readable account: the window, the longest partial linearization,
+    /// and the op that could not be placed after it.
     pub fn to_text(&self) -> String {
         let mut t = String::new();
         let by_id = |id: usize| self.window.iter().find(|v| v.id == id);

@@ -12,11 +12,17 @@ use std::collections::BTreeMap;
 use std::fmt::Debug;
 use std::hash::Hash;
 
+/// A sequential specification the search checks a history against.
 pub trait Model: Sync {
+    /// What the object holds between operations; hashed to cache
+    /// configurations the search has seen.
     type State: Clone + Eq + Hash + Debug + Send;
+    /// An operation and its arguments.
     type Input: Clone + Debug + Send + Sync;
+    /// What an operation reported back.
     type Output: Clone + Debug + PartialEq + Send + Sync;
 
+    /// The state before any operation.
     fn init(&self) -> Self::State;
 
     /// The state after `input` if it is legal with this `output`, else
@@ -34,8 +40,11 @@ pub trait Model: Sync {
         vec![("history".to_string(), (0..inputs.len()).collect())]
     }
 
+    /// An operation and its output for a person: `cas 1->2 -> ok`, with
+    /// `?` for an unknown output.
     fn describe(&self, input: &Self::Input, output: Option<&Self::Output>) -> String;
 
+    /// A state for a person, as counterexamples show it.
     fn describe_state(&self, state: &Self::State) -> String;
 
     /// Whether `input` never changes the state. An indeterminate op that
@@ -46,6 +55,7 @@ pub trait Model: Sync {
     }
 }
 
+/// The built-in models, as `--model` names them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
 pub enum ModelKind {
     /// One register: read, write.
@@ -61,6 +71,7 @@ pub enum ModelKind {
 }
 
 impl ModelKind {
+    /// The name `--model` takes and reports print.
     pub fn name(self) -> &'static str {
         match self {
             ModelKind::Register => "register",
@@ -111,9 +122,13 @@ fn cas_output(v: Option<&Value>) -> Result<Option<bool>, String> {
 /// A register operation: shared by register, cas-register and kv.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum RegisterOp {
+    /// Reads the value (`get` in kv histories).
     Read,
+    /// Sets the value (`put` in kv histories).
     Write(Value),
+    /// Appends a string to the value; nil counts as empty.
     Append(Value),
+    /// Sets the value to the second if it equals the first.
     Cas(Value, Value),
 }
 
@@ -121,8 +136,11 @@ pub enum RegisterOp {
 /// applied. Writes report nothing worth checking.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RegisterOutput {
+    /// The value a read returned.
     Read(Value),
+    /// Whether a cas found the expected value and applied.
     Cas(bool),
+    /// A write or append completed.
     Done,
 }
 
@@ -190,11 +208,13 @@ fn register_convert(op: &RawOp, model: &str, allow: &[&str]) -> Result<(Register
 
 /// One register with read and write.
 pub struct Register {
+    /// The value before the first write.
     pub initial: Value,
 }
 
 /// One register with read, write and compare-and-set.
 pub struct CasRegister {
+    /// The value before the first write.
     pub initial: Value,
 }
 
@@ -238,6 +258,7 @@ register_model!(CasRegister, "cas-register", &["read", "write", "cas"]);
 /// A map from keys to values, each key its own register (with append).
 /// Partitioned by key, so the state is one key's value.
 pub struct Kv {
+    /// The value of every key before its first write.
     pub initial: Value,
 }
 
@@ -291,13 +312,18 @@ impl Model for Kv {
 /// Registers named by keys, read and written by atomic transactions. A
 /// read of nil inside a transaction constrains nothing (Knossos's rule).
 pub struct MultiRegister {
+    /// The value of every register before its first write.
     pub initial: Value,
 }
 
+/// One step of a transaction: `[:read k v]` or `[:write k v]`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Micro {
+    /// A write if true, else a read.
     pub write: bool,
+    /// The register.
     pub key: Value,
+    /// The value written, or the value read (nil: not known).
     pub value: Value,
 }
 
@@ -367,9 +393,13 @@ impl Model for MultiRegister {
 /// A lock, initially free.
 pub struct Mutex;
 
+/// An operation on the lock.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum LockOp {
+    /// Takes the lock; legal only while it is free.
     Acquire,
+    /// Frees the lock; legal only while it is locked, by anyone (the model
+    /// does not track owners).
     Release,
 }
 

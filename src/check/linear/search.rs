@@ -25,10 +25,13 @@ use std::time::Instant;
 pub struct Op<M: Model> {
     /// Index in the history the op came from.
     pub id: usize,
+    /// The process that ran it.
     pub client: u64,
+    /// What it asked, in the model's terms.
     pub input: M::Input,
     /// `None`: unknown.
     pub output: Option<M::Output>,
+    /// Position of its invocation; only the order of positions matters.
     pub call: u64,
     /// `None`: indeterminate.
     pub ret: Option<u64>,
@@ -50,6 +53,7 @@ impl<M: Model> Clone for Op<M> {
 
 /// Limits that end a search with Unknown.
 pub struct Budget<'a> {
+    /// Real time by which the search must stop.
     pub deadline: Option<Instant>,
     /// Most cached configurations (each costs a bitset and a state).
     pub max_states: usize,
@@ -60,6 +64,7 @@ pub struct Budget<'a> {
 }
 
 impl Budget<'_> {
+    /// No limit at all: the search runs until it has an answer.
     pub fn unlimited() -> Budget<'static> {
         Budget {
             deadline: None,
@@ -70,11 +75,13 @@ impl Budget<'_> {
     }
 }
 
+/// How a search ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
     /// A witness: op indices in linearization order (ops left out never
     /// took effect; only indeterminate ops can be left out).
     Linearizable(Vec<usize>),
+    /// No legal order exists; where the search got furthest.
     NotLinearizable(Failure),
     /// Stopped by the time or memory budget, or cancelled.
     Unknown(String),

@@ -7,25 +7,43 @@
 //! value kept) and discards (`#_ form`). Commas are whitespace and `;`
 //! starts a comment. Every form remembers the line it starts on.
 
+/// An EDN value as read, with its children as [`Form`]s so each keeps its
+/// line.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Edn {
+    /// `nil`.
     Nil,
+    /// `true` or `false`.
     Bool(bool),
+    /// An integer that fits in 64 bits; an `N` suffix is dropped.
     Int(i64),
+    /// A floating-point number; also integers too large for `Int`, and
+    /// decimals with an `M` suffix.
     Float(f64),
+    /// A string, escapes resolved.
     Str(String),
+    /// A character literal such as `\a` or `\newline`.
     Char(char),
+    /// A keyword without its leading colon: `:invoke` is `"invoke"`.
     Keyword(String),
+    /// Any other bare word, namespace included: `foo/bar`.
     Symbol(String),
+    /// `( ... )`.
     List(Vec<Form>),
+    /// `[ ... ]`.
     Vector(Vec<Form>),
+    /// `{ ... }`, entries in file order; a key may not repeat.
     Map(Vec<(Form, Form)>),
+    /// `#{ ... }`, in file order; duplicates are not checked.
     Set(Vec<Form>),
 }
 
+/// One value in the text and the line it starts on, for error messages.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Form {
+    /// Line of the value's first character, counted from 1.
     pub line: usize,
+    /// The value.
     pub edn: Edn,
 }
 
@@ -42,9 +60,13 @@ impl Form {
     }
 }
 
+/// Text that is not EDN this reader accepts.
 #[derive(Debug, PartialEq, Eq)]
 pub struct EdnError {
+    /// Line where the problem is, counted from 1; for an unclosed string or
+    /// collection, the line where it opens.
     pub line: usize,
+    /// What is wrong.
     pub message: String,
 }
 

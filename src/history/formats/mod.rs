@@ -16,6 +16,7 @@ use super::raw::{LineError, RawHistory};
 use crate::core::Value;
 use std::path::Path;
 
+/// A history file format that `check` can read (`--format`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     /// simulate's own JSON Lines (history.jsonl of a run).
@@ -29,6 +30,7 @@ pub enum Format {
 }
 
 impl Format {
+    /// The name `--format` takes and messages use.
     pub fn name(self) -> &'static str {
         match self {
             Format::Native => "native",
