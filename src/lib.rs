@@ -2,7 +2,7 @@
 //!
 //! Module map, lowest layer first (each module only uses those above it):
 //! - [`fnv`]: a hash that is the same on every machine (trace hash, stream names).
-//! - [`env`]: a node's environment: drifting clocks, a disk with a fault hook, seeded random streams.
+//! - [`env`](mod@env): a node's environment: drifting clocks, a disk with a fault hook, seeded random streams.
 //! - [`core`]: the node API: `Node`, its `Ctx` and `Effects`, services with their requests and
 //!   replies, neutral values, roles, and a harness to drive one node by hand.
 //! - [`scenario`]: RON scenario files: schema, parsing, the validation all scenarios share, error positions.
@@ -22,6 +22,8 @@
 //! - [`sweep`]: seed sweeps over worker threads, one runtime per seed.
 //! - [`testing`]: a `#[test]` helper that sweeps a scenario, and the node harness.
 //! - [`cli`]: the `simulate` command line, and `main_with` for binaries with families of their own.
+
+#![deny(missing_docs)]
 
 #[cfg(not(madsim))]
 compile_error!("simulate runs on madsim's simulator: build with `--cfg madsim` (set in .cargo/config.toml; an exported RUSTFLAGS overrides it)");

@@ -28,13 +28,17 @@ use std::sync::mpsc;
 /// at its `index`-th. Shards 0..count cover the range exactly once.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Shard {
+    /// This shard, from 0.
     pub index: u64,
+    /// How many shards in all.
     pub count: u64,
 }
 
 impl Shard {
+    /// The whole range.
     pub const ALL: Shard = Shard { index: 0, count: 1 };
 
+    /// This shard's seeds of `range`, in order.
     pub fn seeds(self, range: Range<u64>) -> impl Iterator<Item = u64> {
         (0..self.len(&range)).map(move |k| self.nth(&range, k))
     }
@@ -58,15 +62,19 @@ impl Shard {
 pub struct SeedResult {
     /// Index of the scenario in the sweep's list.
     pub scenario: usize,
+    /// The seed.
     pub seed: u64,
+    /// The worst check's verdict.
     pub verdict: Verdict,
     /// How it ended against what the scenario expects.
     pub expectation: Expectation,
+    /// The run's trace hash.
     pub trace_hash: u64,
     /// Checks that did not pass, with their verdicts.
     pub not_passed: Vec<(String, Verdict)>,
     /// Sometimes properties this seed saw.
     pub seen: Vec<String>,
+    /// Wall time of the run and its checks.
     pub wall_ms: f64,
     /// The report folder written for a seed that did not pass.
     pub report: Option<Result<PathBuf, String>>,
@@ -109,11 +117,15 @@ pub fn run_one(scenario: &Bound, index: usize, seed: u64, reports: Option<&Path>
     }
 }
 
+/// What to sweep and how.
 pub struct Plan<'a> {
+    /// The scenarios, each run over every seed.
     pub scenarios: &'a [Bound],
     /// The seed range and the shard of it to run.
     pub seeds: Range<u64>,
+    /// The part of the range this sweep runs.
     pub shard: Shard,
+    /// Worker threads.
     pub jobs: usize,
     /// Stop taking new seeds after the first failure.
     pub fail_fast: bool,
@@ -150,8 +162,11 @@ pub struct Tally {
     pub first_expected: Vec<Option<u64>>,
     /// Seeds that saw each sometimes property, per scenario.
     pub seen: Vec<BTreeMap<String, usize>>,
+    /// Seeds where every check passed.
     pub passed: usize,
+    /// Seeds that failed a check they were not expected to fail.
     pub failed: usize,
+    /// Seeds where nothing failed unexpectedly but a check could not decide.
     pub unknown: usize,
     /// Seeds that failed unexpectedly or could not be decided, sorted by
     /// (scenario, seed) once the sweep is over.
@@ -175,6 +190,7 @@ impl Tally {
         }
     }
 
+    /// Seeds run in all.
     pub fn total(&self) -> usize {
         self.ran.iter().sum()
     }

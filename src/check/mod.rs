@@ -19,16 +19,20 @@ use linear::{LinVerdict, ModelKind};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
+/// What a check concluded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
+    /// It held.
     Pass,
     /// Nothing failed, but some check could not decide.
     Unknown,
+    /// It was broken: a finding.
     Fail,
 }
 
 impl Verdict {
+    /// As summaries write it: `pass`, `unknown`, `fail`.
     pub fn as_str(self) -> &'static str {
         match self {
             Verdict::Pass => "pass",
@@ -38,10 +42,14 @@ impl Verdict {
     }
 }
 
+/// One check's verdict on one run, with what it saw.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct CheckResult {
+    /// As results name it: `Linearizable(kv)`, `ElectsLeader(within: 2s)`.
     pub name: String,
+    /// The verdict.
     pub verdict: Verdict,
+    /// What held, or what broke and where.
     pub detail: String,
     /// Files for the report folder: (name, contents).
     #[serde(skip)]
@@ -60,13 +68,16 @@ pub struct CheckResult {
 /// A client operation that showed a failure (a stale read, say).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ExposedBy {
+    /// The client that invoked it.
     pub client: u32,
     /// The history's process: a client takes a new one after a timeout.
     pub process: u64,
+    /// The operation's id in the history.
     pub op: u64,
 }
 
 impl CheckResult {
+    /// A result with no time, files or operation.
     pub fn new(name: impl Into<String>, verdict: Verdict, detail: impl Into<String>) -> Self {
         CheckResult {
             name: name.into(),

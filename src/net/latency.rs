@@ -5,6 +5,7 @@
 use crate::scenario::Latency;
 use rand::Rng;
 
+/// One draw from `latency`, in nanoseconds.
 pub fn sample_ns(latency: &Latency, rng: &mut impl Rng) -> u64 {
     match latency {
         Latency::Constant(d) => d.0,

@@ -75,6 +75,7 @@ pub fn dir_in(root: &Path, scenario_name: &str, seed: u64) -> PathBuf {
 }
 
 impl RunReport<'_> {
+    /// The run's operations by outcome.
     pub fn ops(&self) -> OpCounts {
         self.outcome.history.counts()
     }
@@ -109,6 +110,7 @@ impl RunReport<'_> {
             && failed.into_iter().all(|c| self.expected.contains(&c.name))
     }
 
+    /// The summary as `--json` prints it and `summary.json` keeps it.
     pub fn to_json(&self) -> serde_json::Value {
         let o = self.outcome;
         json!({
@@ -131,6 +133,7 @@ impl RunReport<'_> {
         })
     }
 
+    /// The summary as `simulate run` prints it.
     pub fn to_text(&self) -> String {
         let o = self.outcome;
         let s = &self.scenario.spec;
@@ -271,6 +274,7 @@ impl RunReport<'_> {
         files.into_iter().find(|(n, _)| n == name).map(|(_, c)| c.as_str())
     }
 
+    /// Whether a check made file `name` for the folder.
     pub fn has_file(&self, name: &str) -> bool {
         self.file(name).is_some()
     }

@@ -12,12 +12,17 @@ use std::fmt::Write as _;
 
 /// A picture for the page: its file name and its SVG, or why it is missing.
 pub struct Picture {
+    /// Its file name in the folder.
     pub file: &'static str,
+    /// Its heading on the page.
     pub title: &'static str,
+    /// A paragraph on how to read it.
     pub how_to_read: &'static str,
+    /// The SVG, or why it could not be drawn.
     pub svg: Result<String, String>,
 }
 
+/// The whole page for `report`.
 pub fn render(report: &RunReport<'_>, timeline: &Timeline, pictures: &[Picture]) -> String {
     let o = report.outcome;
     let s = &report.scenario.spec;

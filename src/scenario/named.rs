@@ -21,7 +21,8 @@ pub struct Named {
     pub pos: Pos,
 }
 
-/// Read as anything: [`Named::fill`] sets the name and text afterwards.
+/// Read as anything: the scenario parser sets the name and text afterwards
+/// (with `Named::from_span`).
 impl<'de> Deserialize<'de> for Named {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         IgnoredAny::deserialize(d)?;

@@ -32,26 +32,40 @@ const FETCH_BATCH: usize = 64;
 pub enum PbMsg {
     /// A backup passes a client's write to the primary.
     Forward {
+        /// The client's request.
         request: RequestId,
+        /// The write.
         op: Op,
     },
     /// The primary's answer to a forwarded write.
     Forwarded {
+        /// The request answered.
         request: RequestId,
+        /// The primary's answer.
         reply: Reply<Output>,
     },
+    /// The primary sends each write to every backup.
     Replicate {
+        /// Its place in the log, from 0.
         index: u64,
+        /// The write as applied (a matching cas as a put).
         write: Op,
     },
+    /// The primary's log length, so backups see a gap.
     Heartbeat {
+        /// Entries in the primary's log.
         log_len: u64,
     },
+    /// A backup asks for the entries it lacks.
     Fetch {
+        /// The first index it lacks.
         from: u64,
     },
+    /// The primary's answer to a fetch.
     Entries {
+        /// The index of the first entry.
         from: u64,
+        /// The entries, in order.
         writes: Vec<Op>,
     },
 }
@@ -64,11 +78,14 @@ struct LogEntry {
     write: Option<Op>,
 }
 
+/// The primary's timer.
 #[derive(Clone, Debug)]
 pub enum PbTimer {
+    /// Time to tell the backups the log's length.
     Heartbeat,
 }
 
+/// A node of the primary-backup store: the primary (node 0) or a backup.
 #[derive(Debug)]
 pub struct PrimaryBackup {
     id: NodeId,
@@ -83,6 +100,7 @@ pub struct PrimaryBackup {
 }
 
 impl PrimaryBackup {
+    /// Node `id`, whose primary heartbeats every `heartbeat`.
     pub fn new(id: NodeId, heartbeat: Duration) -> Self {
         PrimaryBackup {
             id,

@@ -12,9 +12,12 @@ use serde::{Deserialize, Serialize};
 
 const LOG_FILE: &str = "raft.log";
 
+/// A log entry: a command and the term it was appended in.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Entry {
+    /// The term of the leader that appended it.
     pub term: u64,
+    /// What applying it does.
     pub command: Command,
 }
 
@@ -25,6 +28,7 @@ struct Record {
     entry: Entry,
 }
 
+/// A node's log, as it holds it in memory (the disk has the append-only form).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Log {
     entries: Vec<Entry>,
@@ -48,10 +52,12 @@ impl Log {
         log
     }
 
+    /// The index of the last entry; 0 when empty.
     pub fn last_index(&self) -> u64 {
         self.entries.len() as u64
     }
 
+    /// The term of the last entry; 0 when empty.
     pub fn last_term(&self) -> u64 {
         self.entries.last().map_or(0, |e| e.term)
     }
@@ -64,15 +70,18 @@ impl Log {
         }
     }
 
+    /// The entry at `index` (from 1).
     pub fn get(&self, index: u64) -> Option<&Entry> {
         let i = usize::try_from(index.checked_sub(1)?).ok()?;
         self.entries.get(i)
     }
 
+    /// Every entry, index 1 first.
     pub fn entries(&self) -> &[Entry] {
         &self.entries
     }
 
+    /// Where each write that replaced entries began, oldest first.
     pub fn rewrites(&self) -> &[u64] {
         &self.rewrites
     }

@@ -25,7 +25,7 @@
 //!
 //! [`Bugs`] plants mistakes that real implementations have made; each is
 //! off unless a scenario asks for it. The properties that catch them are in
-//! [`properties`]; the family (config, properties, bugs) in [`family`].
+//! [`properties`]; the family (config, properties, bugs) in [`RaftFamily`].
 
 pub mod config;
 mod family;
@@ -56,6 +56,7 @@ pub enum Role {
 
 const META_FILE: &str = "raft.meta";
 
+/// How the leader serves reads (see [`config::Reads`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReadMode {
     /// Reads are log entries, like writes.
@@ -64,7 +65,10 @@ pub enum ReadMode {
     ReadIndex,
     /// The leader serves reads alone while a majority's recent acks give
     /// it a lease; safe only while every clock's drift is within the bound.
-    Lease { drift_bound_ppm: u64 },
+    Lease {
+        /// The drift bound, in parts per million.
+        drift_bound_ppm: u64,
+    },
 }
 
 /// Deliberate mistakes, for showing that the checks catch them.
@@ -84,14 +88,18 @@ pub struct Bugs {
     pub lease_ignores_drift: bool,
 }
 
+/// Raft's settings, as the node uses them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
     /// Minimum election timeout; each timeout is drawn from `[min, 2 min)`.
     pub election_timeout: Duration,
+    /// How often a leader sends appends.
     pub heartbeat: Duration,
+    /// How the leader serves reads.
     pub reads: ReadMode,
     /// Most entries in one `Append`.
     pub max_batch: usize,
+    /// The planted bugs.
     pub bugs: Bugs,
 }
 
@@ -156,45 +164,77 @@ impl Config {
     }
 }
 
+/// What a log entry does when applied.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Command {
     /// Appended by each new leader, so that it can commit its term.
     Noop,
+    /// A client's operation.
     Client {
+        /// The client that asked.
         client: u32,
+        /// Its request id: a retry has the same one.
         request: RequestId,
+        /// The operation.
         op: Op,
     },
 }
 
+/// What Raft nodes send each other.
 #[derive(Clone, Serialize)]
 pub enum RaftMsg {
-    RequestVote { term: u64, last_index: u64, last_term: u64 },
-    Vote { term: u64, granted: bool },
+    /// A candidate asks for a vote in `term`; its log ends at `last_index` of `last_term`.
+    RequestVote {
+        /// The candidate's term.
+        term: u64,
+        /// The index of its last entry.
+        last_index: u64,
+        /// The term of its last entry.
+        last_term: u64,
+    },
+    /// The answer to a vote request.
+    Vote {
+        /// The voter's term.
+        term: u64,
+        /// Whether it voted for the candidate.
+        granted: bool,
+    },
+    /// A leader's entries (or heartbeat).
     Append(Append),
+    /// A follower's answer to an append.
     Appended(Appended),
 }
 
+/// A leader's append: entries after `prev_index`, and its commit index.
 #[derive(Clone, Debug, Serialize)]
 pub struct Append {
+    /// The leader's term.
     pub term: u64,
+    /// The index just before the first entry.
     pub prev_index: u64,
+    /// The term of the entry at `prev_index`.
     pub prev_term: u64,
+    /// The entries, maybe none (a heartbeat).
     pub entries: Vec<Entry>,
+    /// The leader's commit index.
     pub commit: u64,
     /// The leader's monotonic clock when sent; echoed in the answer.
     pub sent_at: u64,
 }
 
+/// A follower's answer to an append.
 #[derive(Clone, Debug, Serialize)]
 pub struct Appended {
+    /// The follower's term.
     pub term: u64,
     /// Success: the last index known to match. Failure: where the leader
     /// should try next.
     pub index: u64,
+    /// Whether the entries matched and were taken.
     pub success: bool,
     /// Failure: the term of the follower's conflicting entry.
     pub conflict_term: Option<u64>,
+    /// The `sent_at` of the append answered.
     pub sent_at: u64,
 }
 
@@ -225,10 +265,14 @@ impl fmt::Debug for RaftMsg {
     }
 }
 
+/// Raft's timers.
 #[derive(Clone, Debug)]
 pub enum RaftTimer {
+    /// Time to check whether an election is due.
     Election,
+    /// Time for a leader to send appends.
     Heartbeat {
+        /// The term it was set in: a leader of a later term ignores it.
         term: u64,
     },
     /// Only with the `no_fsync` bug: the background sync.
@@ -266,6 +310,7 @@ struct Leadership {
     reads: Vec<PendingRead>,
 }
 
+/// A Raft node: the state machine that runs on each node of the cluster.
 #[derive(Debug)]
 pub struct Raft {
     id: NodeId,
@@ -296,16 +341,22 @@ pub struct Raft {
 /// What invariant checkers may look at.
 #[derive(Clone, Copy, Debug)]
 pub struct View<'a> {
+    /// The node's term.
     pub term: u64,
+    /// Follower, candidate or leader.
     pub role: Role,
+    /// The highest index it knows committed.
     pub commit: u64,
+    /// The highest index it applied.
     pub applied: u64,
+    /// Its log, index 1 first.
     pub log: &'a [Entry],
     /// See [`Log::rewrites`].
     pub rewrites: &'a [u64],
 }
 
 impl Raft {
+    /// Node `id`, fresh: it recovers from its disk in `on_start`.
     pub fn new(id: NodeId, config: Config) -> Self {
         Raft {
             id,
@@ -328,6 +379,7 @@ impl Raft {
         }
     }
 
+    /// What an observer may look at.
     pub fn view(&self) -> View<'_> {
         View {
             term: self.term,
@@ -339,14 +391,17 @@ impl Raft {
         }
     }
 
+    /// Its current term.
     pub fn term(&self) -> u64 {
         self.term
     }
 
+    /// The leader it knows of in its term.
     pub fn leader(&self) -> Option<NodeId> {
         self.leader
     }
 
+    /// Its key-value state machine.
     pub fn store(&self) -> &KvStore {
         &self.store
     }

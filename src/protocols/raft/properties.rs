@@ -111,6 +111,8 @@ struct Committed {
     commit_term: u64,
 }
 
+/// Raft's observer: judges every Raft property at once, sharing one hash
+/// chain per log between them.
 pub struct Invariants {
     watch: Vec<Watch>,
     leaders: BTreeMap<u64, NodeId>,
@@ -146,6 +148,7 @@ fn fold(chain: u64, entry: u64) -> u64 {
 }
 
 impl Invariants {
+    /// An observer of `nodes` nodes that reports every property.
     pub fn new(nodes: u32) -> Self {
         let watch = Watch {
             up: true,
