@@ -12,7 +12,7 @@ pub mod linear;
 use crate::core::Value;
 use crate::history::formats::native;
 use crate::history::{EventKind, History};
-use crate::property::{Findings, When};
+use crate::property::{Findings, Violation, When};
 use crate::scenario::Dur;
 use crate::world::RunOutcome;
 use linear::{LinVerdict, ModelKind};
@@ -199,54 +199,65 @@ pub fn property(
         Some(w) => format!("{name}(within: {w})"),
         None => name.to_string(),
     };
-    let never = || CheckResult::new(shown.clone(), Verdict::Unknown, "never evaluated: nothing observed it");
     match when {
-        When::Always | When::AtEnd => match (findings.violation(name), findings.evidence(name)) {
-            (Some(v), _) => {
-                let nodes: Vec<String> = v.nodes.iter().map(ToString::to_string).collect();
-                let who = if nodes.is_empty() {
-                    String::new()
-                } else {
-                    format!(" [{}]", nodes.join(", "))
-                };
-                let at = v.at_ns as f64 / 1e9;
-                CheckResult::new(shown, Verdict::Fail, format!("at {at:.6}s{who}: {}", v.detail)).at(v.at_ns)
-            }
-            (None, Some(held)) => {
-                let lead = if when == When::Always {
-                    "held throughout"
-                } else {
-                    "held at the end"
-                };
-                let detail = if held.is_empty() {
-                    lead.to_string()
-                } else {
-                    format!("{lead}: {held}")
-                };
-                CheckResult::new(shown, Verdict::Pass, detail)
-            }
-            (None, None) => never(),
-        },
+        When::Always | When::AtEnd => held(shown, when, findings.violation(name), findings.evidence(name)),
         When::Eventually => {
             let within = within.expect("an eventually property has a bound");
-            eventually(
-                shown,
-                within,
-                findings.reached_at(name),
-                findings.evidence(name),
-                recover_at_ns,
-            )
+            let (reached, evidence) = (findings.reached_at(name), findings.evidence(name));
+            eventually(shown, within, reached, evidence, recover_at_ns)
         }
-        When::Sometimes => match (findings.reached_at(name), findings.evidence(name)) {
-            (Some((t, detail)), _) => {
-                let at = *t as f64 / 1e9;
-                CheckResult::new(shown, Verdict::Pass, format!("seen at {at:.6}s: {detail}")).seen(true)
-            }
-            (None, Some(instead)) => {
-                CheckResult::new(shown, Verdict::Pass, format!("not seen in this run: {instead}")).seen(false)
-            }
-            (None, None) => never().seen(false),
-        },
+        When::Sometimes => sometimes(shown, findings.reached_at(name), findings.evidence(name)),
+    }
+}
+
+/// Nothing observed it: never `pass`.
+fn never_evaluated(shown: String) -> CheckResult {
+    CheckResult::new(shown, Verdict::Unknown, "never evaluated: nothing observed it")
+}
+
+/// An always or at-the-end property: its first violation, or what held.
+fn held(shown: String, when: When, violation: Option<&Violation>, evidence: Option<&str>) -> CheckResult {
+    debug_assert!(matches!(when, When::Always | When::AtEnd));
+    match (violation, evidence) {
+        (Some(v), _) => {
+            let nodes: Vec<String> = v.nodes.iter().map(ToString::to_string).collect();
+            let who = if nodes.is_empty() {
+                String::new()
+            } else {
+                format!(" [{}]", nodes.join(", "))
+            };
+            let at = v.at_ns as f64 / 1e9;
+            CheckResult::new(shown, Verdict::Fail, format!("at {at:.6}s{who}: {}", v.detail)).at(v.at_ns)
+        }
+        (None, Some(held)) => {
+            let lead = if when == When::Always {
+                "held throughout"
+            } else {
+                "held at the end"
+            };
+            let detail = if held.is_empty() {
+                lead.to_string()
+            } else {
+                format!("{lead}: {held}")
+            };
+            CheckResult::new(shown, Verdict::Pass, detail)
+        }
+        (None, None) => never_evaluated(shown),
+    }
+}
+
+/// A sometimes property passes either way; whether it was seen is what a
+/// sweep counts.
+fn sometimes(shown: String, reached: Option<&(u64, String)>, evidence: Option<&str>) -> CheckResult {
+    match (reached, evidence) {
+        (Some((t, detail)), _) => {
+            let at = *t as f64 / 1e9;
+            CheckResult::new(shown, Verdict::Pass, format!("seen at {at:.6}s: {detail}")).seen(true)
+        }
+        (None, Some(instead)) => {
+            CheckResult::new(shown, Verdict::Pass, format!("not seen in this run: {instead}")).seen(false)
+        }
+        (None, None) => never_evaluated(shown).seen(false),
     }
 }
 
@@ -283,7 +294,7 @@ fn eventually(
             format!("not reached after the heal at {heal_s:.3}s: {instead}"),
         )
         .at(heal + within.0),
-        (None, None) => CheckResult::new(shown, Verdict::Unknown, "never evaluated: nothing observed it"),
+        (None, None) => never_evaluated(shown),
     }
 }
 

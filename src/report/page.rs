@@ -24,6 +24,45 @@ pub struct Picture {
 
 /// The whole page for `report`.
 pub fn render(report: &RunReport<'_>, timeline: &Timeline, pictures: &[Picture]) -> String {
+    let mut page = head(report);
+    page.push_str(&checks_table(report));
+    for p in pictures {
+        let _ = writeln!(page, "<h2>{}</h2>\n<p class=\"how\">{}</p>", p.title, p.how_to_read);
+        match &p.svg {
+            Ok(svg) => {
+                // Counterexamples are drawn wide enough to read every
+                // result; they scroll rather than shrink.
+                let class = if p.file == "counterexample.svg" {
+                    " class=\"wide\""
+                } else {
+                    ""
+                };
+                let _ = writeln!(page, "<figure{class}>{}</figure>", svg_body(svg));
+            }
+            Err(why) => {
+                let _ = writeln!(page, "<p class=\"missing\">Not drawn: {}</p>", escape(why));
+            }
+        }
+    }
+    if report.has_file("counterexample.html") {
+        page.push_str(
+            "<p>The counterexample with its linearization step by step: <a href=\"counterexample.html\">counterexample.html</a>.</p>\n",
+        );
+    }
+    page.push_str(&faults_table(timeline));
+    let _ = writeln!(
+        page,
+        "<h2>Summary</h2>\n<details><summary>The text summary (summary.txt)</summary><pre>{}</pre></details>",
+        escape(&report.to_text())
+    );
+    page.push_str(&files_list(report, pictures));
+    page.push_str("</body></html>\n");
+    page
+}
+
+/// The document's head, and the top of the page: verdict, what ran, how
+/// to replay it, and whether the failure was the one expected.
+fn head(report: &RunReport<'_>) -> String {
     let o = report.outcome;
     let s = &report.scenario.spec;
     let verdict = report.verdict;
@@ -60,38 +99,6 @@ pub fn render(report: &RunReport<'_>, timeline: &Timeline, pictures: &[Picture])
             escape(&report.expected.join(", "))
         );
     }
-    page.push_str(&checks_table(report));
-    for p in pictures {
-        let _ = writeln!(page, "<h2>{}</h2>\n<p class=\"how\">{}</p>", p.title, p.how_to_read);
-        match &p.svg {
-            Ok(svg) => {
-                // Counterexamples are drawn wide enough to read every
-                // result; they scroll rather than shrink.
-                let class = if p.file == "counterexample.svg" {
-                    " class=\"wide\""
-                } else {
-                    ""
-                };
-                let _ = writeln!(page, "<figure{class}>{}</figure>", svg_body(svg));
-            }
-            Err(why) => {
-                let _ = writeln!(page, "<p class=\"missing\">Not drawn: {}</p>", escape(why));
-            }
-        }
-    }
-    if report.has_file("counterexample.html") {
-        page.push_str(
-            "<p>The counterexample with its linearization step by step: <a href=\"counterexample.html\">counterexample.html</a>.</p>\n",
-        );
-    }
-    page.push_str(&faults_table(timeline));
-    let _ = writeln!(
-        page,
-        "<h2>Summary</h2>\n<details><summary>The text summary (summary.txt)</summary><pre>{}</pre></details>",
-        escape(&report.to_text())
-    );
-    page.push_str(&files_list(report, pictures));
-    page.push_str("</body></html>\n");
     page
 }
 
