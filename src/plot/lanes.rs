@@ -5,6 +5,7 @@
 //! readable next to long ones.
 
 use super::*;
+use plotters::coord::types::RangedCoordf64;
 
 /// What the checker made of an operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -123,7 +124,22 @@ pub fn draw<DB: DrawingBackend>(
         .axis_desc_style(font(12))
         .draw()
         .map_err(err)?;
-    // Lane names on both sides: a wide picture is read scrolled.
+    draw_lane_names(root, &chart, lanes, x_max)?;
+    for bar in bars {
+        draw_bar(root, &mut chart, bar, x_max)?;
+    }
+    legend(&legend_area, (LEFT_PX as i32, 6), width as i32 - 10, &legend_entries())
+}
+
+type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// Lane names on both sides: a wide picture is read scrolled.
+fn draw_lane_names<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    chart: &Chart<'_, DB>,
+    lanes: &[String],
+    x_max: f64,
+) -> Result<(), PlotError> {
     let right = chart.backend_coord(&(x_max, 0.0)).0 + 8;
     for (i, name) in lanes.iter().enumerate() {
         let (_, y) = chart.backend_coord(&(0.0, -(i as f64)));
@@ -132,34 +148,45 @@ pub fn draw<DB: DrawingBackend>(
                 .map_err(err)?;
         }
     }
+    Ok(())
+}
+
+/// One operation's bar, from its call to its return (or past the last rank,
+/// faded, if it has none), with its label cut to fit.
+fn draw_bar<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    chart: &mut Chart<'_, DB>,
+    bar: &Bar,
+    x_max: f64,
+) -> Result<(), PlotError> {
     let style = font(12);
-    for bar in bars {
-        let y = -(bar.lane as f64);
-        let x1 = bar.ret.map_or(x_max, |r| r as f64 + 0.5);
-        let corners = [(bar.call as f64, y + 0.34), (x1, y - 0.34)];
-        let fill = if bar.ret.is_none() {
-            bar.class.color().mix(0.5)
-        } else {
-            bar.class.color().mix(1.0)
-        };
-        chart
-            .draw_series([
-                Rectangle::new(corners, fill.filled()),
-                Rectangle::new(corners, bar.class.edge().stroke_width(1)),
-            ])
-            .map_err(err)?;
-        let (px0, py) = chart.backend_coord(&(bar.call as f64, y + 0.2));
-        let px1 = chart.backend_coord(&(x1, y)).0;
-        let text = if bar.ret.is_none() {
-            format!("{} \u{2026}", bar.label)
-        } else {
-            bar.label.clone()
-        };
-        let label = fit(root, &printable(&text), &style, px1 - px0 - 8);
-        root.draw(&Text::new(label, (px0 + 4, py), style.clone()))
-            .map_err(err)?;
-    }
-    let entries = [
+    let y = -(bar.lane as f64);
+    let x1 = bar.ret.map_or(x_max, |r| r as f64 + 0.5);
+    let corners = [(bar.call as f64, y + 0.34), (x1, y - 0.34)];
+    let fill = if bar.ret.is_none() {
+        bar.class.color().mix(0.5)
+    } else {
+        bar.class.color().mix(1.0)
+    };
+    chart
+        .draw_series([
+            Rectangle::new(corners, fill.filled()),
+            Rectangle::new(corners, bar.class.edge().stroke_width(1)),
+        ])
+        .map_err(err)?;
+    let (px0, py) = chart.backend_coord(&(bar.call as f64, y + 0.2));
+    let px1 = chart.backend_coord(&(x1, y)).0;
+    let text = if bar.ret.is_none() {
+        format!("{} \u{2026}", bar.label)
+    } else {
+        bar.label.clone()
+    };
+    let label = fit(root, &printable(&text), &style, px1 - px0 - 8);
+    root.draw(&Text::new(label, (px0 + 4, py), style.clone())).map_err(err)
+}
+
+fn legend_entries() -> [(Swatch, String); 5] {
+    [
         (
             Swatch::Fill(BarClass::Placed.color(), 1.0),
             "linearized, in order".to_string(),
@@ -177,8 +204,7 @@ pub fn draw<DB: DrawingBackend>(
             Swatch::Fill(BarClass::Other.color(), 0.5),
             "faded, ending in \u{2026}: no return (indeterminate)".into(),
         ),
-    ];
-    legend(&legend_area, (LEFT_PX as i32, 6), width as i32 - 10, &entries)
+    ]
 }
 
 #[cfg(test)]
