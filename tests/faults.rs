@@ -498,3 +498,65 @@ fn a_reply_to_a_request_from_before_a_crash_goes_nowhere() {
     let c = outcome.history.counts();
     assert!(c.invoked >= 10 && c.ok == 0 && c.indeterminate == c.invoked, "{c:?}");
 }
+
+/// The schedule a run played, put back into its scenario as explicit `At`
+/// faults, plays the same faults: the same counts, at the same times, on
+/// the same nodes, and so the same client history.
+#[test]
+fn a_played_schedule_taken_back_as_faults_replays_the_same_faults() {
+    for (file, seed) in [("scenarios/chaos-smoke.ron", 3), ("scenarios/raft-kv.ron", 1)] {
+        schedule_replays(file, seed);
+    }
+}
+
+fn schedule_replays(file: &str, seed: u64) {
+    let original = common::load(file);
+    let first = original.run(seed, &RunOptions::default());
+    assert!(first.schedule.len() > 10, "{:?}", first.schedule);
+    let source = &original.loaded.source;
+    let at = [simulate::scenario::locate::Seg::Field("faults")];
+    let faults = simulate::scenario::locate::span(source, &at).unwrap();
+    let explicit = simulate::nemesis::schedule::to_ron(&first.schedule);
+    let text = format!(
+        "{}{}{}",
+        &source[..faults.bytes.start],
+        explicit,
+        &source[faults.bytes.end..]
+    );
+    let replayed = common::bound(&text).run(seed, &RunOptions::default());
+    let events = |o: &RunOutcome| {
+        let kinds = [
+            "crash",
+            "restart",
+            "pause",
+            "resume",
+            "partition",
+            "partition-one-way",
+            "heal",
+            "clock-jump",
+        ];
+        let faults: Vec<String> = lines(o)
+            .into_iter()
+            .filter(|l| kinds.contains(&l.kind))
+            .map(|l| {
+                format!(
+                    "{} {} {:?} {:?} {:?}",
+                    l.time_ns,
+                    l.kind,
+                    l.field("node"),
+                    l.field("cut"),
+                    l.field("links")
+                )
+            })
+            .collect();
+        faults
+    };
+    // A one-way partition comes back as CutLinks, which counts as a partition.
+    let normalise = |v: Vec<String>| -> Vec<String> {
+        v.into_iter()
+            .map(|e| e.replace("partition-one-way", "partition"))
+            .collect()
+    };
+    assert_eq!(normalise(events(&first)), normalise(events(&replayed)));
+    assert_eq!(first.history, replayed.history, "the same faults make the same run");
+}

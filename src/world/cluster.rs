@@ -24,7 +24,7 @@ impl<N: Node> World<N> {
     fn node_fault(&mut self, kind: &'static str, node: u32, fault: Fault) {
         let now = self.now_ns();
         self.rec.fault(now, kind, format_args!("node=n{node}"));
-        self.rec.played(now, fault);
+        self.rec.played(fault);
         self.tell_observers(kind, vec![NodeId(node)]);
     }
 
@@ -48,7 +48,7 @@ impl<N: Node> World<N> {
         let now = self.now_ns();
         let listed = format_links(&links);
         self.rec.fault(now, "heal", format_args!("links={listed}"));
-        self.rec.played(now, fault);
+        self.rec.played(fault);
         self.tell_observers("heal", ends(&links));
         true
     }
@@ -130,7 +130,7 @@ impl<N: Node> Cluster for World<N> {
         let cut = format_links(&newly);
         self.rec
             .fault(now, kind, format_args!("cut={cut} payload={description}"));
-        self.rec.played(now, Fault::CutLinks(newly.clone()));
+        self.rec.played(Fault::CutLinks(newly.clone()));
         self.tell_observers(kind, ends(&newly));
         newly
     }
@@ -155,8 +155,7 @@ impl<N: Node> Cluster for World<N> {
         let by = format_ns(by_ns);
         let now = self.now_ns();
         self.rec.fault(now, "clock-jump", format_args!("node=n{node} by={by}"));
-        self.rec
-            .played(now, Fault::ClockJump(Target::Node(node), SignedDur(by_ns)));
+        self.rec.played(Fault::ClockJump(Target::Node(node), SignedDur(by_ns)));
         self.tell_observers("clock-jump", vec![NodeId(node)]);
     }
 

@@ -234,7 +234,9 @@ async fn drive<N: Node>(scenario: &Scenario, seed: u64, world: &Shared<N>) {
     let time = host::SimTime::current();
     while let Some(due) = nemesis.next_due_ns().filter(|t| *t <= end_ns) {
         time.sleep_until(due).await;
-        nemesis.step(&mut *world.lock().expect("a panic ends the run"));
+        let mut w = world.lock().expect("a panic ends the run");
+        w.rec.step_due_ns = due;
+        nemesis.step(&mut *w);
     }
     time.sleep_until(end_ns).await;
     let ids: Vec<_> = {

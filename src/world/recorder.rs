@@ -51,6 +51,10 @@ pub(super) struct Recorder {
     pub schedule: Vec<(u64, Fault)>,
     /// False once recovery began: the `recover` field replays the rest.
     pub scheduling: bool,
+    /// When the nemesis step now playing was due: the time a schedule
+    /// writes (the step itself runs a few nanoseconds later, as madsim
+    /// wakes the driver).
+    pub step_due_ns: u64,
 }
 
 impl Recorder {
@@ -68,10 +72,11 @@ impl Recorder {
         self.trace.record(now_ns, kind, fields);
     }
 
-    /// Notes a fault the nemesis played, for the schedule.
-    pub fn played(&mut self, now_ns: u64, fault: Fault) {
+    /// Notes a fault the nemesis played, for the schedule, at the time its
+    /// step was due.
+    pub fn played(&mut self, fault: Fault) {
         if self.scheduling {
-            self.schedule.push((now_ns, fault));
+            self.schedule.push((self.step_due_ns, fault));
         }
     }
 
