@@ -9,6 +9,7 @@
 //! - [`history`]: client operation histories in neutral values, the native format and importers.
 //! - [`fault`]: fault kinds, each defined once: trace event, count key, how pictures show it.
 //! - [`trace`]: the event trace, its line format and hash, and the timeline read back from it.
+//! - [`plot`]: pictures drawn with plotters from a timeline: space-time diagram, latency, ops on lanes.
 //! - [`net`]: the network: a chain of per-packet rules (partition, loss, latency, duplication).
 //! - [`nemesis`]: fault plans, scripted and random, with symbolic targets; the schedule played.
 //! - [`workload`]: clients: the session rules, and generators per service (key-value).
@@ -16,7 +17,6 @@
 //! - [`world`]: the world on madsim: nodes, clients, transport, records, observers, fault hooks.
 //! - [`check`]: checkers giving verdicts: linearizability with its models, liveness, properties.
 //! - [`protocols`]: protocol families behind one trait and one registry, and the built-in ones.
-//! - [`plot`]: pictures drawn with plotters: space-time diagram, latency, ops on lanes.
 //! - [`report`]: summaries and report folders, with pictures and an index.html.
 //! - [`run`]: the one run pipeline (run, check, report) that `run`, `sweep` and `replay` use.
 //! - [`sweep`]: seed sweeps over worker threads, one runtime per seed.
