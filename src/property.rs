@@ -115,6 +115,10 @@ pub struct Findings {
     /// Violations recorded since [`Findings::take_new`] was last called.
     fresh: Vec<&'static str>,
     reached: BTreeMap<&'static str, (u64, String)>,
+    /// The first time each property was reached at or after the heal.
+    reached_after_heal: BTreeMap<&'static str, (u64, String)>,
+    /// When the heal-and-recover phase began, once it has.
+    recover_at_ns: Option<u64>,
     evidence: BTreeMap<&'static str, String>,
 }
 
@@ -130,10 +134,11 @@ pub struct Violation {
 }
 
 impl Findings {
-    /// Sets the time that findings from now on are stamped with.
+    /// Sets the time that findings from now on are stamped with. The end of
+    /// a run is stamped at its nominal end, a hair before the last events
+    /// of stopping it; the stamp then stays where it is.
     pub fn at(&mut self, now_ns: u64) {
-        debug_assert!(now_ns >= self.now_ns, "time goes forward");
-        self.now_ns = now_ns;
+        self.now_ns = self.now_ns.max(now_ns);
     }
 
     /// `property` is broken now. Only the first violation of each property
@@ -151,11 +156,23 @@ impl Findings {
         self.fresh.push(property);
     }
 
-    /// `property` (eventually or sometimes) happened now; only the first
-    /// time counts.
+    /// The heal-and-recover phase begins now: an eventually property must
+    /// be reached from here on.
+    pub fn recovery_begins(&mut self, now_ns: u64) {
+        self.at(now_ns);
+        self.recover_at_ns = Some(now_ns);
+    }
+
+    /// `property` (eventually or sometimes) happened now. The first time
+    /// counts, and the first time after the heal.
     pub fn reached(&mut self, property: &'static str, detail: impl Into<String>) {
         let now = self.now_ns;
-        self.reached.entry(property).or_insert_with(|| (now, detail.into()));
+        let detail = detail.into();
+        if self.recover_at_ns.is_some_and(|heal| now >= heal) {
+            let after = self.reached_after_heal.entry(property);
+            after.or_insert_with(|| (now, detail.clone()));
+        }
+        self.reached.entry(property).or_insert_with(|| (now, detail));
     }
 
     /// `property` was judged, and this is what held (or, for one that was
@@ -181,6 +198,11 @@ impl Findings {
         self.reached.get(property)
     }
 
+    /// When `property` was first reached at or after the heal.
+    pub fn reached_after_heal(&self, property: &str) -> Option<&(u64, String)> {
+        self.reached_after_heal.get(property)
+    }
+
     /// What held for `property`, if it was evaluated.
     pub fn evidence(&self, property: &str) -> Option<&str> {
         self.evidence.get(property).map(String::as_str)
@@ -190,6 +212,19 @@ impl Findings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reach_before_the_heal_is_not_one_after_it() {
+        let mut f = Findings::default();
+        f.at(5);
+        f.reached("Up", "early");
+        f.recovery_begins(10);
+        assert_eq!(f.reached_after_heal("Up"), None);
+        f.at(12);
+        f.reached("Up", "late");
+        assert_eq!(f.reached_at("Up"), Some(&(5, "early".to_string())));
+        assert_eq!(f.reached_after_heal("Up"), Some(&(12, "late".to_string())));
+    }
 
     #[test]
     fn only_the_first_violation_and_reach_count() {

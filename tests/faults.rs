@@ -415,6 +415,34 @@ fn a_panicking_node_is_a_finding_not_a_crash_of_the_tool() {
     assert_eq!(no_panic.at_ns, Some(outcome.end_ns));
 }
 
+/// Found in review: a node that sent to a node that does not exist made
+/// the message counts disagree, and the end-of-run check took the whole
+/// process down instead of failing the run.
+#[test]
+fn a_send_to_no_such_node_fails_the_run_and_only_the_run() {
+    struct Lost;
+    impl Node for Lost {
+        type Msg = u8;
+        type Timer = ();
+        type Service = NoService;
+        fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
+            ctx.set_timer(Duration::from_millis(10), ());
+        }
+        fn on_message(&mut self, _: &mut Ctx<'_, Self>, _: NodeId, _: u8) {}
+        fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, _: ()) {
+            ctx.send(NodeId(7), 1);
+        }
+    }
+    let s = scenario(&probe_scenario(3, ""));
+    let outcome = world::run(&s.spec, 0, &RunOptions::default(), |_| Lost);
+    let message = outcome.panic.as_deref().unwrap_or_default();
+    assert!(message.contains("send to n7, but there are 3 nodes"), "{message}");
+    assert_eq!(
+        simulate::check::no_panic(&outcome).verdict,
+        simulate::check::Verdict::Fail
+    );
+}
+
 #[test]
 fn determinism_check_names_the_first_event_that_differs() {
     use std::sync::atomic::{AtomicU64, Ordering};

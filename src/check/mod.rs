@@ -203,7 +203,7 @@ pub fn property(
         When::Always | When::AtEnd => held(shown, when, findings.violation(name), findings.evidence(name)),
         When::Eventually => {
             let within = within.expect("an eventually property has a bound");
-            let (reached, evidence) = (findings.reached_at(name), findings.evidence(name));
+            let (reached, evidence) = (findings.reached_after_heal(name), findings.evidence(name));
             eventually(shown, within, reached, evidence, recover_at_ns)
         }
         When::Sometimes => sometimes(shown, findings.reached_at(name), findings.evidence(name)),
@@ -461,7 +461,13 @@ mod tests {
         let within = Some(Dur(100));
         assert_eq!(verdict(&f, "Leader", When::Eventually, within), Verdict::Unknown);
         f.evaluated("Leader", "no leader");
-        assert_eq!(verdict(&f, "Leader", When::Eventually, within), Verdict::Fail);
+        f.reached("Leader", "before the heal");
+        assert_eq!(
+            verdict(&f, "Leader", When::Eventually, within),
+            Verdict::Fail,
+            "found in review: a leader before the heal does not count"
+        );
+        f.recovery_begins(1_000);
         f.at(1_050);
         f.reached("Leader", "n1 led");
         assert_eq!(verdict(&f, "Leader", When::Eventually, within), Verdict::Pass);

@@ -236,9 +236,13 @@ impl<'a, N: Node + ?Sized> Ctx<'a, N> {
     }
 
     /// Sends `msg` to node `to`.
+    ///
+    /// # Panics
+    /// If `to` is not a node of the cluster, or is this node: a bug in the
+    /// protocol, found in its own code (the run fails `NoPanic`).
     pub fn send(&mut self, to: NodeId, msg: N::Msg) {
-        debug_assert!(to.0 < self.nodes, "send to {to}, but there are {} nodes", self.nodes);
-        debug_assert_ne!(to, self.id, "a node does not send to itself");
+        assert!(to.0 < self.nodes, "send to {to}, but there are {} nodes", self.nodes);
+        assert_ne!(to, self.id, "a node does not send to itself");
         self.out.sends.push((to, msg));
     }
 

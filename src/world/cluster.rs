@@ -8,7 +8,6 @@ use super::engine::World;
 use super::recorder::format_links;
 use crate::core::{Node, NodeId};
 use crate::nemesis::{Cluster, Status};
-use crate::property::FaultEvent;
 use crate::scenario::duration::format_ns;
 use crate::scenario::{Fault, SignedDur, Target};
 use madsim::runtime::Handle;
@@ -25,20 +24,7 @@ impl<N: Node> World<N> {
         let now = self.now_ns();
         self.rec.fault(now, kind, format_args!("node=n{node}"));
         self.rec.played(fault);
-        self.tell_observers(kind, vec![NodeId(node)]);
-    }
-
-    fn tell_observers(&mut self, kind: &'static str, nodes: Vec<NodeId>) {
-        if self.watch.observers.is_empty() {
-            return;
-        }
-        let at = self.moment();
-        let event = FaultEvent { kind, nodes };
-        self.watch.findings.at(at.now_ns);
-        for o in &mut self.watch.observers {
-            o.fault(&at, &event, &mut self.watch.findings);
-        }
-        self.trace_violations(at.now_ns);
+        self.tell_fault(now, kind, vec![NodeId(node)]);
     }
 
     fn healed(&mut self, links: Vec<(u32, u32)>, fault: Fault) -> bool {
@@ -49,7 +35,7 @@ impl<N: Node> World<N> {
         let listed = format_links(&links);
         self.rec.fault(now, "heal", format_args!("links={listed}"));
         self.rec.played(fault);
-        self.tell_observers("heal", ends(&links));
+        self.tell_fault(now, "heal", ends(&links));
         true
     }
 }
@@ -131,7 +117,7 @@ impl<N: Node> Cluster for World<N> {
         self.rec
             .fault(now, kind, format_args!("cut={cut} payload={description}"));
         self.rec.played(Fault::CutLinks(newly.clone()));
-        self.tell_observers(kind, ends(&newly));
+        self.tell_fault(now, kind, ends(&newly));
         newly
     }
 
@@ -156,7 +142,7 @@ impl<N: Node> Cluster for World<N> {
         let now = self.now_ns();
         self.rec.fault(now, "clock-jump", format_args!("node=n{node} by={by}"));
         self.rec.played(Fault::ClockJump(Target::Node(node), SignedDur(by_ns)));
-        self.tell_observers("clock-jump", vec![NodeId(node)]);
+        self.tell_fault(now, "clock-jump", vec![NodeId(node)]);
     }
 
     fn skip(&mut self, step: &str, why: &str) {
@@ -171,11 +157,7 @@ impl<N: Node> Cluster for World<N> {
         self.recover_at_ns = Some(now);
         self.rec.scheduling = false;
         self.rec.trace.record(now, "phase", format_args!("name=recover"));
-        let at = self.moment();
-        self.watch.findings.at(now);
-        for o in &mut self.watch.observers {
-            o.recovery_begins(&at, &mut self.watch.findings);
-        }
-        self.trace_violations(now);
+        self.watch.findings.recovery_begins(now);
+        self.notify(now, |o, at, found| o.recovery_begins(at, found));
     }
 }

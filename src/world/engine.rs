@@ -20,7 +20,7 @@ use crate::core::{Node, NodeId, OutputOf, Reply, Request, RequestId, Service};
 use crate::env::rng::{stream, SimRng};
 use crate::history::Event;
 use crate::net::{DropReason, Fate, Network};
-use crate::property::{Findings, Moment, Observer};
+use crate::property::{FaultEvent, Findings, Moment, Observer};
 use crate::scenario::Scenario;
 use crate::workload::{Budget, ClientAction, ClientTimer, Session, Workload};
 use std::fmt;
@@ -157,13 +157,6 @@ impl<N: Node> World<N> {
         self.time.now_ns()
     }
 
-    pub(super) fn moment(&self) -> Moment {
-        Moment {
-            now_ns: self.now_ns(),
-            recover_at_ns: self.recover_at_ns,
-        }
-    }
-
     /// Starts the `Down` host of crashed node `i`.
     pub(super) fn spawn_down_host(&self, i: u32) {
         let world = self.me.upgrade().expect("the world outlives its run");
@@ -203,10 +196,7 @@ impl<N: Node> World<N> {
         if first {
             self.nodes.boot(i);
             self.rec.trace.record(now, "start", format_args!("node=n{i}"));
-            let at = self.moment();
-            for o in &mut self.watch.observers {
-                o.started(&at, NodeId(i), &mut self.watch.findings);
-            }
+            self.notify(now, |o, at, found| o.started(at, NodeId(i), found));
             self.dispatch(i, now, |node, ctx| node.on_start(ctx));
         }
         while let Some((due, event)) = self.nodes.pop_due(i, now) {
@@ -254,10 +244,7 @@ impl<N: Node> World<N> {
     fn deliver(&mut self, i: u32, now: u64, from: Addr, wire: Wire<N>) {
         match (wire, from) {
             (Wire::Peer(m), Addr::Node(f)) => {
-                let at = self.moment();
-                for o in &mut self.watch.observers {
-                    o.delivered(&at, NodeId(f), NodeId(i), &m, &mut self.watch.findings);
-                }
+                self.notify(now, |o, at, found| o.delivered(at, NodeId(f), NodeId(i), &m, found));
                 self.dispatch(i, now, |node, ctx| node.on_message(ctx, NodeId(f), m));
             }
             (Wire::Request(request), Addr::Client(c)) => {
@@ -278,9 +265,8 @@ impl<N: Node> World<N> {
                 .record(now, "role", format_args!("node=n{i} role={label} leads={leads}"));
         }
         self.observe_step(i, now);
-        for (kind, detail) in self.nodes.take_disk_faults(i) {
-            self.rec.fault(now, kind, format_args!("node=n{i} payload={detail}"));
-        }
+        let disk_faults = self.nodes.take_disk_faults(i);
+        self.node_faults(i, now, disk_faults);
         if let Some((adversary, rng)) = &mut self.adversary {
             let at = Moment {
                 now_ns: now,
@@ -288,11 +274,17 @@ impl<N: Node> World<N> {
             };
             let mut faults = Vec::new();
             adversary.rewrite(&at, NodeId(i), self.nodes.effects_mut(), rng, &mut faults);
-            for (kind, detail) in faults {
-                self.rec.fault(now, kind, format_args!("node=n{i} payload={detail}"));
-            }
+            self.node_faults(i, now, faults);
         }
         self.apply_effects(i, now);
+    }
+
+    /// Faults a hook caused at node `i`: traced, counted, told.
+    fn node_faults(&mut self, i: u32, now: u64, faults: Vec<(&'static str, String)>) {
+        for (kind, detail) in faults {
+            self.rec.fault(now, kind, format_args!("node=n{i} payload={detail}"));
+            self.tell_fault(now, kind, vec![NodeId(i)]);
+        }
     }
 
     fn observe_step(&mut self, i: u32, now: u64) {
@@ -311,19 +303,32 @@ impl<N: Node> World<N> {
         self.trace_violations(now);
     }
 
+    /// Tells every observer something at `now` (findings are stamped with
+    /// it), then traces the violations they found.
+    pub(super) fn notify(&mut self, now: u64, mut tell: impl FnMut(&mut dyn Observer<N>, &Moment, &mut Findings)) {
+        if self.watch.observers.is_empty() {
+            return;
+        }
+        let at = Moment {
+            now_ns: now,
+            recover_at_ns: self.recover_at_ns,
+        };
+        self.watch.findings.at(now);
+        for o in &mut self.watch.observers {
+            tell(o.as_mut(), &at, &mut self.watch.findings);
+        }
+        self.trace_violations(now);
+    }
+
+    /// A fault happened now to `nodes`: the observers hear of it.
+    pub(super) fn tell_fault(&mut self, now: u64, kind: &'static str, nodes: Vec<NodeId>) {
+        let event = FaultEvent { kind, nodes };
+        self.notify(now, |o, at, found| o.fault(at, &event, found));
+    }
+
     pub(super) fn trace_violations(&mut self, now: u64) {
         for (property, v) in self.watch.findings.take_new() {
-            let nodes: Vec<String> = v.nodes.iter().map(ToString::to_string).collect();
-            let nodes = if nodes.is_empty() {
-                "-".to_string()
-            } else {
-                nodes.join(",")
-            };
-            self.rec.trace.record(
-                now,
-                "violation",
-                format_args!("invariant={property} nodes={nodes} payload={}", v.detail),
-            );
+            self.rec.violation(now, property, v);
         }
     }
 
@@ -363,6 +368,8 @@ impl<N: Node> World<N> {
     }
 
     fn send_peer(&mut self, from: u32, to: NodeId, msg: N::Msg, now: u64) {
+        // Ctx::send checks this; an adversary's rewrite might not have.
+        assert!(to.0 < self.nodes.len(), "n{from} sends to {to}, which is not a node");
         let id = self.new_msg();
         self.rec.messages.sent += 1;
         self.rec.trace.record(
@@ -371,13 +378,19 @@ impl<N: Node> World<N> {
             format_args!("from=n{from} to={to} msg={id} payload={msg:?}"),
         );
         match self.net.send(from, to.0, now) {
-            Fate::Dropped(reason) => self.rec.dropped(now, Addr::Node(from), Addr::Node(to.0), id, reason),
+            Fate::Dropped(reason) => {
+                self.rec.dropped(now, Addr::Node(from), Addr::Node(to.0), id, reason);
+                if let Some(kind) = reason.fault() {
+                    self.tell_fault(now, kind, vec![NodeId(from), to]);
+                }
+            }
             Fate::Arrives { at_ns, copies_ns } => {
                 for copy_at in copies_ns {
                     let copy = self.new_msg();
                     self.rec.messages.duplicated += 1;
                     self.rec
                         .fault(now, "dup", format_args!("from=n{from} to={to} msg={id} copy={copy}"));
+                    self.tell_fault(now, "dup", vec![NodeId(from), to]);
                     let wire = Wire::Peer(msg.clone());
                     self.schedule_node(to.0, copy_at, deliver(Addr::Node(from), copy, now, wire));
                 }
@@ -490,14 +503,10 @@ impl<N: Node> World<N> {
     /// they arrive (by the `Down` host), unless the node is back by then.
     pub(super) fn wipe(&mut self, i: u32) {
         let now = self.now_ns();
-        let at = self.moment();
-        for o in &mut self.watch.observers {
-            o.crashed(&at, NodeId(i), &mut self.watch.findings);
-        }
+        self.notify(now, |o, at, found| o.crashed(at, NodeId(i), found));
         let lost = self.nodes.wipe(i, now);
-        for (kind, detail) in self.nodes.take_disk_faults(i) {
-            self.rec.fault(now, kind, format_args!("node=n{i} payload={detail}"));
-        }
+        let disk_faults = self.nodes.take_disk_faults(i);
+        self.node_faults(i, now, disk_faults);
         for (from, msg) in lost {
             self.rec.dropped(now, from, Addr::Node(i), msg, DropReason::Down);
         }

@@ -180,12 +180,17 @@ fn finish<N: Node>(world: &mut World<N>, scenario: &Scenario, seed: u64, panic: 
         world.rec.trace.record(now, "panic", format_args!("payload={message}"));
     }
     world.rec.messages.in_flight = world.count_in_flight();
-    world.rec.messages.assert_balanced();
+    // A panic may have struck between counting a message and queueing it.
+    if panic.is_none() {
+        world.rec.messages.assert_balanced();
+    }
     // A panic ends the run early; otherwise it ran its full length (the
     // clock is a little past that, from stopping the nodes).
     let end_ns = if panic.is_some() { now } else { scenario.run_length().0 };
+    // At-the-end properties are judged at the end of the run, which the
+    // clock is a little past (stopping the nodes takes a moment).
     let at = Moment {
-        now_ns: end_ns.max(now),
+        now_ns: end_ns,
         recover_at_ns: world.recover_at_ns,
     };
     let mut findings = std::mem::take(&mut world.watch.findings);
@@ -194,7 +199,10 @@ fn finish<N: Node>(world: &mut World<N>, scenario: &Scenario, seed: u64, panic: 
     for o in std::mem::take(&mut world.watch.observers) {
         o.finish(&at, &states, &mut findings);
     }
-    let _ = findings.take_new();
+    // At-the-end violations go in the trace too, at the end.
+    for (property, v) in findings.take_new() {
+        world.rec.violation(at.now_ns, property, v);
+    }
     RunOutcome {
         seed,
         trace: std::mem::take(&mut world.rec.trace),

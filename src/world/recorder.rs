@@ -93,6 +93,19 @@ impl Recorder {
         self.trace.record(now_ns, "drop", fields);
     }
 
+    /// A property broken: a `violation` event.
+    pub fn violation(&mut self, now_ns: u64, property: &str, v: &crate::property::Violation) {
+        let nodes: Vec<String> = v.nodes.iter().map(ToString::to_string).collect();
+        let nodes = if nodes.is_empty() {
+            "-".to_string()
+        } else {
+            nodes.join(",")
+        };
+        let payload = &v.detail;
+        let fields = format_args!("invariant={property} nodes={nodes} payload={payload}");
+        self.trace.record(now_ns, "violation", fields);
+    }
+
     /// A history event of client `c`: traced, then kept.
     pub fn client_event(&mut self, c: u32, e: Event) {
         let (t, p, op) = (e.time_ns, e.process, e.op);
