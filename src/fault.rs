@@ -1,9 +1,11 @@
 //! Fault kinds, each defined once: its trace event, its count's key in the
 //! JSON summary and label in the text one, and how the pictures and the
 //! report's table show it. The world records a fault as a trace event and
-//! counts it by its event kind; everything downstream reads this table, so
-//! a new kind of fault (one a family's hook causes, say) is one more
-//! [`FaultKind`], with no edit to the report or the pictures.
+//! counts it under its count name: the event's kind (`crash`), or for a
+//! drop, its reason (`loss`, or the name of the family's network rule).
+//! Everything downstream reads this table, so a new kind of fault (one a
+//! family's hook causes, say) is one more [`FaultKind`], with no edit to
+//! the report or the pictures.
 
 use std::collections::BTreeMap;
 
@@ -13,7 +15,8 @@ pub struct FaultKind {
     /// The trace event's kind: `crash`, `partition-one-way`.
     pub event: &'static str,
     /// Only events with this field value are this fault (a `drop` is a
-    /// fault only with `reason=loss`).
+    /// link's loss only with `reason=loss`); the value is then the name the
+    /// fault is counted under.
     pub only_if: Option<(&'static str, &'static str)>,
     /// Its key in `faults` of the JSON summary: `one_way_partition`.
     pub key: &'static str,
@@ -127,6 +130,13 @@ pub const BUILT_IN: &[FaultKind] = &[
     ),
 ];
 
+impl FaultKind {
+    /// The name the world counts this fault under (see the module doc).
+    pub fn count_name(&self) -> &'static str {
+        self.only_if.map_or(self.event, |(_, value)| value)
+    }
+}
+
 const fn kind(event: &'static str, key: &'static str, label: &'static str, show: Show) -> FaultKind {
     FaultKind {
         event,
@@ -155,10 +165,14 @@ impl FaultKinds {
         ["crash", "pause", "partition", "clock-jump"].contains(&kind.event)
     }
 
-    /// Adds a kind (a later one with the same event replaces nothing: the
-    /// first definition of an event wins).
+    /// Adds a kind. A later one with the same event and condition replaces
+    /// nothing: the first definition wins.
     pub fn add(&mut self, kind: FaultKind) {
-        if !self.0.iter().any(|k| k.event == kind.event) {
+        if !self
+            .0
+            .iter()
+            .any(|k| (k.event, k.only_if) == (kind.event, kind.only_if))
+        {
             self.0.push(kind);
         }
     }
@@ -178,29 +192,33 @@ impl FaultKinds {
     /// Every kind with its count (zero if it never happened), then any
     /// counted event no kind describes, by its event name.
     pub fn with_counts<'a>(&'a self, counts: &'a FaultCounts) -> Vec<(&'a str, &'a str, u64)> {
-        let mut rows: Vec<(&str, &str, u64)> = self.0.iter().map(|k| (k.key, k.label, counts.get(k.event))).collect();
-        for (event, n) in &counts.0 {
-            if !self.0.iter().any(|k| k.event == *event) {
-                rows.push((event, event, *n));
+        let mut rows: Vec<(&str, &str, u64)> = self
+            .0
+            .iter()
+            .map(|k| (k.key, k.label, counts.get(k.count_name())))
+            .collect();
+        for (name, n) in &counts.0 {
+            if !self.0.iter().any(|k| k.count_name() == *name) {
+                rows.push((name, name, *n));
             }
         }
         rows
     }
 }
 
-/// How often each fault happened, by trace event kind.
+/// How often each fault happened, by count name (see the module doc).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FaultCounts(BTreeMap<&'static str, u64>);
 
 impl FaultCounts {
-    /// One more fault of event kind `event`.
-    pub fn add(&mut self, event: &'static str) {
-        *self.0.entry(event).or_default() += 1;
+    /// One more fault counted under `name`.
+    pub fn add(&mut self, name: &'static str) {
+        *self.0.entry(name).or_default() += 1;
     }
 
-    /// How many faults of event kind `event` happened.
-    pub fn get(&self, event: &str) -> u64 {
-        self.0.get(event).copied().unwrap_or(0)
+    /// How many faults were counted under `name`.
+    pub fn get(&self, name: &str) -> u64 {
+        self.0.get(name).copied().unwrap_or(0)
     }
 }
 
@@ -220,6 +238,27 @@ mod tests {
         assert!(rows.contains(&("crash", "crash", 2)));
         assert!(rows.contains(&("one_way_partition", "one-way", 0)));
         assert_eq!(rows.last(), Some(&("brownout", "brownout", 1)));
+    }
+
+    #[test]
+    fn a_rules_drops_can_have_a_kind_of_their_own() {
+        let mut kinds = FaultKinds::default();
+        kinds.add(FaultKind {
+            only_if: Some(("reason", "deaf")),
+            ..kind("drop", "deaf", "deaf", Show::Count)
+        });
+        assert_eq!(kinds.all().len(), BUILT_IN.len() + 1, "another drop kind, not refused");
+        let reason = |r: &'static str| move |f: &str| (f == "reason").then(|| r.to_string());
+        assert_eq!(kinds.of_event("drop", reason("deaf")).map(|k| k.key), Some("deaf"));
+        let mut counts = FaultCounts::default();
+        counts.add("deaf");
+        counts.add("loss");
+        let rows = kinds.with_counts(&counts);
+        assert!(
+            rows.contains(&("deaf", "deaf", 1)) && rows.contains(&("drop", "drop", 1)),
+            "{rows:?}"
+        );
+        assert_eq!(rows.len(), kinds.all().len(), "nothing counted twice");
     }
 
     #[test]

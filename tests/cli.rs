@@ -189,6 +189,21 @@ const MISTAKES: &[Mistake] = &[
         "Linearizable is not among this scenario's checks",
     ),
     (
+        "a model that cannot read the family's operations",
+        &[("checks: [Recovers(within: \"500ms\")]", "checks: [Linearizable(Mutex)]")],
+        "10:12",
+        "Linearizable(mutex) cannot judge protocol AsyncPrimaryBackup's operations: model mutex reads acquire, release, not get",
+    ),
+    (
+        "a sometimes property expected to fail",
+        &[
+            ("AsyncPrimaryBackup()", "Raft()"),
+            ("checks: [Recovers(within: \"500ms\")],", "checks: [LeaderReplaced],\n  expect: Fails([LeaderReplaced]),"),
+        ],
+        "11:18",
+        "LeaderReplaced is a sometimes property, which never fails",
+    ),
+    (
         "a key-value workload with no keys",
         &[("ops: 10)", "ops: 10, keys: 0)")],
         "7:41",

@@ -12,7 +12,7 @@ use simulate::env::rng::SimRng;
 use simulate::fault::{FaultKind, Show};
 use simulate::net::{DropReason, Packet, Rule, Verdict as NetVerdict};
 use simulate::property::{FaultEvent, Findings, Moment, Observer, PropertyDef, When};
-use simulate::protocols::{Family, Registry};
+use simulate::protocols::{Family, Registry, Setup};
 use simulate::world::{Adversary, Hooks, RunOptions};
 use std::time::Duration;
 
@@ -84,12 +84,14 @@ impl DiskHook for EveryFourth {
     }
 }
 
-/// Drops every message to node 2.
-struct DeafTwo;
+/// Drops every message to node 2, and half the messages to node 1, drawn
+/// from the rule's own stream.
+struct DeafTwo(SimRng);
 
 impl Rule for DeafTwo {
     fn on_send(&mut self, p: &Packet) -> NetVerdict {
-        if p.to == 2 {
+        use rand::Rng;
+        if p.to == 2 || (p.to == 1 && self.0.gen_bool(0.5)) {
             NetVerdict::Drop(DropReason::Rule("deaf"))
         } else {
             NetVerdict::Pass
@@ -177,8 +179,8 @@ impl Family for Pingers {
         ]
     }
 
-    fn hooks(_config: &(), _nodes: u32, requested: &[&'static str]) -> Hooks<Pinger> {
-        let observers: Vec<Box<dyn Observer<Pinger>>> = if requested.contains(&"NoCrash") {
+    fn hooks(_config: &(), setup: &Setup<'_>) -> Hooks<Pinger> {
+        let observers: Vec<Box<dyn Observer<Pinger>>> = if setup.wants("NoCrash") {
             vec![Box::new(Watcher::default())]
         } else {
             Vec::new()
@@ -187,7 +189,7 @@ impl Family for Pingers {
             observers,
             adversary: Some(Box::new(Muter { muted: false })),
             disk: Some(Box::new(|_id| Box::new(EveryFourth(0)) as Box<dyn DiskHook>)),
-            rules: vec![Box::new(DeafTwo)],
+            rules: vec![Box::new(DeafTwo(setup.stream("deaf")))],
         }
     }
 

@@ -19,7 +19,7 @@ fn raft_kv_exercises_every_fault_and_a_full_workload() {
         "restart",
         "pause",
         "clock-jump",
-        "drop",
+        "loss",
         "dup",
     ] {
         assert!(f.get(kind) > 0, "no {kind} happened: {f:?}");
@@ -102,4 +102,25 @@ fn the_primary_says_it_leads_under_its_own_label() {
         .collect();
     assert!(roles.contains(&("primary".into(), "true".into())), "{roles:?}");
     assert!(roles.contains(&("backup".into(), "false".into())), "{roles:?}");
+}
+
+/// Found in review: `Fails([X])` named only the first check called X, and
+/// could not name NoPanic.
+#[test]
+fn an_expected_failure_names_every_check_it_matches_and_may_name_no_panic() {
+    let b = common::bound(
+        r#"Scenario(name: "e", protocol: Raft(), nodes: 3, duration: "1s", recover: "3s",
+        checks: [ElectsLeader(within: "1s"), ElectsLeader(within: "2s"), ElectionSafety],
+        expect: Fails([ElectsLeader, NoPanic]))"#,
+    );
+    assert_eq!(
+        b.expected,
+        ["ElectsLeader(within: 1s)", "ElectsLeader(within: 2s)", "NoPanic"]
+    );
+    let one = common::bound(
+        r#"Scenario(name: "e", protocol: Raft(), nodes: 3, duration: "1s", recover: "3s",
+        checks: [ElectsLeader(within: "1s"), ElectsLeader(within: "2s")],
+        expect: Fails([ElectsLeader(within: "2s")]))"#,
+    );
+    assert_eq!(one.expected, ["ElectsLeader(within: 2s)"]);
 }

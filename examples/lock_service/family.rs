@@ -20,7 +20,7 @@ use simulate::core::{Call, Ctx, Node, NodeId, Reply, Request, RequestId, Role, S
 use simulate::env::rng::SimRng;
 use simulate::path;
 use simulate::property::{Findings, Moment, Observer, PropertyDef, When};
-use simulate::protocols::Family;
+use simulate::protocols::{Family, Setup};
 use simulate::scenario::{Invalid, Scenario, WorkloadSpec};
 use simulate::workload::{Generator, Outcome, Workload};
 use simulate::world::Hooks;
@@ -40,6 +40,7 @@ impl Service for Lock {
     type Op = LockOp;
     /// A granted acquire or an accepted release answers nothing more.
     type Output = ();
+    const FUNCTIONS: &'static [&'static str] = &["acquire", "release"];
 
     fn call(op: &LockOp) -> Call {
         match op {
@@ -248,9 +249,9 @@ impl Family for LockService {
         }]
     }
 
-    fn hooks(_config: &LockConfig, _nodes: u32, requested: &[&'static str]) -> Hooks<LockNode> {
+    fn hooks(_config: &LockConfig, setup: &Setup<'_>) -> Hooks<LockNode> {
         let mut hooks = Hooks::default();
-        if requested.contains(&GRANTS_SURVIVE_CRASHES) {
+        if setup.wants(GRANTS_SURVIVE_CRASHES) {
             hooks.observers.push(Box::new(GrantsSurvive {
                 known: None,
                 restarted: false,

@@ -15,6 +15,14 @@ pub trait Service: Send + 'static {
     /// What a node answers when the operation took effect.
     type Output: Clone + Debug + Send + 'static;
 
+    /// Every function `call` may record (`get`, `put`...), so that a
+    /// scenario asking for a checker model that cannot read them is refused
+    /// before it runs. Empty: not declared, not checked.
+    const FUNCTIONS: &'static [&'static str] = &[];
+
+    /// Whether every call records a key.
+    const KEYED: bool = false;
+
     /// The operation as the history records it.
     fn call(op: &Self::Op) -> Call;
 

@@ -214,6 +214,7 @@ impl Nemesis {
                 None
             }
             Fault::CutLinks(links) => self.cut(cluster, links, false, &label),
+            Fault::CutLinksOneWay(links) => self.cut(cluster, links, true, &label),
             Fault::HealLinks(links) => {
                 if !cluster.heal_links(links) {
                     cluster.skip(&label, "its links were healed already");

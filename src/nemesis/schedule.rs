@@ -24,6 +24,7 @@ pub fn fault_ron(fault: &Fault) -> String {
         }
         Fault::Heal => "Heal".to_string(),
         Fault::CutLinks(links) => format!("CutLinks({links:?})"),
+        Fault::CutLinksOneWay(links) => format!("CutLinksOneWay({links:?})"),
         Fault::HealLinks(links) => format!("HealLinks({links:?})"),
         Fault::Crash(t) => format!("Crash({})", target_ron(t)),
         Fault::Restart(t) => format!("Restart({})", target_ron(t)),
@@ -56,6 +57,7 @@ mod tests {
         let schedule = vec![
             (1_500_000_000, Fault::Crash(Target::Node(3))),
             (2_000_000_001, Fault::CutLinks(vec![(0, 1), (1, 0)])),
+            (2_100_000_000, Fault::CutLinksOneWay(vec![(2, 3)])),
             (
                 2_500_000_000,
                 Fault::ClockJump(Target::Node(0), SignedDur(-2_000_000_000)),

@@ -78,11 +78,12 @@ impl DropReason {
         }
     }
 
-    /// The fault this drop counts as, if it is one (a partition's and a
-    /// crash's drops are counted as the partition and the crash).
+    /// The name this drop is counted under as a fault, if it is one: its
+    /// reason (a partition's and a crash's drops are counted as the
+    /// partition and the crash).
     pub fn fault(self) -> Option<&'static str> {
         match self {
-            DropReason::Loss => Some("drop"),
+            DropReason::Loss => Some("loss"),
             DropReason::Rule(name) => Some(name),
             DropReason::Partition | DropReason::Down => None,
         }

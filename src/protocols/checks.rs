@@ -13,6 +13,24 @@ use serde::Deserialize;
 /// The generic checks' names.
 pub const GENERIC: &[&str] = &["Linearizable", "Recovers"];
 
+/// What a service's calls look like to a checker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ServiceShape {
+    /// Every function its calls may have (empty: not declared).
+    pub functions: &'static [&'static str],
+    /// Whether every call has a key.
+    pub keyed: bool,
+}
+
+/// What a scenario's family offers its checks.
+#[derive(Clone, Copy, Debug)]
+pub struct Offered {
+    /// The family's properties.
+    pub properties: &'static [PropertyDef],
+    /// The shape of the service it serves.
+    pub service: ServiceShape,
+}
+
 /// One check a scenario asks for.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Check {
@@ -80,7 +98,7 @@ impl Check {
 }
 
 /// Resolves every check of the scenario.
-pub fn resolve(loaded: &LoadedScenario, offered: &[PropertyDef]) -> Result<Vec<Check>, ScenarioError> {
+pub fn resolve(loaded: &LoadedScenario, offered: &Offered) -> Result<Vec<Check>, ScenarioError> {
     let checks = &loaded.spec.checks;
     checks
         .iter()
@@ -91,7 +109,7 @@ pub fn resolve(loaded: &LoadedScenario, offered: &[PropertyDef]) -> Result<Vec<C
 
 fn resolve_one(
     loaded: &LoadedScenario,
-    offered: &[PropertyDef],
+    offered: &Offered,
     named: &Named,
     at: Vec<crate::scenario::locate::Seg>,
 ) -> Result<Check, ScenarioError> {
@@ -106,7 +124,19 @@ fn resolve_one(
             if let Some(e) = needs_workload("Linearizable") {
                 return Err(e);
             }
-            Check::Linearizable(named.parse_args::<Model>(&loaded.file)?.0)
+            let model = named.parse_args::<Model>(&loaded.file)?.0;
+            let shape = offered.service;
+            if !shape.functions.is_empty() {
+                if let Err(why) = model.reads(shape.functions, shape.keyed) {
+                    let message = format!(
+                        "Linearizable({}) cannot judge protocol {}'s operations: {why}",
+                        model.name(),
+                        s.protocol.name
+                    );
+                    return err(message);
+                }
+            }
+            Check::Linearizable(model)
         }
         "Recovers" => {
             if let Some(e) = needs_workload("Recovers") {
@@ -114,7 +144,7 @@ fn resolve_one(
             }
             Check::Recovers(within(loaded, named, &at)?)
         }
-        name => match offered.iter().find(|p| p.name == name) {
+        name => match offered.properties.iter().find(|p| p.name == name) {
             Some(def) if def.when == When::Eventually => Check::Property {
                 def: *def,
                 within: Some(within(loaded, named, &at)?),
@@ -129,7 +159,7 @@ fn resolve_one(
                     def.when.as_str()
                 ))
             }
-            None => return err(not_offered(&s.protocol.name, name, offered)),
+            None => return err(not_offered(&s.protocol.name, name, offered.properties)),
         },
     };
     Ok(check)
@@ -166,13 +196,11 @@ fn within(loaded: &LoadedScenario, named: &Named, at: &[crate::scenario::locate:
     Ok(within)
 }
 
-/// The names of the checks `expect: Fails([..])` lists; each must be one of
-/// the scenario's checks (by name, or with its arguments).
-pub fn expected(
-    loaded: &LoadedScenario,
-    checks: &[Check],
-    offered: &[PropertyDef],
-) -> Result<Vec<String>, ScenarioError> {
+/// The names of the checks `expect: Fails([..])` lists. Each names one
+/// or more of the scenario's checks (by name: all that have it; with its
+/// arguments: that one), or `NoPanic`; a sometimes property, which never
+/// fails, cannot be expected to.
+pub fn expected(loaded: &LoadedScenario, checks: &[Check], offered: &Offered) -> Result<Vec<String>, ScenarioError> {
     let Expect::Fails(list) = &loaded.spec.expect else {
         return Ok(Vec::new());
     };
@@ -184,21 +212,36 @@ pub fn expected(
     let mut names = Vec::new();
     for (i, named) in list.iter().enumerate() {
         let at = crate::path!["expect", 0, i];
-        let found = if named.is_bare() {
-            checks.iter().find(|c| c.base_name() == named.name)
+        let error = |message: String| loaded.invalid(Invalid::at(at.clone(), message));
+        if named.name == "NoPanic" && named.is_bare() {
+            names.push("NoPanic".to_string());
+            continue;
+        }
+        let wanted = if named.is_bare() {
+            None
         } else {
-            let wanted = resolve_one(loaded, offered, named, at.clone())?;
-            checks.iter().find(|c| **c == wanted)
+            Some(resolve_one(loaded, offered, named, at.clone())?)
         };
-        match found {
-            Some(c) => names.push(c.name()),
-            None => {
+        let matching: Vec<&Check> = match &wanted {
+            None => checks.iter().filter(|c| c.base_name() == named.name).collect(),
+            Some(w) => checks.iter().filter(|c| *c == w).collect(),
+        };
+        if matching.is_empty() {
+            let message = format!(
+                "{} is not among this scenario's checks; expected one of them",
+                named.text()
+            );
+            return Err(error(message));
+        }
+        for c in matching {
+            if matches!(c, Check::Property { def, .. } if def.when == When::Sometimes) {
                 let message = format!(
-                    "{} is not among this scenario's checks; expected one of them",
-                    named.text()
+                    "{} is a sometimes property, which never fails; expected a check that can",
+                    c.name()
                 );
-                return Err(loaded.error_at(&at, message));
+                return Err(error(message));
             }
+            names.push(c.name());
         }
     }
     Ok(names)

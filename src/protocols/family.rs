@@ -1,6 +1,7 @@
 //! A protocol family: everything one protocol brings, behind one trait.
 
 use crate::core::{Node, NodeId};
+use crate::env::rng::{stream, SimRng};
 use crate::fault::FaultKind;
 use crate::property::PropertyDef;
 use crate::scenario::{Invalid, Scenario};
@@ -8,6 +9,31 @@ use crate::workload::Workload;
 use crate::world::Hooks;
 use serde::de::DeserializeOwned;
 use std::fmt::Debug;
+
+/// What a family knows when it sets up a run's hooks.
+pub struct Setup<'a> {
+    /// How many nodes.
+    pub nodes: u32,
+    /// The properties the scenario asks for (names from
+    /// [`Family::properties`]).
+    pub requested: &'a [&'static str],
+    /// The run's seed.
+    pub seed: u64,
+}
+
+impl Setup<'_> {
+    /// The random stream called `name` for this run's hooks (stream
+    /// `hook/<name>` of the seed): a network rule or an adversary draws
+    /// from one of its own, so it shifts no other draw.
+    pub fn stream(&self, name: &str) -> SimRng {
+        stream(self.seed, &format!("hook/{name}"))
+    }
+
+    /// Whether the scenario asks for `property`.
+    pub fn wants(&self, property: &str) -> bool {
+        self.requested.contains(&property)
+    }
+}
 
 /// A protocol family: its state machine, its config (the fields of
 /// `protocol: Name(...)` in a scenario), the properties it offers, its
@@ -52,9 +78,9 @@ pub trait Family: Send + Sync + 'static {
         &[]
     }
 
-    /// Observers for the `requested` properties (names from
-    /// [`Family::properties`]), and any fault hooks.
-    fn hooks(_config: &Self::Config, _nodes: u32, _requested: &[&'static str]) -> Hooks<Self::Node> {
+    /// Observers for the properties the scenario asks for, and any fault
+    /// hooks (an adversary, disk hooks, network rules) for this run.
+    fn hooks(_config: &Self::Config, _setup: &Setup<'_>) -> Hooks<Self::Node> {
         Hooks::default()
     }
 

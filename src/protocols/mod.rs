@@ -13,6 +13,6 @@ pub mod raft;
 mod registry;
 pub mod single;
 
-pub use checks::Check;
-pub use family::Family;
+pub use checks::{Check, Offered, ServiceShape};
+pub use family::{Family, Setup};
 pub use registry::{Bound, DynFamily, Registry, Runner};

@@ -7,9 +7,9 @@
 //! checks the workload against the service the family serves.
 
 use super::checks::{self, Check};
-use super::family::Family;
+use super::family::{Family, Setup};
 use crate::check::CheckResult;
-use crate::core::{Node, NodeId};
+use crate::core::{Node, NodeId, Service};
 use crate::fault::FaultKinds;
 use crate::property::PropertyDef;
 use crate::scenario::{self, Invalid, LoadedScenario, Scenario, ScenarioError};
@@ -47,6 +47,8 @@ pub trait Runner: Send + Sync {
     fn without_bugs(&self) -> Arc<dyn Runner>;
     /// Checks the workload against the service the family serves.
     fn validate_workload(&self, spec: &scenario::WorkloadSpec) -> Result<(), Invalid>;
+    /// What the service's calls look like to a checker.
+    fn service(&self) -> checks::ServiceShape;
 }
 
 struct Entry<F>(PhantomData<fn() -> F>);
@@ -87,7 +89,8 @@ impl<F: Family> Runner for Configured<F> {
     fn run(&self, scenario: &Scenario, seed: u64, options: &RunOptions, requested: &[&'static str]) -> RunOutcome {
         let config = self.config.clone();
         let nodes = scenario.nodes;
-        let hooks = F::hooks(&self.config, nodes, requested);
+        let setup = Setup { nodes, requested, seed };
+        let hooks = F::hooks(&self.config, &setup);
         let factory = move |id: NodeId| F::node(&config, id, nodes);
         world::run_with(scenario, seed, options, factory, hooks)
     }
@@ -108,6 +111,14 @@ impl<F: Family> Runner for Configured<F> {
 
     fn validate_workload(&self, spec: &scenario::WorkloadSpec) -> Result<(), Invalid> {
         <<F::Node as Node>::Service as Workload>::validate(spec)
+    }
+
+    fn service(&self) -> checks::ServiceShape {
+        type S<F> = <<F as Family>::Node as Node>::Service;
+        checks::ServiceShape {
+            functions: <S<F> as Service>::FUNCTIONS,
+            keyed: <S<F> as Service>::KEYED,
+        }
     }
 }
 
@@ -202,8 +213,12 @@ impl Registry {
                 return Err(loaded.invalid(Invalid::at(crate::path!["workload", "retry"], message)));
             }
         }
-        let resolved = checks::resolve(&loaded, family.properties())?;
-        let expected = checks::expected(&loaded, &resolved, family.properties())?;
+        let offered = checks::Offered {
+            properties: family.properties(),
+            service: runner.service(),
+        };
+        let resolved = checks::resolve(&loaded, &offered)?;
+        let expected = checks::expected(&loaded, &resolved, &offered)?;
         Ok(Bound {
             family: family.name(),
             fault_kinds: self.fault_kinds(),

@@ -403,6 +403,9 @@ pub enum Fault {
     /// Cut exactly these directed links (from, to): how a recorded
     /// schedule writes the shapes a random partition drew.
     CutLinks(Vec<(u32, u32)>),
+    /// Cut exactly these directed links, as a one-way partition: how a
+    /// recorded schedule writes what a `PartitionOneWay` cut.
+    CutLinksOneWay(Vec<(u32, u32)>),
     /// Restore exactly these directed links.
     HealLinks(Vec<(u32, u32)>),
     /// Crash the targeted nodes that are not crashed already: they stop,

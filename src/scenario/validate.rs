@@ -308,7 +308,9 @@ fn fault(s: &Scenario, f: &Fault, at: Vec<Seg>) -> Checked {
             Ok(())
         }
         Fault::Heal => Ok(()),
-        Fault::CutLinks(links) | Fault::HealLinks(links) => link_list(s, links, inner(0)),
+        Fault::CutLinks(links) | Fault::CutLinksOneWay(links) | Fault::HealLinks(links) => {
+            link_list(s, links, inner(0))
+        }
         Fault::Crash(t) | Fault::Restart(t) | Fault::Pause(t) | Fault::Resume(t) | Fault::ClockJump(t, _) => {
             target(s, t, inner(0))
         }

@@ -24,6 +24,8 @@ pub enum Kv {}
 impl Service for Kv {
     type Op = Op;
     type Output = Output;
+    const FUNCTIONS: &'static [&'static str] = &["get", "put", "append", "cas"];
+    const KEYED: bool = true;
 
     fn call(op: &Op) -> Call {
         let call = Call::new(op.f()).key(Value::from(op.key()));

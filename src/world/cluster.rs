@@ -116,7 +116,12 @@ impl<N: Node> Cluster for World<N> {
         let cut = format_links(&newly);
         self.rec
             .fault(now, kind, format_args!("cut={cut} payload={description}"));
-        self.rec.played(Fault::CutLinks(newly.clone()));
+        let played = if one_way {
+            Fault::CutLinksOneWay(newly.clone())
+        } else {
+            Fault::CutLinks(newly.clone())
+        };
+        self.rec.played(played);
         self.tell_fault(now, kind, ends(&newly));
         newly
     }

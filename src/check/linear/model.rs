@@ -81,6 +81,35 @@ impl ModelKind {
             ModelKind::Mutex => "mutex",
         }
     }
+
+    /// Whether the model reads operations with these functions (keyed or
+    /// not, as a service records them); else what it reads instead.
+    pub fn reads(self, functions: &[&str], keyed: bool) -> Result<(), String> {
+        let (accepted, wants_key): (&[&str], Option<bool>) = match self {
+            ModelKind::Register => (&["read", "write", "get", "put"], Some(false)),
+            ModelKind::CasRegister => (&["read", "write", "get", "put", "cas"], Some(false)),
+            ModelKind::Kv => (&["read", "write", "get", "put", "append", "cas"], Some(true)),
+            ModelKind::MultiRegister => (&["txn"], None),
+            ModelKind::Mutex => (&["acquire", "release"], None),
+        };
+        let missing: Vec<&str> = functions.iter().copied().filter(|f| !accepted.contains(f)).collect();
+        if !missing.is_empty() {
+            return Err(format!(
+                "model {} reads {}, not {}",
+                self.name(),
+                accepted.join(", "),
+                missing.join(", ")
+            ));
+        }
+        match wants_key {
+            Some(true) if !keyed => Err(format!("model {} needs a key on every operation", self.name())),
+            Some(false) if keyed => Err(format!(
+                "model {} is one register, but these operations have keys (model kv splits by key)",
+                self.name()
+            )),
+            _ => Ok(()),
+        }
+    }
 }
 
 fn unknown_f(op: &RawOp, model: &str, expected: &str) -> String {
@@ -519,6 +548,25 @@ mod tests {
         assert_eq!(Mutex.step(&false, &LockOp::Acquire, None), Some(true));
         assert_eq!(Mutex.step(&true, &LockOp::Acquire, None), None);
         assert_eq!(Mutex.step(&false, &LockOp::Release, Some(&())), None);
+    }
+
+    #[test]
+    fn a_model_says_whether_it_reads_a_services_operations() {
+        let kv = ["get", "put", "append", "cas"];
+        assert_eq!(ModelKind::Kv.reads(&kv, true), Ok(()));
+        assert!(ModelKind::Mutex
+            .reads(&kv, true)
+            .unwrap_err()
+            .contains("reads acquire, release, not get"));
+        assert!(ModelKind::CasRegister
+            .reads(&["get", "put", "cas"], true)
+            .unwrap_err()
+            .contains("have keys"));
+        assert_eq!(ModelKind::Mutex.reads(&["acquire", "release"], false), Ok(()));
+        assert!(ModelKind::Kv
+            .reads(&["get"], false)
+            .unwrap_err()
+            .contains("needs a key"));
     }
 
     #[test]

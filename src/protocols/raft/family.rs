@@ -5,7 +5,7 @@ use super::properties::{Invariants, PROPERTIES};
 use super::{Config, Raft};
 use crate::core::NodeId;
 use crate::property::PropertyDef;
-use crate::protocols::Family;
+use crate::protocols::{Family, Setup};
 use crate::scenario::{Invalid, Scenario};
 use crate::world::Hooks;
 
@@ -36,12 +36,11 @@ impl Family for RaftFamily {
         PROPERTIES
     }
 
-    fn hooks(_config: &RaftConfig, nodes: u32, requested: &[&'static str]) -> Hooks<Raft> {
+    fn hooks(_config: &RaftConfig, setup: &Setup<'_>) -> Hooks<Raft> {
         let mut hooks = Hooks::default();
-        if !requested.is_empty() {
-            hooks
-                .observers
-                .push(Box::new(Invariants::for_properties(nodes, requested)));
+        if !setup.requested.is_empty() {
+            let invariants = Invariants::for_properties(setup.nodes, setup.requested);
+            hooks.observers.push(Box::new(invariants));
         }
         hooks
     }
