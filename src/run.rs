@@ -2,6 +2,8 @@
 //! make its report. `simulate run`, `sweep`, `replay` and the `#[test]`
 //! helper all go through here, so a seed means the same everywhere.
 
+pub use crate::check::Expectation;
+
 use crate::check::{self, CheckResult, Verdict};
 use crate::protocols::Bound;
 use crate::report::RunReport;
@@ -40,20 +42,6 @@ pub fn run(bound: &Bound, seed: u64, options: &RunOptions, determinism: bool) ->
     }
 }
 
-/// How one seed ended, against what its scenario expects.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Expectation {
-    /// Every check passed.
-    Passed,
-    /// Only checks the scenario expects to fail failed (or could not
-    /// decide): the bug it demonstrates showed.
-    ExpectedFailure,
-    /// A check outside the expected list failed.
-    Failed,
-    /// Nothing failed unexpectedly, but a check could not decide.
-    Unknown,
-}
-
 impl Checked {
     /// The checks that did not pass, with their verdicts.
     pub fn not_passed(&self) -> Vec<(String, Verdict)> {
@@ -63,7 +51,7 @@ impl Checked {
 
     /// How the seed ended against `bound`'s expectation.
     pub fn expectation(&self, bound: &Bound) -> Expectation {
-        classify(&self.not_passed(), &bound.expected)
+        check::classify(&self.not_passed(), &bound.expected)
     }
 
     /// The report of this run; its folder is `dir`, if one is wanted.
@@ -80,49 +68,5 @@ impl Checked {
             expected: &bound.expected,
             program,
         }
-    }
-}
-
-/// A seed's checks that did not pass, against the checks expected to fail.
-pub fn classify(not_passed: &[(String, Verdict)], expected: &[String]) -> Expectation {
-    let unexpected = |v: Verdict| not_passed.iter().any(|(name, x)| *x == v && !expected.contains(name));
-    if unexpected(Verdict::Fail) {
-        Expectation::Failed
-    } else if not_passed
-        .iter()
-        .any(|(name, v)| *v == Verdict::Fail && expected.contains(name))
-    {
-        Expectation::ExpectedFailure
-    } else if unexpected(Verdict::Unknown) {
-        Expectation::Unknown
-    } else {
-        Expectation::Passed
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_failure_is_expected_only_when_every_failing_check_is_listed() {
-        let expected = ["Linearizable(kv)".to_string()];
-        let fail = |n: &str| (n.to_string(), Verdict::Fail);
-        let unknown = |n: &str| (n.to_string(), Verdict::Unknown);
-        assert_eq!(classify(&[], &expected), Expectation::Passed);
-        assert_eq!(
-            classify(&[fail("Linearizable(kv)")], &expected),
-            Expectation::ExpectedFailure
-        );
-        assert_eq!(
-            classify(&[fail("Linearizable(kv)"), fail("NoPanic")], &expected),
-            Expectation::Failed
-        );
-        assert_eq!(classify(&[unknown("Linearizable(kv)")], &expected), Expectation::Passed);
-        assert_eq!(
-            classify(&[unknown("Recovers(within: 1s)")], &expected),
-            Expectation::Unknown
-        );
-        assert_eq!(classify(&[fail("Linearizable(kv)")], &[]), Expectation::Failed);
     }
 }

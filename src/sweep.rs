@@ -160,6 +160,8 @@ pub struct Tally {
     pub expected: Vec<usize>,
     /// The lowest seed that showed the expected failure, per scenario.
     pub first_expected: Vec<Option<u64>>,
+    /// Of those seeds, how many each expected check failed on, per scenario.
+    pub expected_by_check: Vec<BTreeMap<String, usize>>,
     /// Seeds that saw each sometimes property, per scenario.
     pub seen: Vec<BTreeMap<String, usize>>,
     /// Seeds where every check passed.
@@ -185,6 +187,7 @@ impl Tally {
             run_ms: vec![0.0; scenarios],
             expected: vec![0; scenarios],
             first_expected: vec![None; scenarios],
+            expected_by_check: vec![BTreeMap::new(); scenarios],
             seen: vec![BTreeMap::new(); scenarios],
             ..Tally::default()
         }
@@ -251,6 +254,9 @@ impl Tally {
         } else if r.expectation == Expectation::ExpectedFailure {
             let first = &mut self.first_expected[r.scenario];
             *first = Some(first.map_or(r.seed, |s: u64| s.min(r.seed)));
+            for (name, _) in r.not_passed.iter().filter(|(_, v)| *v == Verdict::Fail) {
+                *self.expected_by_check[r.scenario].entry(name.clone()).or_default() += 1;
+            }
         }
     }
 }

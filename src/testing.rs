@@ -17,9 +17,9 @@
 
 pub use crate::core::Harness;
 
+use crate::check::Expectation;
 use crate::check::Verdict;
 use crate::protocols::{Bound, Registry};
-use crate::run::Expectation;
 use crate::sweep::{self, Plan, SeedResult, Shard};
 use std::fmt::Write as _;
 use std::ops::Range;

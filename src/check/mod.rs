@@ -396,6 +396,37 @@ pub fn determinism(first: &RunOutcome, second: &RunOutcome) -> CheckResult {
     }
 }
 
+/// How one seed ended, against what its scenario expects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expectation {
+    /// Every check passed.
+    Passed,
+    /// Only checks the scenario expects to fail failed (or could not
+    /// decide): the bug it demonstrates showed.
+    ExpectedFailure,
+    /// A check outside the expected list failed.
+    Failed,
+    /// Nothing failed unexpectedly, but a check could not decide.
+    Unknown,
+}
+
+/// A seed's checks that did not pass, against the checks expected to fail.
+pub fn classify(not_passed: &[(String, Verdict)], expected: &[String]) -> Expectation {
+    let unexpected = |v: Verdict| not_passed.iter().any(|(name, x)| *x == v && !expected.contains(name));
+    if unexpected(Verdict::Fail) {
+        Expectation::Failed
+    } else if not_passed
+        .iter()
+        .any(|(name, v)| *v == Verdict::Fail && expected.contains(name))
+    {
+        Expectation::ExpectedFailure
+    } else if unexpected(Verdict::Unknown) {
+        Expectation::Unknown
+    } else {
+        Expectation::Passed
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -495,5 +526,27 @@ mod tests {
             overall(&[r(Verdict::Unknown), r(Verdict::Fail), r(Verdict::Pass)]),
             Verdict::Fail
         );
+    }
+
+    #[test]
+    fn a_failure_is_expected_only_when_every_failing_check_is_listed() {
+        let expected = ["Linearizable(kv)".to_string()];
+        let fail = |n: &str| (n.to_string(), Verdict::Fail);
+        let unknown = |n: &str| (n.to_string(), Verdict::Unknown);
+        assert_eq!(classify(&[], &expected), Expectation::Passed);
+        assert_eq!(
+            classify(&[fail("Linearizable(kv)")], &expected),
+            Expectation::ExpectedFailure
+        );
+        assert_eq!(
+            classify(&[fail("Linearizable(kv)"), fail("NoPanic")], &expected),
+            Expectation::Failed
+        );
+        assert_eq!(classify(&[unknown("Linearizable(kv)")], &expected), Expectation::Passed);
+        assert_eq!(
+            classify(&[unknown("Recovers(within: 1s)")], &expected),
+            Expectation::Unknown
+        );
+        assert_eq!(classify(&[fail("Linearizable(kv)")], &[]), Expectation::Failed);
     }
 }

@@ -26,6 +26,7 @@ macro_rules! outln {
 }
 
 mod check;
+mod families;
 mod replay;
 mod run;
 mod sweep;
@@ -76,6 +77,8 @@ enum Command {
     Sweep(sweep::SweepArgs),
     /// Rerun a repro file exactly, and regenerate its report.
     Replay(replay::ReplayArgs),
+    /// List the protocol families, their properties and planted bugs.
+    Families(families::FamiliesArgs),
 }
 
 /// The `simulate` binary: parses the arguments, runs the command, returns
@@ -123,5 +126,6 @@ where
         Command::Check(args) => check::check(args),
         Command::Sweep(args) => sweep::sweep(args, &env),
         Command::Replay(args) => replay::replay(args, &env),
+        Command::Families(args) => families::families(args, &env),
     }
 }

@@ -9,8 +9,8 @@
 
 use super::{Env, EXIT_FAIL, EXIT_INTERRUPTED, EXIT_PASS, EXIT_UNKNOWN, EXIT_USAGE};
 use crate::check::linear::html::escape;
+use crate::check::Expectation;
 use crate::protocols::Bound;
-use crate::run::Expectation;
 use crate::scenario::ScenarioError;
 use crate::sweep::{self, Plan, SeedResult, Shard, Tally};
 use serde_json::json;
@@ -174,7 +174,8 @@ fn summarize(plan: &Plan<'_>, args: &SweepArgs, tally: &Tally, wall_s: f64) -> O
     for (i, s) in scenarios.iter().enumerate().filter(|(_, s)| s.expects_failure()) {
         let shown = tally.expected[i];
         let first = tally.first_expected[i].map_or(String::new(), |f| format!(", first seed {f}"));
-        let what = s.expected.join(", ");
+        let by_check = |name: &String| format!("{name} {}", tally.expected_by_check[i].get(name).unwrap_or(&0));
+        let what = s.expected.iter().map(by_check).collect::<Vec<_>>().join(", ");
         let name = &s.spec().name;
         match shown {
             0 if tally.ran[i] > 0 => {
@@ -374,6 +375,7 @@ fn scenario_json(index: usize, scenarios: &[Bound], file: &std::path::Path, tall
         "unknown": seeds_with(Expectation::Unknown),
         "expected_failures": s.expected,
         "failed_as_expected": tally.expected[index],
+        "failed_as_expected_by_check": tally.expected_by_check[index],
         "first_failed_as_expected": tally.first_expected[index],
         "sometimes_seen": tally.seen[index],
         "never_seen": tally.never_seen(scenarios, index),

@@ -171,15 +171,6 @@ impl Registry {
         self.families.iter().map(|f| &**f)
     }
 
-    /// Every fault kind: the built-in ones, then the families'.
-    pub fn fault_kinds(&self) -> FaultKinds {
-        let mut kinds = FaultKinds::default();
-        for f in &self.families {
-            f.fault_kinds().iter().for_each(|k| kinds.add(*k));
-        }
-        kinds
-    }
-
     /// Reads, parses and binds a scenario file.
     pub fn load(&self, path: &Path) -> Result<Bound, ScenarioError> {
         self.bind(scenario::load(path)?)
@@ -219,9 +210,11 @@ impl Registry {
         };
         let resolved = checks::resolve(&loaded, &offered)?;
         let expected = checks::expected(&loaded, &resolved, &offered)?;
+        let mut fault_kinds = FaultKinds::default();
+        family.fault_kinds().iter().for_each(|k| fault_kinds.add(*k));
         Ok(Bound {
             family: family.name(),
-            fault_kinds: self.fault_kinds(),
+            fault_kinds,
             runner,
             checks: resolved,
             expected,
@@ -242,7 +235,8 @@ pub struct Bound {
     /// The checks a bug demonstration is expected to fail, by name; empty
     /// when every check must pass.
     pub expected: Vec<String>,
-    /// The fault kinds its runs may show.
+    /// The fault kinds its runs may show: the built-in ones and its
+    /// family's, whatever else the binary knows.
     pub fault_kinds: FaultKinds,
     runner: Arc<dyn Runner>,
 }

@@ -104,10 +104,22 @@ impl RunReport<'_> {
     /// Whether the failure is the one the scenario demonstrates: every
     /// check that failed is an expected one.
     pub fn failed_as_expected(&self) -> bool {
+        crate::check::classify(&self.not_passed(), self.expected) == crate::check::Expectation::ExpectedFailure
+    }
+
+    /// The checks that did not pass, with their verdicts.
+    fn not_passed(&self) -> Vec<(String, Verdict)> {
+        let bad = self.checks.iter().filter(|c| c.verdict != Verdict::Pass);
+        bad.map(|c| (c.name.clone(), c.verdict)).collect()
+    }
+
+    /// The expected checks that failed.
+    pub fn failed_expected(&self) -> Vec<&str> {
         let failed = self.checks.iter().filter(|c| c.verdict == Verdict::Fail);
-        !self.expected.is_empty()
-            && failed.clone().count() > 0
-            && failed.into_iter().all(|c| self.expected.contains(&c.name))
+        failed
+            .filter(|c| self.expected.contains(&c.name))
+            .map(|c| c.name.as_str())
+            .collect()
     }
 
     /// The summary as `--json` prints it and `summary.json` keeps it.
@@ -180,7 +192,7 @@ impl RunReport<'_> {
             let _ = writeln!(
                 t,
                 "expected: this scenario demonstrates a bug, and it failed as expected ({})",
-                self.expected.join(", ")
+                self.failed_expected().join(", ")
             );
         }
         match &self.dir {

@@ -95,8 +95,8 @@ fn head(report: &RunReport<'_>) -> String {
     if report.failed_as_expected() {
         let _ = writeln!(
             page,
-            "<p class=\"expected\">This scenario demonstrates a bug: it is expected to fail {}, and it did.</p>",
-            escape(&report.expected.join(", "))
+            "<p class=\"expected\">This scenario demonstrates a bug, and it failed as expected: {}.</p>",
+            escape(&report.failed_expected().join(", "))
         );
     }
     page

@@ -65,36 +65,39 @@ pub fn parse_ns(text: &str) -> Result<i64, String> {
         .find(|(u, _)| *u == unit.trim())
         .map(|(_, s)| *s)
         .ok_or_else(|| format!("{text:?} has an unknown unit {unit:?}; {expected}"))?;
-    let ns = scale_decimal(number, scale).ok_or_else(|| format!("{text:?} is not valid; {expected}"))?;
+    let ns = scale_decimal(number, scale).map_err(|why| format!("{text:?} {why}; {expected}"))?;
     let ns = i64::try_from(ns).map_err(|_| format!("{text:?} is too long (at most about 292 years)"))?;
     Ok(if negative { -ns } else { ns })
 }
 
-/// "1.25" * scale, exactly, or None when malformed, finer than 1 ns or too big.
-fn scale_decimal(number: &str, scale: u64) -> Option<u64> {
+/// "1.25" * scale, exactly, or why not.
+fn scale_decimal(number: &str, scale: u64) -> Result<u64, &'static str> {
+    const TOO_LONG: &str = "is too long (at most about 292 years)";
     let (int_part, frac_part) = number.split_once('.').unwrap_or((number, ""));
-    if int_part.is_empty() && frac_part.is_empty() {
-        return None;
+    let digits = |p: &str| p.chars().all(|c| c.is_ascii_digit());
+    if (int_part.is_empty() && frac_part.is_empty()) || !digits(int_part) || !digits(frac_part) {
+        return Err("is not a number");
     }
-    if !int_part.chars().all(|c| c.is_ascii_digit()) || !frac_part.chars().all(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    let int: u64 = if int_part.is_empty() { 0 } else { int_part.parse().ok()? };
-    let mut total = int.checked_mul(scale)?;
+    let int: u64 = if int_part.is_empty() {
+        0
+    } else {
+        int_part.parse().map_err(|_| TOO_LONG)?
+    };
+    let mut total = int.checked_mul(scale).ok_or(TOO_LONG)?;
     let mut place = scale;
     for digit in frac_part.bytes() {
         let d = u64::from(digit - b'0');
         if !place.is_multiple_of(10) {
             // A fraction of a nanosecond: refuse rather than round, unless it is zero.
             if d != 0 {
-                return None;
+                return Err("is finer than a nanosecond");
             }
             continue;
         }
         place /= 10;
-        total = total.checked_add(d * place)?;
+        total = total.checked_add(d * place).ok_or(TOO_LONG)?;
     }
-    Some(total)
+    Ok(total)
 }
 
 /// Formats nanoseconds with the largest unit that keeps it exact.
@@ -180,6 +183,15 @@ mod tests {
         ] {
             assert!(parse_ns(bad).is_err(), "{bad:?} should be rejected");
         }
+    }
+
+    #[test]
+    fn says_why_it_cannot_read_a_number() {
+        let why = |t: &str| parse_ns(t).unwrap_err();
+        assert!(why("99999999999h").contains("is too long"), "{}", why("99999999999h"));
+        assert!(why("9999999h").contains("is too long"), "{}", why("9999999h"));
+        assert!(why("1.5ns").contains("finer than a nanosecond"));
+        assert!(why("1..5s").contains("is not a number"));
     }
 
     #[test]

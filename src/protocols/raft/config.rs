@@ -69,8 +69,17 @@ pub enum Bug {
 }
 
 impl Bug {
+    /// Every bug Raft can plant.
+    pub const ALL: [Bug; 5] = [
+        Bug::VoteWithoutLogCheck,
+        Bug::CommitPreviousTerm,
+        Bug::NoFsync,
+        Bug::StaleLeaderRead,
+        Bug::LeaseIgnoresDrift,
+    ];
+
     /// As scenarios write it.
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             Bug::VoteWithoutLogCheck => "VoteWithoutLogCheck",
             Bug::CommitPreviousTerm => "CommitPreviousTerm",
@@ -80,6 +89,17 @@ impl Bug {
         }
     }
 }
+
+/// Every bug's name, as scenarios write it.
+pub const BUG_NAMES: [&str; 5] = {
+    let mut names = [""; 5];
+    let mut i = 0;
+    while i < Bug::ALL.len() {
+        names[i] = Bug::ALL[i].name();
+        i += 1;
+    }
+    names
+};
 
 /// What serde cannot check: the heartbeat against the timeout, the drift
 /// bound, a bug that needs leases.
@@ -122,4 +142,18 @@ pub fn validate(r: &RaftConfig, _scenario: &Scenario) -> Result<(), Invalid> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_bug_is_named_as_scenarios_write_it() {
+        for bug in Bug::ALL {
+            let parsed: Bug = ron::from_str(bug.name()).unwrap();
+            assert_eq!(parsed, bug);
+        }
+        assert_eq!(BUG_NAMES.len(), Bug::ALL.len());
+    }
 }

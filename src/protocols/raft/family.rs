@@ -46,13 +46,7 @@ impl Family for RaftFamily {
     }
 
     fn planted_bugs() -> &'static [&'static str] {
-        &[
-            "VoteWithoutLogCheck",
-            "CommitPreviousTerm",
-            "NoFsync",
-            "StaleLeaderRead",
-            "LeaseIgnoresDrift",
-        ]
+        &config::BUG_NAMES
     }
 
     fn bugs(config: &RaftConfig) -> Vec<&'static str> {

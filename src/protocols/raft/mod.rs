@@ -766,6 +766,9 @@ impl Raft {
             new = rest;
         }
         if !new.is_empty() {
+            // Taking a leader's entries may replace our own: never while
+            // we lead (an append of our term made us step down first).
+            assert_ne!(self.role, Role::Leader, "a leader never truncates its own log");
             self.log.write(ctx.disk(), index, new);
             self.sync(ctx);
         }
