@@ -182,6 +182,12 @@ impl Findings {
         self.evidence.insert(property, evidence.into());
     }
 
+    /// Whether a violation was found since [`Findings::take_new`] was last
+    /// called.
+    pub fn has_new(&self) -> bool {
+        !self.fresh.is_empty()
+    }
+
     /// Violations found since the last call, for the trace.
     pub fn take_new(&mut self) -> Vec<(&'static str, &Violation)> {
         let fresh = std::mem::take(&mut self.fresh);

@@ -327,6 +327,9 @@ impl<N: Node> World<N> {
     }
 
     pub(super) fn trace_violations(&mut self, now: u64) {
+        if !self.watch.findings.has_new() {
+            return;
+        }
         for (property, v) in self.watch.findings.take_new() {
             self.rec.violation(now, property, v);
         }
