@@ -16,7 +16,7 @@ use simulate::protocols::{Bound, Registry};
 use simulate::testing::Sweep;
 use std::collections::BTreeSet;
 use std::ops::Range;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Seeds each scenario meant to pass runs in the default suite.
 const PASS_SEEDS: Range<u64> = 0..8;
@@ -32,30 +32,13 @@ const BUG_SEEDS: &[(&str, Range<u64>)] = &[
     ("primary-backup-stale-reads", 0..10),
 ];
 
-fn scenario_files() -> Vec<PathBuf> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                walk(&path, out);
-            } else if path.extension().is_some_and(|e| e == "ron") {
-                out.push(path);
-            }
-        }
-    }
-    let mut files = Vec::new();
-    walk(&Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios"), &mut files);
-    files.sort();
-    files
-}
-
 /// Every scenario of the repository, bound to its family.
 fn scenarios(registry: &Registry) -> Vec<(String, Bound)> {
     let bind = |f: PathBuf| {
         let bound = registry.load(&f).unwrap_or_else(|e| panic!("{e}"));
         (f.display().to_string(), bound)
     };
-    scenario_files().into_iter().map(bind).collect()
+    common::scenario_files().into_iter().map(bind).collect()
 }
 
 fn bug_range(name: &str) -> Range<u64> {

@@ -7,30 +7,11 @@ mod common;
 use simulate::protocols::Registry;
 use simulate::world::RunOptions;
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn scenario_files() -> Vec<PathBuf> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                walk(&path, out);
-            } else if path.extension().is_some_and(|e| e == "ron") {
-                out.push(path);
-            }
-        }
-    }
-    let mut files = Vec::new();
-    walk(&Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios"), &mut files);
-    files.sort();
-    assert!(files.len() >= 3, "{files:?}");
-    files
-}
 
 #[test]
 fn every_scenario_gives_the_same_trace_for_the_same_seed() {
-    for file in scenario_files() {
+    for file in common::scenario_files() {
         let s = Registry::builtin().load(&file).unwrap_or_else(|e| panic!("{e}"));
         let a = s.run(7, &RunOptions::default());
         let b = s.run(7, &RunOptions::default());
@@ -43,7 +24,7 @@ fn every_scenario_gives_the_same_trace_for_the_same_seed() {
 
 #[test]
 fn every_scenario_gives_twenty_traces_for_twenty_seeds() {
-    for file in scenario_files() {
+    for file in common::scenario_files() {
         let s = Registry::builtin().load(&file).unwrap();
         let hashes: BTreeSet<u64> = (0..20)
             .map(|seed| s.run(seed, &RunOptions::default()).trace.hash())
@@ -55,7 +36,7 @@ fn every_scenario_gives_twenty_traces_for_twenty_seeds() {
 #[test]
 fn every_scenario_gives_the_same_hash_in_other_processes() {
     let out = std::env::temp_dir().join(format!("simulate-determinism-{}", std::process::id()));
-    for file in scenario_files() {
+    for file in common::scenario_files() {
         let s = Registry::builtin().load(&file).unwrap();
         let here = s.run(11, &RunOptions::default()).trace.hash_hex();
         for _ in 0..2 {

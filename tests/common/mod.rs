@@ -71,3 +71,25 @@ pub fn run_with_report(file: &str, seed: u64, dir: &std::path::Path) -> std::pro
     let args = ["run", file, "--seed", &seed, "--report", "always", "--out"];
     simulate(&[&args[..], &[dir.to_str().unwrap()]].concat())
 }
+
+/// Every scenario file under scenarios/, regressions included, in order.
+pub fn scenario_files() -> Vec<std::path::PathBuf> {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "ron") {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios"),
+        &mut files,
+    );
+    files.sort();
+    assert!(files.len() >= 3, "{files:?}");
+    files
+}
