@@ -399,3 +399,22 @@ fn trace_flag_streams_events_to_stderr_and_json_stays_one_object() {
     assert!(stderr.starts_with("0 0.0000000"), "{}", &stderr[..80]);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn families_lists_what_each_family_offers() {
+    let out = simulate(&["families"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for family in ["Single: ", "AsyncPrimaryBackup: ", "Raft: "] {
+        assert!(text.lines().any(|l| l.starts_with(family)), "{family} in {text}");
+    }
+    assert!(
+        text.lines()
+            .any(|l| l.contains("ElectsLeader(within: d)") && l.contains("eventually")),
+        "{text}"
+    );
+    assert!(
+        text.contains("bugs: VoteWithoutLogCheck, CommitPreviousTerm, NoFsync"),
+        "{text}"
+    );
+}
