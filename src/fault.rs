@@ -15,8 +15,8 @@ pub struct FaultKind {
     /// The trace event's kind: `crash`, `partition-one-way`.
     pub event: &'static str,
     /// Only events with this field value are this fault (a `drop` is a
-    /// link's loss only with `reason=loss`); the value is then the name the
-    /// fault is counted under.
+    /// link's loss only with `reason=loss`). A drop is counted under its
+    /// reason; any other fault under its event, whatever its condition.
     pub only_if: Option<(&'static str, &'static str)>,
     /// Its key in `faults` of the JSON summary: `one_way_partition`.
     pub key: &'static str,
@@ -131,9 +131,13 @@ pub const BUILT_IN: &[FaultKind] = &[
 ];
 
 impl FaultKind {
-    /// The name the world counts this fault under (see the module doc).
+    /// The name the world counts this fault under (see the module doc):
+    /// a drop's reason, any other fault's event.
     pub fn count_name(&self) -> &'static str {
-        self.only_if.map_or(self.event, |(_, value)| value)
+        match self.only_if {
+            Some((_, reason)) if self.event == "drop" => reason,
+            _ => self.event,
+        }
     }
 }
 
@@ -259,6 +263,22 @@ mod tests {
             "{rows:?}"
         );
         assert_eq!(rows.len(), kinds.all().len(), "nothing counted twice");
+    }
+
+    #[test]
+    fn a_conditional_kind_of_another_event_counts_under_its_event() {
+        let muted_n1 = FaultKind {
+            only_if: Some(("node", "n1")),
+            ..kind("mute", "mute", "mute", Show::Count)
+        };
+        assert_eq!(muted_n1.count_name(), "mute");
+        let mut kinds = FaultKinds::default();
+        kinds.add(muted_n1);
+        let mut counts = FaultCounts::default();
+        counts.add("mute");
+        let rows = kinds.with_counts(&counts);
+        assert_eq!(rows.iter().filter(|r| r.0 == "mute").count(), 1, "{rows:?}");
+        assert!(rows.contains(&("mute", "mute", 1)));
     }
 
     #[test]

@@ -55,6 +55,16 @@ pub struct PropertyDef {
     pub about: &'static str,
 }
 
+impl PropertyDef {
+    /// As a scenario writes it: `ElectionSafety`, `ElectsLeader(within: d)`.
+    pub fn written(&self) -> String {
+        match self.when {
+            When::Eventually => format!("{}(within: d)", self.name),
+            _ => self.name.to_string(),
+        }
+    }
+}
+
 /// The simulated moment an observer is told about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Moment {
@@ -74,7 +84,9 @@ impl Moment {
 /// A fault as it happens, for observers.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FaultEvent {
-    /// Its trace event kind: `crash`, `partition`.
+    /// The name it is counted under: its trace event's kind (`crash`,
+    /// `partition`), or for a dropped message the drop's reason (`loss`, a
+    /// family rule's name).
     pub kind: &'static str,
     /// The nodes it hit (for a partition, those on either end of a cut link).
     pub nodes: Vec<NodeId>,

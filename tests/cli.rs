@@ -204,6 +204,15 @@ const MISTAKES: &[Mistake] = &[
         "LeaderReplaced is a sometimes property, which never fails",
     ),
     (
+        "a check asked for twice",
+        &[(
+            "checks: [Recovers(within: \"500ms\")]",
+            "checks: [Recovers(within: \"500ms\"), Recovers(within: \"500ms\")]",
+        )],
+        "10:39",
+        "Recovers(within: 500ms) is asked for twice",
+    ),
+    (
         "a key-value workload with no keys",
         &[("ops: 10)", "ops: 10, keys: 0)")],
         "7:41",

@@ -97,6 +97,11 @@ impl Rule for DeafTwo {
             NetVerdict::Pass
         }
     }
+
+    /// Node 0 misses what arrives in the first half of each second.
+    fn on_arrive(&self, p: &Packet, arrive_ns: u64) -> Option<DropReason> {
+        (p.to == 0 && arrive_ns % 1_000_000_000 < 500_000_000).then_some(DropReason::Rule("deaf"))
+    }
 }
 
 /// Judges NoCrash as crashes happen and NoFsyncError at the end, from the
@@ -122,6 +127,8 @@ impl Observer<Pinger> for Watcher {
             found.violated("NoFsyncError", Vec::new(), format!("{errors} fsyncs failed"));
         }
         found.evaluated("NoFsyncError", "no fsync failed");
+        let deaf = self.heard.iter().filter(|k| **k == "deaf").count();
+        found.evaluated("HeardDeaf", format!("heard {deaf}"));
     }
 }
 
@@ -175,6 +182,11 @@ impl Family for Pingers {
                 name: "NoFsyncError",
                 when: When::AtEnd,
                 about: "no fsync failed (judged at the end, from the faults heard)",
+            },
+            PropertyDef {
+                name: "HeardDeaf",
+                when: When::AtEnd,
+                about: "says how many of the deaf rule's drops the observer heard of",
             },
         ]
     }
@@ -287,7 +299,7 @@ fn the_builtin_binary_does_not_know_the_test_family() {
 #[test]
 fn observers_hear_every_fault_and_their_findings_are_timed_and_traced() {
     let registry = Registry::builtin().with::<Pingers>();
-    let src = SCENARIO.replace("checks: [NeverJudged]", "checks: [NoCrash, NoFsyncError]");
+    let src = SCENARIO.replace("checks: [NeverJudged]", "checks: [NoCrash, NoFsyncError, HeardDeaf]");
     let bound = registry.parse("pingers.ron", &src).unwrap();
     let checked = simulate::run::run(&bound, 1, &RunOptions::default(), false);
     let lines = common::lines(&checked.outcome);
@@ -302,6 +314,57 @@ fn observers_hear_every_fault_and_their_findings_are_timed_and_traced() {
         Verdict::Fail,
         "the disk hook's faults were heard: {fsync:?}"
     );
-    let at_end = lines.iter().find(|l| l.field("invariant") == Some("NoFsyncError"));
-    assert_eq!(at_end.map(|l| l.time_ns), Some(checked.outcome.end_ns));
+    let at_end = lines
+        .iter()
+        .position(|l| l.field("invariant") == Some("NoFsyncError"))
+        .unwrap();
+    let end = lines.last().unwrap();
+    assert_eq!(
+        end.kind, "end",
+        "the trace ends with the end, after the at-the-end findings"
+    );
+    assert_eq!(at_end, lines.len() - 2);
+    assert_eq!(lines[at_end].time_ns, end.time_ns);
+    assert_eq!(fsync.at_ns, Some(end.time_ns), "the result and the trace agree on when");
+    assert!(end.time_ns >= checked.outcome.end_ns);
+    let heard = checked.checks.iter().find(|c| c.name == "HeardDeaf").unwrap();
+    let deaf = checked.outcome.stats.faults.get("deaf");
+    let on_arrival = lines
+        .iter()
+        .filter(|l| l.kind == "drop" && l.field("to") == Some("n0"))
+        .count();
+    assert!(on_arrival > 0, "the rule dropped on arrival too");
+    assert_eq!(
+        heard.detail,
+        format!("held at the end: heard {deaf}"),
+        "every drop, at send or arrival"
+    );
+}
+
+/// Drops as "crash": its drops would be counted as crashes.
+struct Impostor;
+
+impl Rule for Impostor {
+    fn on_send(&mut self, _p: &Packet) -> NetVerdict {
+        NetVerdict::Drop(DropReason::Rule("crash"))
+    }
+}
+
+#[test]
+fn a_rule_named_like_a_built_in_fault_fails_the_run() {
+    let scenario = common::scenario(r#"Scenario(name: "i", protocol: Pingers, nodes: 2, duration: "1s")"#);
+    let hooks = Hooks {
+        rules: vec![Box::new(Impostor)],
+        ..Hooks::default()
+    };
+    let outcome = simulate::world::run_with(
+        &scenario.spec,
+        0,
+        &RunOptions::default(),
+        |_| Pinger { syncs_failed: 0 },
+        hooks,
+    );
+    let message = outcome.panic.unwrap_or_default();
+    assert!(message.contains("a network rule drops as \"crash\""), "{message}");
+    assert_eq!(outcome.stats.faults.get("crash"), 0);
 }

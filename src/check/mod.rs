@@ -311,9 +311,12 @@ fn elapsed(ns: u64) -> String {
 pub fn no_panic(outcome: &RunOutcome) -> CheckResult {
     match &outcome.panic {
         // A panic ends the run.
-        Some(message) => {
-            CheckResult::new("NoPanic", Verdict::Fail, format!("node code panicked: {message}")).at(outcome.end_ns)
-        }
+        Some(message) => CheckResult::new(
+            "NoPanic",
+            Verdict::Fail,
+            format!("the protocol's code panicked: {message}"),
+        )
+        .at(outcome.end_ns),
         None => CheckResult::new("NoPanic", Verdict::Pass, "no node panicked"),
     }
 }

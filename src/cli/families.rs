@@ -2,7 +2,6 @@
 //! scenarios' `checks`, and the bugs it can plant.
 
 use super::{Env, EXIT_PASS};
-use crate::property::When;
 
 #[derive(clap::Args, Debug)]
 pub struct FamiliesArgs {}
@@ -11,11 +10,7 @@ pub fn families(_args: FamiliesArgs, env: &Env<'_>) -> i32 {
     for f in env.registry.families() {
         outln!("{}: {}", f.name(), f.about());
         for p in f.properties() {
-            let written = match p.when {
-                When::Eventually => format!("{}(within: d)", p.name),
-                _ => p.name.to_string(),
-            };
-            outln!("  {written:<32} {:<10} {}", p.when.as_str(), p.about);
+            outln!("  {:<32} {:<10} {}", p.written(), p.when.as_str(), p.about);
         }
         if !f.planted_bugs().is_empty() {
             outln!("  bugs: {}", f.planted_bugs().join(", "));

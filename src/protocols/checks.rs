@@ -99,12 +99,16 @@ impl Check {
 
 /// Resolves every check of the scenario.
 pub fn resolve(loaded: &LoadedScenario, offered: &Offered) -> Result<Vec<Check>, ScenarioError> {
-    let checks = &loaded.spec.checks;
-    checks
-        .iter()
-        .enumerate()
-        .map(|(i, named)| resolve_one(loaded, offered, named, crate::path!["checks", i]))
-        .collect()
+    let mut checks: Vec<Check> = Vec::new();
+    for (i, named) in loaded.spec.checks.iter().enumerate() {
+        let check = resolve_one(loaded, offered, named, crate::path!["checks", i])?;
+        if checks.contains(&check) {
+            let message = format!("{} is asked for twice; expected each check once", check.name());
+            return Err(loaded.invalid(Invalid::at(crate::path!["checks", i], message)));
+        }
+        checks.push(check);
+    }
+    Ok(checks)
 }
 
 fn resolve_one(
@@ -167,10 +171,7 @@ fn resolve_one(
 
 fn not_offered(protocol: &str, name: &str, offered: &[PropertyDef]) -> String {
     let mut names: Vec<String> = vec!["Linearizable(model)".into(), "Recovers(within: d)".into()];
-    names.extend(offered.iter().map(|p| match p.when {
-        When::Eventually => format!("{}(within: d)", p.name),
-        _ => p.name.to_string(),
-    }));
+    names.extend(offered.iter().map(PropertyDef::written));
     format!(
         "{name} is not a check protocol {protocol} offers; expected one of: {}",
         names.join(", ")
@@ -240,6 +241,9 @@ pub fn expected(loaded: &LoadedScenario, checks: &[Check], offered: &Offered) ->
                     c.name()
                 );
                 return Err(error(message));
+            }
+            if names.contains(&c.name()) {
+                return Err(error(format!("{} is listed twice; expected each check once", c.name())));
             }
             names.push(c.name());
         }

@@ -162,7 +162,7 @@ fn faults_table(t: &Timeline) -> String {
         rows.push((v.at_ns, None, format!("invariant violated: {}", v.label)));
     }
     for p in &t.panics {
-        rows.push((p.at_ns, None, format!("node code panicked: {}", p.label)));
+        rows.push((p.at_ns, None, format!("the protocol's code panicked: {}", p.label)));
     }
     rows.sort();
     let mut out = format!("<h2>Faults and findings ({})</h2>\n", rows.len());
@@ -247,7 +247,7 @@ mod tests {
                 "<tr><td>1.000000s</td><td>1.000250s</td><td>n1 crashed</td></tr>",
                 "<tr><td>2.000000s</td><td></td><td>n0 clock +1s</td></tr>",
                 "<tr><td>3.000000s</td><td></td><td>invariant violated: ElectionSafety</td></tr>",
-                "<tr><td>4.000000s</td><td></td><td>node code panicked: boom &lt;b&gt;</td></tr>",
+                "<tr><td>4.000000s</td><td></td><td>the protocol's code panicked: boom &lt;b&gt;</td></tr>",
             ]
         );
         assert!(table.contains("Faults and findings (4)"));

@@ -65,7 +65,10 @@ pub fn parse_ns(text: &str) -> Result<i64, String> {
         .find(|(u, _)| *u == unit.trim())
         .map(|(_, s)| *s)
         .ok_or_else(|| format!("{text:?} has an unknown unit {unit:?}; {expected}"))?;
-    let ns = scale_decimal(number, scale).map_err(|why| format!("{text:?} {why}; {expected}"))?;
+    let ns = scale_decimal(number, scale).map_err(|why| match why {
+        "is not a number" => format!("{text:?} {why}; {expected}"),
+        _ => format!("{text:?} {why}"),
+    })?;
     let ns = i64::try_from(ns).map_err(|_| format!("{text:?} is too long (at most about 292 years)"))?;
     Ok(if negative { -ns } else { ns })
 }

@@ -222,7 +222,11 @@ impl<N: Node> World<N> {
                     }
                 };
                 if let Some(reason) = lost {
-                    return self.rec.dropped(now, from, Addr::Node(i), msg, reason);
+                    self.rec.dropped(now, from, Addr::Node(i), msg, reason);
+                    if let (Some(kind), Addr::Node(f)) = (reason.fault(), from) {
+                        self.tell_fault(now, kind, vec![NodeId(f), NodeId(i)]);
+                    }
+                    return;
                 }
                 self.rec.messages.delivered += 1;
                 self.rec

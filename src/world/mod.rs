@@ -175,10 +175,9 @@ where
 /// The run is over: account for what is in flight, let the observers look
 /// at the final states, and hand everything back.
 fn finish<N: Node>(world: &mut World<N>, scenario: &Scenario, seed: u64, panic: Option<String>) -> RunOutcome {
-    let now = world.now_ns();
-    if let Some(message) = &panic {
-        world.rec.trace.record(now, "panic", format_args!("payload={message}"));
-    }
+    // The last moment of the run: when the driver stopped it, or when a
+    // panic did.
+    let now = world.rec.ended_at_ns.unwrap_or_else(|| world.now_ns());
     world.rec.messages.in_flight = world.count_in_flight();
     // A panic may have struck between counting a message and queueing it.
     if panic.is_none() {
@@ -187,21 +186,11 @@ fn finish<N: Node>(world: &mut World<N>, scenario: &Scenario, seed: u64, panic: 
     // A panic ends the run early; otherwise it ran its full length (the
     // clock is a little past that, from stopping the nodes).
     let end_ns = if panic.is_some() { now } else { scenario.run_length().0 };
-    // At-the-end properties are judged at the end of the run, which the
-    // clock is a little past (stopping the nodes takes a moment).
-    let at = Moment {
-        now_ns: end_ns,
-        recover_at_ns: world.recover_at_ns,
-    };
-    let mut findings = std::mem::take(&mut world.watch.findings);
-    findings.at(at.now_ns);
-    let states: Vec<Option<&N>> = world.nodes.slots.iter().map(|s| s.state.as_ref()).collect();
-    for o in std::mem::take(&mut world.watch.observers) {
-        o.finish(&at, &states, &mut findings);
-    }
-    // At-the-end violations go in the trace too, at the end.
-    for (property, v) in findings.take_new() {
-        world.rec.violation(at.now_ns, property, v);
+    let findings = judge_the_end(world, now);
+    // The trace ends with the end, or with the panic that ended the run.
+    match &panic {
+        Some(message) => world.rec.trace.record(now, "panic", format_args!("payload={message}")),
+        None => world.rec.trace.record(now, "end", format_args!("")),
     }
     RunOutcome {
         seed,
@@ -218,6 +207,25 @@ fn finish<N: Node>(world: &mut World<N>, scenario: &Scenario, seed: u64, panic: 
         panic,
         schedule: std::mem::take(&mut world.rec.schedule),
     }
+}
+
+/// The observers look at the final states; their at-the-end findings go in
+/// the trace at the run's last moment, `now`.
+fn judge_the_end<N: Node>(world: &mut World<N>, now: u64) -> Findings {
+    let at = Moment {
+        now_ns: now,
+        recover_at_ns: world.recover_at_ns,
+    };
+    let mut findings = std::mem::take(&mut world.watch.findings);
+    findings.at(now);
+    let states: Vec<Option<&N>> = world.nodes.slots.iter().map(|s| s.state.as_ref()).collect();
+    for o in std::mem::take(&mut world.watch.observers) {
+        o.finish(&at, &states, &mut findings);
+    }
+    for (property, v) in findings.take_new() {
+        world.rec.violation(now, property, v);
+    }
+    findings
 }
 
 /// The run's main task: create the nodes, play the nemesis, stop at the end.
@@ -250,7 +258,7 @@ async fn drive<N: Node>(scenario: &Scenario, seed: u64, world: &Shared<N>) {
     let ids: Vec<_> = {
         let mut w = world.lock().expect("a panic ends the run");
         let now = w.now_ns();
-        w.rec.trace.record(now, "end", format_args!(""));
+        w.rec.ended_at_ns = Some(now);
         let nodes = w.nodes.slots.iter().filter_map(|s| s.madsim);
         let ids: Vec<_> = nodes.chain(w.client_madsim_ids()).chain(w.down_node).collect();
         ids

@@ -1,7 +1,7 @@
 //! What a run writes down as it goes: the trace, the history, message and
 //! fault counts, clock jumps and the fault schedule it played.
 
-use crate::fault::FaultCounts;
+use crate::fault::{FaultCounts, BUILT_IN};
 use crate::history::{Event, EventKind, History};
 use crate::net::DropReason;
 use crate::scenario::Fault;
@@ -51,6 +51,9 @@ pub(super) struct Recorder {
     pub schedule: Vec<(u64, Fault)>,
     /// False once recovery began: the `recover` field replays the rest.
     pub scheduling: bool,
+    /// When the driver stopped the run (the `end` event is written once the
+    /// observers had their last look).
+    pub ended_at_ns: Option<u64>,
     /// When the nemesis step now playing was due: the time a schedule
     /// writes (the step itself runs a few nanoseconds later, as madsim
     /// wakes the driver).
@@ -86,6 +89,11 @@ impl Recorder {
     pub fn dropped(&mut self, now_ns: u64, from: impl fmt::Display, to: impl fmt::Display, msg: u64, why: DropReason) {
         self.messages.dropped += 1;
         if let Some(kind) = why.fault() {
+            if let DropReason::Rule(name) = why {
+                // Its drops would be counted as another fault's.
+                let taken = BUILT_IN.iter().any(|k| k.event == name || k.count_name() == name);
+                assert!(!taken, "a network rule drops as {name:?}, the name of a built-in fault");
+            }
             self.faults.add(kind);
         }
         let reason = why.as_str();

@@ -550,6 +550,50 @@ mod tests {
         assert_eq!(Mutex.step(&false, &LockOp::Release, Some(&())), None);
     }
 
+    /// `reads` lists what each model's `convert` takes: the two agree.
+    #[test]
+    fn what_a_model_says_it_reads_it_converts() {
+        let op = |f: &str, key: Option<Value>, input: Value| RawOp {
+            process: 0,
+            f: f.to_string(),
+            key,
+            input,
+            output: None,
+            call: 0,
+            ret: None,
+            line: 1,
+        };
+        let all = [
+            ModelKind::Register,
+            ModelKind::CasRegister,
+            ModelKind::Kv,
+            ModelKind::MultiRegister,
+            ModelKind::Mutex,
+        ];
+        for kind in all {
+            for f in [
+                "read", "write", "get", "put", "append", "cas", "txn", "acquire", "release",
+            ] {
+                let keyed = kind == ModelKind::Kv;
+                let input = match f {
+                    "cas" => Value::List(vec![Value::Nil, Value::Int(1)]),
+                    "txn" => Value::List(vec![]),
+                    _ => Value::Int(1),
+                };
+                let raw = op(f, keyed.then(|| Value::from("k")), input);
+                let nil = || Value::Nil;
+                let converted = match kind {
+                    ModelKind::Register => Register { initial: nil() }.convert(&raw).is_ok(),
+                    ModelKind::CasRegister => CasRegister { initial: nil() }.convert(&raw).is_ok(),
+                    ModelKind::Kv => Kv { initial: nil() }.convert(&raw).is_ok(),
+                    ModelKind::MultiRegister => MultiRegister { initial: nil() }.convert(&raw).is_ok(),
+                    ModelKind::Mutex => Mutex.convert(&raw).is_ok(),
+                };
+                assert_eq!(kind.reads(&[f], keyed).is_ok(), converted, "{kind:?} {f}");
+            }
+        }
+    }
+
     #[test]
     fn a_model_says_whether_it_reads_a_services_operations() {
         let kv = ["get", "put", "append", "cas"];
