@@ -245,6 +245,7 @@ fn raft_kv_report(s: &Bound) {
             fault_kinds: &s.fault_kinds,
             expected: &s.expected,
             program: "simulate",
+            unwritten: None,
         };
         let started = Instant::now();
         report.write().unwrap();

@@ -67,6 +67,7 @@ impl Checked {
             fault_kinds: &bound.fault_kinds,
             expected: &bound.expected,
             program,
+            unwritten: None,
         }
     }
 }

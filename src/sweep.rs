@@ -81,8 +81,9 @@ pub struct SeedResult {
 }
 
 /// Runs `seed` of `scenario` and checks it, as `simulate run` would; if
-/// it does not pass and `reports` is given, writes its report folder
-/// (with a repro file) under it. `program` names the binary in replay lines.
+/// it does not pass and `reports` (the scenario's own folder) is given,
+/// writes its report folder (with a repro file) at `reports/<seed>`.
+/// `program` names the binary in replay lines.
 pub fn run_one(scenario: &Bound, index: usize, seed: u64, reports: Option<&Path>, program: &str) -> SeedResult {
     let checked = run::run(scenario, seed, &RunOptions::default(), false);
     let not_passed = checked.not_passed();
@@ -96,8 +97,8 @@ pub fn run_one(scenario: &Bound, index: usize, seed: u64, reports: Option<&Path>
     // A bug demonstration failing as it should needs no report folder:
     // `simulate run FILE --seed N` makes one.
     let wanted = matches!(expectation, Expectation::Failed | Expectation::Unknown);
-    let report = reports.filter(|_| wanted).map(|root| {
-        let dir = report::dir_in(root, &scenario.spec().name, seed);
+    let report = reports.filter(|_| wanted).map(|folder| {
+        let dir = folder.join(seed.to_string());
         let written = checked
             .report(scenario, Some(dir.clone()), program)
             .write()
@@ -129,7 +130,9 @@ pub struct Plan<'a> {
     pub jobs: usize,
     /// Stop taking new seeds after the first failure.
     pub fail_fast: bool,
-    /// Where to write report folders of seeds that do not pass.
+    /// Where to write report folders of seeds that do not pass: each
+    /// scenario's go in a folder of its own below this one (see
+    /// [`Plan::folders`]).
     pub reports: Option<PathBuf>,
     /// The command that runs this binary, for replay lines.
     pub program: &'a str,
@@ -145,6 +148,12 @@ impl Plan<'_> {
     pub fn runs(&self) -> u64 {
         self.seeds_each().saturating_mul(self.scenarios.len() as u64)
     }
+
+    /// Each scenario's report folder under `reports`, in order: named
+    /// after the scenario, and distinct even when two files share a name.
+    pub fn folders(&self) -> Vec<String> {
+        report::unique_folder_names(self.scenarios.iter().map(|s| s.spec().name.as_str()))
+    }
 }
 
 /// What a sweep keeps: counts per scenario, the results that did not
@@ -154,6 +163,10 @@ impl Plan<'_> {
 pub struct Tally {
     /// Seeds run, per scenario.
     pub ran: Vec<usize>,
+    /// Seeds started, per scenario: the first `started[i]` seeds of the
+    /// scenario's shard (tasks are taken in order, and each one taken
+    /// runs to its end), so those after them never ran.
+    pub started: Vec<u64>,
     /// Time inside the runs, per scenario.
     pub run_ms: Vec<f64>,
     /// Seeds that showed the expected failure, per scenario.
@@ -184,6 +197,7 @@ impl Tally {
     fn new(scenarios: usize) -> Self {
         Tally {
             ran: vec![0; scenarios],
+            started: vec![0; scenarios],
             run_ms: vec![0.0; scenarios],
             expected: vec![0; scenarios],
             first_expected: vec![None; scenarios],
@@ -225,8 +239,10 @@ impl Tally {
         self.digest.finish()
     }
 
-    fn add(&mut self, task: u64, r: SeedResult) {
+    /// Adds the result of `task`, the `k`-th seed of its scenario's shard.
+    fn add(&mut self, task: u64, k: u64, r: SeedResult) {
         self.ran[r.scenario] += 1;
+        self.started[r.scenario] = self.started[r.scenario].max(k + 1);
         self.run_ms[r.scenario] += r.wall_ms;
         for name in &r.seen {
             *self.seen[r.scenario].entry(name.clone()).or_default() += 1;
@@ -270,6 +286,8 @@ pub fn run(plan: &Plan<'_>, stop: &AtomicBool, mut on_result: impl FnMut(&SeedRe
     let next = AtomicU64::new(0);
     let (tx, rx) = mpsc::channel();
     let mut tally = Tally::new(plan.scenarios.len());
+    let folders = plan.folders();
+    let folders = &folders;
     std::thread::scope(|scope| {
         for _ in 0..plan.jobs.max(1) {
             let tx = tx.clone();
@@ -285,7 +303,8 @@ pub fn run(plan: &Plan<'_>, stop: &AtomicBool, mut on_result: impl FnMut(&SeedRe
                 let index = (task / per_scenario) as usize;
                 let seed = plan.shard.nth(&plan.seeds, task % per_scenario);
                 let bound = &plan.scenarios[index];
-                let result = run_one(bound, index, seed, plan.reports.as_deref(), plan.program);
+                let folder = plan.reports.as_ref().map(|root| root.join(&folders[index]));
+                let result = run_one(bound, index, seed, folder.as_deref(), plan.program);
                 // Set here, not by the receiver: this worker must not
                 // start another seed after its own failure.
                 if plan.fail_fast && result.expectation == Expectation::Failed {
@@ -299,7 +318,7 @@ pub fn run(plan: &Plan<'_>, stop: &AtomicBool, mut on_result: impl FnMut(&SeedRe
         drop(tx);
         for (task, result) in rx {
             on_result(&result);
-            tally.add(task, result);
+            tally.add(task, task % per_scenario, result);
         }
     });
     tally.not_passed.sort_by_key(|r| (r.scenario, r.seed));

@@ -230,6 +230,18 @@ const MISTAKES: &[Mistake] = &[
         "3:25",
         "expected one of `VoteWithoutLogCheck`",
     ),
+    (
+        "name too long",
+        &[("\"bad\"", concat!("\"", "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789x", "\""))],
+        "2:9",
+        "101 characters long; expected at most 100",
+    ),
+    (
+        "control character in the name",
+        &[("\"bad\"", "\"bad\x1b[31m\"")],
+        "2:9",
+        "control character '\\u{1b}'",
+    ),
 ];
 
 #[test]
@@ -426,4 +438,61 @@ fn families_lists_what_each_family_offers() {
         text.contains("bugs: VoteWithoutLogCheck, CommitPreviousTerm, NoFsync"),
         "{text}"
     );
+}
+
+#[test]
+fn a_report_that_cannot_be_written_is_named_nowhere() {
+    let dir = temp_dir("unwritable");
+    let blocker = dir.join("a-file");
+    std::fs::write(&blocker, "not a folder").unwrap();
+    let target = blocker.join("report");
+    let out = simulate(&[
+        "run",
+        "scenarios/raft-bug-vote-without-log-check.ron",
+        "--seed",
+        "1",
+        "--json",
+        "--out",
+        target.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "the finding keeps its exit code: {stderr}");
+    assert!(stderr.contains("cannot write"), "{stderr}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["verdict"], "fail");
+    assert!(json["report_dir"].is_null(), "{json}");
+    assert!(
+        json["report_error"].as_str().unwrap().contains("cannot write"),
+        "{json}"
+    );
+    let replay = json["replay"].as_str().unwrap();
+    assert!(
+        replay.ends_with("run scenarios/raft-bug-vote-without-log-check.ron --seed 1"),
+        "{replay}"
+    );
+    let text = simulate(&[
+        "run",
+        "scenarios/raft-bug-vote-without-log-check.ron",
+        "--seed",
+        "1",
+        "--out",
+        target.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&text.stdout);
+    assert!(stdout.contains("report:  not written (cannot write"), "{stdout}");
+    assert!(!stdout.contains("repro.ron"), "{stdout}");
+    let passing = simulate(&[
+        "run",
+        "scenarios/single-kv.ron",
+        "--report",
+        "always",
+        "--out",
+        target.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        passing.status.code(),
+        Some(2),
+        "a pass whose asked-for report is lost exits 2"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }

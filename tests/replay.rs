@@ -151,3 +151,80 @@ fn a_repro_of_a_protocol_this_binary_does_not_know_is_refused_not_run() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn replay_out_naming_the_repros_own_folder_another_way_keeps_the_record() {
+    let dir = temp_dir("aliases");
+    let run = run_with_report("scenarios/single-kv.ron", 3, &dir);
+    assert_eq!(run.status.code(), Some(0));
+    let repro = dir.join("repro.ron");
+    let text = std::fs::read_to_string(&repro).unwrap();
+    let hash_line = text.lines().find(|l| l.contains("trace_hash")).unwrap();
+    let tampered = text.replace(hash_line, "  trace_hash: \"0123456789abcdef\",");
+    std::fs::write(&repro, &tampered).unwrap();
+    let name = dir.file_name().unwrap().to_str().unwrap();
+    let link = dir.with_extension("link");
+    let _ = std::fs::remove_file(&link);
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&dir, &link).unwrap();
+    for alias in [
+        dir.join("."),
+        dir.join("..").join(name),
+        dir.join("x").join(".."),
+        link.clone(),
+    ] {
+        if !alias.exists() {
+            continue;
+        }
+        let replay = simulate(&["replay", repro.to_str().unwrap(), "--out", alias.to_str().unwrap()]);
+        assert_eq!(replay.status.code(), Some(1), "{}", alias.display());
+        assert_eq!(
+            std::fs::read_to_string(&repro).unwrap(),
+            tampered,
+            "--out {} kept the record",
+            alias.display()
+        );
+    }
+    // Another folder gets a repro of its own, of the run as it went now.
+    let other = dir.with_extension("other");
+    let replay = simulate(&["replay", repro.to_str().unwrap(), "--out", other.to_str().unwrap()]);
+    assert_eq!(replay.status.code(), Some(1));
+    let again = simulate(&["replay", other.join("repro.ron").to_str().unwrap()]);
+    assert_eq!(
+        again.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    let _ = std::fs::remove_file(&link);
+    std::fs::remove_dir_all(&other).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_trace_filter_that_can_show_nothing_is_refused() {
+    let dir = temp_dir("filter");
+    assert_eq!(
+        run_with_report("scenarios/single-kv.ron", 0, &dir).status.code(),
+        Some(0)
+    );
+    let repro = dir.join("repro.ron");
+    let repro = repro.to_str().unwrap();
+    for (args, words) in [
+        (
+            &["--trace", "--node", "n999"][..],
+            "--node n999: the scenario has nodes n0 to n0",
+        ),
+        (
+            &["--trace", "--from", "10s", "--to", "1s"],
+            "--from 10s is after --to 1s",
+        ),
+        (&["--node", "n0"], "--trace"),
+    ] {
+        let out = simulate(&[&["replay", repro][..], args].concat());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(words), "{args:?}: {stderr}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -288,3 +288,122 @@ fn a_sometimes_property_no_seed_saw_is_listed() {
         "crashing the leader replaces it: {stdout}"
     );
 }
+
+#[test]
+fn fail_fast_junit_and_json_say_which_seeds_ran_and_skip_the_rest() {
+    let file = unexpected("scenarios/raft-bug-vote-without-log-check.ron", "buggy-ff-junit");
+    let xml = temp_path("sweep-ff.xml");
+    let (code, summary) = sweep(
+        &[
+            file.to_str().unwrap(),
+            "scenarios/single-kv.ron",
+            "--seeds",
+            "0..50",
+            "--jobs",
+            "1",
+            "--fail-fast",
+            "--junit",
+            xml.to_str().unwrap(),
+        ],
+        "ff-junit",
+    );
+    let text = std::fs::read_to_string(&xml).unwrap();
+    std::fs::remove_file(&xml).unwrap();
+    assert_eq!(code, 1);
+    let (first, second) = (&summary["scenarios"][0], &summary["scenarios"][1]);
+    assert_eq!(
+        (first["ran"].as_u64(), first["seeds_ran"].as_str()),
+        (Some(1), Some("0..1"))
+    );
+    assert_eq!(
+        (first["not_run"].as_u64(), first["seeds_not_run"].as_str()),
+        (Some(49), Some("1..50"))
+    );
+    assert_eq!(
+        (second["ran"].as_u64(), second["seeds_not_run"].as_str()),
+        (Some(0), Some("0..50"))
+    );
+    assert!(
+        summary["stopped_because"].as_str().unwrap().contains("--fail-fast"),
+        "{summary}"
+    );
+    assert!(
+        text.contains("<testsuites name=\"simulate sweep\" tests=\"3\" failures=\"1\" skipped=\"2\""),
+        "{text}"
+    );
+    assert!(text.contains("name=\"seeds 0..1\""), "{text}");
+    assert!(text.contains("name=\"seeds 1..50\""), "{text}");
+    assert!(
+        text.contains(
+            "<skipped message=\"49 seeds did not run: --fail-fast stopped the sweep at the first failure\"/>"
+        ),
+        "{text}"
+    );
+    // The scenario that never ran is skipped whole, not passed.
+    let single = &text[text.find("<testsuite name=\"single-kv\"").unwrap()..];
+    assert!(
+        single.starts_with("<testsuite name=\"single-kv\" tests=\"1\" failures=\"0\" skipped=\"1\""),
+        "{text}"
+    );
+    assert!(!single.contains("name=\"seeds 0..0\""), "{text}");
+}
+
+#[test]
+fn scenarios_that_share_a_name_keep_their_own_reports() {
+    let a = buggy("same-name-a");
+    let b = unexpected("scenarios/raft-bug-vote-without-log-check.ron", "same-name-b");
+    let renamed = std::fs::read_to_string(&b)
+        .unwrap()
+        .replace("raft-bug-vote-without-log-check", "raft-bug-no-fsync");
+    std::fs::write(&b, renamed).unwrap();
+    let reports = temp_path("sweep-same-name");
+    let out = simulate(&[
+        "sweep",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+        "--seeds",
+        "1..2",
+        "--out",
+        reports.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let first = std::fs::read_to_string(reports.join("raft-bug-no-fsync/1/scenario.ron")).unwrap();
+    let second = std::fs::read_to_string(reports.join("raft-bug-no-fsync-2/1/scenario.ron")).unwrap();
+    std::fs::remove_dir_all(&reports).unwrap();
+    assert!(first.contains("NoFsync"), "{first}");
+    assert!(second.contains("VoteWithoutLogCheck"), "{second}");
+    for (file, folder) in [(&a, "raft-bug-no-fsync"), (&b, "raft-bug-no-fsync-2")] {
+        let line = format!("fail raft-bug-no-fsync ({}) seed 1", file.display());
+        let at = stdout.find(&line).unwrap_or_else(|| panic!("{line}: {stdout}"));
+        let replay = stdout[at..].lines().nth(1).unwrap();
+        assert!(replay.ends_with(&format!("{folder}/1/repro.ron")), "{replay}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn replay_lines_are_shell_words_even_with_spaces_and_semicolons() {
+    let file = buggy("buggy-quote");
+    let reports = temp_path("sweep quote; touch pwned");
+    let out = simulate(&[
+        "sweep",
+        file.to_str().unwrap(),
+        "--seeds",
+        "1..2",
+        "--out",
+        reports.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let replay = stdout.lines().find_map(|l| l.trim().strip_prefix("replay: ")).unwrap();
+    let command = replay.replacen("simulate", env!("CARGO_BIN_EXE_simulate"), 1);
+    let shell = std::process::Command::new("sh")
+        .args(["-c", &command])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    std::fs::remove_dir_all(&reports).unwrap();
+    let stderr = String::from_utf8_lossy(&shell.stderr);
+    assert!(stderr.contains("reproduced: trace hash"), "{command}: {stderr}");
+    assert!(!std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("pwned").exists());
+}

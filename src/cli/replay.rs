@@ -6,7 +6,7 @@ use super::run::{execute, exit_code, How, ReportWhen};
 use super::{Env, EXIT_FAIL, EXIT_USAGE};
 use crate::report::repro::{self, Repro, VERSION};
 use crate::report::trace_view::{self, TraceFilter};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(clap::Args, Debug)]
 pub struct ReplayArgs {
@@ -23,13 +23,13 @@ pub struct ReplayArgs {
     #[arg(long)]
     trace: bool,
     /// With --trace: only events that involve this node (n2 or 2); repeatable.
-    #[arg(long = "node", value_parser = parse_node)]
+    #[arg(long = "node", value_parser = parse_node, requires = "trace")]
     nodes: Vec<u32>,
     /// With --trace: from this global time on (e.g. 1.5s).
-    #[arg(long, value_parser = parse_time)]
+    #[arg(long, value_parser = parse_time, requires = "trace")]
     from: Option<u64>,
     /// With --trace: up to this global time, inclusive.
-    #[arg(long, value_parser = parse_time)]
+    #[arg(long, value_parser = parse_time, requires = "trace")]
     to: Option<u64>,
 }
 
@@ -45,6 +45,35 @@ fn parse_time(text: &str) -> Result<u64, String> {
     u64::try_from(ns).map_err(|_| format!("{text:?} is negative; expected a time from the start, like \"1.5s\""))
 }
 
+/// A filter that would show nothing for want of a node or a time is a
+/// mistake to say, not an empty trace to print.
+fn check_trace_filter(args: &ReplayArgs, nodes: u32) -> Result<(), String> {
+    if let Some(n) = args.nodes.iter().find(|&&n| n >= nodes) {
+        let last = nodes - 1;
+        return Err(format!("--node n{n}: the scenario has nodes n0 to n{last}"));
+    }
+    match (args.from, args.to) {
+        (Some(from), Some(to)) if from > to => Err(format!(
+            "--from {} is after --to {}; expected --from at or before --to",
+            crate::scenario::Dur(from),
+            crate::scenario::Dur(to)
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Whether writing a report into `out` would touch the record being
+/// replayed: `out` is the repro's own folder (`./F`, `F/../F`, an absolute
+/// path or a link to it) or would write over the repro file itself.
+fn keeps_the_record(out: &Path, home: &Path, repro: &Path) -> bool {
+    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        // A folder that does not exist yet is not the repro's, which does.
+        _ => false,
+    };
+    same(out, home) || same(&out.join("repro.ron"), repro)
+}
+
 pub fn replay(args: ReplayArgs, env: &Env<'_>) -> i32 {
     let loaded = repro::load(&args.file).and_then(|r: Repro| Ok((env.registry.bind(r.scenario)?, r.header)));
     let (bound, header) = match loaded {
@@ -54,6 +83,10 @@ pub fn replay(args: ReplayArgs, env: &Env<'_>) -> i32 {
             return EXIT_USAGE;
         }
     };
+    if let Err(e) = check_trace_filter(&args, bound.spec().nodes) {
+        eprintln!("error: {e}");
+        return EXIT_USAGE;
+    }
     let h = &header;
     if h.version != VERSION {
         eprintln!(
@@ -70,8 +103,12 @@ pub fn replay(args: ReplayArgs, env: &Env<'_>) -> i32 {
         json: args.json,
         report: ReportWhen::Always,
         check_determinism: false,
-        // Regenerating the repro's own folder keeps the repro as recorded.
-        write_repro: args.out.as_ref().is_some_and(|o| *o != home),
+        // Regenerating the repro's own folder, however it is named, keeps
+        // the repro as recorded: it is the evidence the replay is compared with.
+        write_repro: args
+            .out
+            .as_ref()
+            .is_some_and(|o| !keeps_the_record(o, &home, &args.file)),
     };
     let dir = args.out.clone().unwrap_or(home);
 

@@ -98,7 +98,7 @@ pub(super) fn execute(bound: &Bound, seed: u64, how: &How, dir: PathBuf, env: &E
     let checked = crate::run::run(bound, seed, &options, how.check_determinism);
     let mut report = checked.report(bound, how.report.wants(checked.verdict).then_some(dir), &env.program);
     report.write_repro = how.write_repro;
-    let written = report.write();
+    let written = report.write_or_forget();
     // The result is printed even if the report could not be written.
     if how.summary && how.json {
         outln!("{}", report.to_json());
@@ -106,9 +106,12 @@ pub(super) fn execute(bound: &Bound, seed: u64, how: &How, dir: PathBuf, env: &E
         out!("{}", report.to_text());
     }
     if let Err(e) = written {
-        let dir = report.dir.as_ref().map_or(String::new(), |d| d.display().to_string());
-        eprintln!("error: cannot write the report to {dir}: {e}");
-        return Err(EXIT_USAGE);
+        eprintln!("error: {e}");
+        // A finding outranks the lost folder: the verdict's exit code
+        // stays, and only a run that passed exits 2 for it.
+        if checked.verdict == Verdict::Pass {
+            return Err(EXIT_USAGE);
+        }
     }
     drop(report);
     Ok(checked)

@@ -11,6 +11,7 @@ use super::{Env, EXIT_FAIL, EXIT_INTERRUPTED, EXIT_PASS, EXIT_UNKNOWN, EXIT_USAG
 use crate::check::linear::html::escape;
 use crate::check::Expectation;
 use crate::protocols::Bound;
+use crate::report::shell_word;
 use crate::scenario::ScenarioError;
 use crate::sweep::{self, Plan, SeedResult, Shard, Tally};
 use serde_json::json;
@@ -131,6 +132,7 @@ fn run_plan(plan: &Plan<'_>, args: &SweepArgs, loaded: &[Bound]) -> Tally {
         eprintln!("warning: Ctrl-C will not stop the sweep cleanly: {e}");
     }
     let progress = progress_bar(plan.runs());
+    let labels = Labels::new(&args.files, loaded);
     let mut failures = 0;
     let tally = sweep::run(plan, &STOP, |r| {
         failures += usize::from(r.expectation == Expectation::Failed);
@@ -138,7 +140,7 @@ fn run_plan(plan: &Plan<'_>, args: &SweepArgs, loaded: &[Bound]) -> Tally {
         progress.inc(1);
         if matches!(r.expectation, Expectation::Failed | Expectation::Unknown) {
             // Above the bar on a terminal; a plain line in CI logs.
-            progress.suspend(|| outln!("{}", seed_line(&args.files, loaded, plan.program, r)));
+            progress.suspend(|| outln!("{}", seed_line(&labels, plan.program, r)));
         }
     });
     progress.finish_and_clear();
@@ -170,13 +172,14 @@ impl Outcome {
 /// Prints the expected failures, what no seed saw, and the summary line.
 fn summarize(plan: &Plan<'_>, args: &SweepArgs, tally: &Tally, wall_s: f64) -> Outcome {
     let scenarios = plan.scenarios;
+    let labels = Labels::new(&args.files, scenarios);
     let range = format!("{}..{}", args.seeds.start, args.seeds.end);
     for (i, s) in scenarios.iter().enumerate().filter(|(_, s)| s.expects_failure()) {
         let shown = tally.expected[i];
         let first = tally.first_expected[i].map_or(String::new(), |f| format!(", first seed {f}"));
         let by_check = |name: &String| format!("{name} {}", tally.expected_by_check[i].get(name).unwrap_or(&0));
         let what = s.expected.iter().map(by_check).collect::<Vec<_>>().join(", ");
-        let name = &s.spec().name;
+        let name = &labels.names[i];
         match shown {
             0 if tally.ran[i] > 0 => {
                 outln!("fail {name}: no seed of {range} showed its expected failure ({what})")
@@ -187,9 +190,9 @@ fn summarize(plan: &Plan<'_>, args: &SweepArgs, tally: &Tally, wall_s: f64) -> O
             ),
         }
     }
-    for (i, s) in scenarios.iter().enumerate() {
+    for (i, label) in labels.names.iter().enumerate() {
         for name in tally.never_seen(scenarios, i) {
-            outln!("never seen {}: {name} held in no seed of {range}", s.spec().name);
+            outln!("never seen {label}: {name} held in no seed of {range}");
         }
     }
     let ran = tally.total();
@@ -240,6 +243,7 @@ fn write_files(plan: &Plan<'_>, args: &SweepArgs, tally: &Tally, wall_s: f64, in
 
 fn json_summary(plan: &Plan<'_>, args: &SweepArgs, tally: &Tally, wall_s: f64, interrupted: bool) -> serde_json::Value {
     let scenarios = plan.scenarios;
+    let labels = Labels::new(&args.files, scenarios);
     json!({
         "seeds": {"start": args.seeds.start, "end": args.seeds.end},
         "shard": {"index": plan.shard.index, "count": plan.shard.count},
@@ -256,7 +260,8 @@ fn json_summary(plan: &Plan<'_>, args: &SweepArgs, tally: &Tally, wall_s: f64, i
         "run_s": tally.run_ms.iter().sum::<f64>() / 1e3,
         "interrupted": interrupted,
         "digest": format!("{:016x}", tally.digest()),
-        "scenarios": (0..scenarios.len()).map(|i| scenario_json(i, scenarios, &args.files[i], tally)).collect::<Vec<_>>(),
+        "stopped_because": (tally.total() as u64 != plan.runs()).then(|| stop_reason(args, tally)),
+        "scenarios": (0..scenarios.len()).map(|i| scenario_json(i, plan, &labels, tally)).collect::<Vec<_>>(),
     })
 }
 
@@ -280,10 +285,13 @@ fn progress_bar(total: u64) -> indicatif::ProgressBar {
     indicatif::ProgressBar::new(total).with_style(style)
 }
 
-fn seed_line(files: &[PathBuf], scenarios: &[Bound], program: &str, r: &SeedResult) -> String {
-    let file = files[r.scenario].display();
+fn seed_line(labels: &Labels, program: &str, r: &SeedResult) -> String {
+    let (program, file) = (shell_word(program), shell_word(&labels.files[r.scenario]));
     let replay = match &r.report {
-        Some(Ok(dir)) => format!("{program} replay {}", dir.join("repro.ron").display()),
+        Some(Ok(dir)) => format!(
+            "{program} replay {}",
+            shell_word(&dir.join("repro.ron").display().to_string())
+        ),
         Some(Err(e)) => format!("{program} run {file} --seed {} (no report: {e})", r.seed),
         None => format!("{program} run {file} --seed {}", r.seed),
     };
@@ -295,70 +303,182 @@ fn seed_line(files: &[PathBuf], scenarios: &[Bound], program: &str, r: &SeedResu
     format!(
         "{} {} seed {}: {}\n  replay: {replay}",
         r.verdict.as_str(),
-        scenarios[r.scenario].spec().name,
+        labels.names[r.scenario],
         r.seed,
         checks.join(", "),
     )
 }
 
-/// JUnit XML, as CI systems display it: a suite per scenario with one case
-/// for its seed range; failing seeds make a `failure`, unknown ones (when
-/// none failed) an `error`.
-fn junit(args: &SweepArgs, plan: &Plan<'_>, tally: &Tally, wall_s: f64) -> String {
-    let scenarios = plan.scenarios;
-    let range = format!("seeds {}..{}", args.seeds.start, args.seeds.end);
-    let range = match args.shard {
-        Some(s) => format!("{range} shard {}/{}", s.index, s.count),
-        None => range,
-    };
-    let missing = tally.missing_expected(scenarios);
-    let failed = (0..scenarios.len())
-        .filter(|&i| tally.not_passed.iter().any(|r| r.scenario == i) || missing.contains(&i))
-        .count();
-    let mut xml = format!(
+/// How the sweep's output names each scenario: by its name, and by name
+/// and file where two files share a name.
+struct Labels {
+    names: Vec<String>,
+    files: Vec<String>,
+}
 
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"simulate sweep\" tests=\"{}\" failures=\"{failed}\" time=\"{wall_s:.3}\">\n",
-        scenarios.len()
-    );
-    for (i, s) in scenarios.iter().enumerate() {
-        let bad: Vec<&SeedResult> = tally.not_passed.iter().filter(|r| r.scenario == i).collect();
-        let time_s = tally.run_ms[i] / 1e3;
-        let name = escape(&s.spec().name);
-        let failing = !bad.is_empty() || missing.contains(&i);
-        xml.push_str(&format!(
-            "  <testsuite name=\"{name}\" tests=\"1\" failures=\"{}\" time=\"{time_s:.3}\">\n    <testcase classname=\"{name}\" name=\"{range}\" time=\"{time_s:.3}\">\n",
-            usize::from(failing)
-        ));
-        if missing.contains(&i) {
-            let message = format!("no seed showed the expected failure ({})", s.expected.join(", "));
-            xml.push_str(&format!("      <failure message=\"{}\"></failure>\n", escape(&message)));
-        } else if !bad.is_empty() {
-            let any_fail = bad.iter().any(|r| r.expectation == Expectation::Failed);
-            let tag = if any_fail { "failure" } else { "error" };
-            let seeds: Vec<String> = bad.iter().map(|r| r.seed.to_string()).collect();
-            let message = format!(
-                "{} of {} seeds did not pass: {}",
-                bad.len(),
-                tally.ran[i],
-                seeds.join(", ")
-            );
-            let body: Vec<String> = bad
-                .iter()
-                .map(|r| seed_line(&args.files, scenarios, plan.program, r))
-                .collect();
-            xml.push_str(&format!(
-                "      <{tag} message=\"{}\">{}</{tag}>\n",
-                escape(&message),
-                escape(&body.join("\n"))
-            ));
+impl Labels {
+    fn new(files: &[PathBuf], scenarios: &[Bound]) -> Self {
+        let files: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+        let name = |i: usize| scenarios[i].spec().name.as_str();
+        let shared = |i: usize| (0..scenarios.len()).filter(|&j| name(j) == name(i)).count() > 1;
+        let names = (0..scenarios.len())
+            .map(|i| match shared(i) {
+                true => format!("{} ({})", name(i), files[i]),
+                false => name(i).to_string(),
+            })
+            .collect();
+        Labels { names, files }
+    }
+}
+
+/// Which of a scenario's seeds ran: a seed range (with the sweep's
+/// shard), and why the rest did not, if some did not.
+struct Coverage {
+    /// The seeds that ran, as `A..B` with the shard if there is one.
+    ran: String,
+    /// The seeds that never started, as above; None when all ran.
+    not_run: Option<String>,
+    /// How many never started.
+    not_run_count: u64,
+}
+
+impl Coverage {
+    fn of(plan: &Plan<'_>, tally: &Tally, i: usize) -> Self {
+        let (range, shard) = (&plan.seeds, plan.shard);
+        let started = tally.started[i];
+        debug_assert_eq!(started, tally.ran[i] as u64, "every seed started ran to its end");
+        let boundary = match started < shard.len(range) {
+            true => shard.nth(range, started),
+            false => range.end,
+        };
+        let with_shard = |a: u64, b: u64| match shard == Shard::ALL {
+            true => format!("{a}..{b}"),
+            false => format!("{a}..{b} shard {}/{}", shard.index, shard.count),
+        };
+        let not_run_count = shard.len(range) - started;
+        Coverage {
+            ran: with_shard(range.start, boundary),
+            not_run: (not_run_count > 0).then(|| with_shard(boundary, range.end)),
+            not_run_count,
         }
-        xml.push_str("    </testcase>\n  </testsuite>\n");
+    }
+}
+
+/// JUnit XML, as CI systems display it: a suite per scenario with one case
+/// for the seeds that ran (failing seeds make a `failure`, unknown ones,
+/// when none failed, an `error`) and, when some never ran (Ctrl-C,
+/// `--fail-fast`), one `skipped` case for those.
+fn junit(args: &SweepArgs, plan: &Plan<'_>, tally: &Tally, wall_s: f64) -> String {
+    let labels = Labels::new(&args.files, plan.scenarios);
+    let stopped = stop_reason(args, tally);
+    let suites: Vec<Suite> = (0..plan.scenarios.len())
+        .map(|i| junit_suite(i, plan, tally, &labels, stopped))
+        .collect();
+    let count = |f: fn(&Suite) -> usize| suites.iter().map(f).sum::<usize>();
+    let mut xml = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"simulate sweep\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" time=\"{wall_s:.3}\">\n",
+        count(|s| s.tests),
+        count(|s| s.failures),
+        count(|s| s.skipped),
+    );
+    for suite in &suites {
+        xml.push_str(&suite.xml);
     }
     xml.push_str("</testsuites>\n");
     xml
 }
 
-fn scenario_json(index: usize, scenarios: &[Bound], file: &std::path::Path, tally: &Tally) -> serde_json::Value {
+/// Why seeds of the range did not run.
+fn stop_reason(args: &SweepArgs, tally: &Tally) -> &'static str {
+    match args.fail_fast && tally.failed > 0 {
+        true => "--fail-fast stopped the sweep at the first failure",
+        false => "the sweep was interrupted",
+    }
+}
+
+/// One scenario's `testsuite` element, with its counts.
+struct Suite {
+    xml: String,
+    tests: usize,
+    failures: usize,
+    skipped: usize,
+}
+
+fn junit_suite(i: usize, plan: &Plan<'_>, tally: &Tally, labels: &Labels, stopped: &str) -> Suite {
+    let bad: Vec<&SeedResult> = tally.not_passed.iter().filter(|r| r.scenario == i).collect();
+    let missing = tally.missing_expected(plan.scenarios).contains(&i);
+    let cover = Coverage::of(plan, tally, i);
+    let (name, file) = (escape(&labels.names[i]), escape(&labels.files[i]));
+    let time_s = tally.run_ms[i] / 1e3;
+    let case = |seeds: &str, time_s: f64, inner: &str| {
+        format!(
+            "    <testcase classname=\"{name}\" name=\"seeds {}\" file=\"{file}\" time=\"{time_s:.3}\">\n{inner}    </testcase>\n",
+            escape(seeds)
+        )
+    };
+    let mut cases = String::new();
+    // A scenario none of whose seeds ran has only the skipped case.
+    let ran_case = tally.ran[i] > 0 || cover.not_run.is_none();
+    if ran_case {
+        cases.push_str(&case(
+            &cover.ran,
+            time_s,
+            &junit_finding(i, plan, tally, labels, &bad, missing),
+        ));
+    }
+    if let Some(rest) = &cover.not_run {
+        let message = format!("{} seeds did not run: {stopped}", cover.not_run_count);
+        let inner = format!("      <skipped message=\"{}\"/>\n", escape(&message));
+        cases.push_str(&case(rest, 0.0, &inner));
+    }
+    let skipped = usize::from(cover.not_run.is_some());
+    let tests = usize::from(ran_case) + skipped;
+    let failures = usize::from(!bad.is_empty() || missing);
+    Suite {
+        xml: format!(
+            "  <testsuite name=\"{name}\" tests=\"{tests}\" failures=\"{failures}\" skipped=\"{skipped}\" time=\"{time_s:.3}\">\n{cases}  </testsuite>\n"
+        ),
+        tests,
+        failures,
+        skipped,
+    }
+}
+
+/// The `failure` or `error` element of the seeds that ran, if any.
+fn junit_finding(
+    i: usize,
+    plan: &Plan<'_>,
+    tally: &Tally,
+    labels: &Labels,
+    bad: &[&SeedResult],
+    missing: bool,
+) -> String {
+    if missing {
+        let expected = plan.scenarios[i].expected.join(", ");
+        let message = format!("no seed showed the expected failure ({expected})");
+        return format!("      <failure message=\"{}\"></failure>\n", escape(&message));
+    }
+    if bad.is_empty() {
+        return String::new();
+    }
+    let any_fail = bad.iter().any(|r| r.expectation == Expectation::Failed);
+    let tag = if any_fail { "failure" } else { "error" };
+    let seeds: Vec<String> = bad.iter().map(|r| r.seed.to_string()).collect();
+    let message = format!(
+        "{} of {} seeds did not pass: {}",
+        bad.len(),
+        tally.ran[i],
+        seeds.join(", ")
+    );
+    let body: Vec<String> = bad.iter().map(|r| seed_line(labels, plan.program, r)).collect();
+    format!(
+        "      <{tag} message=\"{}\">{}</{tag}>\n",
+        escape(&message),
+        escape(&body.join("\n"))
+    )
+}
+
+fn scenario_json(index: usize, plan: &Plan<'_>, labels: &Labels, tally: &Tally) -> serde_json::Value {
     let mine = tally.not_passed.iter().filter(|r| r.scenario == index);
     let seeds_with = |e: Expectation| {
         mine.clone()
@@ -366,11 +486,18 @@ fn scenario_json(index: usize, scenarios: &[Bound], file: &std::path::Path, tall
             .map(|r| r.seed)
             .collect::<Vec<_>>()
     };
-    let s = &scenarios[index];
+    let s = &plan.scenarios[index];
+    let cover = Coverage::of(plan, tally, index);
     json!({
-        "file": file.display().to_string(),
+        "file": labels.files[index],
         "name": s.spec().name,
+        "label": labels.names[index],
+        "report_folder": plan.reports.as_ref().map(|r| r.join(&plan.folders()[index]).display().to_string()),
+        "planned": plan.seeds_each(),
         "ran": tally.ran[index],
+        "seeds_ran": cover.ran,
+        "seeds_not_run": cover.not_run,
+        "not_run": cover.not_run_count,
         "failed": seeds_with(Expectation::Failed),
         "unknown": seeds_with(Expectation::Unknown),
         "expected_failures": s.expected,
@@ -378,7 +505,7 @@ fn scenario_json(index: usize, scenarios: &[Bound], file: &std::path::Path, tall
         "failed_as_expected_by_check": tally.expected_by_check[index],
         "first_failed_as_expected": tally.first_expected[index],
         "sometimes_seen": tally.seen[index],
-        "never_seen": tally.never_seen(scenarios, index),
+        "never_seen": tally.never_seen(plan.scenarios, index),
     })
 }
 

@@ -52,6 +52,9 @@ pub struct RunReport<'a> {
     pub expected: &'a [String],
     /// The command that runs this binary, for replay lines: `simulate`.
     pub program: &'a str,
+    /// Why the folder could not be written, once [`RunReport::write_or_forget`]
+    /// failed; `dir` is then None, so that nothing names a missing folder.
+    pub unwritten: Option<String>,
 }
 
 /// `reports/<scenario name>/<seed>`, relative to the working directory.
@@ -59,19 +62,68 @@ pub fn default_dir(scenario_name: &str, seed: u64) -> PathBuf {
     dir_in(Path::new("reports"), scenario_name, seed)
 }
 
-/// `<root>/<scenario name>/<seed>`, the name made safe for a path.
+/// `<root>/<scenario name>/<seed>`, the name made safe for a path (see
+/// [`folder_name`]).
 pub fn dir_in(root: &Path, scenario_name: &str, seed: u64) -> PathBuf {
-    let safe: String = scenario_name
+    root.join(folder_name(scenario_name)).join(seed.to_string())
+}
+
+/// Longest folder name made from a scenario name, in bytes: far below
+/// every file system's 255, with room for a `-<hash>` suffix.
+pub const FOLDER_NAME_BYTES_MAX: usize = 64;
+
+/// A name made safe for one path component: letters and digits (any
+/// script), `-` and `_` are kept, everything else becomes `-`. It never
+/// starts with `-` (a shell would read it as an option) and is never empty,
+/// `.` or `..`; a name cut to [`FOLDER_NAME_BYTES_MAX`] ends with a hash of
+/// the whole name, so that long names that share a start stay apart.
+pub fn folder_name(name: &str) -> String {
+    let safe: String = name
         .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '-'
-            }
-        })
+        .map(|c| if c.is_alphanumeric() || c == '_' { c } else { '-' })
         .collect();
-    root.join(safe).join(seed.to_string())
+    let safe = safe.trim_start_matches('-');
+    let safe = if safe.is_empty() { "scenario" } else { safe };
+    if safe.len() <= FOLDER_NAME_BYTES_MAX {
+        return safe.to_string();
+    }
+    let suffix = format!("-{:08x}", crate::fnv::hash(name.as_bytes()) as u32);
+    let mut cut = FOLDER_NAME_BYTES_MAX - suffix.len();
+    while !safe.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}{suffix}", &safe[..cut])
+}
+
+/// One folder name per scenario name, in order: [`folder_name`], with
+/// `-2`, `-3`, ... added to the second and later of names that would share
+/// a folder, so no two scenarios of one sweep write into each other's.
+pub fn unique_folder_names<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let mut taken = std::collections::BTreeSet::new();
+    let mut folders = Vec::new();
+    for name in names {
+        let base = folder_name(name);
+        let mut folder = base.clone();
+        let mut n = 1;
+        while !taken.insert(folder.clone()) {
+            n += 1;
+            folder = format!("{base}-{n}");
+        }
+        folders.push(folder);
+    }
+    folders
+}
+
+/// `word` as one shell word: kept as is when it holds only characters no
+/// POSIX shell treats specially, else in single quotes. Replay commands
+/// are printed to be pasted into a shell: a path with a space or a `;`
+/// must neither break the command nor run another.
+pub fn shell_word(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_-./:=@%+,".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        return word.to_string();
+    }
+    format!("'{}'", word.replace('\'', "'\\''"))
 }
 
 impl RunReport<'_> {
@@ -83,11 +135,16 @@ impl RunReport<'_> {
     /// The command that reruns this seed: the folder's repro if there is
     /// one, else the scenario file with the seed.
     pub fn replay_command(&self) -> String {
+        let program = shell_word(self.program);
         match &self.dir {
-            Some(dir) => format!("{} replay {}", self.program, dir.join("repro.ron").display()),
+            Some(dir) => format!(
+                "{program} replay {}",
+                shell_word(&dir.join("repro.ron").display().to_string())
+            ),
             None => format!(
-                "{} run {} --seed {}",
-                self.program, self.scenario.file, self.outcome.seed
+                "{program} run {} --seed {}",
+                shell_word(&self.scenario.file),
+                self.outcome.seed
             ),
         }
     }
@@ -141,6 +198,7 @@ impl RunReport<'_> {
             "failed_as_expected": self.failed_as_expected(),
             "checks": self.checks,
             "report_dir": self.dir.as_ref().map(|d| d.display().to_string()),
+            "report_error": self.unwritten,
             "replay": self.replay_command(),
         })
     }
@@ -197,6 +255,11 @@ impl RunReport<'_> {
         }
         match &self.dir {
             Some(dir) => writeln!(t, "report:  {}", dir.display()),
+            None if self.unwritten.is_some() => writeln!(
+                t,
+                "report:  not written ({})",
+                self.unwritten.as_deref().unwrap_or_default()
+            ),
             None if self.verdict == Verdict::Pass => {
                 writeln!(t, "report:  not written (the run passed; --report always writes one)")
             }
@@ -205,6 +268,20 @@ impl RunReport<'_> {
         .expect("writing to a String");
         let _ = writeln!(t, "replay:  {}", self.replay_command());
         t
+    }
+
+    /// [`RunReport::write`]; if that fails, the report forgets its folder
+    /// (`report_dir` becomes null and the replay command runs the scenario
+    /// file) and keeps why in `unwritten`, so that the summary printed
+    /// after names no folder or repro that is not there.
+    pub fn write_or_forget(&mut self) -> Result<(), String> {
+        let Err(e) = self.write() else {
+            return Ok(());
+        };
+        let dir = self.dir.take().expect("only a report with a folder writes one");
+        let why = format!("cannot write {}: {e}", dir.display());
+        self.unwritten = Some(why.clone());
+        Err(why)
     }
 
     /// Writes the report folder, if the report has one.
@@ -361,10 +438,18 @@ the red bar had to take effect next and could not return what it returned.";
 
 /// Writes `bytes` to a temporary file beside `path`, then renames it.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_atomic_with(path, |file| io::Write::write_all(file, bytes))
+}
+
+/// [`write_atomic`], the contents written by `fill`. Whatever fails (the
+/// writing, say on a full disk, or the rename), the temporary file is
+/// removed: a failed write must not leave hidden files that keep the disk
+/// full.
+fn write_atomic_with(path: &Path, fill: impl FnOnce(&mut std::fs::File) -> io::Result<()>) -> io::Result<()> {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
     let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path).inspect_err(|_| {
+    let written = std::fs::File::create(&tmp).and_then(|mut file| fill(&mut file));
+    written.and_then(|()| std::fs::rename(&tmp, path)).inspect_err(|_| {
         let _ = std::fs::remove_file(&tmp);
     })
 }
@@ -379,6 +464,55 @@ mod tests {
             default_dir("raft kv/partitions", 7),
             Path::new("reports/raft-kv-partitions/7")
         );
+    }
+
+    #[test]
+    fn folder_names_are_safe_distinct_and_short() {
+        assert_eq!(folder_name("raft kv/partitions"), "raft-kv-partitions");
+        assert_eq!(folder_name(".."), "scenario");
+        assert_eq!(folder_name("--rm -rf"), "rm--rf");
+        assert_eq!(folder_name("日本"), "日本");
+        assert_ne!(folder_name("日本"), folder_name("中文"));
+        let long_a = format!("{}a", "x".repeat(300));
+        let long_b = format!("{}b", "x".repeat(300));
+        let (a, b) = (folder_name(&long_a), folder_name(&long_b));
+        assert!(a.len() <= FOLDER_NAME_BYTES_MAX && b.len() <= FOLDER_NAME_BYTES_MAX);
+        assert_ne!(a, b);
+        let cut_in_a_char = folder_name(&"é".repeat(100));
+        assert!(cut_in_a_char.len() <= FOLDER_NAME_BYTES_MAX, "{cut_in_a_char}");
+    }
+
+    #[test]
+    fn names_that_share_a_folder_are_told_apart_in_order() {
+        let folders = unique_folder_names(["kv", "a b", "kv", "a/b", "kv-2"]);
+        assert_eq!(folders, ["kv", "a-b", "kv-2", "a-b-2", "kv-2-2"]);
+    }
+
+    #[test]
+    fn shell_words_survive_spaces_quotes_and_semicolons() {
+        assert_eq!(shell_word("reports/raft-kv/7/repro.ron"), "reports/raft-kv/7/repro.ron");
+        assert_eq!(shell_word("my dir/a;rm x"), "'my dir/a;rm x'");
+        assert_eq!(shell_word("it's"), "'it'\\''s'");
+        assert_eq!(shell_word(""), "''");
+        assert_eq!(shell_word("$HOME"), "'$HOME'");
+    }
+
+    #[test]
+    fn a_write_that_fails_leaves_no_temporary_file() {
+        let dir = std::env::temp_dir().join(format!("simulate-report-fail-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("trace.log");
+        let full = write_atomic_with(&file, |f| {
+            io::Write::write_all(f, b"half a trace")?;
+            Err(io::Error::new(io::ErrorKind::StorageFull, "no space left on device"))
+        });
+        assert_eq!(full.unwrap_err().kind(), io::ErrorKind::StorageFull);
+        assert_eq!(
+            std::fs::read_dir(&dir).unwrap().count(),
+            0,
+            "the temporary file was removed"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

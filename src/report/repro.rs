@@ -56,6 +56,10 @@ pub fn to_text(scenario: &LoadedScenario, seed: u64, trace_hash: &str, verdict: 
 /// Reads repro text; `file` is only used in messages, and errors point at
 /// lines of the repro, inlined scenario included.
 pub fn parse(file: &str, text: &str) -> Result<Repro, ScenarioError> {
+    // A repro that went through an editor or a checkout on Windows may
+    // have gained a byte-order mark and CRLF line ends; lines stay put.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let text = &text.replace("\r\n", "\n");
     let invalid = |line, col, message: String| ScenarioError::Invalid {
         file: file.to_string(),
         line,
@@ -73,6 +77,18 @@ pub fn parse(file: &str, text: &str) -> Result<Repro, ScenarioError> {
     let body_start = start + SCENARIO_START.len();
     if end + 1 < body_start {
         return Err(invalid(1, 1, "the repro's scenario is missing".into()));
+    }
+    let after = &text[end + END.len()..];
+    if let Some(extra) = after
+        .lines()
+        .position(|l| !l.trim().is_empty() && !l.trim_start().starts_with("//"))
+    {
+        let line = text[..end + END.len()].matches('\n').count() + extra + 1;
+        return Err(invalid(
+            line,
+            1,
+            "text after the repro's closing `)`; expected the end of the file".into(),
+        ));
     }
     let header_text = format!("{}\n  scenario: (),\n)\n", &text[..start]);
     let options = ron::Options::default();
@@ -137,5 +153,29 @@ mod tests {
             .unwrap()
             .to_string()
             .starts_with("r.ron:4:"));
+    }
+
+    #[test]
+    fn a_repro_with_a_bom_or_crlf_lines_still_reads() {
+        let loaded = scenario::parse("s.ron", SRC).unwrap();
+        let text = to_text(&loaded, 7, "00ff00ff00ff00ff", "pass");
+        let windows = format!("\u{feff}{}", text.replace('\n', "\r\n"));
+        let repro = parse("r.ron", &windows).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((repro.header.seed, repro.scenario.spec.name.as_str()), (7, "r"));
+        let bom_scenario = scenario::parse("s.ron", &format!("\u{feff}{SRC}")).unwrap();
+        assert_eq!(bom_scenario.spec.name, "r");
+    }
+
+    #[test]
+    fn text_after_the_closing_paren_is_refused_at_its_line() {
+        let loaded = scenario::parse("s.ron", SRC).unwrap();
+        let text = to_text(&loaded, 7, "00ff00ff00ff00ff", "pass");
+        let lines = text.lines().count();
+        assert!(parse("r.ron", &format!("{text}\n// a note\n\n")).is_ok());
+        let err = parse("r.ron", &format!("{text}// a note\nseed: 9\n"))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.starts_with(&format!("r.ron:{}:1: text after", lines + 2)), "{err}");
     }
 }

@@ -71,6 +71,8 @@ pub fn load(path: &Path) -> Result<LoadedScenario, ScenarioError> {
 
 /// Parses and validates scenario text; `file` is only used in messages.
 pub fn parse(file: &str, source: &str) -> Result<LoadedScenario, ScenarioError> {
+    // Editors on Windows may start a file with a byte-order mark.
+    let source = source.strip_prefix('\u{feff}').unwrap_or(source);
     let mut spec: Scenario = ron_options().from_str(source).map_err(|e| ScenarioError::Invalid {
         file: file.to_string(),
         line: e.span.start.line,

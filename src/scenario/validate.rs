@@ -23,10 +23,34 @@ pub const CLIENTS_MAX: u32 = 10_000;
 /// Most faults one `Random` generator may start (each is planned ahead).
 pub const RANDOM_FAULTS_MAX: u64 = 100_000;
 
-pub(super) fn validate(s: &Scenario) -> Checked {
-    if s.name.trim().is_empty() {
+/// A name is printed to terminals and names folders: it must be short
+/// and hold no control characters (they would reach the terminal).
+fn validate_name(name: &str) -> Checked {
+    if name.trim().is_empty() {
         return fail(path!["name"], "name is empty; expected a short name for reports");
     }
+    let chars = name.chars().count();
+    if chars > NAME_CHARS_MAX {
+        return fail(
+            path!["name"],
+            format!("name is {chars} characters long; expected at most {NAME_CHARS_MAX}"),
+        );
+    }
+    if let Some(c) = name.chars().find(|c| c.is_control()) {
+        return fail(
+            path!["name"],
+            format!("name holds the control character {c:?}; expected printable text"),
+        );
+    }
+    Ok(())
+}
+
+/// Longest scenario name, in characters: it names report folders and
+/// test cases, and is printed on every summary line.
+pub const NAME_CHARS_MAX: usize = 100;
+
+pub(super) fn validate(s: &Scenario) -> Checked {
+    validate_name(&s.name)?;
     if s.nodes == 0 || s.nodes > NODES_MAX {
         return fail(
             path!["nodes"],
