@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 
 /// Shard `index` of `count`: every `count`-th seed of the range, starting
 /// at its `index`-th. Shards 0..count cover the range exactly once.
@@ -78,13 +78,24 @@ pub struct SeedResult {
     pub wall_ms: f64,
     /// The report folder written for a seed that did not pass.
     pub report: Option<Result<PathBuf, String>>,
+    /// A stop cancelled its checks: it decided nothing, and counts as not
+    /// run.
+    pub interrupted: bool,
 }
 
 /// Runs `seed` of `scenario` and checks it, as `simulate run` would; if
 /// it does not pass and `reports` (the scenario's own folder) is given,
 /// writes its report folder (with a repro file) at `reports/<seed>`.
 /// `program` names the binary in replay lines.
-pub fn run_one(scenario: &Bound, index: usize, seed: u64, reports: Option<&Path>, program: &str) -> SeedResult {
+/// A `cancel` flag set while it runs cuts its checks short: the seed is
+/// then interrupted, and gets no report.
+pub fn run_one(
+    scenario: &Bound,
+    (index, seed): (usize, u64),
+    reports: Option<&Path>,
+    program: &str,
+    cancel: Option<&AtomicBool>,
+) -> SeedResult {
     let checked = run::run(scenario, seed, &RunOptions::default(), false);
     let not_passed = checked.not_passed();
     let seen = checked
@@ -94,9 +105,11 @@ pub fn run_one(scenario: &Bound, index: usize, seed: u64, reports: Option<&Path>
         .map(|c| c.name.clone())
         .collect();
     let expectation = checked.expectation(scenario);
+    let cancelled = cancel.is_some_and(|c| c.load(Ordering::SeqCst));
+    let interrupted = cancelled && expectation == Expectation::Unknown;
     // A bug demonstration failing as it should needs no report folder:
     // `simulate run FILE --seed N` makes one.
-    let wanted = matches!(expectation, Expectation::Failed | Expectation::Unknown);
+    let wanted = matches!(expectation, Expectation::Failed | Expectation::Unknown) && !interrupted;
     let report = reports.filter(|_| wanted).map(|folder| {
         let dir = folder.join(seed.to_string());
         let written = checked
@@ -115,6 +128,7 @@ pub fn run_one(scenario: &Bound, index: usize, seed: u64, reports: Option<&Path>
         seen,
         wall_ms: checked.wall_ms,
         report,
+        interrupted,
     }
 }
 
@@ -163,10 +177,18 @@ impl Plan<'_> {
 pub struct Tally {
     /// Seeds run, per scenario.
     pub ran: Vec<usize>,
-    /// Seeds started, per scenario: the first `started[i]` seeds of the
-    /// scenario's shard (tasks are taken in order, and each one taken
-    /// runs to its end), so those after them never ran.
-    pub started: Vec<u64>,
+    /// Tasks taken by the workers: tasks are taken in order, so these are
+    /// tasks `0..taken` (a scenario's seeds, then the next scenario's);
+    /// every one taken reported, unless the sweep was abandoned.
+    pub taken: u64,
+    /// Seeds started whose checks a stop cancelled, per scenario: they
+    /// count as not run.
+    pub interrupted: Vec<Vec<u64>>,
+    /// A stop was asked for during the sweep.
+    pub stopped: bool,
+    /// The sweep returned without waiting for the seeds still running (a
+    /// second stop request): see [`Tally::unreported`].
+    pub abandoned: bool,
     /// Time inside the runs, per scenario.
     pub run_ms: Vec<f64>,
     /// Seeds that showed the expected failure, per scenario.
@@ -197,7 +219,7 @@ impl Tally {
     fn new(scenarios: usize) -> Self {
         Tally {
             ran: vec![0; scenarios],
-            started: vec![0; scenarios],
+            interrupted: vec![Vec::new(); scenarios],
             run_ms: vec![0.0; scenarios],
             expected: vec![0; scenarios],
             first_expected: vec![None; scenarios],
@@ -235,14 +257,37 @@ impl Tally {
     /// order: sweeps of the same seeds agree on it whatever their worker
     /// count.
     pub fn digest(&self) -> u64 {
-        debug_assert!(self.early.is_empty(), "every started task finished");
+        debug_assert!(self.early.is_empty() || self.abandoned, "every started task finished");
         self.digest.finish()
     }
 
-    /// Adds the result of `task`, the `k`-th seed of its scenario's shard.
-    fn add(&mut self, task: u64, k: u64, r: SeedResult) {
+    /// Tasks taken that never reported: those an abandoned sweep left
+    /// running (none otherwise).
+    pub fn unreported(&self) -> Vec<u64> {
+        (self.next_task..self.taken)
+            .filter(|t| !self.early.contains_key(t))
+            .collect()
+    }
+
+    /// Folds `line`, task `task`'s, into the digest in task order.
+    fn fold(&mut self, task: u64, line: String) {
+        self.early.insert(task, line);
+        while let Some(line) = self.early.remove(&self.next_task) {
+            self.digest.write(line.as_bytes());
+            self.next_task += 1;
+        }
+    }
+
+    /// Adds the result of `task`.
+    fn add(&mut self, task: u64, r: SeedResult) {
+        if r.interrupted {
+            // Nothing of it is kept but its seed; the digest, of a sweep
+            // that will not be whole, only keeps its order.
+            self.interrupted[r.scenario].push(r.seed);
+            self.fold(task, String::new());
+            return;
+        }
         self.ran[r.scenario] += 1;
-        self.started[r.scenario] = self.started[r.scenario].max(k + 1);
         self.run_ms[r.scenario] += r.wall_ms;
         for name in &r.seen {
             *self.seen[r.scenario].entry(name.clone()).or_default() += 1;
@@ -254,11 +299,7 @@ impl Tally {
             r.trace_hash,
             r.verdict.as_str()
         );
-        self.early.insert(task, line);
-        while let Some(line) = self.early.remove(&self.next_task) {
-            self.digest.write(line.as_bytes());
-            self.next_task += 1;
-        }
+        self.fold(task, line);
         match r.expectation {
             Expectation::Passed => self.passed += 1,
             Expectation::ExpectedFailure => self.expected[r.scenario] += 1,
@@ -277,50 +318,141 @@ impl Tally {
     }
 }
 
+/// How a sweep is stopped from outside (Ctrl-C, SIGTERM). The first
+/// request stops new seeds from starting and cancels the checks running
+/// (their seeds are reported interrupted, not passed); a second makes the
+/// sweep return at once with what has finished, leaving the runs still
+/// going to end with the process.
+#[derive(Debug, Default)]
+pub struct Stop {
+    stopping: AtomicBool,
+    abandoning: AtomicBool,
+}
+
+impl Stop {
+    /// Not stopped.
+    pub const fn new() -> Self {
+        Stop {
+            stopping: AtomicBool::new(false),
+            abandoning: AtomicBool::new(false),
+        }
+    }
+
+    /// Asks the sweep to stop: soon the first time, at once the next.
+    pub fn request(&self) {
+        if self.stopping.swap(true, Ordering::SeqCst) {
+            self.abandoning.store(true, Ordering::SeqCst);
+        }
+    }
+
+    /// Whether a stop was asked for: no new seed starts.
+    pub fn stopping(&self) -> bool {
+        self.stopping.load(Ordering::Relaxed)
+    }
+
+    /// The flag running checks watch: set, they give up.
+    pub fn cancel_flag(&self) -> &AtomicBool {
+        &self.stopping
+    }
+
+    fn abandoning(&self) -> bool {
+        self.abandoning.load(Ordering::Relaxed)
+    }
+}
+
+/// What the workers share: an owned copy of the plan, as they may outlive
+/// an abandoned sweep.
+struct Work {
+    scenarios: Vec<Bound>,
+    seeds: Range<u64>,
+    shard: Shard,
+    per_scenario: u64,
+    tasks: u64,
+    fail_fast: bool,
+    folders: Option<Vec<PathBuf>>,
+    program: String,
+    next: AtomicU64,
+    failed: AtomicBool,
+}
+
+impl Work {
+    /// Takes and runs tasks until none is left or the sweep stops.
+    fn serve(&self, stop: &'static Stop, tx: &mpsc::Sender<(u64, SeedResult)>) {
+        while !stop.stopping() && !self.failed.load(Ordering::Relaxed) {
+            let task = self.next.fetch_add(1, Ordering::Relaxed);
+            if task >= self.tasks {
+                break;
+            }
+            let index = (task / self.per_scenario) as usize;
+            let seed = self.shard.nth(&self.seeds, task % self.per_scenario);
+            let folder = self.folders.as_ref().map(|f| f[index].as_path());
+            let cancel = Some(stop.cancel_flag());
+            let result = run_one(&self.scenarios[index], (index, seed), folder, &self.program, cancel);
+            // Set here, not by the receiver: this worker must not start
+            // another seed after its own failure.
+            if self.fail_fast && result.expectation == Expectation::Failed {
+                self.failed.store(true, Ordering::Relaxed);
+            }
+            if tx.send((task, result)).is_err() {
+                break;
+            }
+        }
+    }
+}
+
 /// Runs the plan; `on_result` sees each result as it finishes (on the
-/// calling thread). `stop` ends the sweep early when set (e.g. by Ctrl-C):
-/// seeds already running finish, no new ones start.
-pub fn run(plan: &Plan<'_>, stop: &AtomicBool, mut on_result: impl FnMut(&SeedResult)) -> Tally {
-    let per_scenario = plan.seeds_each();
-    let tasks = plan.runs();
-    let next = AtomicU64::new(0);
-    let (tx, rx) = mpsc::channel();
-    let mut tally = Tally::new(plan.scenarios.len());
+/// calling thread). `stop` ends the sweep early (see [`Stop`]).
+pub fn run(plan: &Plan<'_>, stop: &'static Stop, mut on_result: impl FnMut(&SeedResult)) -> Tally {
     let folders = plan.folders();
-    let folders = &folders;
-    std::thread::scope(|scope| {
-        for _ in 0..plan.jobs.max(1) {
-            let tx = tx.clone();
-            let next = &next;
-            scope.spawn(move || loop {
-                if stop.load(Ordering::Relaxed) {
-                    break;
-                }
-                let task = next.fetch_add(1, Ordering::Relaxed);
-                if task >= tasks {
-                    break;
-                }
-                let index = (task / per_scenario) as usize;
-                let seed = plan.shard.nth(&plan.seeds, task % per_scenario);
-                let bound = &plan.scenarios[index];
-                let folder = plan.reports.as_ref().map(|root| root.join(&folders[index]));
-                let result = run_one(bound, index, seed, folder.as_deref(), plan.program);
-                // Set here, not by the receiver: this worker must not
-                // start another seed after its own failure.
-                if plan.fail_fast && result.expectation == Expectation::Failed {
-                    stop.store(true, Ordering::Relaxed);
-                }
-                if tx.send((task, result)).is_err() {
-                    break;
-                }
-            });
-        }
-        drop(tx);
-        for (task, result) in rx {
-            on_result(&result);
-            tally.add(task, task % per_scenario, result);
-        }
+    let work = Arc::new(Work {
+        scenarios: plan.scenarios.to_vec(),
+        seeds: plan.seeds.clone(),
+        shard: plan.shard,
+        per_scenario: plan.seeds_each(),
+        tasks: plan.runs(),
+        fail_fast: plan.fail_fast,
+        folders: plan
+            .reports
+            .as_ref()
+            .map(|root| folders.iter().map(|f| root.join(f)).collect()),
+        program: plan.program.to_string(),
+        next: AtomicU64::new(0),
+        failed: AtomicBool::new(false),
     });
+    let (tx, rx) = mpsc::channel();
+    let workers: Vec<_> = (0..plan.jobs.max(1))
+        .map(|_| {
+            let (work, tx) = (Arc::clone(&work), tx.clone());
+            std::thread::spawn(move || work.serve(stop, &tx))
+        })
+        .collect();
+    drop(tx);
+    let mut tally = Tally::new(plan.scenarios.len());
+    loop {
+        match rx.recv_timeout(std::time::Duration::from_millis(50)) {
+            Ok((task, result)) => {
+                on_result(&result);
+                tally.add(task, result);
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) if stop.abandoning() => {
+                tally.abandoned = true;
+                break;
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    tally.stopped = stop.stopping();
+    // Read after the last result: with every worker gone (or, abandoned,
+    // past caring), no task is taken after this.
+    tally.taken = work.next.load(Ordering::SeqCst).min(work.tasks);
+    if !tally.abandoned {
+        for worker in workers {
+            // A worker that panicked lost only its own seed, which the
+            // tally shows as not run.
+            let _ = worker.join();
+        }
+    }
     tally.not_passed.sort_by_key(|r| (r.scenario, r.seed));
     tally
 }

@@ -20,11 +20,10 @@ pub use crate::core::Harness;
 use crate::check::Expectation;
 use crate::check::Verdict;
 use crate::protocols::{Bound, Registry};
-use crate::sweep::{self, Plan, SeedResult, Shard};
+use crate::sweep::{self, Plan, SeedResult, Shard, Stop};
 use std::fmt::Write as _;
 use std::ops::Range;
 use std::path::Path;
-use std::sync::atomic::AtomicBool;
 
 /// A sweep run from a test.
 pub struct Sweep<'a> {
@@ -126,7 +125,9 @@ impl<'a> Sweep<'a> {
             program: &self.program,
         };
         let mut failed_as_expected = Vec::new();
-        let tally = sweep::run(&plan, &AtomicBool::new(false), |r: &SeedResult| {
+        // Never asked to stop: a test sweeps every seed.
+        static NEVER: Stop = Stop::new();
+        let tally = sweep::run(&plan, &NEVER, |r: &SeedResult| {
             if r.expectation == Expectation::ExpectedFailure {
                 let failed = r.not_passed.iter().filter(|(_, v)| *v == Verdict::Fail);
                 failed_as_expected.push((r.seed, failed.map(|(n, _)| n.clone()).collect()));

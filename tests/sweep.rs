@@ -407,3 +407,74 @@ fn replay_lines_are_shell_words_even_with_spaces_and_semicolons() {
     assert!(stderr.contains("reproduced: trace hash"), "{command}: {stderr}");
     assert!(!std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("pwned").exists());
 }
+
+/// raft-kv made long: each seed takes seconds, so a stop lands mid-run.
+#[cfg(unix)]
+fn slow_scenario(name: &str) -> PathBuf {
+    let text = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/raft-kv.ron"))
+        .unwrap();
+    let duration = text.lines().find(|l| l.trim_start().starts_with("duration:")).unwrap();
+    let path = temp_path(&format!("{name}.ron"));
+    std::fs::write(&path, text.replace(duration, "  duration: \"300s\",")).unwrap();
+    path
+}
+
+#[cfg(unix)]
+fn signal(child: &std::process::Child, name: &str) {
+    let kill = std::process::Command::new("kill")
+        .args([&format!("-{name}"), &child.id().to_string()])
+        .status();
+    assert!(kill.unwrap().success());
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_twice_returns_at_once_and_writes_which_seeds_ran() {
+    let file = slow_scenario("slow-term");
+    let (json, xml) = (temp_path("sweep-term.json"), temp_path("sweep-term.xml"));
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_simulate"))
+        .args([
+            "sweep",
+            file.to_str().unwrap(),
+            "--seeds",
+            "0..1000",
+            "--jobs",
+            "2",
+            "--json",
+        ])
+        .arg(&json)
+        .arg("--junit")
+        .arg(&xml)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Both workers are inside their first seed, seconds from its end.
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    signal(&child, "TERM");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    signal(&child, "TERM");
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(130), "{stdout}");
+    let summary: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let text = std::fs::read_to_string(&xml).unwrap();
+    std::fs::remove_file(&json).unwrap();
+    std::fs::remove_file(&xml).unwrap();
+    let s = &summary["scenarios"][0];
+    assert_eq!(summary["interrupted"], true);
+    assert_eq!(
+        s["ran"], 0,
+        "the second stop did not wait for the running seeds: {summary}"
+    );
+    assert_eq!(s["interrupted"], serde_json::json!([0, 1]), "{summary}");
+    assert_eq!(s["seeds_not_run"], "2..1000 and 0, 1 (interrupted)", "{summary}");
+    assert!(
+        text.contains("<skipped message=\"1000 seeds did not run: the sweep was interrupted\"/>"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("name=\"seeds 0..0\""),
+        "no seed ran, so no case says one passed: {text}"
+    );
+}

@@ -13,11 +13,10 @@ use crate::check::Expectation;
 use crate::protocols::Bound;
 use crate::report::shell_word;
 use crate::scenario::ScenarioError;
-use crate::sweep::{self, Plan, SeedResult, Shard, Tally};
+use crate::sweep::{self, Plan, SeedResult, Shard, Stop, Tally};
 use serde_json::json;
 use std::ops::Range;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 /// More worker threads than this is never useful on one machine.
@@ -125,11 +124,12 @@ pub fn sweep(args: SweepArgs, env: &Env<'_>) -> i32 {
 /// Runs the plan with a progress bar and Ctrl-C handling, printing each
 /// seed that did not go as expected as it finishes.
 fn run_plan(plan: &Plan<'_>, args: &SweepArgs, loaded: &[Bound]) -> Tally {
-    // Ctrl-C: no new seeds start; those running finish, and the summary
-    // of what ran is still printed and written.
-    static STOP: AtomicBool = AtomicBool::new(false);
-    if let Err(e) = ctrlc::set_handler(|| STOP.store(true, Ordering::Relaxed)) {
-        eprintln!("warning: Ctrl-C will not stop the sweep cleanly: {e}");
+    // Ctrl-C or SIGTERM (how CI runners and Kubernetes stop a job): no
+    // new seeds start and running checks give up; a second one returns
+    // at once. The summary of what ran is printed and written either way.
+    static STOP: Stop = Stop::new();
+    if let Err(e) = ctrlc::set_handler(|| STOP.request()) {
+        eprintln!("warning: Ctrl-C and SIGTERM will not stop the sweep cleanly: {e}");
     }
     let progress = progress_bar(plan.runs());
     let labels = Labels::new(&args.files, loaded);
@@ -197,9 +197,11 @@ fn summarize(plan: &Plan<'_>, args: &SweepArgs, tally: &Tally, wall_s: f64) -> O
     }
     let ran = tally.total();
     let planned = plan.runs();
-    let interrupted = (ran as u64) < planned && !args.fail_fast;
+    let interrupted = tally.stopped && (ran as u64) < planned;
     if interrupted {
-        outln!("interrupted: {ran} of {planned} runs done");
+        let cut: usize = tally.interrupted.iter().map(Vec::len).sum();
+        let cut = cut + tally.unreported().len();
+        outln!("interrupted: {ran} of {planned} runs done, {cut} more cut short");
     }
     let expected: usize = tally.expected.iter().sum();
     outln!(
@@ -332,21 +334,34 @@ impl Labels {
 }
 
 /// Which of a scenario's seeds ran: a seed range (with the sweep's
-/// shard), and why the rest did not, if some did not.
+/// shard), and which did not, if some did not.
 struct Coverage {
-    /// The seeds that ran, as `A..B` with the shard if there is one.
-    ran: String,
-    /// The seeds that never started, as above; None when all ran.
+    /// The seeds that ran, as `A..B` with the shard if there is one, and
+    /// the seeds in it that a stop interrupted; None if none ran.
+    ran: Option<String>,
+    /// The seeds that did not run, as above: those never started and
+    /// those interrupted; None when all ran.
     not_run: Option<String>,
-    /// How many never started.
+    /// How many did not run.
     not_run_count: u64,
+    /// The seeds a stop interrupted (or left running), in order.
+    interrupted: Vec<u64>,
 }
 
 impl Coverage {
     fn of(plan: &Plan<'_>, tally: &Tally, i: usize) -> Self {
         let (range, shard) = (&plan.seeds, plan.shard);
-        let started = tally.started[i];
-        debug_assert_eq!(started, tally.ran[i] as u64, "every seed started ran to its end");
+        let per_scenario = plan.seeds_each();
+        let started = tally.taken.saturating_sub(i as u64 * per_scenario).min(per_scenario);
+        let left_running = tally.unreported().into_iter().filter(|t| t / per_scenario == i as u64);
+        let left_running = left_running.map(|t| shard.nth(range, t % per_scenario));
+        let mut interrupted: Vec<u64> = tally.interrupted[i].iter().copied().chain(left_running).collect();
+        interrupted.sort_unstable();
+        debug_assert_eq!(
+            started,
+            (tally.ran[i] + interrupted.len()) as u64,
+            "every seed started is counted once"
+        );
         let boundary = match started < shard.len(range) {
             true => shard.nth(range, started),
             false => range.end,
@@ -355,11 +370,22 @@ impl Coverage {
             true => format!("{a}..{b}"),
             false => format!("{a}..{b} shard {}/{}", shard.index, shard.count),
         };
-        let not_run_count = shard.len(range) - started;
+        let listed = interrupted.iter().map(u64::to_string).collect::<Vec<_>>().join(", ");
+        let mut ran = with_shard(range.start, boundary);
+        let mut not_run = Vec::new();
+        if !interrupted.is_empty() {
+            ran.push_str(&format!(" except {listed}"));
+            not_run.push(format!("{listed} (interrupted)"));
+        }
+        let not_started = shard.len(range) - started;
+        if not_started > 0 {
+            not_run.insert(0, with_shard(boundary, range.end));
+        }
         Coverage {
-            ran: with_shard(range.start, boundary),
-            not_run: (not_run_count > 0).then(|| with_shard(boundary, range.end)),
-            not_run_count,
+            ran: (tally.ran[i] > 0).then_some(ran),
+            not_run: (!not_run.is_empty()).then(|| not_run.join(" and ")),
+            not_run_count: not_started + interrupted.len() as u64,
+            interrupted,
         }
     }
 }
@@ -390,7 +416,7 @@ fn junit(args: &SweepArgs, plan: &Plan<'_>, tally: &Tally, wall_s: f64) -> Strin
 
 /// Why seeds of the range did not run.
 fn stop_reason(args: &SweepArgs, tally: &Tally) -> &'static str {
-    match args.fail_fast && tally.failed > 0 {
+    match !tally.stopped && args.fail_fast && tally.failed > 0 {
         true => "--fail-fast stopped the sweep at the first failure",
         false => "the sweep was interrupted",
     }
@@ -418,13 +444,10 @@ fn junit_suite(i: usize, plan: &Plan<'_>, tally: &Tally, labels: &Labels, stoppe
     };
     let mut cases = String::new();
     // A scenario none of whose seeds ran has only the skipped case.
-    let ran_case = tally.ran[i] > 0 || cover.not_run.is_none();
-    if ran_case {
-        cases.push_str(&case(
-            &cover.ran,
-            time_s,
-            &junit_finding(i, plan, tally, labels, &bad, missing),
-        ));
+    let ran_case = cover.ran.is_some();
+    if let Some(ran) = &cover.ran {
+        let finding = junit_finding(i, plan, tally, labels, &bad, missing);
+        cases.push_str(&case(ran, time_s, &finding));
     }
     if let Some(rest) = &cover.not_run {
         let message = format!("{} seeds did not run: {stopped}", cover.not_run_count);
@@ -498,6 +521,7 @@ fn scenario_json(index: usize, plan: &Plan<'_>, labels: &Labels, tally: &Tally) 
         "seeds_ran": cover.ran,
         "seeds_not_run": cover.not_run,
         "not_run": cover.not_run_count,
+        "interrupted": cover.interrupted,
         "failed": seeds_with(Expectation::Failed),
         "unknown": seeds_with(Expectation::Unknown),
         "expected_failures": s.expected,
