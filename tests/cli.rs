@@ -368,7 +368,7 @@ fn a_failed_check_exits_1_and_keeps_its_report() {
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("verdict: FAIL"), "{stdout}");
     assert!(
-        stdout.contains("fail    Recovers(within: 1ms): first ok came "),
+        stdout.contains("fail    Recovers(within: 1ms): after the heal at 1.000s: get first ok came "),
         "{stdout}"
     );
     for name in [

@@ -368,3 +368,68 @@ fn a_rule_named_like_a_built_in_fault_fails_the_run() {
     assert!(message.contains("a network rule drops as \"crash\""), "{message}");
     assert_eq!(outcome.stats.faults.get("crash"), 0);
 }
+
+/// A key-value server that never answers reads: they time out, become
+/// indeterminate, and drop out of the linearizability search.
+#[derive(Default)]
+struct DeafToReads(simulate::workload::kv::KvStore);
+
+impl Node for DeafToReads {
+    type Msg = ();
+    type Timer = ();
+    type Service = simulate::workload::kv::Kv;
+
+    fn on_start(&mut self, _ctx: &mut Ctx<'_, Self>) {}
+    fn on_message(&mut self, _ctx: &mut Ctx<'_, Self>, _from: NodeId, _msg: ()) {}
+    fn on_timer(&mut self, _ctx: &mut Ctx<'_, Self>, _timer: ()) {}
+
+    fn on_request(&mut self, ctx: &mut Ctx<'_, Self>, request: simulate::core::Request<simulate::workload::kv::Op>) {
+        if !matches!(request.op, simulate::workload::kv::Op::Get { .. }) {
+            let (output, _) = self.0.apply(&request.op);
+            ctx.reply(request.id, simulate::core::Reply::Ok(output));
+        }
+    }
+}
+
+struct ReadDeaf;
+
+impl Family for ReadDeaf {
+    const NAME: &'static str = "ReadDeaf";
+    const ABOUT: &'static str = "a key-value server that never answers a read";
+    type Config = ();
+    type Node = DeafToReads;
+
+    fn node(_config: &(), _id: NodeId, _nodes: u32) -> DeafToReads {
+        DeafToReads::default()
+    }
+}
+
+#[test]
+fn a_service_that_never_answers_one_kind_of_operation_does_not_recover() {
+    let registry = Registry::builtin().with::<ReadDeaf>();
+    let src = r#"Scenario(name: "deaf", protocol: ReadDeaf, nodes: 1, duration: "3s",
+        network: (latency: Constant("1ms")), workload: (clients: 2, ops: 400, timeout: "50ms"),
+        faults: [At("1s", Crash(Node(0))), At("1.2s", Restart(Node(0)))],
+        recover: "1s", checks: [Linearizable(Kv), Recovers(within: "500ms")])"#;
+    let bound = registry.parse("deaf.ron", src).unwrap_or_else(|e| panic!("{e}"));
+    let outcome = bound.run(1, &RunOptions::default());
+    let results = bound.check(&outcome);
+    let verdict = |name: &str| results.iter().find(|r| r.name.starts_with(name)).unwrap();
+    assert_eq!(
+        verdict("Linearizable").verdict,
+        Verdict::Pass,
+        "{}",
+        verdict("Linearizable").detail
+    );
+    let recovers = verdict("Recovers");
+    assert_eq!(recovers.verdict, Verdict::Fail, "{}", recovers.detail);
+    assert!(
+        recovers
+            .detail
+            .contains("get operations called after the heal completed ok"),
+        "{}",
+        recovers.detail
+    );
+    let gets = &outcome.history.counts_by_kind()["get"];
+    assert_eq!((gets.ok, gets.indeterminate), (0, gets.invoked), "{gets:?}");
+}

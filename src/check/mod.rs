@@ -321,56 +321,118 @@ pub fn no_panic(outcome: &RunOutcome) -> CheckResult {
     }
 }
 
-/// Some operation invoked at or after the heal completes ok within `within`
-/// of the heal. Unknown if no operation was invoked after the heal at all.
-pub fn recovers(history: &History, recover_at_ns: Option<u64>, within: Dur) -> CheckResult {
+/// After the heal, every kind of operation the workload issues recovers:
+/// for each (`get`, `put`, ... as the history's calls name them), some
+/// operation of that kind called at or after the heal completes ok within
+/// `within` of the kind's first call after the heal (not of the heal
+/// itself: a kind the workload happens to call late is not late). Judged per kind
+/// because a service that never answers one kind (every read times out,
+/// and drops out of the linearizability search as indeterminate) is not
+/// available, however well the other kinds do. Unknown if nothing was
+/// invoked after the heal, or a kind that never completed was first
+/// invoked too close to the run's end (`end_ns`) to tell.
+pub fn recovers(history: &History, recover_at_ns: Option<u64>, within: Dur, end_ns: u64) -> CheckResult {
     let name = format!("Recovers(within: {within})");
     let Some(heal) = recover_at_ns else {
         return CheckResult::new(name, Verdict::Unknown, "the run ended before the recovery phase began");
     };
-    let deadline = heal + within.0;
-    let invoked_after: BTreeMap<u64, u64> = history
-        .events
-        .iter()
-        .filter(|e| e.kind == EventKind::Invoke && e.time_ns >= heal)
-        .map(|e| (e.op, e.time_ns))
-        .collect();
-    let first_ok = history
-        .events
-        .iter()
-        .filter(|e| e.kind == EventKind::Ok && invoked_after.contains_key(&e.op))
-        .map(|e| e.time_ns)
-        .min();
+    let kinds = recoveries(history, heal);
     let heal_s = heal as f64 / 1e9;
-    let (verdict, detail) = match first_ok {
-        Some(t) if t <= deadline => (
-            Verdict::Pass,
-            format!("first ok {} after the heal at {heal_s:.3}s", elapsed(t - heal)),
+    if kinds.is_empty() {
+        let detail = format!("no operation was invoked after the heal at {heal_s:.3}s (the workload's ops were spent)");
+        return CheckResult::new(name, Verdict::Unknown, detail);
+    }
+    let judged: Vec<(Verdict, String, u64)> = kinds.iter().map(|(f, k)| k.judge(f, heal, within, end_ns)).collect();
+    let verdict = judged.iter().map(|j| j.0).max().expect("some kind");
+    let said: Vec<&str> = judged.iter().filter(|j| j.0 == verdict).map(|j| j.1.as_str()).collect();
+    let detail = match verdict {
+        Verdict::Pass => format!(
+            "after the heal at {heal_s:.3}s, each kind's first ok after its first call: {}",
+            said.join(", ")
         ),
-        Some(t) => (
-            Verdict::Fail,
-            format!(
-                "first ok came {} after the heal at {heal_s:.3}s; allowed {within}",
-                elapsed(t - heal)
-            ),
-        ),
-        None if invoked_after.is_empty() => (
-            Verdict::Unknown,
-            format!("no operation was invoked after the heal at {heal_s:.3}s (the workload's ops were spent)"),
-        ),
-        None => (
-            Verdict::Fail,
-            format!(
-                "none of the {} operations invoked after the heal at {heal_s:.3}s completed ok",
-                invoked_after.len()
-            ),
-        ),
+        _ => format!("after the heal at {heal_s:.3}s: {}", said.join("; ")),
     };
     let result = CheckResult::new(name, verdict, detail);
-    if verdict == Verdict::Fail {
-        return result.at(deadline);
+    match verdict {
+        Verdict::Fail => {
+            let failed = judged.iter().filter(|j| j.0 == Verdict::Fail);
+            result.at(failed.map(|j| j.2).min().expect("a kind failed"))
+        }
+        _ => result,
     }
-    result
+}
+
+/// One kind of operation after the heal.
+#[derive(Default)]
+struct Recovery {
+    /// Operations of the kind invoked at or after the heal.
+    invoked: u64,
+    /// The first such invocation.
+    first_invoke_ns: u64,
+    /// The first ok among them.
+    first_ok_ns: Option<u64>,
+}
+
+impl Recovery {
+    /// (verdict, what to say, the deadline) for kind `f`; times are
+    /// counted from the kind's first call after the heal.
+    fn judge(&self, f: &str, heal: u64, within: Dur, end_ns: u64) -> (Verdict, String, u64) {
+        debug_assert!(self.invoked > 0 && self.first_invoke_ns >= heal);
+        let first = self.first_invoke_ns;
+        let deadline = first.saturating_add(within.0);
+        match self.first_ok_ns {
+            Some(t) if t <= deadline => (Verdict::Pass, format!("{f} {}", elapsed(t - first)), deadline),
+            Some(t) => (
+                Verdict::Fail,
+                format!(
+                    "{f} first ok came {} after its first call; allowed {within}",
+                    elapsed(t - first)
+                ),
+                deadline,
+            ),
+            None if deadline > end_ns => (
+                Verdict::Unknown,
+                format!(
+                    "{f} was first called {} before the end, too late to tell",
+                    elapsed(end_ns.saturating_sub(first))
+                ),
+                deadline,
+            ),
+            None => (
+                Verdict::Fail,
+                format!(
+                    "none of the {} {f} operations called after the heal completed ok",
+                    self.invoked
+                ),
+                deadline,
+            ),
+        }
+    }
+}
+
+/// Each kind of operation invoked at or after `heal`, by its call's name.
+fn recoveries(history: &History, heal: u64) -> BTreeMap<&str, Recovery> {
+    let mut kinds: BTreeMap<&str, Recovery> = BTreeMap::new();
+    let mut kind_of: BTreeMap<u64, &str> = BTreeMap::new();
+    for e in &history.events {
+        match (e.kind, &e.input) {
+            (EventKind::Invoke, Some(call)) if e.time_ns >= heal => {
+                let k = kinds.entry(call.f.as_str()).or_default();
+                if k.invoked == 0 {
+                    k.first_invoke_ns = e.time_ns;
+                }
+                k.invoked += 1;
+                kind_of.insert(e.op, call.f.as_str());
+            }
+            (EventKind::Ok, _) => {
+                if let Some(k) = kind_of.get(&e.op).and_then(|f| kinds.get_mut(f)) {
+                    k.first_ok_ns = Some(k.first_ok_ns.map_or(e.time_ns, |t| t.min(e.time_ns)));
+                }
+            }
+            _ => {}
+        }
+    }
+    kinds
 }
 
 /// Two runs of the same scenario and seed must record the same trace; on a
@@ -458,22 +520,58 @@ mod tests {
     #[test]
     fn recovers_passes_fails_and_ignores_old_operations() {
         use EventKind::*;
+        let end = 10_000;
         let h = history(&[(Invoke, 1, 50), (Invoke, 2, 100), (Ok, 1, 120), (Ok, 2, 150)]);
-        assert_eq!(recovers(&h, Some(100), Dur(60)).verdict, Verdict::Pass);
+        assert_eq!(recovers(&h, Some(100), Dur(60), end).verdict, Verdict::Pass);
         assert_eq!(
-            recovers(&h, Some(100), Dur(40)).verdict,
+            recovers(&h, Some(100), Dur(40), end).verdict,
             Verdict::Fail,
             "only op 2 counts, 50ns after"
         );
         let h = history(&[(Invoke, 1, 50), (Ok, 1, 120), (Invoke, 2, 130), (Info, 2, 200)]);
-        assert_eq!(recovers(&h, Some(100), Dur(1_000)).verdict, Verdict::Fail);
-        assert_eq!(recovers(&h, None, Dur(1_000)).verdict, Verdict::Unknown);
+        assert_eq!(recovers(&h, Some(100), Dur(1_000), end).verdict, Verdict::Fail);
+        assert_eq!(recovers(&h, None, Dur(1_000), end).verdict, Verdict::Unknown);
+        assert_eq!(
+            recovers(&h, Some(100), Dur(1_000), 1_000).verdict,
+            Verdict::Unknown,
+            "invoked 870ns before the end, it had until 1130ns"
+        );
         let h = history(&[(Invoke, 1, 50), (Ok, 1, 120)]);
         assert_eq!(
-            recovers(&h, Some(100), Dur(1_000)).verdict,
+            recovers(&h, Some(100), Dur(1_000), end).verdict,
             Verdict::Unknown,
             "nothing to judge"
         );
+    }
+
+    #[test]
+    fn recovers_fails_a_service_that_never_answers_one_kind() {
+        use EventKind::*;
+        let mut h = history(&[(Invoke, 1, 100), (Ok, 1, 110), (Invoke, 3, 130), (Ok, 3, 140)]);
+        let put = Call::new("put").key(Value::from("k")).value(Value::from("v"));
+        for (op, t) in [(2, 105), (4, 135)] {
+            let mut invoke = ev(Invoke, op, t);
+            invoke.input = Some(put.clone());
+            h.events.push(invoke);
+            h.events.push(ev(Info, op, t + 500));
+        }
+        h.events.sort_by_key(|e| e.time_ns);
+        let result = recovers(&h, Some(100), Dur(100), 10_000);
+        assert_eq!(result.verdict, Verdict::Fail, "{}", result.detail);
+        assert!(
+            result
+                .detail
+                .contains("none of the 2 put operations called after the heal completed ok"),
+            "{}",
+            result.detail
+        );
+        assert_eq!(result.at_ns, Some(205), "the put deadline: first put at 105 + 100");
+        let gets_only = History {
+            events: h.events.iter().filter(|e| e.op % 2 == 1).cloned().collect(),
+        };
+        let result = recovers(&gets_only, Some(100), Dur(100), 10_000);
+        assert_eq!(result.verdict, Verdict::Pass, "{}", result.detail);
+        assert!(result.detail.contains("first call: get 0.010us"), "{}", result.detail);
     }
 
     #[test]

@@ -178,6 +178,34 @@ impl History {
         c
     }
 
+    /// Operation counts by outcome for each kind of operation (its call's
+    /// name: `get`, `put`, ...), as Jepsen's availability tables show them:
+    /// one kind that never answers hides in the totals.
+    pub fn counts_by_kind(&self) -> std::collections::BTreeMap<String, OpCounts> {
+        let mut kinds: std::collections::BTreeMap<String, OpCounts> = std::collections::BTreeMap::new();
+        let mut kind_of = std::collections::BTreeMap::new();
+        for e in &self.events {
+            if let (EventKind::Invoke, Some(call)) = (e.kind, &e.input) {
+                kind_of.insert(e.op, call.f.as_str());
+                kinds.entry(call.f.clone()).or_default().invoked += 1;
+                continue;
+            }
+            let Some(c) = kind_of.get(&e.op).and_then(|f| kinds.get_mut(*f)) else {
+                continue;
+            };
+            match e.kind {
+                EventKind::Ok => c.ok += 1,
+                EventKind::Fail => c.fail += 1,
+                EventKind::Info | EventKind::Invoke => c.indeterminate += 1,
+            }
+        }
+        for c in kinds.values_mut() {
+            // Still open at the end: as good as timed out.
+            c.indeterminate = c.invoked - (c.ok + c.fail);
+        }
+        kinds
+    }
+
     /// The native format: one JSON object per line.
     pub fn to_jsonl(&self) -> String {
         let mut out = String::new();

@@ -89,7 +89,9 @@ impl Check {
     pub fn judge(&self, outcome: &RunOutcome) -> CheckResult {
         match self {
             Check::Linearizable(model) => check::linearizable(&outcome.history, *model),
-            Check::Recovers(within) => check::recovers(&outcome.history, outcome.recover_at_ns, *within),
+            Check::Recovers(within) => {
+                check::recovers(&outcome.history, outcome.recover_at_ns, *within, outcome.end_ns)
+            }
             Check::Property { def, within } => {
                 check::property(def.name, def.when, *within, &outcome.findings, outcome.recover_at_ns)
             }

@@ -193,6 +193,7 @@ impl RunReport<'_> {
             "messages": o.stats.messages,
             "faults": self.fault_counts(),
             "ops": self.ops(),
+            "ops_by_kind": self.outcome.history.counts_by_kind(),
             "verdict": self.verdict.as_str(),
             "expected_failures": self.expected,
             "failed_as_expected": self.failed_as_expected(),
@@ -240,6 +241,13 @@ impl RunReport<'_> {
             "  ops       invoked {}  ok {}  fail {}  indeterminate {}",
             ops.invoked, ops.ok, ops.fail, ops.indeterminate
         );
+        for (kind, c) in self.outcome.history.counts_by_kind() {
+            let _ = writeln!(
+                t,
+                "    {kind:<8} invoked {}  ok {}  fail {}  indeterminate {}",
+                c.invoked, c.ok, c.fail, c.indeterminate
+            );
+        }
         for (i, c) in self.checks.iter().enumerate() {
             let label = if i == 0 { "  checks   " } else { "           " };
             let detail = c.detail.replace('\n', "\n                     ");
