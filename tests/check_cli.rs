@@ -316,3 +316,47 @@ fn a_runs_history_file_checks_to_the_same_verdict_as_the_run() {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
+
+/// Runs the `simulate` binary from `dir`.
+fn simulate_in(dir: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_simulate"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn the_default_report_folder_stays_under_reports_check_whatever_the_file_name() {
+    let dir = common::temp_dir("check-dotted-name");
+    let history = std::fs::read_to_string("tests/histories/native-ok.jsonl").unwrap();
+    std::fs::write(dir.join("...jsonl"), &history).unwrap();
+    std::fs::write(dir.join("a b.jsonl"), &history).unwrap();
+    for (file, folder) in [("...jsonl", "--"), ("a b.jsonl", "a-b")] {
+        let out = simulate_in(&dir, &["check", file]);
+        assert_eq!(out.status.code(), Some(0), "{file}: {out:?}");
+        let report = dir.join("reports/check").join(folder);
+        assert!(report.join("check.json").is_file(), "{file}: {out:?}");
+    }
+    assert!(!dir.join("reports/check.json").exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_reused_folder_loses_its_old_counterexample_when_the_verdict_passes() {
+    let dir = out_dir("reused");
+    let dir_arg = dir.to_str().unwrap();
+    let bad = simulate(&[
+        "check",
+        "tests/histories/mutex-double-acquire-bad.edn",
+        "--out",
+        dir_arg,
+    ]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(dir.join("counterexample.html").is_file());
+    let ok = simulate(&["check", "tests/histories/mutex-ok.edn", "--out", dir_arg]);
+    assert_eq!(ok.status.code(), Some(0));
+    assert!(!dir.join("counterexample.html").exists());
+    assert!(dir.join("check.json").is_file());
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -125,9 +125,16 @@ fn default_model(format: Format, raw: &RawHistory) -> ModelKind {
     }
 }
 
+/// `reports/check/<file stem>`, the stem made safe as `run` makes scenario
+/// names safe: a file named `...jsonl` (stem `..`) must not report into
+/// `reports/`.
 fn default_dir(file: &Path) -> PathBuf {
-    let stem = file.file_stem().and_then(|s| s.to_str()).unwrap_or("history");
-    crate::report::default_dir("check", 0).with_file_name(stem)
+    let stem = file
+        .file_stem()
+        .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+    let safe = crate::report::safe_name(&stem);
+    let name = if safe.is_empty() { "history".to_string() } else { safe };
+    crate::report::default_dir("check", 0).with_file_name(name)
 }
 
 fn to_json(report: &Report, format: Format, dir: &Path) -> serde_json::Value {
@@ -142,9 +149,18 @@ fn write_report(dir: &Path, report: &Report, file: &str, format: Format) -> std:
     let json = serde_json::to_string_pretty(&to_json(report, format, dir)).expect("reports serialise") + "\n";
     write_atomic(&dir.join("check.json"), json.as_bytes())?;
     write_atomic(&dir.join("check.txt"), report.to_text().as_bytes())?;
-    if let Some(c) = &report.counterexample {
-        let page = linear::html::render(c, &format!("{file} ({})", report.model));
-        write_atomic(&dir.join("counterexample.html"), page.as_bytes())?;
+    let page = dir.join("counterexample.html");
+    match &report.counterexample {
+        Some(c) => {
+            let html = linear::html::render(c, &format!("{file} ({})", report.model));
+            write_atomic(&page, html.as_bytes())?;
+        }
+        // A folder reused from a failing check must not show its old
+        // counterexample beside this verdict.
+        None => match std::fs::remove_file(&page) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        },
     }
     Ok(())
 }

@@ -61,8 +61,14 @@ pub fn default_dir(scenario_name: &str, seed: u64) -> PathBuf {
 
 /// `<root>/<scenario name>/<seed>`, the name made safe for a path.
 pub fn dir_in(root: &Path, scenario_name: &str, seed: u64) -> PathBuf {
-    let safe: String = scenario_name
-        .chars()
+    root.join(safe_name(scenario_name)).join(seed.to_string())
+}
+
+/// `name` as one path component: ASCII letters, digits, `-` and `_` kept,
+/// anything else (`/`, `.`, spaces) made `-`, so no name reaches outside
+/// its folder (`..` becomes `--`).
+pub fn safe_name(name: &str) -> String {
+    name.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
                 c
@@ -70,8 +76,7 @@ pub fn dir_in(root: &Path, scenario_name: &str, seed: u64) -> PathBuf {
                 '-'
             }
         })
-        .collect();
-    root.join(safe).join(seed.to_string())
+        .collect()
 }
 
 impl RunReport<'_> {
