@@ -62,15 +62,7 @@ fn formats_and_models_follow_from_the_file_and_its_ops() {
         ("tests/histories/native-ok.jsonl", "native", "kv"),
     ] {
         let dir = out_dir("infer");
-        let out = simulate(&[
-            "check",
-            file,
-            "--json",
-            "--initial",
-            "0",
-            "--out",
-            dir.to_str().unwrap(),
-        ]);
+        let out = simulate(&["check", file, "--json", "--out", dir.to_str().unwrap()]);
         let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(
             (json["format"].as_str(), json["model"].as_str()),
@@ -359,4 +351,49 @@ fn a_reused_folder_loses_its_old_counterexample_when_the_verdict_passes() {
     assert!(!dir.join("counterexample.html").exists());
     assert!(dir.join("check.json").is_file());
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn an_initial_value_that_is_not_a_value_or_does_not_apply_exits_2() {
+    let dir = out_dir("bad-initial");
+    let dir = dir.to_str().unwrap();
+    let register = "tests/histories/cas-register-ok.edn";
+    for (file, initial, says) in [
+        (
+            register,
+            "xyz",
+            "--initial: \"xyz\" is not a value; expected nil, an integer",
+        ),
+        (register, "\"abc", "--initial: \"abc is not a properly quoted string"),
+        (
+            register,
+            "99999999999999999999",
+            "--initial: 99999999999999999999 is out of range",
+        ),
+        (
+            "tests/histories/mutex-ok.edn",
+            "0",
+            "--initial: model mutex has no initial value",
+        ),
+        (
+            "tests/histories/kv-append-ok.txt",
+            "0",
+            ":1: append concatenates strings, but keys start at 0 (--initial)",
+        ),
+    ] {
+        let out = simulate(&["check", file, "--initial", initial, "--out", dir]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{file} --initial {initial}: {stderr}");
+        assert!(stderr.contains(says), "{file} --initial {initial}: {stderr}");
+    }
+    let quoted = simulate(&[
+        "check",
+        "tests/histories/kv-append-ok.txt",
+        "--initial",
+        "\"\"",
+        "--out",
+        dir,
+    ]);
+    assert_eq!(quoted.status.code(), Some(0));
+    let _ = std::fs::remove_dir_all(dir);
 }

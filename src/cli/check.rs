@@ -22,8 +22,9 @@ pub struct CheckArgs {
     /// jepsen-etcd-log; for knossos-edn, from the ops' :f.
     #[arg(long, value_enum)]
     model: Option<ModelKind>,
-    /// Initial value of the register(s): nil, an integer or a "string".
-    /// Default: "" for porcupine-kv (as Porcupine), nil otherwise.
+    /// Initial value of the register(s): nil, an integer, true, false or a
+    /// "quoted string"; not for --model mutex. Default: "" for porcupine-kv
+    /// (as Porcupine), 0 for knossos-edn (as Knossos), nil otherwise.
     #[arg(long)]
     initial: Option<String>,
     /// Give up (verdict unknown, exit 3) after this long, e.g. "30s".
@@ -55,6 +56,8 @@ fn run(args: &CheckArgs) -> Result<i32, String> {
     let format = args.format.or_else(|| Format::from_path(&args.file)).ok_or_else(|| {
         format!("{file}: cannot tell the format from the name; expected --format native|porcupine-kv|jepsen-etcd-log|knossos-edn")
     })?;
+    let given_initial = args.initial.as_deref().map(Value::parse_literal).transpose();
+    let given_initial = given_initial.map_err(|e| format!("--initial: {e}"))?;
     let timeout_ns = parse_ns(&args.timeout).map_err(|e| format!("--timeout: {e}"))?;
     if timeout_ns <= 0 {
         return Err("--timeout must be positive".into());
@@ -72,10 +75,7 @@ fn run(args: &CheckArgs) -> Result<i32, String> {
         .parse(&text)
         .map_err(|e| format!("{file}:{}: {}", e.line, e.message))?;
     let model = args.model.unwrap_or_else(|| default_model(format, &raw));
-    let initial = args
-        .initial
-        .as_deref()
-        .map_or_else(|| format.default_initial(), Value::parse_literal);
+    let initial = initial_value(given_initial, model, format)?;
     let mut options = Options {
         timeout: Some(Duration::from_nanos(timeout_ns as u64)),
         ..Options::default()
@@ -105,6 +105,19 @@ fn run(args: &CheckArgs) -> Result<i32, String> {
         LinVerdict::NotLinearizable => EXIT_FAIL,
         LinVerdict::Unknown => EXIT_UNKNOWN,
     })
+}
+
+/// `--initial` if given (refused for a model with no initial value), else
+/// what the format's own tool assumes.
+fn initial_value(given: Option<Value>, model: ModelKind, format: Format) -> Result<Value, String> {
+    match given {
+        None => Ok(format.default_initial()),
+        Some(_) if !model.has_initial() => Err(format!(
+            "--initial: model {} has no initial value to set (a lock starts free); drop --initial",
+            model.name()
+        )),
+        Some(value) => Ok(value),
+    }
 }
 
 /// The model a format's histories are usually checked with.

@@ -82,6 +82,12 @@ impl ModelKind {
         }
     }
 
+    /// Whether the model's state starts from a value `--initial` can set;
+    /// a lock starts free, whatever value is given.
+    pub fn has_initial(self) -> bool {
+        self != ModelKind::Mutex
+    }
+
     /// Whether the model reads operations with these functions (keyed or
     /// not, as a service records them); else what it reads instead.
     pub fn reads(self, functions: &[&str], keyed: bool) -> Result<(), String> {
@@ -307,6 +313,9 @@ impl Model for Kv {
     fn convert(&self, op: &RawOp) -> Result<((Value, RegisterOp), Option<RegisterOutput>), String> {
         let key = op.key.clone().ok_or("model kv needs a key on every operation")?;
         let (reg, out) = register_convert(op, "kv", &["read", "write", "append", "cas"])?;
+        if let RegisterOp::Append(tail) = &reg {
+            appends_strings(tail, &self.initial)?;
+        }
         Ok(((key, reg), out))
     }
 
@@ -335,6 +344,20 @@ impl Model for Kv {
 
     fn is_read_only(&self, input: &(Value, RegisterOp)) -> bool {
         matches!(input.1, RegisterOp::Read)
+    }
+}
+
+/// An append concatenates strings; nil counts as "". One of anything else,
+/// or onto keys that start as something else (`--initial 0`), could never
+/// take effect: refused as the input mistake it is, not reported as a
+/// history that is not linearizable.
+fn appends_strings(tail: &Value, initial: &Value) -> Result<(), String> {
+    match (tail, initial) {
+        (Value::Str(_), Value::Nil | Value::Str(_)) => Ok(()),
+        (Value::Str(_), other) => Err(format!(
+            "append concatenates strings, but keys start at {other} (--initial); expected nil or a \"string\""
+        )),
+        (other, _) => Err(format!("append takes a string, got {other}")),
     }
 }
 
@@ -578,6 +601,7 @@ mod tests {
                 let input = match f {
                     "cas" => Value::List(vec![Value::Nil, Value::Int(1)]),
                     "txn" => Value::List(vec![]),
+                    "append" => Value::from("x"),
                     _ => Value::Int(1),
                 };
                 let raw = op(f, keyed.then(|| Value::from("k")), input);
@@ -639,5 +663,26 @@ mod tests {
             .unwrap_err()
             .contains("use --model kv"));
         assert!(Mutex.convert(&op).unwrap_err().contains(":acquire, :release"));
+    }
+
+    #[test]
+    fn kv_appends_only_strings_onto_strings() {
+        let append = |tail: Value| RawOp {
+            process: 0,
+            f: "append".into(),
+            key: Some(Value::from("k")),
+            input: tail,
+            output: None,
+            call: 0,
+            ret: None,
+            line: 1,
+        };
+        let kv = |initial| Kv { initial };
+        assert!(kv(Value::Nil).convert(&append(Value::from("x"))).is_ok());
+        assert!(kv(Value::from("")).convert(&append(Value::from("x"))).is_ok());
+        let onto_int = kv(int(0)).convert(&append(Value::from("x"))).unwrap_err();
+        assert!(onto_int.contains("keys start at 0 (--initial)"), "{onto_int}");
+        let of_int = kv(Value::Nil).convert(&append(int(5))).unwrap_err();
+        assert!(of_int.contains("append takes a string, got 5"), "{of_int}");
     }
 }
