@@ -397,3 +397,66 @@ fn an_initial_value_that_is_not_a_value_or_does_not_apply_exits_2() {
     assert_eq!(quoted.status.code(), Some(0));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn a_history_with_no_operations_exits_2_unless_allowed() {
+    let dir = out_dir("empty");
+    std::fs::create_dir_all(&dir).unwrap();
+    let kv = std::fs::read_to_string("tests/histories/kv-append-ok.txt").unwrap();
+    let cases: [(&str, &str, &[&str], &str); 7] = [
+        ("a.jsonl", "", &[], "no operations found: the file is empty (read as native)"),
+        ("b.txt", "\n\n", &[], "in its 2 lines read as porcupine-kv"),
+        ("c.log", "", &[], "the file is empty (read as jepsen-etcd-log)"),
+        ("d.edn", "[]", &[], "in its 1 line read as knossos-edn"),
+        (
+            "README.md",
+            "# simulate\n\nA simulator.\n",
+            &["--format", "jepsen-etcd-log"],
+            "in its 3 lines read as jepsen-etcd-log, which passes over lines that are not `INFO jepsen.util - P ...` operations; is it another format, or cut short?",
+        ),
+        (
+            "kv.log",
+            &kv,
+            &[],
+            "read as jepsen-etcd-log, which passes over lines that are not `INFO jepsen.util - P ...` operations; it looks like porcupine-kv: is it --format porcupine-kv?",
+        ),
+        (
+            "nemesis.edn",
+            "[{:process :nemesis :type :info :f :start}]",
+            &[],
+            "in its 1 line read as knossos-edn",
+        ),
+    ];
+    let dir_arg = dir.to_str().unwrap();
+    for (name, text, flags, says) in cases {
+        let file = dir.join(name);
+        std::fs::write(&file, text).unwrap();
+        let file_arg = file.to_str().unwrap();
+        let out = simulate(&[&["check", file_arg, "--out", dir_arg], flags].concat());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
+        assert!(stderr.contains(says), "{name}: {stderr}");
+        assert!(
+            stderr.contains(&format!("{}: no operations found", file.display())),
+            "{name}: {stderr}"
+        );
+        assert!(
+            stderr.contains("(--allow-empty accepts a history with none)"),
+            "{name}: {stderr}"
+        );
+        let allowed = simulate(&[&["check", file_arg, "--out", dir_arg, "--json", "--allow-empty"], flags].concat());
+        assert_eq!(allowed.status.code(), Some(0), "{name}: {allowed:?}");
+        let json: serde_json::Value = serde_json::from_slice(&allowed.stdout).unwrap();
+        assert_eq!(
+            (json["verdict"].as_str(), json["ops"].as_u64()),
+            (Some("linearizable"), Some(0))
+        );
+    }
+    // Operations that all failed are a history, not an empty file.
+    let failed = dir.join("failed.edn");
+    let text = "[{:process 0 :type :invoke :f :write :value 1}\n {:process 0 :type :fail :f :write :value 1}]";
+    std::fs::write(&failed, text).unwrap();
+    let out = simulate(&["check", failed.to_str().unwrap(), "--out", dir_arg]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -1,4 +1,4 @@
-//! `simulate check FILE [--format F] [--model M] [--initial V] [--timeout DUR] [--json] [--out DIR] [--jobs N]`
+//! `simulate check FILE [--format F] [--model M] [--initial V] [--timeout DUR] [--json] [--out DIR] [--jobs N] [--allow-empty]`
 
 use super::{EXIT_FAIL, EXIT_PASS, EXIT_UNKNOWN, EXIT_USAGE};
 use crate::check::linear::{self, LinVerdict, ModelKind, Options, Report};
@@ -39,6 +39,11 @@ pub struct CheckArgs {
     /// Report folder; default reports/check/<file name>.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Accept a history with no operations (it is linearizable). Without
+    /// it such a history exits 2: an empty or cut-short file, or one read
+    /// as the wrong format, must not pass a CI gate.
+    #[arg(long)]
+    allow_empty: bool,
 }
 
 pub fn check(args: CheckArgs) -> i32 {
@@ -74,6 +79,10 @@ fn run(args: &CheckArgs) -> Result<i32, String> {
     let raw = format
         .parse(&text)
         .map_err(|e| format!("{file}:{}: {}", e.line, e.message))?;
+    if raw.ops.is_empty() && raw.failed == 0 && !args.allow_empty {
+        let why = format.why_no_operations(&text);
+        return Err(format!("{file}: {why} (--allow-empty accepts a history with none)"));
+    }
     let model = args.model.unwrap_or_else(|| default_model(format, &raw));
     let initial = initial_value(given_initial, model, format)?;
     let mut options = Options {

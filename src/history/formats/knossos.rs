@@ -19,12 +19,8 @@ pub fn parse(text: &str) -> Result<RawHistory, LineError> {
             edn: Edn::Vector(ops) | Edn::List(ops),
             ..
         }] => ops,
-        [] => {
-            return Err(line_error(
-                1,
-                "the file is empty; expected one vector or list of op maps",
-            ))
-        }
+        // As every format: what to make of no operations is the caller's.
+        [] => return Ok(RawHistory::default()),
         [one] => return Err(line_error(one.line, "expected a vector or list of op maps")),
         [_, extra, ..] => {
             return Err(line_error(
@@ -157,8 +153,8 @@ mod tests {
 
     #[test]
     fn malformed_histories_name_the_line() {
+        assert_eq!(parse(" ; only a comment\n").unwrap(), RawHistory::default());
         for (bad, line) in [
-            ("", 1),
             (
                 "[{:process 0 :type :invoke :f :read}\n {:process 0 :type :launch :f :read}]",
                 2,
