@@ -144,7 +144,7 @@ fn malformed_histories_exit_2_with_file_and_line() {
         (
             "i.edn",
             "[{:process 0 :type :invoke\n :type :ok :f :read}]",
-            ":2: a map has the key Keyword(\"type\") twice",
+            ":2: a map has the key :type twice",
         ),
         (
             "a.txt",
@@ -458,5 +458,80 @@ fn a_history_with_no_operations_exits_2_unless_allowed() {
     std::fs::write(&failed, text).unwrap();
     let out = simulate(&["check", failed.to_str().unwrap(), "--out", dir_arg]);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_byte_order_mark_and_crlf_line_ends_change_no_verdict_in_any_format() {
+    let dir = out_dir("crlf");
+    std::fs::create_dir_all(&dir).unwrap();
+    let dir_arg = dir.to_str().unwrap();
+    let summary = |file: &Path| {
+        let out = simulate(&["check", file.to_str().unwrap(), "--json", "--out", dir_arg]);
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{}: {e}: {}", file.display(), String::from_utf8_lossy(&out.stderr)));
+        (
+            out.status.code(),
+            json["verdict"].clone(),
+            json["ops"].clone(),
+            json["failed"].clone(),
+        )
+    };
+    for file in histories() {
+        let name = file.file_name().unwrap().to_str().unwrap();
+        let text = std::fs::read_to_string(&file).unwrap();
+        let windows = dir.join(name);
+        std::fs::write(&windows, format!("\u{feff}{}", text.replace('\n', "\r\n"))).unwrap();
+        assert_eq!(summary(&windows), summary(&file), "{name}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn an_error_quotes_a_long_line_only_in_part() {
+    let dir = out_dir("long-line");
+    std::fs::create_dir_all(&dir).unwrap();
+    let long = "x".repeat(200_000);
+    let cases = [
+        (
+            "a.txt",
+            format!("{{:process 0, :typo :ok, :f :get, :key \"{long}\"}}\n"),
+        ),
+        (
+            "b.txt",
+            format!("{{:process 0, :type :{long}, :f :get, :key \"1\", :value nil}}\n"),
+        ),
+        ("c.log", format!("INFO  jepsen.util - 1 :invoke :write {long}\n")),
+        ("d.log", format!("INFO  jepsen.util - {long} :invoke :write 1\n")),
+        ("e.jsonl", format!("{{\"type\":\"{long}\"}}\n")),
+        ("f.edn", format!("[{{:process 0 :type :{long} :f :read}}]")),
+        ("g.edn", format!("[{{:process 0 :type :invoke :f :{long}}}]")),
+        (
+            "h.edn",
+            format!("[{{:process 0 :type :invoke :f :cas :value [{long}]}}]"),
+        ),
+        (
+            "i.edn",
+            format!("[{{:process 0 :type :invoke :f :read :value 1{long}}}]"),
+        ),
+    ];
+    for (name, text) in &cases {
+        let file = dir.join(name);
+        std::fs::write(&file, text).unwrap();
+        let out = simulate(&["check", file.to_str().unwrap(), "--out", dir.to_str().unwrap()]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{name}: {}",
+            &stderr[..stderr.len().min(500)]
+        );
+        assert!(
+            stderr.len() < 600 && stderr.contains("xxx…"),
+            "{name}: {} bytes: {}",
+            stderr.len(),
+            &stderr[..stderr.len().min(500)]
+        );
+    }
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -7,7 +7,7 @@
 //! file (and the list the CLI offers).
 
 use crate::core::Value;
-use crate::history::raw::RawOp;
+use crate::history::raw::{excerpt, RawOp};
 use std::collections::BTreeMap;
 use std::fmt::Debug;
 use std::hash::Hash;
@@ -119,16 +119,25 @@ impl ModelKind {
 }
 
 fn unknown_f(op: &RawOp, model: &str, expected: &str) -> String {
-    format!("model {model} has no operation :{}; expected {expected}", op.f)
+    format!(
+        "model {model} has no operation :{}; expected {expected}",
+        excerpt(&op.f)
+    )
 }
 
 fn output_of<'a>(op: &'a RawOp, model: &str) -> Result<Option<&'a Value>, String> {
     match (&op.key, model) {
         (Some(key), "register" | "cas-register") => Err(format!(
-            "model {model} is one register, but this op has key {key}; use --model kv"
+            "model {model} is one register, but this op has key {}; use --model kv",
+            shown(key)
         )),
         _ => Ok(op.output.as_ref()),
     }
+}
+
+/// A value from the history for an error message, cut short if long.
+fn shown(v: &Value) -> String {
+    excerpt(&v.to_string())
 }
 
 /// A read's output must be a plain value.
@@ -142,7 +151,7 @@ fn read_value(v: Option<&Value>) -> Result<Option<Value>, String> {
 fn cas_args(input: &Value) -> Result<(Value, Value), String> {
     match input.as_list() {
         Some([from, to]) => Ok((from.clone(), to.clone())),
-        _ => Err(format!("cas takes [from to], got {input}")),
+        _ => Err(format!("cas takes [from to], got {}", shown(input))),
     }
 }
 
@@ -150,7 +159,7 @@ fn cas_output(v: Option<&Value>) -> Result<Option<bool>, String> {
     match v {
         None => Ok(None),
         Some(Value::Bool(b)) => Ok(Some(*b)),
-        Some(other) => Err(format!("a cas completes with true or false, got {other}")),
+        Some(other) => Err(format!("a cas completes with true or false, got {}", shown(other))),
     }
 }
 
@@ -357,7 +366,7 @@ fn appends_strings(tail: &Value, initial: &Value) -> Result<(), String> {
         (Value::Str(_), other) => Err(format!(
             "append concatenates strings, but keys start at {other} (--initial); expected nil or a \"string\""
         )),
-        (other, _) => Err(format!("append takes a string, got {other}")),
+        (other, _) => Err(format!("append takes a string, got {}", shown(other))),
     }
 }
 
@@ -413,7 +422,7 @@ impl Model for MultiRegister {
         let source = op.output.as_ref().unwrap_or(&op.input);
         let micros = source
             .as_list()
-            .ok_or_else(|| format!("a :txn value is a vector of [f k v], got {source}"))?;
+            .ok_or_else(|| format!("a :txn value is a vector of [f k v], got {}", shown(source)))?;
         let txn = micros
             .iter()
             .map(|m| match m.as_list() {
@@ -422,7 +431,7 @@ impl Model for MultiRegister {
                     key: k.clone(),
                     value: v.clone(),
                 }),
-                _ => Err(format!("a micro-op is [:read k v] or [:write k v], got {m}")),
+                _ => Err(format!("a micro-op is [:read k v] or [:write k v], got {}", shown(m))),
             })
             .collect::<Result<_, String>>()?;
         Ok((txn, op.output.as_ref().map(|_| ())))

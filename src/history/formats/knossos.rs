@@ -10,7 +10,7 @@
 
 use super::edn::{read_all, Edn, Form};
 use crate::core::Value;
-use crate::history::raw::{line_error, Completion, LineError, Pairer, RawHistory};
+use crate::history::raw::{excerpt, line_error, Completion, LineError, Pairer, RawHistory};
 
 pub fn parse(text: &str) -> Result<RawHistory, LineError> {
     let forms = read_all(text).map_err(|e| line_error(e.line, e.message))?;
@@ -71,7 +71,7 @@ pub fn parse(text: &str) -> Result<RawHistory, LineError> {
             other => {
                 return Err(line_error(
                     n,
-                    format!(":type :{other} is not one of :invoke, :ok, :fail, :info"),
+                    format!(":type :{} is not one of :invoke, :ok, :fail, :info", excerpt(other)),
                 ))
             }
         }
@@ -95,9 +95,17 @@ fn value(form: &Form) -> Result<Value, String> {
         Edn::Keyword(k) => Value::Keyword(k.clone()),
         Edn::Vector(items) | Edn::List(items) => Value::List(items.iter().map(value).collect::<Result<_, _>>()?),
         other => {
+            let other = match other {
+                Edn::Float(x) => format!("the float {x}"),
+                Edn::Char(c) => format!("the character {c:?}"),
+                Edn::Symbol(s) => format!("the symbol {}", excerpt(s)),
+                Edn::Map(_) => "a map".to_string(),
+                // The rest were read above.
+                _ => "a set".to_string(),
+            };
             return Err(format!(
-                "a :value of {other:?} is not supported; expected nil, integers, strings, keywords and vectors"
-            ))
+                "a :value of {other} is not supported; expected nil, integers, strings, keywords and vectors"
+            ));
         }
     })
 }
