@@ -79,6 +79,8 @@ fn run(args: &CheckArgs) -> Result<i32, String> {
     let raw = format
         .parse(&text)
         .map_err(|e| format!("{file}:{}: {}", e.line, e.message))?;
+    // Operations that all failed still show the file was read as its
+    // format; only a file with no operations at all is refused.
     if raw.ops.is_empty() && raw.failed == 0 && !args.allow_empty {
         let why = format.why_no_operations(&text);
         return Err(format!("{file}: {why} (--allow-empty accepts a history with none)"));
