@@ -62,15 +62,7 @@ fn formats_and_models_follow_from_the_file_and_its_ops() {
         ("tests/histories/native-ok.jsonl", "native", "kv"),
     ] {
         let dir = out_dir("infer");
-        let out = simulate(&[
-            "check",
-            file,
-            "--json",
-            "--initial",
-            "0",
-            "--out",
-            dir.to_str().unwrap(),
-        ]);
+        let out = simulate(&["check", file, "--json", "--out", dir.to_str().unwrap()]);
         let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(
             (json["format"].as_str(), json["model"].as_str()),
@@ -152,7 +144,7 @@ fn malformed_histories_exit_2_with_file_and_line() {
         (
             "i.edn",
             "[{:process 0 :type :invoke\n :type :ok :f :read}]",
-            ":2: a map has the key Keyword(\"type\") twice",
+            ":2: a map has the key :type twice",
         ),
         (
             "a.txt",
@@ -315,4 +307,231 @@ fn a_runs_history_file_checks_to_the_same_verdict_as_the_run() {
         }
         std::fs::remove_dir_all(&dir).unwrap();
     }
+}
+
+/// Runs the `simulate` binary from `dir`.
+fn simulate_in(dir: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_simulate"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn the_default_report_folder_stays_under_reports_check_whatever_the_file_name() {
+    let dir = common::temp_dir("check-dotted-name");
+    let history = std::fs::read_to_string("tests/histories/native-ok.jsonl").unwrap();
+    std::fs::write(dir.join("...jsonl"), &history).unwrap();
+    std::fs::write(dir.join("a b.jsonl"), &history).unwrap();
+    for (file, folder) in [("...jsonl", "history"), ("a b.jsonl", "a-b")] {
+        let out = simulate_in(&dir, &["check", file]);
+        assert_eq!(out.status.code(), Some(0), "{file}: {out:?}");
+        let report = dir.join("reports/check").join(folder);
+        assert!(report.join("check.json").is_file(), "{file}: {out:?}");
+    }
+    assert!(!dir.join("reports/check.json").exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_reused_folder_loses_its_old_counterexample_when_the_verdict_passes() {
+    let dir = out_dir("reused");
+    let dir_arg = dir.to_str().unwrap();
+    let bad = simulate(&[
+        "check",
+        "tests/histories/mutex-double-acquire-bad.edn",
+        "--out",
+        dir_arg,
+    ]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(dir.join("counterexample.html").is_file());
+    let ok = simulate(&["check", "tests/histories/mutex-ok.edn", "--out", dir_arg]);
+    assert_eq!(ok.status.code(), Some(0));
+    assert!(!dir.join("counterexample.html").exists());
+    assert!(dir.join("check.json").is_file());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn an_initial_value_that_is_not_a_value_or_does_not_apply_exits_2() {
+    let dir = out_dir("bad-initial");
+    let dir = dir.to_str().unwrap();
+    let register = "tests/histories/cas-register-ok.edn";
+    for (file, initial, says) in [
+        (
+            register,
+            "xyz",
+            "--initial: \"xyz\" is not a value; expected nil, an integer",
+        ),
+        (register, "\"abc", "--initial: \"abc is not a properly quoted string"),
+        (
+            register,
+            "99999999999999999999",
+            "--initial: 99999999999999999999 is out of range",
+        ),
+        (
+            "tests/histories/mutex-ok.edn",
+            "0",
+            "--initial: model mutex has no initial value",
+        ),
+        (
+            "tests/histories/kv-append-ok.txt",
+            "0",
+            ":1: append concatenates strings, but keys start at 0 (--initial)",
+        ),
+    ] {
+        let out = simulate(&["check", file, "--initial", initial, "--out", dir]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{file} --initial {initial}: {stderr}");
+        assert!(stderr.contains(says), "{file} --initial {initial}: {stderr}");
+    }
+    let quoted = simulate(&[
+        "check",
+        "tests/histories/kv-append-ok.txt",
+        "--initial",
+        "\"\"",
+        "--out",
+        dir,
+    ]);
+    assert_eq!(quoted.status.code(), Some(0));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_history_with_no_operations_exits_2_unless_allowed() {
+    let dir = out_dir("empty");
+    std::fs::create_dir_all(&dir).unwrap();
+    let kv = std::fs::read_to_string("tests/histories/kv-append-ok.txt").unwrap();
+    let cases: [(&str, &str, &[&str], &str); 7] = [
+        ("a.jsonl", "", &[], "no operations found: the file is empty (read as native)"),
+        ("b.txt", "\n\n", &[], "in its 2 lines read as porcupine-kv"),
+        ("c.log", "", &[], "the file is empty (read as jepsen-etcd-log)"),
+        ("d.edn", "[]", &[], "in its 1 line read as knossos-edn"),
+        (
+            "README.md",
+            "# simulate\n\nA simulator.\n",
+            &["--format", "jepsen-etcd-log"],
+            "in its 3 lines read as jepsen-etcd-log, which passes over lines that are not `INFO jepsen.util - P ...` operations; is it another format, or cut short?",
+        ),
+        (
+            "kv.log",
+            &kv,
+            &[],
+            "read as jepsen-etcd-log, which passes over lines that are not `INFO jepsen.util - P ...` operations; it looks like porcupine-kv: is it --format porcupine-kv?",
+        ),
+        (
+            "nemesis.edn",
+            "[{:process :nemesis :type :info :f :start}]",
+            &[],
+            "in its 1 line read as knossos-edn",
+        ),
+    ];
+    let dir_arg = dir.to_str().unwrap();
+    for (name, text, flags, says) in cases {
+        let file = dir.join(name);
+        std::fs::write(&file, text).unwrap();
+        let file_arg = file.to_str().unwrap();
+        let out = simulate(&[&["check", file_arg, "--out", dir_arg], flags].concat());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
+        assert!(stderr.contains(says), "{name}: {stderr}");
+        assert!(
+            stderr.contains(&format!("{}: no operations found", file.display())),
+            "{name}: {stderr}"
+        );
+        assert!(
+            stderr.contains("(--allow-empty accepts a history with none)"),
+            "{name}: {stderr}"
+        );
+        let allowed = simulate(&[&["check", file_arg, "--out", dir_arg, "--json", "--allow-empty"], flags].concat());
+        assert_eq!(allowed.status.code(), Some(0), "{name}: {allowed:?}");
+        let json: serde_json::Value = serde_json::from_slice(&allowed.stdout).unwrap();
+        assert_eq!(
+            (json["verdict"].as_str(), json["ops"].as_u64()),
+            (Some("linearizable"), Some(0))
+        );
+    }
+    // Operations that all failed are a history, not an empty file.
+    let failed = dir.join("failed.edn");
+    let text = "[{:process 0 :type :invoke :f :write :value 1}\n {:process 0 :type :fail :f :write :value 1}]";
+    std::fs::write(&failed, text).unwrap();
+    let out = simulate(&["check", failed.to_str().unwrap(), "--out", dir_arg]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_byte_order_mark_and_crlf_line_ends_change_no_verdict_in_any_format() {
+    let dir = out_dir("crlf");
+    std::fs::create_dir_all(&dir).unwrap();
+    let dir_arg = dir.to_str().unwrap();
+    let summary = |file: &Path| {
+        let out = simulate(&["check", file.to_str().unwrap(), "--json", "--out", dir_arg]);
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{}: {e}: {}", file.display(), String::from_utf8_lossy(&out.stderr)));
+        (
+            out.status.code(),
+            json["verdict"].clone(),
+            json["ops"].clone(),
+            json["failed"].clone(),
+        )
+    };
+    for file in histories() {
+        let name = file.file_name().unwrap().to_str().unwrap();
+        let text = std::fs::read_to_string(&file).unwrap();
+        let windows = dir.join(name);
+        std::fs::write(&windows, format!("\u{feff}{}", text.replace('\n', "\r\n"))).unwrap();
+        assert_eq!(summary(&windows), summary(&file), "{name}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn an_error_quotes_a_long_line_only_in_part() {
+    let dir = out_dir("long-line");
+    std::fs::create_dir_all(&dir).unwrap();
+    let long = "x".repeat(200_000);
+    let cases = [
+        (
+            "a.txt",
+            format!("{{:process 0, :typo :ok, :f :get, :key \"{long}\"}}\n"),
+        ),
+        (
+            "b.txt",
+            format!("{{:process 0, :type :{long}, :f :get, :key \"1\", :value nil}}\n"),
+        ),
+        ("c.log", format!("INFO  jepsen.util - 1 :invoke :write {long}\n")),
+        ("d.log", format!("INFO  jepsen.util - {long} :invoke :write 1\n")),
+        ("e.jsonl", format!("{{\"type\":\"{long}\"}}\n")),
+        ("f.edn", format!("[{{:process 0 :type :{long} :f :read}}]")),
+        ("g.edn", format!("[{{:process 0 :type :invoke :f :{long}}}]")),
+        (
+            "h.edn",
+            format!("[{{:process 0 :type :invoke :f :cas :value [{long}]}}]"),
+        ),
+        (
+            "i.edn",
+            format!("[{{:process 0 :type :invoke :f :read :value 1{long}}}]"),
+        ),
+    ];
+    for (name, text) in &cases {
+        let file = dir.join(name);
+        std::fs::write(&file, text).unwrap();
+        let out = simulate(&["check", file.to_str().unwrap(), "--out", dir.to_str().unwrap()]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{name}: {}",
+            &stderr[..stderr.len().min(500)]
+        );
+        assert!(
+            stderr.len() < 600 && stderr.contains("xxx…"),
+            "{name}: {} bytes: {}",
+            stderr.len(),
+            &stderr[..stderr.len().min(500)]
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
 }

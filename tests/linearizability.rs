@@ -301,7 +301,11 @@ fn counterexample_windows_fail_on_their_own_and_prefixes_are_shortest() {
                 op
             })
             .collect();
-        let starts: Vec<Value> = c.start_states.iter().map(|s| Value::parse_literal(s)).collect();
+        let starts: Vec<Value> = c
+            .start_states
+            .iter()
+            .map(|s| Value::parse_literal(s).unwrap())
+            .collect();
         for s in &starts {
             assert!(
                 !brute::linearizable(&model, s, &window),

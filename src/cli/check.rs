@@ -1,4 +1,4 @@
-//! `simulate check FILE [--format F] [--model M] [--initial V] [--timeout DUR] [--json] [--out DIR] [--jobs N]`
+//! `simulate check FILE [--format F] [--model M] [--initial V] [--timeout DUR] [--json] [--out DIR] [--jobs N] [--allow-empty]`
 
 use super::{EXIT_FAIL, EXIT_PASS, EXIT_UNKNOWN, EXIT_USAGE};
 use crate::check::linear::{self, LinVerdict, ModelKind, Options, Report};
@@ -22,8 +22,9 @@ pub struct CheckArgs {
     /// jepsen-etcd-log; for knossos-edn, from the ops' :f.
     #[arg(long, value_enum)]
     model: Option<ModelKind>,
-    /// Initial value of the register(s): nil, an integer or a "string".
-    /// Default: "" for porcupine-kv (as Porcupine), nil otherwise.
+    /// Initial value of the register(s): nil, an integer, true, false or a
+    /// "quoted string"; not for --model mutex. Default: "" for porcupine-kv
+    /// (as Porcupine), 0 for knossos-edn (as Knossos), nil otherwise.
     #[arg(long)]
     initial: Option<String>,
     /// Give up (verdict unknown, exit 3) after this long, e.g. "30s".
@@ -38,6 +39,11 @@ pub struct CheckArgs {
     /// Report folder; default reports/check/<file name>.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Accept a history with no operations (it is linearizable). Without
+    /// it such a history exits 2: an empty or cut-short file, or one read
+    /// as the wrong format, must not pass a CI gate.
+    #[arg(long)]
+    allow_empty: bool,
 }
 
 pub fn check(args: CheckArgs) -> i32 {
@@ -55,6 +61,8 @@ fn run(args: &CheckArgs) -> Result<i32, String> {
     let format = args.format.or_else(|| Format::from_path(&args.file)).ok_or_else(|| {
         format!("{file}: cannot tell the format from the name; expected --format native|porcupine-kv|jepsen-etcd-log|knossos-edn")
     })?;
+    let given_initial = args.initial.as_deref().map(Value::parse_literal).transpose();
+    let given_initial = given_initial.map_err(|e| format!("--initial: {e}"))?;
     let timeout_ns = parse_ns(&args.timeout).map_err(|e| format!("--timeout: {e}"))?;
     if timeout_ns <= 0 {
         return Err("--timeout must be positive".into());
@@ -71,11 +79,14 @@ fn run(args: &CheckArgs) -> Result<i32, String> {
     let raw = format
         .parse(&text)
         .map_err(|e| format!("{file}:{}: {}", e.line, e.message))?;
+    // Operations that all failed still show the file was read as its
+    // format; only a file with no operations at all is refused.
+    if raw.ops.is_empty() && raw.failed == 0 && !args.allow_empty {
+        let why = format.why_no_operations(&text);
+        return Err(format!("{file}: {why} (--allow-empty accepts a history with none)"));
+    }
     let model = args.model.unwrap_or_else(|| default_model(format, &raw));
-    let initial = args
-        .initial
-        .as_deref()
-        .map_or_else(|| format.default_initial(), Value::parse_literal);
+    let initial = initial_value(given_initial, model, format)?;
     let mut options = Options {
         timeout: Some(Duration::from_nanos(timeout_ns as u64)),
         ..Options::default()
@@ -107,6 +118,19 @@ fn run(args: &CheckArgs) -> Result<i32, String> {
     })
 }
 
+/// `--initial` if given (refused for a model with no initial value), else
+/// what the format's own tool assumes.
+fn initial_value(given: Option<Value>, model: ModelKind, format: Format) -> Result<Value, String> {
+    match given {
+        None => Ok(format.default_initial()),
+        Some(_) if !model.has_initial() => Err(format!(
+            "--initial: model {} has no initial value to set (a lock starts free); drop --initial",
+            model.name()
+        )),
+        Some(value) => Ok(value),
+    }
+}
+
 /// The model a format's histories are usually checked with.
 fn default_model(format: Format, raw: &RawHistory) -> ModelKind {
     match format {
@@ -125,9 +149,18 @@ fn default_model(format: Format, raw: &RawHistory) -> ModelKind {
     }
 }
 
+/// `reports/check/<file stem>`, the stem made safe as `run` makes scenario
+/// names safe: a file named `...jsonl` (stem `..`) must not report into
+/// `reports/`.
 fn default_dir(file: &Path) -> PathBuf {
-    let stem = file.file_stem().and_then(|s| s.to_str()).unwrap_or("history");
-    crate::report::default_dir("check", 0).with_file_name(stem)
+    let stem = file
+        .file_stem()
+        .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+    let name = match stem.chars().any(char::is_alphanumeric) {
+        true => crate::report::folder_name(&stem),
+        false => "history".to_string(),
+    };
+    crate::report::default_dir("check", 0).with_file_name(name)
 }
 
 fn to_json(report: &Report, format: Format, dir: &Path) -> serde_json::Value {
@@ -142,9 +175,18 @@ fn write_report(dir: &Path, report: &Report, file: &str, format: Format) -> std:
     let json = serde_json::to_string_pretty(&to_json(report, format, dir)).expect("reports serialise") + "\n";
     write_atomic(&dir.join("check.json"), json.as_bytes())?;
     write_atomic(&dir.join("check.txt"), report.to_text().as_bytes())?;
-    if let Some(c) = &report.counterexample {
-        let page = linear::html::render(c, &format!("{file} ({})", report.model));
-        write_atomic(&dir.join("counterexample.html"), page.as_bytes())?;
+    let page = dir.join("counterexample.html");
+    match &report.counterexample {
+        Some(c) => {
+            let html = linear::html::render(c, &format!("{file} ({})", report.model));
+            write_atomic(&page, html.as_bytes())?;
+        }
+        // A folder reused from a failing check must not show its old
+        // counterexample beside this verdict.
+        None => match std::fs::remove_file(&page) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        },
     }
     Ok(())
 }

@@ -74,24 +74,38 @@ impl Value {
         }
     }
 
-    /// Parses a literal as given to `--initial`: `nil`, an integer, a
-    /// `"quoted string"`, `true`/`false`, or else the bare text as a string.
-    pub fn parse_literal(text: &str) -> Value {
+    /// Parses a literal as given to `--initial`: `nil`, `true`, `false`,
+    /// an integer that fits in 64 bits, or a string in double quotes with
+    /// JSON's escapes (`"a\"b"`). Anything else is refused, not taken as a
+    /// string: `xyz` or `"abc` is more likely a mistake than a value, and
+    /// an initial value nobody meant silently decides the verdict.
+    pub fn parse_literal(text: &str) -> Result<Value, String> {
         let t = text.trim();
+        let expected = "expected nil, an integer, true, false or a \"quoted string\"";
         match t {
-            "nil" => Value::Nil,
-            "true" => Value::Bool(true),
-            "false" => Value::Bool(false),
-            _ => {
-                if let Ok(i) = t.parse::<i64>() {
-                    Value::Int(i)
-                } else if t.len() >= 2 && t.starts_with('"') && t.ends_with('"') {
-                    Value::Str(t[1..t.len() - 1].to_string())
-                } else {
-                    Value::Str(t.to_string())
-                }
-            }
+            "nil" => return Ok(Value::Nil),
+            "true" => return Ok(Value::Bool(true)),
+            "false" => return Ok(Value::Bool(false)),
+            _ => {}
         }
+        let digits = t.strip_prefix(['-', '+']).unwrap_or(t);
+        if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+            return t
+                .parse()
+                .map(Value::Int)
+                .map_err(|_| format!("{t} is out of range: integers are from {} to {}", i64::MIN, i64::MAX));
+        }
+        if t.starts_with('"') {
+            return serde_json::from_str::<String>(t).map(Value::Str).map_err(|e| {
+                let why = if e.is_eof() {
+                    "its quote is never closed"
+                } else {
+                    r#"write a quote inside as \" and a backslash as \\"#
+                };
+                format!("{t} is not a properly quoted string ({why}); {expected}")
+            });
+        }
+        Err(format!("{t:?} is not a value; {expected}"))
     }
 }
 
@@ -234,11 +248,31 @@ mod tests {
 
     #[test]
     fn literals_and_display() {
-        assert_eq!(Value::parse_literal("nil"), Value::Nil);
-        assert_eq!(Value::parse_literal(" 0 "), Value::Int(0));
-        assert_eq!(Value::parse_literal("\"\""), Value::Str(String::new()));
-        assert_eq!(Value::parse_literal("abc"), Value::Str("abc".into()));
+        assert_eq!(Value::parse_literal("nil"), Ok(Value::Nil));
+        assert_eq!(Value::parse_literal(" 0 "), Ok(Value::Int(0)));
+        assert_eq!(Value::parse_literal("-7"), Ok(Value::Int(-7)));
+        assert_eq!(Value::parse_literal("\"\""), Ok(Value::Str(String::new())));
+        assert_eq!(Value::parse_literal(r#""a \"b\"""#), Ok(Value::Str("a \"b\"".into())));
+        assert_eq!(Value::parse_literal("false"), Ok(Value::Bool(false)));
         let v = Value::List(vec![Value::Keyword("read".into()), Value::Nil, Value::Str("a".into())]);
         assert_eq!(v.to_string(), "[:read nil \"a\"]");
+    }
+
+    #[test]
+    fn literals_that_are_not_values_are_refused_not_taken_as_strings() {
+        for (bad, says) in [
+            ("abc", "\"abc\" is not a value; expected nil"),
+            ("\"abc", "\"abc is not a properly quoted string"),
+            ("\"a\"b\"", "is not a properly quoted string"),
+            ("", "\"\" is not a value"),
+            ("-", "\"-\" is not a value"),
+            ("1.5", "\"1.5\" is not a value"),
+            ("9223372036854775808", "9223372036854775808 is out of range"),
+            ("-9223372036854775809", "is out of range"),
+        ] {
+            let e = Value::parse_literal(bad).unwrap_err();
+            assert!(e.contains(says), "{bad}: {e}");
+        }
+        assert_eq!(Value::parse_literal("9223372036854775807"), Ok(Value::Int(i64::MAX)));
     }
 }

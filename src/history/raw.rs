@@ -71,6 +71,32 @@ pub fn line_error(line: usize, message: impl Into<String>) -> LineError {
     }
 }
 
+/// How much of a file's text a message quotes: enough to recognise it.
+const EXCERPT_CHARS_MAX: usize = 80;
+
+/// `text` cut after its first [`EXCERPT_CHARS_MAX`] characters, with `…`
+/// where it was cut, for a message that quotes the file: one 200 KB line
+/// must not become 200 KB of error.
+pub fn excerpt(text: &str) -> String {
+    match text.char_indices().nth(EXCERPT_CHARS_MAX) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_string(),
+    }
+}
+
+/// A message written by another library, which may quote the input
+/// (serde names an unknown variant in full): its head and tail, the
+/// middle of a long one cut to `…`.
+pub fn clipped(message: &str) -> String {
+    let chars = message.chars().count();
+    if chars <= 3 * EXCERPT_CHARS_MAX {
+        return message.to_string();
+    }
+    let head: String = message.chars().take(2 * EXCERPT_CHARS_MAX).collect();
+    let tail: String = message.chars().skip(chars - EXCERPT_CHARS_MAX).collect();
+    format!("{head}…{tail}")
+}
+
 /// What a completion says about its operation.
 pub enum Completion {
     /// Took effect; `None` output means unknown.
@@ -138,21 +164,26 @@ impl Pairer {
         f: Option<&str>,
         completion: Completion,
     ) -> Result<(), LineError> {
-        let Some(mut op) = self.open.remove(&process) else {
+        // Nothing changes before every check passed: an error leaves the
+        // operation open, as it was.
+        let Some(open) = self.open.get(&process) else {
             return Err(line_error(
                 line,
                 format!("process {process} completes an operation it never invoked"),
             ));
         };
-        if let Some(f) = f.filter(|f| *f != op.f) {
+        if let Some(f) = f.filter(|f| *f != open.f) {
             return Err(line_error(
                 line,
                 format!(
-                    "process {process} completes :{f}, but its open operation (line {}) is :{}",
-                    op.line, op.f
+                    "process {process} completes :{}, but its open operation (line {}) is :{}",
+                    excerpt(f),
+                    open.line,
+                    excerpt(&open.f)
                 ),
             ));
         }
+        let mut op = self.open.remove(&process).expect("checked above");
         let position = self.next_position();
         match completion {
             Completion::Ok(output) => {
@@ -265,5 +296,23 @@ mod tests {
             .unwrap_err()
             .message
             .contains("is :read"));
+        // The refused completion left the operation open, unchanged.
+        assert!(p.is_open(0));
+        p.complete(5, 0, Some("read"), Completion::Ok(Some(Value::Int(1))))
+            .unwrap();
+        let h = p.finish();
+        assert_eq!((h.ops[0].line, h.ops[0].ret), (1, Some(1)));
+    }
+
+    #[test]
+    fn excerpts_are_short_whatever_the_text() {
+        assert_eq!(excerpt("short"), "short");
+        let long = "é".repeat(200_000);
+        assert_eq!(excerpt(&long), format!("{}…", "é".repeat(EXCERPT_CHARS_MAX)));
+        assert_eq!(clipped("fine"), "fine");
+        let message = format!("unknown variant `{}`, expected `ok` at line 1", "x".repeat(200_000));
+        let short = clipped(&message);
+        assert!(short.chars().count() < 300, "{short}");
+        assert!(short.starts_with("unknown variant `xx") && short.ends_with("expected `ok` at line 1"));
     }
 }

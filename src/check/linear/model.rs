@@ -7,7 +7,7 @@
 //! file (and the list the CLI offers).
 
 use crate::core::Value;
-use crate::history::raw::RawOp;
+use crate::history::raw::{excerpt, RawOp};
 use std::collections::BTreeMap;
 use std::fmt::Debug;
 use std::hash::Hash;
@@ -82,6 +82,12 @@ impl ModelKind {
         }
     }
 
+    /// Whether the model's state starts from a value `--initial` can set;
+    /// a lock starts free, whatever value is given.
+    pub fn has_initial(self) -> bool {
+        self != ModelKind::Mutex
+    }
+
     /// Whether the model reads operations with these functions (keyed or
     /// not, as a service records them); else what it reads instead.
     pub fn reads(self, functions: &[&str], keyed: bool) -> Result<(), String> {
@@ -113,16 +119,25 @@ impl ModelKind {
 }
 
 fn unknown_f(op: &RawOp, model: &str, expected: &str) -> String {
-    format!("model {model} has no operation :{}; expected {expected}", op.f)
+    format!(
+        "model {model} has no operation :{}; expected {expected}",
+        excerpt(&op.f)
+    )
 }
 
 fn output_of<'a>(op: &'a RawOp, model: &str) -> Result<Option<&'a Value>, String> {
     match (&op.key, model) {
         (Some(key), "register" | "cas-register") => Err(format!(
-            "model {model} is one register, but this op has key {key}; use --model kv"
+            "model {model} is one register, but this op has key {}; use --model kv",
+            shown(key)
         )),
         _ => Ok(op.output.as_ref()),
     }
+}
+
+/// A value from the history for an error message, cut short if long.
+fn shown(v: &Value) -> String {
+    excerpt(&v.to_string())
 }
 
 /// A read's output must be a plain value.
@@ -136,7 +151,7 @@ fn read_value(v: Option<&Value>) -> Result<Option<Value>, String> {
 fn cas_args(input: &Value) -> Result<(Value, Value), String> {
     match input.as_list() {
         Some([from, to]) => Ok((from.clone(), to.clone())),
-        _ => Err(format!("cas takes [from to], got {input}")),
+        _ => Err(format!("cas takes [from to], got {}", shown(input))),
     }
 }
 
@@ -144,7 +159,7 @@ fn cas_output(v: Option<&Value>) -> Result<Option<bool>, String> {
     match v {
         None => Ok(None),
         Some(Value::Bool(b)) => Ok(Some(*b)),
-        Some(other) => Err(format!("a cas completes with true or false, got {other}")),
+        Some(other) => Err(format!("a cas completes with true or false, got {}", shown(other))),
     }
 }
 
@@ -307,6 +322,9 @@ impl Model for Kv {
     fn convert(&self, op: &RawOp) -> Result<((Value, RegisterOp), Option<RegisterOutput>), String> {
         let key = op.key.clone().ok_or("model kv needs a key on every operation")?;
         let (reg, out) = register_convert(op, "kv", &["read", "write", "append", "cas"])?;
+        if let RegisterOp::Append(tail) = &reg {
+            appends_strings(tail, &self.initial)?;
+        }
         Ok(((key, reg), out))
     }
 
@@ -335,6 +353,20 @@ impl Model for Kv {
 
     fn is_read_only(&self, input: &(Value, RegisterOp)) -> bool {
         matches!(input.1, RegisterOp::Read)
+    }
+}
+
+/// An append concatenates strings; nil counts as "". One of anything else,
+/// or onto keys that start as something else (`--initial 0`), could never
+/// take effect: refused as the input mistake it is, not reported as a
+/// history that is not linearizable.
+fn appends_strings(tail: &Value, initial: &Value) -> Result<(), String> {
+    match (tail, initial) {
+        (Value::Str(_), Value::Nil | Value::Str(_)) => Ok(()),
+        (Value::Str(_), other) => Err(format!(
+            "append concatenates strings, but keys start at {other} (--initial); expected nil or a \"string\""
+        )),
+        (other, _) => Err(format!("append takes a string, got {}", shown(other))),
     }
 }
 
@@ -390,7 +422,7 @@ impl Model for MultiRegister {
         let source = op.output.as_ref().unwrap_or(&op.input);
         let micros = source
             .as_list()
-            .ok_or_else(|| format!("a :txn value is a vector of [f k v], got {source}"))?;
+            .ok_or_else(|| format!("a :txn value is a vector of [f k v], got {}", shown(source)))?;
         let txn = micros
             .iter()
             .map(|m| match m.as_list() {
@@ -399,7 +431,7 @@ impl Model for MultiRegister {
                     key: k.clone(),
                     value: v.clone(),
                 }),
-                _ => Err(format!("a micro-op is [:read k v] or [:write k v], got {m}")),
+                _ => Err(format!("a micro-op is [:read k v] or [:write k v], got {}", shown(m))),
             })
             .collect::<Result<_, String>>()?;
         Ok((txn, op.output.as_ref().map(|_| ())))
@@ -578,6 +610,7 @@ mod tests {
                 let input = match f {
                     "cas" => Value::List(vec![Value::Nil, Value::Int(1)]),
                     "txn" => Value::List(vec![]),
+                    "append" => Value::from("x"),
                     _ => Value::Int(1),
                 };
                 let raw = op(f, keyed.then(|| Value::from("k")), input);
@@ -639,5 +672,26 @@ mod tests {
             .unwrap_err()
             .contains("use --model kv"));
         assert!(Mutex.convert(&op).unwrap_err().contains(":acquire, :release"));
+    }
+
+    #[test]
+    fn kv_appends_only_strings_onto_strings() {
+        let append = |tail: Value| RawOp {
+            process: 0,
+            f: "append".into(),
+            key: Some(Value::from("k")),
+            input: tail,
+            output: None,
+            call: 0,
+            ret: None,
+            line: 1,
+        };
+        let kv = |initial| Kv { initial };
+        assert!(kv(Value::Nil).convert(&append(Value::from("x"))).is_ok());
+        assert!(kv(Value::from("")).convert(&append(Value::from("x"))).is_ok());
+        let onto_int = kv(int(0)).convert(&append(Value::from("x"))).unwrap_err();
+        assert!(onto_int.contains("keys start at 0 (--initial)"), "{onto_int}");
+        let of_int = kv(Value::Nil).convert(&append(int(5))).unwrap_err();
+        assert!(of_int.contains("append takes a string, got 5"), "{of_int}");
     }
 }

@@ -17,8 +17,9 @@ pub enum Edn {
     Bool(bool),
     /// An integer that fits in 64 bits; an `N` suffix is dropped.
     Int(i64),
-    /// A floating-point number; also integers too large for `Int`, and
-    /// decimals with an `M` suffix.
+    /// A floating-point number; also decimals with an `M` suffix. An
+    /// integer too large for `Int` is an error, not a float: it would
+    /// compare unlike the integer it was.
     Float(f64),
     /// A string, escapes resolved.
     Str(String),
@@ -36,6 +37,40 @@ pub enum Edn {
     Map(Vec<(Form, Form)>),
     /// `#{ ... }`, in file order; duplicates are not checked.
     Set(Vec<Form>),
+}
+
+/// EDN text of the value, without comments, discards or tags, every
+/// collection on one line.
+impl fmt::Display for Edn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let items = |f: &mut fmt::Formatter<'_>, open: &str, forms: &[Form], close: &str| {
+            f.write_str(open)?;
+            for (i, form) in forms.iter().enumerate() {
+                write!(f, "{}{}", if i > 0 { " " } else { "" }, form.edn)?;
+            }
+            f.write_str(close)
+        };
+        match self {
+            Edn::Nil => f.write_str("nil"),
+            Edn::Bool(b) => write!(f, "{b}"),
+            Edn::Int(i) => write!(f, "{i}"),
+            Edn::Float(x) => write!(f, "{x:?}"),
+            Edn::Str(s) => write!(f, "{s:?}"),
+            Edn::Char(c) => write!(f, "\\{c}"),
+            Edn::Keyword(k) => write!(f, ":{k}"),
+            Edn::Symbol(s) => f.write_str(s),
+            Edn::List(forms) => items(f, "(", forms, ")"),
+            Edn::Vector(forms) => items(f, "[", forms, "]"),
+            Edn::Set(forms) => items(f, "#{", forms, "}"),
+            Edn::Map(entries) => {
+                f.write_str("{")?;
+                for (i, (k, v)) in entries.iter().enumerate() {
+                    write!(f, "{}{} {}", if i > 0 { " " } else { "" }, k.edn, v.edn)?;
+                }
+                f.write_str("}")
+            }
+        }
+    }
 }
 
 /// One value in the text and the line it starts on, for error messages.
@@ -59,6 +94,10 @@ impl Form {
         }
     }
 }
+
+use crate::history::raw::excerpt;
+use std::collections::BTreeSet;
+use std::fmt;
 
 /// Text that is not EDN this reader accepts.
 #[derive(Debug, PartialEq, Eq)]
@@ -134,13 +173,19 @@ impl Reader {
         }
     }
 
-    /// The next form, or None at the end of the text.
+    /// The next form, or None at the end of the text; a `#_` discard at
+    /// the top level is passed over like one inside a collection, even as
+    /// the last thing in the file.
     fn next_form(&mut self) -> Read<Option<Form>> {
-        self.skip_blank();
-        if self.peek().is_none() {
-            return Ok(None);
+        loop {
+            self.skip_blank();
+            if self.peek().is_none() {
+                return Ok(None);
+            }
+            if let Some(form) = self.form_or_discard()? {
+                return Ok(Some(form));
+            }
         }
-        self.form().map(Some)
     }
 
     fn form(&mut self) -> Read<Form> {
@@ -228,11 +273,15 @@ impl Reader {
         }
         let mut it = items.into_iter();
         let mut entries: Vec<(Form, Form)> = Vec::new();
+        // Keys compare as text, which leaves out the lines they are on, in
+        // a set, so a map of many keys is not checked pair by pair.
+        let mut keys = BTreeSet::new();
         while let (Some(k), Some(v)) = (it.next(), it.next()) {
-            if entries.iter().any(|(seen, _)| seen.edn == k.edn) {
+            let key = k.edn.to_string();
+            if !keys.insert(key) {
                 return Err(EdnError {
                     line: k.line,
-                    message: format!("a map has the key {:?} twice", k.edn),
+                    message: format!("a map has the key {} twice", excerpt(&k.edn.to_string())),
                 });
             }
             entries.push((k, v));
@@ -311,7 +360,7 @@ impl Reader {
             "space" => Ok(' '),
             "tab" => Ok('\t'),
             "return" => Ok('\r'),
-            _ => self.error(format!("unknown character `\\{name}`")),
+            _ => self.error(format!("unknown character `\\{}`", excerpt(&name))),
         }
     }
 
@@ -342,22 +391,30 @@ impl Reader {
                 if !starts_numeric {
                     return Ok(Edn::Symbol(text));
                 }
-                number(&text).map_or_else(|| self.error(format!("`{text}` is not a number")), Ok)?
+                number(&text).or_else(|e| self.error(e))?
             }
         })
     }
 }
 
-fn number(text: &str) -> Option<Edn> {
+/// A token that starts like a number: an integer (`N` suffix allowed)
+/// that fits in 64 bits, or a float (`M` suffix allowed).
+fn number(text: &str) -> Result<Edn, String> {
     let int = text.strip_suffix('N').unwrap_or(text);
-    if let Ok(i) = int.parse::<i64>() {
-        return Some(Edn::Int(i));
+    let digits = int.strip_prefix(['-', '+']).unwrap_or(int);
+    if digits.bytes().all(|b| b.is_ascii_digit()) {
+        return int.parse().map(Edn::Int).map_err(|_| {
+            let (min, max) = (i64::MIN, i64::MAX);
+            format!(
+                "the integer {} is out of range: integers are from {min} to {max}",
+                excerpt(text)
+            )
+        });
     }
-    text.strip_suffix('M')
-        .unwrap_or(text)
-        .parse::<f64>()
-        .ok()
+    let float = text.strip_suffix('M').unwrap_or(text).parse();
+    float
         .map(Edn::Float)
+        .map_err(|_| format!("`{}` is not a number", excerpt(text)))
 }
 
 #[cfg(test)]
@@ -406,6 +463,65 @@ mod tests {
         assert_eq!(one("#{1 2}"), Edn::Set(vec![int(1), int(2)]));
         assert_eq!(one("#inst \"2024-01-01\""), Edn::Str("2024-01-01".into()));
         assert_eq!(one("[1 #_ 2 3]"), Edn::Vector(vec![int(1), int(3)]));
+    }
+
+    #[test]
+    fn a_discard_at_the_top_level_is_passed_over_even_last() {
+        let int = |i| Form {
+            line: 1,
+            edn: Edn::Int(i),
+        };
+        assert_eq!(
+            read_all("[1] #_ [2]").unwrap(),
+            [int(1)].map(|f| Form {
+                line: 1,
+                edn: Edn::Vector(vec![f]),
+            })
+        );
+        assert_eq!(read_all("#_ [2]").unwrap(), []);
+        assert_eq!(read_all("#_ 2 #_ 3 4").unwrap(), [int(4)]);
+        assert_eq!(read_all("#_ #_ 2 3 4").unwrap(), [int(4)]);
+        assert!(read_all("[1] #_")
+            .unwrap_err()
+            .message
+            .contains("ends where a value was expected"));
+    }
+
+    #[test]
+    fn a_key_repeated_on_another_line_is_still_a_repeat() {
+        let e = read_all("{[1 2] :a\n [1 2] :b}").unwrap_err();
+        assert_eq!((e.line, e.message.as_str()), (2, "a map has the key [1 2] twice"));
+        assert!(read_all("{[1 2] :a\n [1 3] :b}").is_ok());
+        let wide: String = (0..2_000).map(|i| format!(":k{i} {i} ")).collect();
+        assert!(read_all(&format!("{{{wide}}}")).is_ok());
+    }
+
+    #[test]
+    fn an_integer_beyond_64_bits_is_an_error_not_a_float() {
+        assert_eq!(one("9223372036854775807"), Edn::Int(i64::MAX));
+        for big in [
+            "100000000000000000000000000",
+            "-9223372036854775809",
+            "99999999999999999999N",
+        ] {
+            let e = read_all(big).unwrap_err();
+            assert!(e.message.contains("is out of range: integers are from"), "{big}: {e:?}");
+        }
+        assert_eq!(one("1e26"), Edn::Float(1e26));
+        assert_eq!(one("2.5M"), Edn::Float(2.5));
+    }
+
+    #[test]
+    fn messages_quote_at_most_a_short_excerpt() {
+        let long = "9".repeat(200_000) + "x";
+        let e = read_all(&long).unwrap_err();
+        assert!(
+            e.message.len() < 200 && e.message.contains("is not a number"),
+            "{}",
+            &e.message[..200]
+        );
+        let key = format!("{{:{0} 1 :{0} 2}}", "k".repeat(200_000));
+        assert!(read_all(&key).unwrap_err().message.len() < 200);
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //! process operations (other loggers, `:nemesis`) are skipped.
 
 use crate::core::Value;
-use crate::history::raw::{line_error, Completion, LineError, Pairer, RawHistory};
+use crate::history::raw::{excerpt, line_error, Completion, LineError, Pairer, RawHistory};
 
 pub fn parse(text: &str) -> Result<RawHistory, LineError> {
     let mut pairer = Pairer::default();
@@ -18,9 +18,14 @@ pub fn parse(text: &str) -> Result<RawHistory, LineError> {
         let Some((process, words)) = operation_words(line) else {
             continue;
         };
-        let process =
-            process.map_err(|p| line_error(n, format!("process {p:?} is not a number or a keyword like :nemesis")))?;
-        let bad = || line_error(n, format!("not a jepsen etcd register operation: {:?}", line.trim()));
+        let process = process.map_err(|p| {
+            let p = excerpt(p);
+            line_error(n, format!("process {p:?} is not a number or a keyword like :nemesis"))
+        })?;
+        let bad = || {
+            let line = excerpt(line.trim());
+            line_error(n, format!("not a jepsen etcd register operation: {line:?}"))
+        };
         let (kind, f, arg) = match words.as_slice() {
             [kind, f, arg @ ..] => (*kind, *f, arg.join(" ")),
             _ => return Err(bad()),

@@ -10,7 +10,7 @@
 
 use super::edn::{read_all, Edn, Form};
 use crate::core::Value;
-use crate::history::raw::{line_error, Completion, LineError, Pairer, RawHistory};
+use crate::history::raw::{excerpt, line_error, Completion, LineError, Pairer, RawHistory};
 
 pub fn parse(text: &str) -> Result<RawHistory, LineError> {
     let forms = read_all(text).map_err(|e| line_error(e.line, e.message))?;
@@ -19,12 +19,8 @@ pub fn parse(text: &str) -> Result<RawHistory, LineError> {
             edn: Edn::Vector(ops) | Edn::List(ops),
             ..
         }] => ops,
-        [] => {
-            return Err(line_error(
-                1,
-                "the file is empty; expected one vector or list of op maps",
-            ))
-        }
+        // As every format: what to make of no operations is the caller's.
+        [] => return Ok(RawHistory::default()),
         [one] => return Err(line_error(one.line, "expected a vector or list of op maps")),
         [_, extra, ..] => {
             return Err(line_error(
@@ -75,7 +71,7 @@ pub fn parse(text: &str) -> Result<RawHistory, LineError> {
             other => {
                 return Err(line_error(
                     n,
-                    format!(":type :{other} is not one of :invoke, :ok, :fail, :info"),
+                    format!(":type :{} is not one of :invoke, :ok, :fail, :info", excerpt(other)),
                 ))
             }
         }
@@ -99,9 +95,17 @@ fn value(form: &Form) -> Result<Value, String> {
         Edn::Keyword(k) => Value::Keyword(k.clone()),
         Edn::Vector(items) | Edn::List(items) => Value::List(items.iter().map(value).collect::<Result<_, _>>()?),
         other => {
+            let other = match other {
+                Edn::Float(x) => format!("the float {x}"),
+                Edn::Char(c) => format!("the character {c:?}"),
+                Edn::Symbol(s) => format!("the symbol {}", excerpt(s)),
+                Edn::Map(_) => "a map".to_string(),
+                // The rest were read above.
+                _ => "a set".to_string(),
+            };
             return Err(format!(
-                "a :value of {other:?} is not supported; expected nil, integers, strings, keywords and vectors"
-            ))
+                "a :value of {other} is not supported; expected nil, integers, strings, keywords and vectors"
+            ));
         }
     })
 }
@@ -157,8 +161,8 @@ mod tests {
 
     #[test]
     fn malformed_histories_name_the_line() {
+        assert_eq!(parse(" ; only a comment\n").unwrap(), RawHistory::default());
         for (bad, line) in [
-            ("", 1),
             (
                 "[{:process 0 :type :invoke :f :read}\n {:process 0 :type :launch :f :read}]",
                 2,

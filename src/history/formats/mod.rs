@@ -65,12 +65,94 @@ impl Format {
 
     /// Parses a whole file; a leading byte-order mark is ignored.
     pub fn parse(self, text: &str) -> Result<RawHistory, LineError> {
-        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let text = without_bom(text);
         match self {
             Format::Native => native::parse(text),
             Format::PorcupineKv => porcupine::parse(text),
             Format::JepsenEtcdLog => etcd::parse(text),
             Format::KnossosEdn => knossos::parse(text),
+        }
+    }
+
+    /// Why `text`, read as this format, gave no operations, for a message:
+    /// how long it is, what this format passes over, and the format its
+    /// first line looks like. Zero operations is more often a wrong or
+    /// truncated file than an empty history.
+    pub fn why_no_operations(self, text: &str) -> String {
+        let text = without_bom(text);
+        let lines = text.lines().count();
+        let mut why = match lines {
+            0 => format!("no operations found: the file is empty (read as {})", self.name()),
+            1 => format!("no operations found in its 1 line read as {}", self.name()),
+            n => format!("no operations found in its {n} lines read as {}", self.name()),
+        };
+        if self == Format::JepsenEtcdLog && lines > 0 {
+            why.push_str(", which passes over lines that are not `INFO jepsen.util - P ...` operations");
+        }
+        match Format::sniff(text) {
+            Some(other) if other != self => {
+                why.push_str(&format!("; it looks like {0}: is it --format {0}?", other.name()))
+            }
+            None if lines > 0 => why.push_str("; is it another format, or cut short?"),
+            _ => {}
+        }
+        why
+    }
+
+    /// The format the first line that is not blank looks like, if any.
+    fn sniff(text: &str) -> Option<Format> {
+        let line = text.lines().map(str::trim).find(|l| !l.is_empty())?;
+        let mut words = line.split_whitespace();
+        if line.starts_with("{\"") {
+            Some(Format::Native)
+        } else if line.starts_with("{:process ") {
+            Some(Format::PorcupineKv)
+        } else if line.starts_with(['[', '(', ';']) {
+            Some(Format::KnossosEdn)
+        } else if words.nth(1).is_some_and(|w| w.starts_with("jepsen.")) {
+            Some(Format::JepsenEtcdLog)
+        } else {
+            None
+        }
+    }
+}
+
+/// The text without a leading byte-order mark, which some editors write.
+fn without_bom(text: &str) -> &str {
+    text.strip_prefix('\u{feff}').unwrap_or(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_operations_says_how_much_was_read_and_what_it_looks_like() {
+        let kv = "{:process 0, :type :invoke, :f :get, :key \"1\", :value nil}\n";
+        let etcd = Format::JepsenEtcdLog;
+        let why = etcd.why_no_operations(kv);
+        assert!(
+            why.starts_with("no operations found in its 1 line read as jepsen-etcd-log, which passes over"),
+            "{why}"
+        );
+        assert!(
+            why.ends_with("; it looks like porcupine-kv: is it --format porcupine-kv?"),
+            "{why}"
+        );
+        let readme = "# simulate\n\nA simulator.\n";
+        assert!(etcd.why_no_operations(readme).ends_with("in its 3 lines read as jepsen-etcd-log, which passes over lines that are not `INFO jepsen.util - P ...` operations; is it another format, or cut short?"));
+        assert_eq!(
+            Format::Native.why_no_operations("\u{feff}"),
+            "no operations found: the file is empty (read as native)"
+        );
+        let edn = Format::KnossosEdn.why_no_operations("[]");
+        assert_eq!(edn, "no operations found in its 1 line read as knossos-edn");
+        for (text, format) in [
+            ("\n  {\"type\":\"invoke\"}", Format::Native),
+            ("; a comment\n[]", Format::KnossosEdn),
+            ("INFO  jepsen.core - Worker 3 starting", Format::JepsenEtcdLog),
+        ] {
+            assert_eq!(Format::sniff(text), Some(format), "{text}");
         }
     }
 }

@@ -5,7 +5,7 @@
 //! ids are unique. Whether an output fits its operation is the model's
 //! business: a history records any service's operations.
 
-use crate::history::raw::{line_error, Completion, LineError, Pairer, RawHistory};
+use crate::history::raw::{clipped, line_error, Completion, LineError, Pairer, RawHistory};
 use crate::history::{Event, EventKind, History};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -17,8 +17,8 @@ pub fn parse(text: &str) -> Result<RawHistory, LineError> {
         if line.trim().is_empty() {
             continue;
         }
-        let event: Event =
-            serde_json::from_str(line).map_err(|e| line_error(n, format!("not a history event: {e}")))?;
+        let event: Event = serde_json::from_str(line)
+            .map_err(|e| line_error(n, format!("not a history event: {}", clipped(&e.to_string()))))?;
         reader.add(n, event)?;
     }
     Ok(reader.pairer.finish())
@@ -49,18 +49,20 @@ impl Reader {
             let call = event
                 .input
                 .ok_or_else(|| line_error(n, "an invoke needs an \"input\""))?;
-            if !self.seen.insert(event.op) {
+            if self.seen.contains(&event.op) {
                 return Err(line_error(
                     n,
                     format!("op {} is invoked a second time; op ids are unique", event.op),
                 ));
             }
             self.pairer.invoke(n, process, &call.f, call.key, call.value)?;
+            self.seen.insert(event.op);
             self.open.insert(process, event.op);
             return Ok(());
         }
-        match self.open.remove(&process) {
-            Some(op) if op != event.op => {
+        // As the pairer: nothing changes until the event is accepted.
+        match self.open.get(&process) {
+            Some(&op) if op != event.op => {
                 let e = format!("completes op {} for process {process}, whose open op is {op}", event.op);
                 return Err(line_error(n, e));
             }
@@ -74,7 +76,9 @@ impl Reader {
             EventKind::Fail => Completion::Fail,
             _ => Completion::Info,
         };
-        self.pairer.complete(n, process, None, completion)
+        self.pairer.complete(n, process, None, completion)?;
+        self.open.remove(&process);
+        Ok(())
     }
 }
 
@@ -128,6 +132,16 @@ mod tests {
             .unwrap_err()
             .message
             .contains("an ok needs an \"output\""));
+        // A refused completion leaves op 1 open: op 2 still cannot complete it.
+        let mut reader = Reader::default();
+        let event = |line: &str| serde_json::from_str::<Event>(line).unwrap();
+        reader.add(1, event(&invoke(1, 1))).unwrap();
+        let no_output = ok(1, 1).replace(r#","output":null"#, "");
+        assert!(reader.add(2, event(&no_output)).is_err());
+        let e = reader.add(3, event(&ok(2, 1))).unwrap_err();
+        assert!(e.message.contains("whose open op is 1"), "{e:?}");
+        reader.add(4, event(&ok(1, 1))).unwrap();
+        assert_eq!(reader.pairer.finish().ops[0].ret, Some(1));
     }
 
     #[test]

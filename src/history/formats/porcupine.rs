@@ -6,7 +6,7 @@
 //! it: Porcupine's kv logs have no way to say an outcome is unknown.
 
 use crate::core::Value;
-use crate::history::raw::{line_error, Completion, LineError, Pairer, RawHistory};
+use crate::history::raw::{excerpt, line_error, Completion, LineError, Pairer, RawHistory};
 
 pub fn parse(text: &str) -> Result<RawHistory, LineError> {
     let mut pairer = Pairer::default();
@@ -16,7 +16,7 @@ pub fn parse(text: &str) -> Result<RawHistory, LineError> {
             continue;
         }
         let op = fields(line).ok_or_else(|| {
-            line_error(n, format!("expected {{:process N, :type :invoke|:ok, :f :get|:put|:append, :key \"K\", :value nil|\"V\"}}, found {line:?}"))
+            line_error(n, format!("expected {{:process N, :type :invoke|:ok, :f :get|:put|:append, :key \"K\", :value nil|\"V\"}}, found {:?}", excerpt(line)))
         })?;
         let key = Some(Value::Str(op.key.to_string()));
         match (op.kind, op.f, op.value) {
@@ -29,7 +29,8 @@ pub fn parse(text: &str) -> Result<RawHistory, LineError> {
                 pairer.complete(n, op.process, Some(op.f), Completion::Ok(Some(Value::Nil)))?
             }
             (kind, f, value) => {
-                let value = value.map_or("nil".to_string(), |v| format!("{v:?}"));
+                let value = value.map_or("nil".to_string(), |v| format!("{:?}", excerpt(v)));
+                let (kind, f) = (excerpt(kind), excerpt(f));
                 return Err(line_error(
                     n,
                     format!(":type :{kind} with :f :{f} and :value {value} is not a porcupine-kv event"),
