@@ -230,6 +230,38 @@ const MISTAKES: &[Mistake] = &[
         "3:25",
         "expected one of `VoteWithoutLogCheck`",
     ),
+    // Found by fuzzing: four scenarios that validated, then ran forever
+    // while their memory grew.
+    (
+        "a heartbeat below the floor",
+        &[("AsyncPrimaryBackup()", "AsyncPrimaryBackup(heartbeat: \"1ns\")")],
+        "3:43",
+        "heartbeat is 1ns; expected at least 1ms",
+    ),
+    (
+        "a duration above the ceiling",
+        &[("\"10s\"", "\"2000000h\"")],
+        "5:13",
+        "duration is 7200000000s; expected at most 24h",
+    ),
+    (
+        "a recovery above the ceiling",
+        &[("recover: \"1s\"", "recover: \"9223372036854775807ns\"")],
+        "9:12",
+        "recover is 9223372036854.775807ms; expected at most 24h",
+    ),
+    (
+        "a raft election timeout below the floor",
+        &[("AsyncPrimaryBackup()", "Raft(election_timeout: \"2ns\")")],
+        "3:36",
+        "election_timeout is 2ns; expected at least 1ms",
+    ),
+    (
+        "a client timeout below the floor",
+        &[("ops: 10)", "ops: 10, timeout: \"500us\")")],
+        "7:44",
+        "timeout is 500us; expected at least 1ms",
+    ),
 ];
 
 #[test]

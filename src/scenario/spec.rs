@@ -22,6 +22,7 @@ pub struct Scenario {
     /// How many nodes.
     pub nodes: u32,
     /// Length of the fault phase. The run lasts `duration + recover`.
+    /// At most 24h ([`super::validate::PHASE_MAX`]).
     pub duration: Dur,
     /// Seed used when `--seed` is not given. Without either, seed 0.
     #[serde(default)]
@@ -40,6 +41,7 @@ pub struct Scenario {
     pub faults: Vec<FaultSpec>,
     /// Heal-and-recover phase: at `duration` every partition heals, paused
     /// nodes resume and crashed nodes restart; the run goes on this long.
+    /// At most 24h, like `duration`.
     #[serde(default)]
     pub recover: Option<Dur>,
     /// What to check: generic checks and the family's properties.
@@ -209,12 +211,13 @@ pub struct WorkloadSpec {
     #[serde(default)]
     pub readers: u32,
     /// A client gives up on an operation after this long; its outcome is
-    /// then unknown (indeterminate).
+    /// then unknown (indeterminate). At least 1ms
+    /// ([`super::validate::TIMER_MIN`]).
     #[serde(default = "default_timeout")]
     pub timeout: Dur,
     /// Resend a request left unanswered this long to the next node (same
     /// request id). Only for protocols that deduplicate retried requests;
-    /// default: no resend (redirects are still followed).
+    /// default: no resend (redirects are still followed). At least 1ms.
     #[serde(default)]
     pub retry: Option<Dur>,
     /// Mean pause between one client's operations (exponential). Default:
