@@ -4,7 +4,9 @@
 //!
 //! Values that make no sense are refused, even where serde could read
 //! them: a timer below [`TIMER_MIN`] (families check theirs with
-//! [`timer`]), a phase above [`PHASE_MAX`].
+//! [`timer`]), a phase above [`PHASE_MAX`]. What is legal and still never
+//! settles (a zero delay that keeps a node busy at one instant) is stopped
+//! by the run's budget (`budget` in the scenario).
 
 use super::locate::Seg;
 use super::spec::*;
@@ -111,6 +113,18 @@ pub(super) fn validate(s: &Scenario) -> Checked {
     }
     if let Some(r) = s.recover {
         phase(r, path!["recover"])?;
+    }
+    budget(&s.budget)
+}
+
+fn budget(b: &RunBudget) -> Checked {
+    for (name, value) in [("events", b.events), ("memory_mb", b.memory_mb)] {
+        if value == 0 {
+            return fail(
+                path!["budget", name],
+                format!("{name} is 0; expected a budget of at least 1, or no {name} field for the default"),
+            );
+        }
     }
     Ok(())
 }
