@@ -242,6 +242,44 @@ const MISTAKES: &[Mistake] = &[
         "2:9",
         "control character '\\u{1b}'",
     ),
+    // Found by fuzzing: four scenarios that validated, then ran forever
+    // while their memory grew.
+    (
+        "a heartbeat below the floor",
+        &[("AsyncPrimaryBackup()", "AsyncPrimaryBackup(heartbeat: \"1ns\")")],
+        "3:43",
+        "heartbeat is 1ns; expected at least 1ms",
+    ),
+    (
+        "a duration above the ceiling",
+        &[("\"10s\"", "\"2000000h\"")],
+        "5:13",
+        "duration is 7200000000s; expected at most 24h",
+    ),
+    (
+        "a recovery above the ceiling",
+        &[("recover: \"1s\"", "recover: \"9223372036854775807ns\"")],
+        "9:12",
+        "recover is 9223372036854.775807ms; expected at most 24h",
+    ),
+    (
+        "a raft election timeout below the floor",
+        &[("AsyncPrimaryBackup()", "Raft(election_timeout: \"2ns\")")],
+        "3:36",
+        "election_timeout is 2ns; expected at least 1ms",
+    ),
+    (
+        "a client timeout below the floor",
+        &[("ops: 10)", "ops: 10, timeout: \"500us\")")],
+        "7:44",
+        "timeout is 500us; expected at least 1ms",
+    ),
+    (
+        "an empty events budget",
+        &[("  recover", "  budget: (events: 0),\n  recover")],
+        "9:20",
+        "events is 0; expected a budget of at least 1",
+    ),
 ];
 
 #[test]
@@ -494,5 +532,64 @@ fn a_report_that_cannot_be_written_is_named_nowhere() {
         Some(2),
         "a pass whose asked-for report is lost exits 2"
     );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Found by fuzzing: runs that never ended. A run that spends a budget
+/// stops there and answers unknown (exit 3); its summary, JSON and trace
+/// say which budget ran out, and when.
+#[test]
+fn a_spent_budget_stops_the_run_with_unknown_and_says_which_and_when() {
+    let dir = temp_dir("budget");
+    let raft_kv = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/raft-kv.ron")).unwrap();
+    for (budget, name) in [("events: 1000", "events"), ("memory_mb: 1", "memory")] {
+        let src = raft_kv.replacen("recover: \"5s\",", &format!("recover: \"5s\", budget: ({budget}),"), 1);
+        assert_ne!(src, raft_kv, "raft-kv.ron has a recover field");
+        let file = dir.join(format!("{name}.ron"));
+        std::fs::write(&file, src).unwrap();
+        let report = dir.join(name);
+        let out = common::run_with_report(file.to_str().unwrap(), 0, &report);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(3), "{name}: {stdout}");
+        assert!(
+            stdout.contains(&format!("unknown Budget({name}): the {name} budget ran out")),
+            "{stdout}"
+        );
+
+        let trace = std::fs::read_to_string(report.join("trace.log")).unwrap();
+        let lines: Vec<_> = simulate::trace::event_lines(&trace)
+            .map(|l| simulate::trace::parse_line(l).unwrap())
+            .collect();
+        let (spent, end) = (&lines[lines.len() - 2], &lines[lines.len() - 1]);
+        assert_eq!(
+            (spent.kind, spent.field("ran_out")),
+            ("budget", Some(name)),
+            "{spent:?}"
+        );
+        assert_eq!((end.kind, end.time_ns), ("end", spent.time_ns));
+        let used: u64 = spent.field("used").unwrap().parse().unwrap();
+        let limit: u64 = spent.field("limit").unwrap().parse().unwrap();
+        assert!(
+            used > limit && used < limit + limit / 10,
+            "stopped as soon as it was over: {spent:?}"
+        );
+
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(report.join("summary.json")).unwrap()).unwrap();
+        assert_eq!(json["verdict"], "unknown");
+        let sim_time_ms = json["sim_time_ms"].as_f64().unwrap();
+        assert_eq!(sim_time_ms, spent.time_ns as f64 / 1e6, "the run's time is the stop");
+        assert!(sim_time_ms < 25_000.0, "stopped before the end of the fault phase");
+        let check = &json["checks"][1];
+        assert_eq!(
+            (&check["name"], &check["verdict"]),
+            (
+                &serde_json::json!(format!("Budget({name})")),
+                &serde_json::json!("unknown")
+            )
+        );
+        let at = format!("the run stopped at {:.6}s", spent.time_ns as f64 / 1e9);
+        assert!(check["detail"].as_str().unwrap().contains(&at), "{check}");
+    }
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -13,7 +13,8 @@ use simulate::fault::{FaultKind, Show};
 use simulate::net::{DropReason, Packet, Rule, Verdict as NetVerdict};
 use simulate::property::{FaultEvent, Findings, Moment, Observer, PropertyDef, When};
 use simulate::protocols::{Family, Registry, Setup};
-use simulate::world::{Adversary, Hooks, RunOptions};
+use simulate::scenario::{Dur, Invalid, Scenario};
+use simulate::world::{Adversary, Hooks, Resource, RunOptions};
 use std::time::Duration;
 
 /// Pings every peer every 10ms and syncs a counter to disk each time.
@@ -432,4 +433,90 @@ fn a_service_that_never_answers_one_kind_of_operation_does_not_recover() {
     );
     let gets = &outcome.history.counts_by_kind()["get"];
     assert_eq!((gets.ok, gets.indeterminate), (0, gets.invoked), "{gets:?}");
+}
+
+/// Sets two timers each time its timer fires: the timers it has double
+/// every period, a runaway that no floor on the period catches.
+struct Doubler {
+    period: Duration,
+}
+
+impl Node for Doubler {
+    type Msg = ();
+    type Timer = ();
+    type Service = NoService;
+
+    fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
+        ctx.set_timer(self.period, ());
+    }
+
+    fn on_message(&mut self, _ctx: &mut Ctx<'_, Self>, _from: NodeId, _msg: ()) {}
+
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, _timer: ()) {
+        ctx.set_timer(self.period, ());
+        ctx.set_timer(self.period, ());
+    }
+}
+
+#[derive(Clone, Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct DoublerConfig {
+    period: Dur,
+}
+
+impl Default for DoublerConfig {
+    fn default() -> Self {
+        DoublerConfig {
+            period: Dur::from_millis(10),
+        }
+    }
+}
+
+/// A family of one's own whose config uses simulate's floor for timers.
+struct Doublers;
+
+impl Family for Doublers {
+    const NAME: &'static str = "Doublers";
+    const ABOUT: &'static str = "nodes whose timers double every period, for testing budgets";
+    type Config = DoublerConfig;
+    type Node = Doubler;
+
+    fn validate(config: &DoublerConfig, _scenario: &Scenario) -> Result<(), Invalid> {
+        simulate::scenario::validate::timer(config.period, simulate::path!["protocol", "period"])
+    }
+
+    fn node(config: &DoublerConfig, _id: NodeId, _nodes: u32) -> Doubler {
+        Doubler {
+            period: Duration::from_nanos(config.period.ns()),
+        }
+    }
+}
+
+/// Found by fuzzing: runs that never ended. A family of one's own gets
+/// the floor for its timers, and the budget, which lives in the world.
+#[test]
+fn a_familys_own_runaway_is_refused_or_stopped_by_its_budget() {
+    let registry = Registry::builtin().with::<Doublers>();
+    let src = |protocol: &str| {
+        format!("Scenario(name: \"d\", protocol: {protocol}, nodes: 2, duration: \"10s\", budget: (events: 20000))")
+    };
+    let err = registry
+        .parse("d.ron", &src("Doublers(period: \"1ns\")"))
+        .err()
+        .unwrap();
+    assert_eq!(
+        err.to_string(),
+        "d.ron:1:48: period is 1ns; expected at least 1ms (a shorter timer makes a run that never ends)"
+    );
+
+    let bound = registry.parse("d.ron", &src("Doublers")).unwrap();
+    let checked = simulate::run::run(&bound, 0, &RunOptions::default(), false);
+    let spent = checked.outcome.budget_spent.expect("the events budget ran out");
+    assert_eq!((spent.resource, spent.limit), (Resource::Events, 20000));
+    assert!(spent.used > 20000 && spent.used < 20100, "{spent:?}");
+    assert!(spent.at_ns < 200 * common::MS, "14 doublings in, not 10s: {spent:?}");
+    assert_eq!(checked.outcome.end_ns, spent.at_ns);
+    assert_eq!(checked.verdict, Verdict::Unknown);
+    let budget = checked.checks.iter().find(|c| c.name == "Budget(events)").unwrap();
+    assert_eq!(budget.verdict, Verdict::Unknown, "{budget:?}");
 }

@@ -14,7 +14,7 @@ use crate::history::formats::native;
 use crate::history::{EventKind, History};
 use crate::property::{Findings, Violation, When};
 use crate::scenario::Dur;
-use crate::world::RunOutcome;
+use crate::world::{BudgetSpent, RunOutcome};
 use linear::{LinVerdict, ModelKind};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -321,6 +321,44 @@ pub fn no_panic(outcome: &RunOutcome) -> CheckResult {
     }
 }
 
+/// A run that its budget stopped early could not decide what it did not
+/// reach: `unknown`, naming the budget and when it ran out. `None` for a
+/// run that ran its full length.
+pub fn budget(outcome: &RunOutcome) -> Option<CheckResult> {
+    let spent = outcome.budget_spent?;
+    let name = format!("Budget({})", spent.resource.as_str());
+    Some(CheckResult::new(name, Verdict::Unknown, spent.to_string()).at(spent.at_ns))
+}
+
+/// A check's result on a run its budget stopped early. A failure stands if
+/// the run got to it: a violation, or a deadline that passed before the
+/// stop. A deadline after the stop, or a judgment of the end (`at_end`),
+/// which the run never had, is `unknown`.
+pub fn cut_short(result: CheckResult, spent: &BudgetSpent, at_end: bool) -> CheckResult {
+    let unreached = result.verdict == Verdict::Fail && result.at_ns.is_some_and(|t| t > spent.at_ns);
+    if !(at_end || unreached) || result.verdict == Verdict::Unknown {
+        return result;
+    }
+    let at = spent.at_ns as f64 / 1e9;
+    let why = if at_end {
+        "judges the end of the run"
+    } else {
+        "could only fail later"
+    };
+    let detail = format!(
+        "the run stopped at {at:.6}s on its {} budget, and this check {why}; by then: {}",
+        spent.resource.as_str(),
+        result.detail
+    );
+    CheckResult {
+        verdict: Verdict::Unknown,
+        detail,
+        at_ns: None,
+        exposed_by: None,
+        ..result
+    }
+}
+
 /// After the heal, every kind of operation the workload issues recovers:
 /// for each (`get`, `put`, ... as the history's calls name them), some
 /// operation of that kind called at or after the heal completes ok within
@@ -542,6 +580,37 @@ mod tests {
             Verdict::Unknown,
             "nothing to judge"
         );
+    }
+
+    /// A run its budget stopped at 1000ns: only what it got to stands.
+    #[test]
+    fn a_run_cut_short_keeps_the_failures_it_reached_and_no_others() {
+        use EventKind::*;
+        let spent = BudgetSpent {
+            resource: crate::world::Resource::Events,
+            used: 11,
+            limit: 10,
+            at_ns: 1_000,
+        };
+        let h = history(&[(Invoke, 1, 50), (Info, 1, 900)]);
+        let reached = recovers(&h, Some(10), Dur(500), 10_000);
+        assert_eq!(
+            cut_short(reached.clone(), &spent, false),
+            reached,
+            "its deadline passed"
+        );
+        let unreached = cut_short(recovers(&h, Some(10), Dur(5_000), 10_000), &spent, false);
+        assert_eq!((unreached.verdict, unreached.at_ns), (Verdict::Unknown, None));
+        assert!(
+            unreached.detail.contains("stopped at 0.000001s on its events budget"),
+            "{unreached:?}"
+        );
+        let held = CheckResult::new("P", Verdict::Pass, "held throughout");
+        assert_eq!(cut_short(held.clone(), &spent, false), held);
+        let end = cut_short(held, &spent, true);
+        assert_eq!(end.verdict, Verdict::Unknown, "the run had no end to judge");
+        let violated = CheckResult::new("P", Verdict::Fail, "broken").at(999);
+        assert_eq!(cut_short(violated.clone(), &spent, false), violated);
     }
 
     #[test]

@@ -85,9 +85,10 @@ impl Check {
         }
     }
 
-    /// Its verdict on a run.
+    /// Its verdict on a run; on a run its budget stopped early, only what
+    /// the run got to (see [`check::cut_short`]).
     pub fn judge(&self, outcome: &RunOutcome) -> CheckResult {
-        match self {
+        let result = match self {
             Check::Linearizable(model) => check::linearizable(&outcome.history, *model),
             Check::Recovers(within) => {
                 check::recovers(&outcome.history, outcome.recover_at_ns, *within, outcome.end_ns)
@@ -95,6 +96,13 @@ impl Check {
             Check::Property { def, within } => {
                 check::property(def.name, def.when, *within, &outcome.findings, outcome.recover_at_ns)
             }
+        };
+        match &outcome.budget_spent {
+            Some(spent) => {
+                let at_end = matches!(self, Check::Property { def, .. } if def.when == When::AtEnd);
+                check::cut_short(result, spent, at_end)
+            }
+            None => result,
         }
     }
 }

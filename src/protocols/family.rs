@@ -59,6 +59,9 @@ pub trait Family: Send + Sync + 'static {
     /// Checks the config against the scenario: what serde cannot say (a
     /// heartbeat shorter than the election timeout, a node count). Paths
     /// start at the scenario's root: `path!["protocol", "heartbeat"]`.
+    /// Check each heartbeat or timeout with
+    /// [`crate::scenario::validate::timer`], which refuses one too short
+    /// to make sense, as the built-in families do.
     fn validate(_config: &Self::Config, _scenario: &Scenario) -> Result<(), Invalid> {
         Ok(())
     }

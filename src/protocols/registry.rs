@@ -253,10 +253,11 @@ impl Bound {
         self.runner.run(&self.loaded.spec, seed, options, &requested)
     }
 
-    /// Every check's verdict on `outcome`: NoPanic first, then the
-    /// scenario's checks in order.
+    /// Every check's verdict on `outcome`: NoPanic first, then Budget if
+    /// a budget stopped the run, then the scenario's checks in order.
     pub fn check(&self, outcome: &RunOutcome) -> Vec<CheckResult> {
         let mut results = vec![crate::check::no_panic(outcome)];
+        results.extend(crate::check::budget(outcome));
         results.extend(self.checks.iter().map(|c| c.judge(outcome)));
         results
     }

@@ -22,6 +22,7 @@ pub struct Scenario {
     /// How many nodes.
     pub nodes: u32,
     /// Length of the fault phase. The run lasts `duration + recover`.
+    /// At most 24h ([`super::validate::PHASE_MAX`]).
     pub duration: Dur,
     /// Seed used when `--seed` is not given. Without either, seed 0.
     #[serde(default)]
@@ -40,6 +41,7 @@ pub struct Scenario {
     pub faults: Vec<FaultSpec>,
     /// Heal-and-recover phase: at `duration` every partition heals, paused
     /// nodes resume and crashed nodes restart; the run goes on this long.
+    /// At most 24h, like `duration`.
     #[serde(default)]
     pub recover: Option<Dur>,
     /// What to check: generic checks and the family's properties.
@@ -48,6 +50,48 @@ pub struct Scenario {
     /// Whether the scenario is meant to pass, or to show a bug.
     #[serde(default)]
     pub expect: Expect,
+    /// How much one run may do before it stops with verdict unknown.
+    #[serde(default)]
+    pub budget: RunBudget,
+}
+
+/// What one run may use before it stops early with verdict `unknown`,
+/// naming the budget that ran out. Both are counted, never measured, so a
+/// seed gets the same verdict on every machine; and they live in the
+/// scenario, not on the command line, so that a repro replays the same
+/// verdict.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RunBudget {
+    /// Most trace events (what a summary counts as `events`). Default
+    /// 5,000,000: over 70 times the busiest shipped scenario, and a few
+    /// seconds of a runaway run.
+    pub events: u64,
+    /// Most megabytes (of 2^20 bytes) the run may keep, counted as the
+    /// trace's text plus [`RunBudget::ITEM_BYTES`] for each message in
+    /// flight and each history event. Default 256: 50 times the busiest
+    /// shipped scenario. The process itself uses up to a few times more
+    /// (the trace is written out, checked and drawn after the run).
+    pub memory_mb: u64,
+}
+
+impl RunBudget {
+    /// What a message in flight or a history event is counted as.
+    pub const ITEM_BYTES: u64 = 128;
+
+    /// [`RunBudget::memory_mb`] in bytes.
+    pub fn memory_bytes(&self) -> u64 {
+        self.memory_mb.saturating_mul(1 << 20)
+    }
+}
+
+impl Default for RunBudget {
+    fn default() -> Self {
+        RunBudget {
+            events: 5_000_000,
+            memory_mb: 256,
+        }
+    }
 }
 
 /// What a scenario is meant to show.
@@ -209,12 +253,13 @@ pub struct WorkloadSpec {
     #[serde(default)]
     pub readers: u32,
     /// A client gives up on an operation after this long; its outcome is
-    /// then unknown (indeterminate).
+    /// then unknown (indeterminate). At least 1ms
+    /// ([`super::validate::TIMER_MIN`]).
     #[serde(default = "default_timeout")]
     pub timeout: Dur,
     /// Resend a request left unanswered this long to the next node (same
     /// request id). Only for protocols that deduplicate retried requests;
-    /// default: no resend (redirects are still followed).
+    /// default: no resend (redirects are still followed). At least 1ms.
     #[serde(default)]
     pub retry: Option<Dur>,
     /// Mean pause between one client's operations (exponential). Default:

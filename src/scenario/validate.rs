@@ -1,6 +1,12 @@
 //! Checks that need more than one field, or that serde cannot express,
 //! on what every scenario shares. The protocol's config and the checks are
 //! the family's to check (see `protocols::Registry`).
+//!
+//! Values that make no sense are refused, even where serde could read
+//! them: a timer below [`TIMER_MIN`] (families check theirs with
+//! [`timer`]), a phase above [`PHASE_MAX`]. What is legal and still never
+//! settles (a zero delay that keeps a node busy at one instant) is stopped
+//! by the run's budget (`budget` in the scenario).
 
 use super::locate::Seg;
 use super::spec::*;
@@ -22,6 +28,57 @@ pub const DRIFT_PPM_MAX: i64 = 500_000;
 pub const CLIENTS_MAX: u32 = 10_000;
 /// Most faults one `Random` generator may start (each is planned ahead).
 pub const RANDOM_FAULTS_MAX: u64 = 100_000;
+/// Shortest heartbeat, timeout or retry interval a scenario may set. Real
+/// systems stay far above it; below it a run spends its time on timers
+/// (a 1ns heartbeat is a billion events a simulated second).
+pub const TIMER_MIN: Dur = Dur(1_000_000);
+/// Longest fault phase (`duration`) and longest recovery (`recover`): a
+/// simulated day, far beyond any useful test, and far below where
+/// simulated time could overflow.
+pub const PHASE_MAX: Dur = Dur(24 * 3_600_000_000_000);
+
+/// Checks a heartbeat, timeout or retry interval at `at` against
+/// [`TIMER_MIN`]; the message names the path's last field. For families'
+/// configs as much as for the scenario's own fields.
+pub fn timer(value: Dur, at: Vec<Seg>) -> Result<(), Invalid> {
+    if value >= TIMER_MIN {
+        return Ok(());
+    }
+    let name = last_field(&at);
+    fail(
+        at,
+        format!("{name} is {value}; expected at least {TIMER_MIN} (a shorter timer makes a run that never ends)"),
+    )
+}
+
+/// Checks a phase (`duration`, `recover`) at `at` against [`PHASE_MAX`].
+fn phase(value: Dur, at: Vec<Seg>) -> Checked {
+    if value <= PHASE_MAX {
+        return Ok(());
+    }
+    let name = last_field(&at);
+    fail(
+        at,
+        format!(
+            "{name} is {value}; expected at most {} of simulated time",
+            format_hours(PHASE_MAX)
+        ),
+    )
+}
+
+/// The name of the field a path ends in, for messages.
+fn last_field(at: &[Seg]) -> &'static str {
+    match at.last() {
+        Some(Seg::Field(name)) => name,
+        _ => "the value",
+    }
+}
+
+/// "24h": a whole number of hours, as scenarios would write it.
+fn format_hours(d: Dur) -> String {
+    debug_assert!(d.0.is_multiple_of(3_600_000_000_000));
+    format!("{}h", d.0 / 3_600_000_000_000)
+}
 
 /// A name is printed to terminals and names folders: it must be short
 /// and hold no control characters (they would reach the terminal).
@@ -63,6 +120,7 @@ pub(super) fn validate(s: &Scenario) -> Checked {
             "duration is zero; expected a positive duration like \"10s\"",
         );
     }
+    phase(s.duration, path!["duration"])?;
     network(s)?;
     clocks(&s.clocks)?;
     if let Some(w) = &s.workload {
@@ -76,6 +134,21 @@ pub(super) fn validate(s: &Scenario) -> Checked {
             path!["recover"],
             "recover is zero; expected a positive duration or no recover field",
         );
+    }
+    if let Some(r) = s.recover {
+        phase(r, path!["recover"])?;
+    }
+    budget(&s.budget)
+}
+
+fn budget(b: &RunBudget) -> Checked {
+    for (name, value) in [("events", b.events), ("memory_mb", b.memory_mb)] {
+        if value == 0 {
+            return fail(
+                path!["budget", name],
+                format!("{name} is 0; expected a budget of at least 1, or no {name} field for the default"),
+            );
+        }
     }
     Ok(())
 }
@@ -173,17 +246,9 @@ fn session(w: &WorkloadSpec) -> Checked {
             );
         }
     }
-    if w.timeout == Dur::ZERO {
-        return fail(
-            path!["workload", "timeout"],
-            "timeout is zero; expected a positive duration",
-        );
-    }
-    if w.retry == Some(Dur::ZERO) {
-        return fail(
-            path!["workload", "retry"],
-            "retry is zero; expected a positive duration or no retry field",
-        );
+    timer(w.timeout, path!["workload", "timeout"])?;
+    if let Some(retry) = w.retry {
+        timer(retry, path!["workload", "retry"])?;
     }
     Ok(())
 }

@@ -14,8 +14,9 @@
 //! comments. Kinds: start, send, deliver, drop, dup, timer, crash, restart,
 //! pause, resume, partition, partition-one-way, heal, clock-jump, invoke,
 //! complete, skip, phase, end, violation, role (a node's role changed, as
-//! its `Node::role` says). `partition cut=` and `heal links=` list directed
-//! links as `n0>n1,n1>n0`.
+//! its `Node::role` says), budget (the run stopped early: `ran_out=` events
+//! or memory, `used=` and `limit=` in events or bytes). `partition cut=`
+//! and `heal links=` list directed links as `n0>n1,n1>n0`.
 //!
 //! The trace hash is FNV-1a 64 over the event lines, each with its
 //! trailing newline: anyone can recompute it from the trace file.

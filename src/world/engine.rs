@@ -12,6 +12,7 @@
 //! carry out its effects, [`Clients`] run the sessions, the [`Recorder`]
 //! keeps the trace, history and counts, [`Watch`] holds the observers.
 
+use super::budget::Meter;
 use super::host::{SimTime, Wake, Who};
 use super::nodes::{NodeEvent, Nodes, Wire};
 use super::recorder::Recorder;
@@ -85,6 +86,8 @@ pub struct World<N: Node> {
     pub(super) clients: Clients<N>,
     pub(super) net: Network,
     pub(super) rec: Recorder,
+    /// The run's budget; once spent, the run is over.
+    pub(super) meter: Meter,
     pub(super) watch: Watch<N>,
     adversary: Option<(Box<dyn Adversary<N>>, SimRng)>,
     pub(super) recover_at_ns: Option<u64>,
@@ -111,6 +114,7 @@ where
             clients: clients(scenario, seed),
             net,
             rec: Recorder::new(echo_trace),
+            meter: Meter::new(&scenario.budget),
             watch: Watch {
                 observers: hooks.observers,
                 findings: Findings::default(),
@@ -170,6 +174,10 @@ impl<N: Node> World<N> {
     /// One poll of a host: boot if new, then handle everything now due.
     /// Returns false when the host's work is over.
     pub(super) fn poll_host(&mut self, who: Who, waker: &Waker, first: bool) -> bool {
+        if self.meter.spent.is_some() {
+            // The run is over: its hosts idle until the driver stops them.
+            return true;
+        }
         let now = self.now_ns();
         match who {
             Who::Node(i) => self.poll_node(i, waker, first, now),
@@ -201,6 +209,11 @@ impl<N: Node> World<N> {
         }
         while let Some((due, event)) = self.nodes.pop_due(i, now) {
             self.node_event(i, due, event, now);
+            // Events due now may go on being due now (a zero delay): only
+            // the budget ends such a loop.
+            if self.meter.over(&mut self.rec, now) {
+                return;
+            }
         }
         self.nodes.rearm(i, &self.time);
     }
@@ -463,6 +476,9 @@ impl<N: Node> World<N> {
                 }
             }
             self.client_actions(c, now);
+            if self.meter.over(&mut self.rec, now) {
+                return;
+            }
         }
         let slot = &mut self.clients.slots[c as usize];
         if let Some(due) = slot.queue.next_due_ns() {

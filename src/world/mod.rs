@@ -3,11 +3,13 @@
 //!
 //! A run: build the world, create the madsim nodes (their hosts boot the
 //! protocol nodes and clients), walk the nemesis timeline until the end of
-//! the run, then stop every node and hand back the trace, history, counts,
-//! what the observers found and the fault schedule played. The only
-//! randomness is the seed's: madsim's scheduler is seeded with it, and
-//! every draw of ours comes from a named stream of it.
+//! the run (or until its budget runs out), then stop every node and hand
+//! back the trace, history, counts, what the observers found and the fault
+//! schedule played. The only randomness is the seed's: madsim's scheduler
+//! is seeded with it, and every draw of ours comes from a named stream of
+//! it.
 
+mod budget;
 mod cluster;
 mod engine;
 mod host;
@@ -15,6 +17,7 @@ mod nodes;
 mod queue;
 mod recorder;
 
+pub use budget::{BudgetSpent, Resource};
 pub use engine::{Addr, Factory};
 pub use nodes::DiskHooks;
 pub use recorder::MessageStats;
@@ -118,6 +121,9 @@ pub struct RunOutcome {
     /// The faults the nemesis played, with their resolved targets, until
     /// the recovery phase: (time, fault) as explicit `At` faults.
     pub schedule: Vec<(u64, Fault)>,
+    /// The budget that ran out, if one did: the run stopped there, and
+    /// what it did not reach is unknown.
+    pub budget_spent: Option<BudgetSpent>,
 }
 
 /// Runs `scenario` with nodes built by `factory` (at boot and at every
@@ -183,9 +189,15 @@ fn finish<N: Node>(world: &mut World<N>, scenario: &Scenario, seed: u64, panic: 
     if panic.is_none() {
         world.rec.messages.assert_balanced();
     }
-    // A panic ends the run early; otherwise it ran its full length (the
-    // clock is a little past that, from stopping the nodes).
-    let end_ns = if panic.is_some() { now } else { scenario.run_length().0 };
+    // A panic or a spent budget ends the run early; otherwise it ran its
+    // full length (the clock is a little past that, from stopping the
+    // nodes).
+    let stopped_early = panic.is_some() || world.meter.spent.is_some();
+    debug_assert!(
+        world.meter.spent.is_none_or(|s| s.at_ns == now),
+        "a spent budget ended the run"
+    );
+    let end_ns = if stopped_early { now } else { scenario.run_length().0 };
     let findings = judge_the_end(world, now);
     // The trace ends with the end, or with the panic that ended the run.
     match &panic {
@@ -206,6 +218,7 @@ fn finish<N: Node>(world: &mut World<N>, scenario: &Scenario, seed: u64, panic: 
         clocks: world.nodes.clock_records(&world.rec.clock_jumps),
         panic,
         schedule: std::mem::take(&mut world.rec.schedule),
+        budget_spent: world.meter.spent,
     }
 }
 
@@ -251,14 +264,20 @@ async fn drive<N: Node>(scenario: &Scenario, seed: u64, world: &Shared<N>) {
     while let Some(due) = nemesis.next_due_ns().filter(|t| *t <= end_ns) {
         time.sleep_until(due).await;
         let mut w = world.lock().expect("a panic ends the run");
+        if w.meter.spent.is_some() {
+            break;
+        }
         w.rec.step_due_ns = due;
         nemesis.step(&mut *w);
     }
-    time.sleep_until(end_ns).await;
+    if world.lock().expect("a panic ends the run").meter.spent.is_none() {
+        time.sleep_until(end_ns).await;
+    }
     let ids: Vec<_> = {
         let mut w = world.lock().expect("a panic ends the run");
         let now = w.now_ns();
-        w.rec.ended_at_ns = Some(now);
+        // A spent budget stopped the run earlier.
+        w.rec.ended_at_ns.get_or_insert(now);
         let nodes = w.nodes.slots.iter().filter_map(|s| s.madsim);
         let ids: Vec<_> = nodes.chain(w.client_madsim_ids()).chain(w.down_node).collect();
         ids

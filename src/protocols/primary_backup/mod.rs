@@ -267,7 +267,7 @@ impl Node for PrimaryBackup {
 #[serde(deny_unknown_fields, default)]
 pub struct PrimaryBackupConfig {
     /// How often the primary tells backups how long its log is, so that
-    /// backups which missed updates ask for them again.
+    /// backups which missed updates ask for them again. At least 1ms.
     pub heartbeat: Dur,
 }
 
@@ -290,13 +290,7 @@ impl Family for AsyncPrimaryBackup {
     type Node = PrimaryBackup;
 
     fn validate(config: &PrimaryBackupConfig, _scenario: &Scenario) -> Result<(), Invalid> {
-        if config.heartbeat == Dur::ZERO {
-            return Err(Invalid::at(
-                path!["protocol", "heartbeat"],
-                "heartbeat is zero; expected a positive interval like \"50ms\"",
-            ));
-        }
-        Ok(())
+        crate::scenario::validate::timer(config.heartbeat, path!["protocol", "heartbeat"])
     }
 
     fn node(config: &PrimaryBackupConfig, id: NodeId, _nodes: u32) -> PrimaryBackup {

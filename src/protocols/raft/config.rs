@@ -2,7 +2,7 @@
 //! what makes no sense.
 
 use crate::path;
-use crate::scenario::validate::DRIFT_PPM_MAX;
+use crate::scenario::validate::{timer, DRIFT_PPM_MAX};
 use crate::scenario::{Dur, Invalid, Scenario};
 use serde::Deserialize;
 
@@ -11,9 +11,10 @@ use serde::Deserialize;
 #[serde(deny_unknown_fields, default)]
 pub struct RaftConfig {
     /// Minimum election timeout; each node draws each timeout from
-    /// `[min, 2 min)` on its own clock.
+    /// `[min, 2 min)` on its own clock. At least 1ms.
     pub election_timeout: Dur,
-    /// How often a leader sends appends when it has nothing new.
+    /// How often a leader sends appends when it has nothing new. At least
+    /// 1ms, and shorter than `election_timeout`.
     pub heartbeat: Dur,
     /// How the leader serves reads.
     pub reads: Reads,
@@ -104,17 +105,13 @@ pub const BUG_NAMES: [&str; 5] = {
 /// What serde cannot check: the heartbeat against the timeout, the drift
 /// bound, a bug that needs leases.
 pub fn validate(r: &RaftConfig, _scenario: &Scenario) -> Result<(), Invalid> {
-    if r.election_timeout == Dur::ZERO {
-        return Err(Invalid::at(
-            path!["protocol", "election_timeout"],
-            "election_timeout is zero; expected a positive duration like \"150ms\"",
-        ));
-    }
-    if r.heartbeat == Dur::ZERO || r.heartbeat >= r.election_timeout {
+    timer(r.election_timeout, path!["protocol", "election_timeout"])?;
+    timer(r.heartbeat, path!["protocol", "heartbeat"])?;
+    if r.heartbeat >= r.election_timeout {
         return Err(Invalid::at(
             path!["protocol", "heartbeat"],
             format!(
-                "heartbeat is {}; expected a positive interval shorter than election_timeout ({})",
+                "heartbeat is {}; expected an interval shorter than election_timeout ({})",
                 r.heartbeat, r.election_timeout
             ),
         ));
