@@ -105,8 +105,12 @@ fn scale_decimal(number: &str, scale: u64) -> Result<u64, &'static str> {
 
 /// Formats nanoseconds with the largest unit that keeps it exact.
 pub fn format_ns(ns: i64) -> String {
-    let sign = if ns < 0 { "-" } else { "" };
-    let abs = ns.unsigned_abs();
+    format_parts(if ns < 0 { "-" } else { "" }, ns.unsigned_abs())
+}
+
+/// [`format_ns`] of a sign and a magnitude: a [`Dur`] above `i64::MAX`
+/// must not print as a negative one.
+fn format_parts(sign: &str, abs: u64) -> String {
     if abs == 0 {
         return "0s".to_string();
     }
@@ -124,7 +128,7 @@ pub fn format_ns(ns: i64) -> String {
 
 impl fmt::Display for Dur {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&format_ns(self.0 as i64))
+        f.write_str(&format_parts("", self.0))
     }
 }
 
@@ -195,6 +199,15 @@ mod tests {
         assert!(why("9999999h").contains("is too long"), "{}", why("9999999h"));
         assert!(why("1.5ns").contains("finer than a nanosecond"));
         assert!(why("1..5s").contains("is not a number"));
+    }
+
+    #[test]
+    fn a_dur_beyond_i64_prints_positive() {
+        assert_eq!(Dur(u64::MAX).to_string(), "18446744073709.551615ms");
+        assert_eq!(
+            Dur(u64::MAX / 1_000_000_000 * 1_000_000_000).to_string(),
+            "18446744073s"
+        );
     }
 
     #[test]
