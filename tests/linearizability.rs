@@ -463,3 +463,81 @@ fn unfinished_reads_do_not_slow_a_refutation() {
     let report = check(&Register { initial: Value::Nil }, &raw, &options).unwrap();
     assert_eq!(report.verdict, LinVerdict::NotLinearizable, "{}", report.to_text());
 }
+
+/// `writers` concurrent appends of `bytes` bytes each to `key`, then a
+/// read of a value none of their orders gives: refuting it caches every
+/// order of every subset of them, each with its own long string.
+fn appends(writers: u64, bytes: usize, key: &str, from: u64) -> Vec<RawOp> {
+    let op = |process, f: &str, input: Value, output, call| RawOp {
+        process,
+        f: f.into(),
+        key: Some(Value::Str(key.into())),
+        input,
+        output: Some(output),
+        call: from + call,
+        ret: Some(from + call + writers + 1),
+        line: 0,
+    };
+    let mut ops: Vec<RawOp> = (0..writers)
+        .map(|p| op(p, "append", Value::Str(p.to_string().repeat(bytes)), Value::Nil, p))
+        .collect();
+    ops.push(op(0, "get", Value::Nil, Value::Str("none".into()), 2 * writers + 1));
+    ops
+}
+
+fn kv_verdict(raw: &RawHistory, jobs: usize, memory_bytes: usize) -> simulate::check::linear::Report {
+    let options = Options {
+        jobs,
+        memory_bytes,
+        explain: false,
+        ..Options::default()
+    };
+    check(&Kv { initial: Value::Nil }, raw, &options).unwrap()
+}
+
+#[test]
+fn past_the_memory_budget_the_verdict_is_unknown_and_says_why() {
+    let raw = RawHistory {
+        ops: appends(6, 1_000, "k", 0),
+        failed: 0,
+    };
+    assert_eq!(kv_verdict(&raw, 1, 64 << 20).verdict, LinVerdict::NotLinearizable);
+    for jobs in [1, 2] {
+        let report = kv_verdict(&raw, jobs, 1 << 20);
+        assert_eq!(report.verdict, LinVerdict::Unknown, "jobs {jobs}");
+        assert_eq!(
+            report.unknown,
+            ["key \"k\": memory budget of 1 MiB ran out"],
+            "jobs {jobs}"
+        );
+    }
+}
+
+/// Partitions searched at once share the budget; one that runs out of its
+/// share gets the whole budget alone, so `--jobs` changes no verdict.
+#[test]
+fn jobs_change_no_verdict_under_the_memory_budget() {
+    let mut ops = appends(6, 1_000, "a", 0);
+    ops.extend(appends(5, 1_000, "b", 100));
+    let raw = RawHistory { ops, failed: 0 };
+    // The least budget that one thread decides with (failure is monotone
+    // in the budget: the search holds the same bytes at each step).
+    let (mut lo, mut hi) = (0usize, 64 << 20);
+    assert_eq!(kv_verdict(&raw, 1, hi).verdict, LinVerdict::NotLinearizable);
+    while lo + 1 < hi {
+        let mid = (lo + hi) / 2;
+        match kv_verdict(&raw, 1, mid).verdict {
+            LinVerdict::Unknown => lo = mid,
+            _ => hi = mid,
+        }
+    }
+    for budget in [lo, hi, 3 * hi / 2] {
+        let one = kv_verdict(&raw, 1, budget);
+        let two = kv_verdict(&raw, 2, budget);
+        assert_eq!(
+            (one.verdict, one.unknown),
+            (two.verdict, two.unknown),
+            "budget {budget}"
+        );
+    }
+}

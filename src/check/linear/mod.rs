@@ -7,6 +7,11 @@
 //! never a guess: a search that hits its time or memory budget makes the
 //! verdict `unknown` (unless another partition already failed, which
 //! settles it).
+//!
+//! The memory budget is counted, not measured (see [`search`]), so the
+//! verdict under it is the same on every machine and for every `jobs`:
+//! partitions searched at once each get an equal share, and one that runs
+//! out of its share is searched again alone with the whole budget.
 
 pub mod brute;
 mod explain;
@@ -19,7 +24,7 @@ pub use model::{Model, ModelKind};
 
 use crate::core::Value;
 use crate::history::raw::{line_error, LineError, RawHistory};
-use search::{Budget, Op, Outcome};
+use search::{Budget, Op, Outcome, Stop};
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -31,7 +36,10 @@ use std::time::{Duration, Instant};
 pub struct Options {
     /// Wall-clock budget for the whole check.
     pub timeout: Option<Duration>,
-    /// Rough memory budget for the search caches, over all threads.
+    /// Memory budget of the searches, over all threads: what their caches,
+    /// model states included, and their stacks hold, counted as the search
+    /// goes. Past it the verdict is unknown. The history itself is not
+    /// counted.
     pub memory_bytes: usize,
     /// Partitions searched at once.
     pub jobs: usize,
@@ -197,7 +205,7 @@ pub fn check<M: Model>(model: &M, raw: &RawHistory, options: &Options) -> Result
             return Ok(report);
         }
         // Explaining gets a fresh share of the budget, and no more.
-        let budget = budget_for(options, part.len(), 1, options.timeout.map(|t| Instant::now() + t / 4));
+        let budget = budget_for(options, 1, options.timeout.map(|t| Instant::now() + t / 4));
         report.counterexample = Some(explain::explain(model, label, part, &raw.ops, failure.clone(), &budget));
     } else {
         for (o, (label, _)) in outcomes.iter().zip(&parts) {
@@ -213,11 +221,12 @@ pub fn check<M: Model>(model: &M, raw: &RawHistory, options: &Options) -> Result
     Ok(report)
 }
 
-fn budget_for<'a>(options: &Options, ops: usize, jobs: usize, deadline: Option<Instant>) -> Budget<'a> {
-    let entry_bytes = 96 + 8 * ops.div_ceil(64);
+/// The budget of one of `jobs` searches running at once: an equal share
+/// of the memory, so that together they stay within it.
+fn budget_for<'a>(options: &Options, jobs: usize, deadline: Option<Instant>) -> Budget<'a> {
     Budget {
         deadline,
-        max_states: options.memory_bytes / jobs.max(1) / entry_bytes,
+        memory_bytes: options.memory_bytes / jobs.max(1),
         cancel: None,
         max_steps: u64::MAX,
     }
@@ -288,7 +297,7 @@ fn run_round<M: Model>(
         if moot() {
             continue;
         }
-        let mut budget = budget_for(options, parts[i].1.len(), jobs, deadline);
+        let mut budget = budget_for(options, jobs, deadline);
         budget.max_steps = steps;
         budget.cancel = Some(&moot);
         let outcome = search::search(model, &model.init(), &parts[i].1, &budget);
@@ -308,7 +317,40 @@ fn run_round<M: Model>(
             }
         });
     }
-    results.into_inner().expect("threads are done")
+    let mut results = results.into_inner().expect("threads are done");
+    if jobs > 1 {
+        results.sort_by_key(|(i, _)| *i);
+        search_alone_past_shares(model, parts, &mut results, options, deadline, steps);
+    }
+    results
+}
+
+/// Searches again, one at a time and with the whole memory budget, the
+/// partitions (of `results`, in index order) that ran out of their share:
+/// then the verdict is the one a single thread would give. Those after a
+/// failed partition are left as they are: they cannot change the report.
+fn search_alone_past_shares<M: Model>(
+    model: &M,
+    parts: &[(String, Vec<Op<M>>)],
+    results: &mut [(usize, Outcome)],
+    options: &Options,
+    deadline: Option<Instant>,
+    steps: u64,
+) {
+    for (i, outcome) in results.iter_mut() {
+        if matches!(outcome, Outcome::Unknown(Stop::Memory(_))) {
+            let mut budget = budget_for(options, 1, deadline);
+            budget.max_steps = steps;
+            let alone = || search::search(model, &model.init(), &parts[*i].1, &budget);
+            // On a thread, as in the round: glibc keeps what a thread frees
+            // in that thread's arena, which a new thread takes over, while
+            // the main thread would grow its own arena on top.
+            *outcome = std::thread::scope(|s| s.spawn(alone).join()).expect("the search does not panic");
+        }
+        if matches!(outcome, Outcome::NotLinearizable(_)) {
+            return;
+        }
+    }
 }
 
 impl Report {

@@ -11,6 +11,12 @@ use crate::history::raw::RawOp;
 use std::collections::BTreeMap;
 use std::fmt::Debug;
 use std::hash::Hash;
+use std::mem::size_of;
+
+/// What one heap allocation costs beyond the bytes it holds: the
+/// allocator's header and rounding (glibc's, roughly). Counted so that
+/// many small states do not slip past the memory budget.
+pub const ALLOCATION_BYTES: usize = 16;
 
 /// A sequential specification the search checks a history against.
 pub trait Model: Sync {
@@ -30,6 +36,14 @@ pub trait Model: Sync {
     /// if it can take effect at all. Called only with the ops of one
     /// partition.
     fn step(&self, state: &Self::State, input: &Self::Input, output: Option<&Self::Output>) -> Option<Self::State>;
+
+    /// Heap bytes `state` owns, allocator overhead included (its inline
+    /// size the search counts itself). The memory budget relies on it:
+    /// a state that grows (a kv value under appends) must say so. Computed
+    /// from lengths and capacities, so it is the same on every machine.
+    fn state_bytes(&self, _state: &Self::State) -> usize {
+        0
+    }
 
     /// Reads one operation; the error says what the model expected.
     fn convert(&self, op: &RawOp) -> Result<(Self::Input, Option<Self::Output>), String>;
@@ -173,6 +187,28 @@ pub enum RegisterOutput {
     Done,
 }
 
+/// Heap bytes `v` owns, allocator overhead included.
+pub fn value_bytes(v: &Value) -> usize {
+    match v {
+        Value::Str(s) | Value::Keyword(s) if s.capacity() > 0 => s.capacity() + ALLOCATION_BYTES,
+        Value::List(items) if items.capacity() > 0 => {
+            let own = items.capacity() * size_of::<Value>() + ALLOCATION_BYTES;
+            own + items.iter().map(value_bytes).sum::<usize>()
+        }
+        _ => 0,
+    }
+}
+
+/// `s` then `tail`, in a string of exactly their length: states are
+/// cloned and kept by the thousand, and `format!` would double the
+/// capacity.
+fn joined(s: &str, tail: &str) -> String {
+    let mut out = String::with_capacity(s.len() + tail.len());
+    out.push_str(s);
+    out.push_str(tail);
+    out
+}
+
 fn register_step(state: &Value, op: &RegisterOp, output: Option<&RegisterOutput>) -> Option<Value> {
     match (op, output) {
         (RegisterOp::Read, Some(RegisterOutput::Read(v))) => (v == state).then(|| state.clone()),
@@ -180,7 +216,7 @@ fn register_step(state: &Value, op: &RegisterOp, output: Option<&RegisterOutput>
         (RegisterOp::Write(v), _) => Some(v.clone()),
         (RegisterOp::Append(v), _) => match (state, v) {
             (Value::Nil, v) => Some(v.clone()),
-            (Value::Str(s), Value::Str(tail)) => Some(Value::Str(format!("{s}{tail}"))),
+            (Value::Str(s), Value::Str(tail)) => Some(Value::Str(joined(s, tail))),
             _ => None,
         },
         (RegisterOp::Cas(from, to), Some(RegisterOutput::Cas(true))) => (state == from).then(|| to.clone()),
@@ -262,6 +298,10 @@ macro_rules! register_model {
                 register_step(state, input, output)
             }
 
+            fn state_bytes(&self, state: &Value) -> usize {
+                value_bytes(state)
+            }
+
             fn convert(&self, op: &RawOp) -> Result<(RegisterOp, Option<RegisterOutput>), String> {
                 register_convert(op, $name, $allow)
             }
@@ -302,6 +342,10 @@ impl Model for Kv {
 
     fn step(&self, state: &Value, input: &(Value, RegisterOp), output: Option<&RegisterOutput>) -> Option<Value> {
         register_step(state, &input.1, output)
+    }
+
+    fn state_bytes(&self, state: &Value) -> usize {
+        value_bytes(state)
     }
 
     fn convert(&self, op: &RawOp) -> Result<((Value, RegisterOp), Option<RegisterOutput>), String> {
@@ -364,6 +408,14 @@ impl Model for MultiRegister {
 
     fn init(&self) -> Self::State {
         BTreeMap::new()
+    }
+
+    /// B-tree nodes are at least half full: at most twice the entries'
+    /// inline size, plus a little per entry for the nodes' links.
+    fn state_bytes(&self, state: &Self::State) -> usize {
+        let slots = state.len() * 2 * (2 * size_of::<Value>() + size_of::<usize>());
+        let heap: usize = state.iter().map(|(k, v)| value_bytes(k) + value_bytes(v)).sum();
+        slots + heap + ALLOCATION_BYTES
     }
 
     fn is_read_only(&self, txn: &Vec<Micro>) -> bool {
