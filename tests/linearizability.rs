@@ -541,3 +541,65 @@ fn jobs_change_no_verdict_under_the_memory_budget() {
         );
     }
 }
+
+/// One process, one op after another: one order is possible, found in one
+/// pass with no cache, however long the history.
+#[test]
+fn a_history_without_concurrency_is_decided_with_no_memory() {
+    let mut ops: Vec<RawOp> = (0..100_000u64)
+        .map(|i| RawOp {
+            process: 0,
+            f: if i % 2 == 0 { "write" } else { "read" }.into(),
+            key: None,
+            input: Value::Int((i / 2) as i64),
+            output: Some(Value::Int((i / 2) as i64)),
+            call: 2 * i,
+            ret: Some(2 * i + 1),
+            line: 0,
+        })
+        .collect();
+    let options = Options {
+        memory_bytes: 0,
+        jobs: 1,
+        ..Options::default()
+    };
+    let model = Register { initial: Value::Nil };
+    let raw = RawHistory {
+        ops: ops.clone(),
+        failed: 0,
+    };
+    assert_eq!(check(&model, &raw, &options).unwrap().verdict, LinVerdict::Linearizable);
+    ops[99_999].output = Some(Value::Int(7));
+    let raw = RawHistory { ops, failed: 0 };
+    let report = check(&model, &raw, &options).unwrap();
+    assert_eq!(report.verdict, LinVerdict::NotLinearizable);
+    assert_eq!(report.counterexample.unwrap().blocked, 99_999);
+}
+
+/// The CLI starts the clock before it reads the file: reading and
+/// parsing count. Here the clock started long before the check.
+#[test]
+fn the_timeout_counts_from_when_the_caller_started_it() {
+    let ops: Vec<RawOp> = (0..10_000u64)
+        .map(|i| RawOp {
+            process: 0,
+            f: "write".into(),
+            key: None,
+            input: Value::Int(1),
+            output: Some(Value::Nil),
+            call: 2 * i,
+            ret: Some(2 * i + 1),
+            line: 0,
+        })
+        .collect();
+    let raw = RawHistory { ops, failed: 0 };
+    let a_second_ago = std::time::Instant::now() - std::time::Duration::from_secs(1);
+    let options = Options {
+        timeout: Some(std::time::Duration::from_secs(1) / 2),
+        timeout_from: Some(a_second_ago),
+        ..Options::default()
+    };
+    let report = check(&Register { initial: Value::Nil }, &raw, &options).unwrap();
+    assert_eq!(report.verdict, LinVerdict::Unknown);
+    assert_eq!(report.unknown, ["history: time budget ran out"]);
+}

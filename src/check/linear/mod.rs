@@ -34,8 +34,12 @@ use std::time::{Duration, Instant};
 /// How hard to try, and what to produce.
 #[derive(Clone, Debug)]
 pub struct Options {
-    /// Wall-clock budget for the whole check.
+    /// Wall-clock budget for the whole check, explanation included.
     pub timeout: Option<Duration>,
+    /// When the timeout started counting; None: when the check starts. The
+    /// CLI starts it before reading the file, so that reading and parsing
+    /// count too.
+    pub timeout_from: Option<Instant>,
     /// Memory budget of the searches, over all threads: what their caches,
     /// model states included, and their stacks hold, counted as the search
     /// goes. Past it the verdict is unknown. The history itself is not
@@ -51,6 +55,7 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             timeout: Some(Duration::from_secs(60)),
+            timeout_from: None,
             memory_bytes: 2 << 30,
             jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
             explain: true,
@@ -139,23 +144,22 @@ pub fn verdict_only(kind: ModelKind, initial: Value, raw: &RawHistory, options: 
 /// The history's operations as the model reads them; op `id`s are their
 /// indices in `raw.ops`.
 pub fn ops<M: Model>(model: &M, raw: &RawHistory) -> Result<Vec<Op<M>>, LineError> {
-    raw.ops
-        .iter()
-        .enumerate()
-        .map(|(id, r)| {
-            let (input, output) = model.convert(r).map_err(|m| line_error(r.line, m))?;
+    // Sized up front: collecting a Result cannot, and regrowing copies
+    // every op again and again on long histories.
+    let mut ops = Vec::with_capacity(raw.ops.len());
+    for (id, r) in raw.ops.iter().enumerate() {
+        let (input, output) = model.convert(r).map_err(|m| line_error(r.line, m))?;
+        ops.push(Op {
+            id,
+            client: r.process,
+            input,
             // An op that never returned reported nothing.
-            let output = output.filter(|_| r.ret.is_some());
-            Ok(Op {
-                id,
-                client: r.process,
-                input,
-                output,
-                call: r.call,
-                ret: r.ret,
-            })
-        })
-        .collect()
+            output: output.filter(|_| r.ret.is_some()),
+            call: r.call,
+            ret: r.ret,
+        });
+    }
+    Ok(ops)
 }
 
 /// Checks `raw` against `model`; the report's `model` and `initial` are
@@ -163,27 +167,16 @@ pub fn ops<M: Model>(model: &M, raw: &RawHistory) -> Result<Vec<Op<M>>, LineErro
 /// an operation the model cannot read.
 pub fn check<M: Model>(model: &M, raw: &RawHistory, options: &Options) -> Result<Report, LineError> {
     let started = Instant::now();
-    let deadline = options.timeout.map(|t| started + t);
+    let deadline = options.timeout.map(|t| options.timeout_from.unwrap_or(started) + t);
     let ops = ops(model, raw)?;
-    let inputs: Vec<M::Input> = ops.iter().map(|o| o.input.clone()).collect();
-    // Unfinished reads only widen the search: every one is concurrent
-    // with all that follows it, and none can change the verdict.
-    let searched = |o: &Op<M>| o.ret.is_some() || !model.is_read_only(&o.input);
-    let parts: Vec<(String, Vec<Op<M>>)> = model
-        .partition(&inputs)
-        .into_iter()
-        .map(|(label, ids)| {
-            let part = ids.into_iter().map(|i| &ops[i]).filter(|o| searched(o)).cloned();
-            (label, part.collect())
-        })
-        .collect();
-
+    let ops_count = ops.len();
+    let parts = partitions(model, ops);
     let outcomes = search_all(model, &parts, options, deadline);
     let mut report = Report {
         verdict: LinVerdict::Linearizable,
         model: "",
         initial: String::new(),
-        ops: ops.len(),
+        ops: ops_count,
         indeterminate: raw.indeterminate(),
         failed: raw.failed,
         partitions: parts.len(),
@@ -204,8 +197,9 @@ pub fn check<M: Model>(model: &M, raw: &RawHistory, options: &Options) -> Result
             report.wall_ms = started.elapsed().as_secs_f64() * 1e3;
             return Ok(report);
         }
-        // Explaining gets a fresh share of the budget, and no more.
-        let budget = budget_for(options, 1, options.timeout.map(|t| Instant::now() + t / 4));
+        // Explaining gets a quarter of the timeout, within what is left.
+        let quarter = options.timeout.map(|t| Instant::now() + t / 4);
+        let budget = budget_for(options, 1, quarter.zip(deadline).map(|(q, d)| q.min(d)));
         report.counterexample = Some(explain::explain(model, label, part, &raw.ops, failure.clone(), &budget));
     } else {
         for (o, (label, _)) in outcomes.iter().zip(&parts) {
@@ -219,6 +213,25 @@ pub fn check<M: Model>(model: &M, raw: &RawHistory, options: &Options) -> Result
     }
     report.wall_ms = started.elapsed().as_secs_f64() * 1e3;
     Ok(report)
+}
+
+/// The model's partitions of `ops`, with the ops the search needs, moved
+/// rather than copied: histories can have millions.
+fn partitions<M: Model>(model: &M, ops: Vec<Op<M>>) -> Vec<(String, Vec<Op<M>>)> {
+    let inputs: Vec<&M::Input> = ops.iter().map(|o| &o.input).collect();
+    let labelled = model.partition(&inputs);
+    let mut slots: Vec<Option<Op<M>>> = ops.into_iter().map(Some).collect();
+    // Unfinished reads only widen the search: every one is concurrent
+    // with all that follows it, and none can change the verdict.
+    let searched = |o: &Op<M>| o.ret.is_some() || !model.is_read_only(&o.input);
+    labelled
+        .into_iter()
+        .map(|(label, ids)| {
+            let mut part = Vec::with_capacity(ids.len());
+            part.extend(ids.into_iter().filter_map(|i| slots[i].take()).filter(searched));
+            (label, part)
+        })
+        .collect()
 }
 
 /// The budget of one of `jobs` searches running at once: an equal share

@@ -50,7 +50,7 @@ pub trait Model: Sync {
 
     /// Independent parts of a history, as (label, op indices): the history
     /// is linearizable iff every part is (P-compositionality).
-    fn partition(&self, inputs: &[Self::Input]) -> Vec<(String, Vec<usize>)> {
+    fn partition(&self, inputs: &[&Self::Input]) -> Vec<(String, Vec<usize>)> {
         vec![("history".to_string(), (0..inputs.len()).collect())]
     }
 
@@ -354,9 +354,9 @@ impl Model for Kv {
         Ok(((key, reg), out))
     }
 
-    fn partition(&self, inputs: &[(Value, RegisterOp)]) -> Vec<(String, Vec<usize>)> {
+    fn partition(&self, inputs: &[&(Value, RegisterOp)]) -> Vec<(String, Vec<usize>)> {
         let mut by_key: BTreeMap<&Value, Vec<usize>> = BTreeMap::new();
-        for (i, (key, _)) in inputs.iter().enumerate() {
+        for (i, (key, _)) in inputs.iter().copied().enumerate() {
             by_key.entry(key).or_default().push(i);
         }
         by_key.into_iter().map(|(k, ops)| (format!("key {k}"), ops)).collect()
@@ -569,7 +569,7 @@ mod tests {
         assert_eq!(m.step(&Value::Nil, &append, None), Some(s("ab")));
         let inputs = [append.clone(), (s("j"), RegisterOp::Read), append];
         assert_eq!(
-            m.partition(&inputs),
+            m.partition(&inputs.iter().collect::<Vec<_>>()),
             [
                 ("key \"j\"".to_string(), vec![1]),
                 ("key \"k\"".to_string(), vec![0, 2])
