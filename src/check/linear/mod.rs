@@ -26,6 +26,7 @@ use crate::core::Value;
 use crate::history::raw::{line_error, LineError, RawHistory};
 use search::{Budget, Op, Outcome, Stop};
 use serde::Serialize;
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -396,9 +397,10 @@ impl Counterexample {
     /// and the op that could not be placed after it.
     pub fn to_text(&self) -> String {
         let mut t = String::new();
-        let by_id = |id: usize| self.window.iter().find(|v| v.id == id);
+        // Windows can hold a whole partition: no search per op.
+        let by_id: HashMap<usize, &OpView> = self.window.iter().map(|v| (v.id, v)).collect();
         let show = |id: usize| {
-            by_id(id).map_or(format!("op {id}"), |v| {
+            by_id.get(&id).map_or(format!("op {id}"), |v| {
                 format!("op {id} (process {}, line {}): {}", v.process, v.line, v.text)
             })
         };

@@ -182,7 +182,7 @@ enum End {
 /// The ops in call order if none overlaps another: each returned before
 /// the next was called (so an indeterminate op can only be the last).
 /// A return and a call at the same time overlap, as in [`Search::new`].
-fn sequential_order<M: Model>(ops: &[Op<M>]) -> Option<Vec<usize>> {
+pub(super) fn sequential_order<M: Model>(ops: &[Op<M>]) -> Option<Vec<usize>> {
     let mut order: Vec<usize> = (0..ops.len()).collect();
     order.sort_by_key(|&i| ops[i].call);
     let apart = |w: &[usize]| ops[w[0]].ret.is_some_and(|r| r < ops[w[1]].call);
