@@ -467,3 +467,143 @@ fn unfinished_reads_do_not_slow_a_refutation() {
     let report = check(&Register { initial: Value::Nil }, &raw, &options).unwrap();
     assert_eq!(report.verdict, LinVerdict::NotLinearizable, "{}", report.to_text());
 }
+
+/// `writers` concurrent appends of `bytes` bytes each to `key`, then a
+/// read of a value none of their orders gives: refuting it caches every
+/// order of every subset of them, each with its own long string.
+fn appends(writers: u64, bytes: usize, key: &str, from: u64) -> Vec<RawOp> {
+    let op = |process, f: &str, input: Value, output, call| RawOp {
+        process,
+        f: f.into(),
+        key: Some(Value::Str(key.into())),
+        input,
+        output: Some(output),
+        call: from + call,
+        ret: Some(from + call + writers + 1),
+        line: 0,
+    };
+    let mut ops: Vec<RawOp> = (0..writers)
+        .map(|p| op(p, "append", Value::Str(p.to_string().repeat(bytes)), Value::Nil, p))
+        .collect();
+    ops.push(op(0, "get", Value::Nil, Value::Str("none".into()), 2 * writers + 1));
+    ops
+}
+
+fn kv_verdict(raw: &RawHistory, jobs: usize, memory_bytes: usize) -> simulate::check::linear::Report {
+    let options = Options {
+        jobs,
+        memory_bytes,
+        explain: false,
+        ..Options::default()
+    };
+    check(&Kv { initial: Value::Nil }, raw, &options).unwrap()
+}
+
+#[test]
+fn past_the_memory_budget_the_verdict_is_unknown_and_says_why() {
+    let raw = RawHistory {
+        ops: appends(6, 1_000, "k", 0),
+        failed: 0,
+    };
+    assert_eq!(kv_verdict(&raw, 1, 64 << 20).verdict, LinVerdict::NotLinearizable);
+    for jobs in [1, 2] {
+        let report = kv_verdict(&raw, jobs, 1 << 20);
+        assert_eq!(report.verdict, LinVerdict::Unknown, "jobs {jobs}");
+        assert_eq!(
+            report.unknown,
+            ["key \"k\": memory budget of 1 MiB ran out"],
+            "jobs {jobs}"
+        );
+    }
+}
+
+/// Partitions searched at once share the budget; one that runs out of its
+/// share gets the whole budget alone, so `--jobs` changes no verdict.
+#[test]
+fn jobs_change_no_verdict_under_the_memory_budget() {
+    let mut ops = appends(6, 1_000, "a", 0);
+    ops.extend(appends(5, 1_000, "b", 100));
+    let raw = RawHistory { ops, failed: 0 };
+    // The least budget that one thread decides with (failure is monotone
+    // in the budget: the search holds the same bytes at each step).
+    let (mut lo, mut hi) = (0usize, 64 << 20);
+    assert_eq!(kv_verdict(&raw, 1, hi).verdict, LinVerdict::NotLinearizable);
+    while lo + 1 < hi {
+        let mid = (lo + hi) / 2;
+        match kv_verdict(&raw, 1, mid).verdict {
+            LinVerdict::Unknown => lo = mid,
+            _ => hi = mid,
+        }
+    }
+    for budget in [lo, hi, 3 * hi / 2] {
+        let one = kv_verdict(&raw, 1, budget);
+        let two = kv_verdict(&raw, 2, budget);
+        assert_eq!(
+            (one.verdict, one.unknown),
+            (two.verdict, two.unknown),
+            "budget {budget}"
+        );
+    }
+}
+
+/// One process, one op after another: one order is possible, found in one
+/// pass with no cache, however long the history.
+#[test]
+fn a_history_without_concurrency_is_decided_with_no_memory() {
+    let mut ops: Vec<RawOp> = (0..100_000u64)
+        .map(|i| RawOp {
+            process: 0,
+            f: if i % 2 == 0 { "write" } else { "read" }.into(),
+            key: None,
+            input: Value::Int((i / 2) as i64),
+            output: Some(Value::Int((i / 2) as i64)),
+            call: 2 * i,
+            ret: Some(2 * i + 1),
+            line: 0,
+        })
+        .collect();
+    let options = Options {
+        memory_bytes: 0,
+        jobs: 1,
+        ..Options::default()
+    };
+    let model = Register { initial: Value::Nil };
+    let raw = RawHistory {
+        ops: ops.clone(),
+        failed: 0,
+    };
+    assert_eq!(check(&model, &raw, &options).unwrap().verdict, LinVerdict::Linearizable);
+    ops[99_999].output = Some(Value::Int(7));
+    let raw = RawHistory { ops, failed: 0 };
+    let report = check(&model, &raw, &options).unwrap();
+    assert_eq!(report.verdict, LinVerdict::NotLinearizable);
+    assert_eq!(report.counterexample.unwrap().blocked, 99_999);
+}
+
+/// The CLI starts the clock before it reads the file: reading and
+/// parsing count. Here the clock started long before the check.
+#[test]
+fn the_timeout_counts_from_when_the_caller_started_it() {
+    let ops: Vec<RawOp> = (0..10_000u64)
+        .map(|i| RawOp {
+            process: 0,
+            f: "write".into(),
+            key: None,
+            input: Value::Int(1),
+            output: Some(Value::Nil),
+            call: 2 * i,
+            ret: Some(2 * i + 1),
+            line: 0,
+        })
+        .collect();
+    let raw = RawHistory { ops, failed: 0 };
+    let a_second_ago = std::time::Instant::now() - std::time::Duration::from_secs(1);
+    let options = Options {
+        timeout: Some(std::time::Duration::from_secs(1) / 2),
+        timeout_from: Some(a_second_ago),
+        ..Options::default()
+    };
+    let report = check(&Register { initial: Value::Nil }, &raw, &options).unwrap();
+    assert_eq!(report.verdict, LinVerdict::Unknown);
+    assert_eq!(report.unknown, ["history: time budget ran out"]);
+}

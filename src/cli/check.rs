@@ -8,7 +8,7 @@ use crate::history::raw::RawHistory;
 use crate::report::write_atomic;
 use crate::scenario::duration::parse_ns;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 #[derive(clap::Args, Debug)]
 pub struct CheckArgs {
@@ -57,6 +57,8 @@ pub fn check(args: CheckArgs) -> i32 {
 }
 
 fn run(args: &CheckArgs) -> Result<i32, String> {
+    // Reading and parsing count against --timeout too.
+    let started = Instant::now();
     let file = args.file.display().to_string();
     let format = args.format.or_else(|| Format::from_path(&args.file)).ok_or_else(|| {
         format!("{file}: cannot tell the format from the name; expected --format native|porcupine-kv|jepsen-etcd-log|knossos-edn")
@@ -89,6 +91,7 @@ fn run(args: &CheckArgs) -> Result<i32, String> {
     let initial = initial_value(given_initial, model, format)?;
     let mut options = Options {
         timeout: Some(Duration::from_nanos(timeout_ns as u64)),
+        timeout_from: Some(started),
         ..Options::default()
     };
     if let Some(jobs) = args.jobs {

@@ -18,7 +18,7 @@
 //! back to a larger window (at worst the whole partition).
 
 use super::model::Model;
-use super::search::{final_states, search, Budget, Failure, Op, Outcome};
+use super::search::{final_states, search, sequential_order, Budget, Failure, Op, Outcome};
 use crate::history::raw::RawOp;
 
 /// Most start states a window may have before a cut is not worth it.
@@ -75,12 +75,17 @@ pub fn explain<M: Model>(
     budget: &Budget<'_>,
 ) -> Counterexample {
     let init = model.init();
-    let (cut, prefix_ops) = shortest_failing_prefix(model, &init, ops, budget);
-    let (window, starts) = quiescent_window(model, &init, &prefix_ops, budget);
-    let (window, starts, start, failure) = match deepest_failure(model, &starts, &window, budget) {
-        Some((start, failure)) => (window, starts, start, failure),
-        // Out of budget: the failure of the first search, over everything.
-        None => (ops.to_vec(), vec![init.clone()], init, fallback),
+    let (cut, window, starts, start, failure) = match lone_op_window(model, &init, ops, &fallback) {
+        Some(found) => found,
+        None => {
+            let (cut, prefix_ops) = shortest_failing_prefix(model, &init, ops, budget);
+            let (window, starts) = quiescent_window(model, &init, &prefix_ops, budget);
+            match deepest_failure(model, &starts, &window, budget) {
+                Some((start, failure)) => (cut, window, starts, start, failure),
+                // Out of budget: the failure of the first search, over everything.
+                None => (cut, ops.to_vec(), vec![init.clone()], init, fallback),
+            }
+        }
     };
     let view = |o: &Op<M>| OpView {
         id: o.id,
@@ -114,6 +119,36 @@ pub fn explain<M: Model>(
         blocked: window[failure.blocked].id,
         candidates: failure.candidates.iter().map(|&i| window[i].id).collect(),
     }
+}
+
+/// What steps 1-3 find: the first bad return (if pinned down), the
+/// window, its start states, the start of the deepest failure, and it.
+type Found<M> = (
+    Option<usize>,
+    Vec<Op<M>>,
+    Vec<<M as Model>::State>,
+    <M as Model>::State,
+    Failure,
+);
+
+/// When no two ops overlap, what steps 1-3 would find, in one pass: the
+/// op that failed alone, from the one state the ops before it leave. (A
+/// long history has no time for those steps, and without them the window
+/// would be the whole partition.)
+fn lone_op_window<M: Model>(model: &M, init: &M::State, ops: &[Op<M>], failure: &Failure) -> Option<Found<M>> {
+    sequential_order(ops)?;
+    let mut state = init.clone();
+    for &i in &failure.prefix {
+        state = model.step(&state, &ops[i].input, ops[i].output.as_ref())?;
+    }
+    let blocked = &ops[failure.blocked];
+    let alone = Failure {
+        prefix: Vec::new(),
+        blocked: 0,
+        candidates: Vec::new(),
+    };
+    let cut = blocked.ret.map(|_| failure.blocked);
+    Some((cut, vec![blocked.clone()], vec![state.clone()], state, alone))
 }
 
 /// The ops as they stand just after `cut_time`: later calls gone, ops
@@ -224,4 +259,102 @@ fn deepest_failure<M: Model>(
             _ => None,
         })
         .max_by_key(|(_, f)| f.prefix.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::linear::model::{Register, RegisterOp, RegisterOutput};
+    use crate::core::Value;
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    /// One process's writes and reads, one after another; a read sees a
+    /// value never written with chance `wrong`.
+    fn one_after_another(rng: &mut ChaCha8Rng, n: usize, wrong: f64) -> Vec<Op<Register>> {
+        let mut last = Value::Nil;
+        (0..n)
+            .map(|i| {
+                let (input, seen) = if rng.gen_bool(0.5) {
+                    last = Value::Int(rng.gen_range(0..3));
+                    (RegisterOp::Write(last.clone()), RegisterOutput::Done)
+                } else {
+                    let seen = if rng.gen_bool(wrong) {
+                        Value::Int(9)
+                    } else {
+                        last.clone()
+                    };
+                    (RegisterOp::Read, RegisterOutput::Read(seen))
+                };
+                Op {
+                    id: i,
+                    client: 0,
+                    input,
+                    output: Some(seen),
+                    call: 2 * i as u64,
+                    ret: Some(2 * i as u64 + 1),
+                }
+            })
+            .collect()
+    }
+
+    fn ids(ops: &[Op<Register>]) -> Vec<usize> {
+        ops.iter().map(|o| o.id).collect()
+    }
+
+    #[test]
+    fn ops_that_never_overlap_are_explained_as_the_full_steps_would() {
+        let model = Register { initial: Value::Nil };
+        let mut rng = ChaCha8Rng::seed_from_u64(9);
+        let budget = Budget::unlimited();
+        let mut explained = 0;
+        for case in 0..2_000 {
+            let n = rng.gen_range(1..20);
+            let ops = one_after_another(&mut rng, n, 0.1);
+            let Outcome::NotLinearizable(failure) = search(&model, &Value::Nil, &ops, &budget) else {
+                continue;
+            };
+            explained += 1;
+            let (cut, window, starts, _, alone) = lone_op_window(&model, &Value::Nil, &ops, &failure).unwrap();
+            let (full_cut, prefix_ops) = shortest_failing_prefix(&model, &Value::Nil, &ops, &budget);
+            let (full_window, full_starts) = quiescent_window(&model, &Value::Nil, &prefix_ops, &budget);
+            let (_, full_failure) = deepest_failure(&model, &full_starts, &full_window, &budget).unwrap();
+            assert_eq!(cut, full_cut, "case {case}");
+            assert_eq!(ids(&window), ids(&full_window), "case {case}");
+            assert_eq!(starts, full_starts, "case {case}");
+            assert_eq!(alone, full_failure, "case {case}");
+        }
+        assert!(explained > 100, "{explained}");
+    }
+
+    #[test]
+    fn a_long_history_without_overlaps_is_explained_by_one_op_with_no_time_left() {
+        let model = Register { initial: Value::Nil };
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let mut ops = one_after_another(&mut rng, 10_000, 0.0);
+        let last = ops.last_mut().unwrap();
+        (last.input, last.output) = (RegisterOp::Read, Some(RegisterOutput::Read(Value::Int(9))));
+        let Outcome::NotLinearizable(failure) = search(&model, &Value::Nil, &ops, &Budget::unlimited()) else {
+            panic!("the last read sees a value never written")
+        };
+        let out_of_time = Budget {
+            cancel: Some(&|| true),
+            ..Budget::unlimited()
+        };
+        let raw: Vec<RawOp> = (0..ops.len())
+            .map(|i| RawOp {
+                process: 0,
+                f: "read".into(),
+                key: None,
+                input: Value::Nil,
+                output: None,
+                call: 0,
+                ret: None,
+                line: i + 1,
+            })
+            .collect();
+        let c = explain(&model, "history", &ops, &raw, failure, &out_of_time);
+        assert_eq!(c.window.len(), 1);
+        assert_eq!((c.first_bad_return, c.blocked), (Some(9_999), 9_999));
+    }
 }

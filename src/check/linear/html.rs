@@ -7,7 +7,7 @@
 use super::{Counterexample, OpView};
 use crate::plot::lanes::{self, Bar, BarClass};
 use crate::plot::PlotError;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt::Write as _;
 
 /// A complete HTML page for `c`: a summary, the picture, the partial
@@ -68,11 +68,21 @@ struct Layout {
 }
 
 fn layout(c: &Counterexample) -> Layout {
-    let times: BTreeSet<u64> = c.window.iter().flat_map(|v| [Some(v.call), v.ret]).flatten().collect();
-    let rank = |t: u64| times.range(..t).count();
+    // A window can hold a whole partition: nothing here is quadratic.
+    let times: Vec<u64> = c
+        .window
+        .iter()
+        .flat_map(|v| [Some(v.call), v.ret])
+        .flatten()
+        .collect::<BTreeSet<u64>>()
+        .into_iter()
+        .collect();
+    let rank = |t: u64| times.partition_point(|&x| x < t);
     let (lo, hi) = shown_ranks(c, times.len(), rank);
+    let marks = Marks::of(c);
     let in_cut = |v: &OpView| rank(v.call) < hi && v.ret.is_none_or(|r| rank(r) >= lo);
-    let folded = |v: &OpView| lo > 0 && v.ret.is_none() && rank(v.call) < lo && class_of(c, v).0 == BarClass::Other;
+    let folded =
+        |v: &OpView| lo > 0 && v.ret.is_none() && rank(v.call) < lo && marks.class_of(c, v).0 == BarClass::Other;
     let drawn: Vec<&OpView> = c.window.iter().filter(|v| in_cut(v) && !folded(v)).collect();
     let processes: Vec<u64> = drawn
         .iter()
@@ -84,7 +94,7 @@ fn layout(c: &Counterexample) -> Layout {
     let bars: Vec<Bar> = drawn
         .iter()
         .map(|v| {
-            let (class, number) = class_of(c, v);
+            let (class, number) = marks.class_of(c, v);
             Bar {
                 lane: lane(v.process),
                 call: rank(v.call).max(lo) - lo,
@@ -114,16 +124,32 @@ fn layout(c: &Counterexample) -> Layout {
     }
 }
 
-/// What the checker made of `v`, and its number in the linearization.
-fn class_of(c: &Counterexample, v: &OpView) -> (BarClass, String) {
-    let order = c.prefix.iter().position(|(id, _)| *id == v.id);
-    let class = match order {
-        Some(_) => BarClass::Placed,
-        None if v.id == c.blocked => BarClass::Blocked,
-        None if c.candidates.contains(&v.id) => BarClass::Candidate,
-        None => BarClass::Other,
-    };
-    (class, order.map_or(String::new(), |k| format!("{}. ", k + 1)))
+/// Where each op stands in the linearization, and which could have gone
+/// next: looked up per op drawn.
+struct Marks {
+    order: HashMap<usize, usize>,
+    candidates: HashSet<usize>,
+}
+
+impl Marks {
+    fn of(c: &Counterexample) -> Marks {
+        Marks {
+            order: c.prefix.iter().enumerate().map(|(k, (id, _))| (*id, k)).collect(),
+            candidates: c.candidates.iter().copied().collect(),
+        }
+    }
+
+    /// What the checker made of `v`, and its number in the linearization.
+    fn class_of(&self, c: &Counterexample, v: &OpView) -> (BarClass, String) {
+        let order = self.order.get(&v.id);
+        let class = match order {
+            Some(_) => BarClass::Placed,
+            None if v.id == c.blocked => BarClass::Blocked,
+            None if self.candidates.contains(&v.id) => BarClass::Candidate,
+            None => BarClass::Other,
+        };
+        (class, order.map_or(String::new(), |k| format!("{}. ", k + 1)))
+    }
 }
 
 /// The ranks drawn, [lo, hi): all of them, or the last
@@ -147,12 +173,8 @@ fn linearization_table(c: &Counterexample) -> String {
     let mut t = String::from(
         "<h2>Longest partial linearization</h2>\n<table><tr><th>#</th><th>op</th><th>state after</th></tr>\n",
     );
-    let text = |id: usize| {
-        c.window
-            .iter()
-            .find(|v| v.id == id)
-            .map_or(String::new(), |v| v.text.clone())
-    };
+    let by_id: HashMap<usize, &OpView> = c.window.iter().map(|v| (v.id, v)).collect();
+    let text = |id: usize| by_id.get(&id).map_or(String::new(), |v| v.text.clone());
     for (k, (id, state)) in c.prefix.iter().enumerate() {
         let _ = writeln!(
             t,

@@ -7,6 +7,11 @@
 //! never a guess: a search that hits its time or memory budget makes the
 //! verdict `unknown` (unless another partition already failed, which
 //! settles it).
+//!
+//! The memory budget is counted, not measured (see [`search`]), so the
+//! verdict under it is the same on every machine and for every `jobs`:
+//! partitions searched at once each get an equal share, and one that runs
+//! out of its share is searched again alone with the whole budget.
 
 pub mod brute;
 mod explain;
@@ -19,8 +24,9 @@ pub use model::{Model, ModelKind};
 
 use crate::core::Value;
 use crate::history::raw::{line_error, LineError, RawHistory};
-use search::{Budget, Op, Outcome};
+use search::{Budget, Op, Outcome, Stop};
 use serde::Serialize;
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -29,9 +35,16 @@ use std::time::{Duration, Instant};
 /// How hard to try, and what to produce.
 #[derive(Clone, Debug)]
 pub struct Options {
-    /// Wall-clock budget for the whole check.
+    /// Wall-clock budget for the whole check, explanation included.
     pub timeout: Option<Duration>,
-    /// Rough memory budget for the search caches, over all threads.
+    /// When the timeout started counting; None: when the check starts. The
+    /// CLI starts it before reading the file, so that reading and parsing
+    /// count too.
+    pub timeout_from: Option<Instant>,
+    /// Memory budget of the searches, over all threads: what their caches,
+    /// model states included, and their stacks hold, counted as the search
+    /// goes. Past it the verdict is unknown. The history itself is not
+    /// counted.
     pub memory_bytes: usize,
     /// Partitions searched at once.
     pub jobs: usize,
@@ -43,6 +56,7 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             timeout: Some(Duration::from_secs(60)),
+            timeout_from: None,
             memory_bytes: 2 << 30,
             jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
             explain: true,
@@ -131,23 +145,22 @@ pub fn verdict_only(kind: ModelKind, initial: Value, raw: &RawHistory, options: 
 /// The history's operations as the model reads them; op `id`s are their
 /// indices in `raw.ops`.
 pub fn ops<M: Model>(model: &M, raw: &RawHistory) -> Result<Vec<Op<M>>, LineError> {
-    raw.ops
-        .iter()
-        .enumerate()
-        .map(|(id, r)| {
-            let (input, output) = model.convert(r).map_err(|m| line_error(r.line, m))?;
+    // Sized up front: collecting a Result cannot, and regrowing copies
+    // every op again and again on long histories.
+    let mut ops = Vec::with_capacity(raw.ops.len());
+    for (id, r) in raw.ops.iter().enumerate() {
+        let (input, output) = model.convert(r).map_err(|m| line_error(r.line, m))?;
+        ops.push(Op {
+            id,
+            client: r.process,
+            input,
             // An op that never returned reported nothing.
-            let output = output.filter(|_| r.ret.is_some());
-            Ok(Op {
-                id,
-                client: r.process,
-                input,
-                output,
-                call: r.call,
-                ret: r.ret,
-            })
-        })
-        .collect()
+            output: output.filter(|_| r.ret.is_some()),
+            call: r.call,
+            ret: r.ret,
+        });
+    }
+    Ok(ops)
 }
 
 /// Checks `raw` against `model`; the report's `model` and `initial` are
@@ -155,27 +168,16 @@ pub fn ops<M: Model>(model: &M, raw: &RawHistory) -> Result<Vec<Op<M>>, LineErro
 /// an operation the model cannot read.
 pub fn check<M: Model>(model: &M, raw: &RawHistory, options: &Options) -> Result<Report, LineError> {
     let started = Instant::now();
-    let deadline = options.timeout.map(|t| started + t);
+    let deadline = options.timeout.map(|t| options.timeout_from.unwrap_or(started) + t);
     let ops = ops(model, raw)?;
-    let inputs: Vec<M::Input> = ops.iter().map(|o| o.input.clone()).collect();
-    // Unfinished reads only widen the search: every one is concurrent
-    // with all that follows it, and none can change the verdict.
-    let searched = |o: &Op<M>| o.ret.is_some() || !model.is_read_only(&o.input);
-    let parts: Vec<(String, Vec<Op<M>>)> = model
-        .partition(&inputs)
-        .into_iter()
-        .map(|(label, ids)| {
-            let part = ids.into_iter().map(|i| &ops[i]).filter(|o| searched(o)).cloned();
-            (label, part.collect())
-        })
-        .collect();
-
+    let ops_count = ops.len();
+    let parts = partitions(model, ops);
     let outcomes = search_all(model, &parts, options, deadline);
     let mut report = Report {
         verdict: LinVerdict::Linearizable,
         model: "",
         initial: String::new(),
-        ops: ops.len(),
+        ops: ops_count,
         indeterminate: raw.indeterminate(),
         failed: raw.failed,
         partitions: parts.len(),
@@ -196,8 +198,9 @@ pub fn check<M: Model>(model: &M, raw: &RawHistory, options: &Options) -> Result
             report.wall_ms = started.elapsed().as_secs_f64() * 1e3;
             return Ok(report);
         }
-        // Explaining gets a fresh share of the budget, and no more.
-        let budget = budget_for(options, part.len(), 1, options.timeout.map(|t| Instant::now() + t / 4));
+        // Explaining gets a quarter of the timeout, within what is left.
+        let quarter = options.timeout.map(|t| Instant::now() + t / 4);
+        let budget = budget_for(options, 1, quarter.zip(deadline).map(|(q, d)| q.min(d)));
         report.counterexample = Some(explain::explain(model, label, part, &raw.ops, failure.clone(), &budget));
     } else {
         for (o, (label, _)) in outcomes.iter().zip(&parts) {
@@ -213,11 +216,31 @@ pub fn check<M: Model>(model: &M, raw: &RawHistory, options: &Options) -> Result
     Ok(report)
 }
 
-fn budget_for<'a>(options: &Options, ops: usize, jobs: usize, deadline: Option<Instant>) -> Budget<'a> {
-    let entry_bytes = 96 + 8 * ops.div_ceil(64);
+/// The model's partitions of `ops`, with the ops the search needs, moved
+/// rather than copied: histories can have millions.
+fn partitions<M: Model>(model: &M, ops: Vec<Op<M>>) -> Vec<(String, Vec<Op<M>>)> {
+    let inputs: Vec<&M::Input> = ops.iter().map(|o| &o.input).collect();
+    let labelled = model.partition(&inputs);
+    let mut slots: Vec<Option<Op<M>>> = ops.into_iter().map(Some).collect();
+    // Unfinished reads only widen the search: every one is concurrent
+    // with all that follows it, and none can change the verdict.
+    let searched = |o: &Op<M>| o.ret.is_some() || !model.is_read_only(&o.input);
+    labelled
+        .into_iter()
+        .map(|(label, ids)| {
+            let mut part = Vec::with_capacity(ids.len());
+            part.extend(ids.into_iter().filter_map(|i| slots[i].take()).filter(searched));
+            (label, part)
+        })
+        .collect()
+}
+
+/// The budget of one of `jobs` searches running at once: an equal share
+/// of the memory, so that together they stay within it.
+fn budget_for<'a>(options: &Options, jobs: usize, deadline: Option<Instant>) -> Budget<'a> {
     Budget {
         deadline,
-        max_states: options.memory_bytes / jobs.max(1) / entry_bytes,
+        memory_bytes: options.memory_bytes / jobs.max(1),
         cancel: None,
         max_steps: u64::MAX,
     }
@@ -288,7 +311,7 @@ fn run_round<M: Model>(
         if moot() {
             continue;
         }
-        let mut budget = budget_for(options, parts[i].1.len(), jobs, deadline);
+        let mut budget = budget_for(options, jobs, deadline);
         budget.max_steps = steps;
         budget.cancel = Some(&moot);
         let outcome = search::search(model, &model.init(), &parts[i].1, &budget);
@@ -308,7 +331,40 @@ fn run_round<M: Model>(
             }
         });
     }
-    results.into_inner().expect("threads are done")
+    let mut results = results.into_inner().expect("threads are done");
+    if jobs > 1 {
+        results.sort_by_key(|(i, _)| *i);
+        search_alone_past_shares(model, parts, &mut results, options, deadline, steps);
+    }
+    results
+}
+
+/// Searches again, one at a time and with the whole memory budget, the
+/// partitions (of `results`, in index order) that ran out of their share:
+/// then the verdict is the one a single thread would give. Those after a
+/// failed partition are left as they are: they cannot change the report.
+fn search_alone_past_shares<M: Model>(
+    model: &M,
+    parts: &[(String, Vec<Op<M>>)],
+    results: &mut [(usize, Outcome)],
+    options: &Options,
+    deadline: Option<Instant>,
+    steps: u64,
+) {
+    for (i, outcome) in results.iter_mut() {
+        if matches!(outcome, Outcome::Unknown(Stop::Memory(_))) {
+            let mut budget = budget_for(options, 1, deadline);
+            budget.max_steps = steps;
+            let alone = || search::search(model, &model.init(), &parts[*i].1, &budget);
+            // On a thread, as in the round: glibc keeps what a thread frees
+            // in that thread's arena, which a new thread takes over, while
+            // the main thread would grow its own arena on top.
+            *outcome = std::thread::scope(|s| s.spawn(alone).join()).expect("the search does not panic");
+        }
+        if matches!(outcome, Outcome::NotLinearizable(_)) {
+            return;
+        }
+    }
 }
 
 impl Report {
@@ -341,9 +397,10 @@ impl Counterexample {
     /// and the op that could not be placed after it.
     pub fn to_text(&self) -> String {
         let mut t = String::new();
-        let by_id = |id: usize| self.window.iter().find(|v| v.id == id);
+        // Windows can hold a whole partition: no search per op.
+        let by_id: HashMap<usize, &OpView> = self.window.iter().map(|v| (v.id, v)).collect();
         let show = |id: usize| {
-            by_id(id).map_or(format!("op {id}"), |v| {
+            by_id.get(&id).map_or(format!("op {id}"), |v| {
                 format!("op {id} (process {}, line {}): {}", v.process, v.line, v.text)
             })
         };

@@ -11,6 +11,12 @@ use crate::history::raw::{excerpt, RawOp};
 use std::collections::BTreeMap;
 use std::fmt::Debug;
 use std::hash::Hash;
+use std::mem::size_of;
+
+/// What one heap allocation costs beyond the bytes it holds: the
+/// allocator's header and rounding (glibc's, roughly). Counted so that
+/// many small states do not slip past the memory budget.
+pub const ALLOCATION_BYTES: usize = 16;
 
 /// A sequential specification the search checks a history against.
 pub trait Model: Sync {
@@ -31,12 +37,20 @@ pub trait Model: Sync {
     /// partition.
     fn step(&self, state: &Self::State, input: &Self::Input, output: Option<&Self::Output>) -> Option<Self::State>;
 
+    /// Heap bytes `state` owns, allocator overhead included (its inline
+    /// size the search counts itself). The memory budget relies on it:
+    /// a state that grows (a kv value under appends) must say so. Computed
+    /// from lengths and capacities, so it is the same on every machine.
+    fn state_bytes(&self, _state: &Self::State) -> usize {
+        0
+    }
+
     /// Reads one operation; the error says what the model expected.
     fn convert(&self, op: &RawOp) -> Result<(Self::Input, Option<Self::Output>), String>;
 
     /// Independent parts of a history, as (label, op indices): the history
     /// is linearizable iff every part is (P-compositionality).
-    fn partition(&self, inputs: &[Self::Input]) -> Vec<(String, Vec<usize>)> {
+    fn partition(&self, inputs: &[&Self::Input]) -> Vec<(String, Vec<usize>)> {
         vec![("history".to_string(), (0..inputs.len()).collect())]
     }
 
@@ -188,6 +202,28 @@ pub enum RegisterOutput {
     Done,
 }
 
+/// Heap bytes `v` owns, allocator overhead included.
+pub fn value_bytes(v: &Value) -> usize {
+    match v {
+        Value::Str(s) | Value::Keyword(s) if s.capacity() > 0 => s.capacity() + ALLOCATION_BYTES,
+        Value::List(items) if items.capacity() > 0 => {
+            let own = items.capacity() * size_of::<Value>() + ALLOCATION_BYTES;
+            own + items.iter().map(value_bytes).sum::<usize>()
+        }
+        _ => 0,
+    }
+}
+
+/// `s` then `tail`, in a string of exactly their length: states are
+/// cloned and kept by the thousand, and `format!` would double the
+/// capacity.
+fn joined(s: &str, tail: &str) -> String {
+    let mut out = String::with_capacity(s.len() + tail.len());
+    out.push_str(s);
+    out.push_str(tail);
+    out
+}
+
 fn register_step(state: &Value, op: &RegisterOp, output: Option<&RegisterOutput>) -> Option<Value> {
     match (op, output) {
         (RegisterOp::Read, Some(RegisterOutput::Read(v))) => (v == state).then(|| state.clone()),
@@ -195,7 +231,7 @@ fn register_step(state: &Value, op: &RegisterOp, output: Option<&RegisterOutput>
         (RegisterOp::Write(v), _) => Some(v.clone()),
         (RegisterOp::Append(v), _) => match (state, v) {
             (Value::Nil, v) => Some(v.clone()),
-            (Value::Str(s), Value::Str(tail)) => Some(Value::Str(format!("{s}{tail}"))),
+            (Value::Str(s), Value::Str(tail)) => Some(Value::Str(joined(s, tail))),
             _ => None,
         },
         (RegisterOp::Cas(from, to), Some(RegisterOutput::Cas(true))) => (state == from).then(|| to.clone()),
@@ -277,6 +313,10 @@ macro_rules! register_model {
                 register_step(state, input, output)
             }
 
+            fn state_bytes(&self, state: &Value) -> usize {
+                value_bytes(state)
+            }
+
             fn convert(&self, op: &RawOp) -> Result<(RegisterOp, Option<RegisterOutput>), String> {
                 register_convert(op, $name, $allow)
             }
@@ -319,6 +359,10 @@ impl Model for Kv {
         register_step(state, &input.1, output)
     }
 
+    fn state_bytes(&self, state: &Value) -> usize {
+        value_bytes(state)
+    }
+
     fn convert(&self, op: &RawOp) -> Result<((Value, RegisterOp), Option<RegisterOutput>), String> {
         let key = op.key.clone().ok_or("model kv needs a key on every operation")?;
         let (reg, out) = register_convert(op, "kv", &["read", "write", "append", "cas"])?;
@@ -328,9 +372,9 @@ impl Model for Kv {
         Ok(((key, reg), out))
     }
 
-    fn partition(&self, inputs: &[(Value, RegisterOp)]) -> Vec<(String, Vec<usize>)> {
+    fn partition(&self, inputs: &[&(Value, RegisterOp)]) -> Vec<(String, Vec<usize>)> {
         let mut by_key: BTreeMap<&Value, Vec<usize>> = BTreeMap::new();
-        for (i, (key, _)) in inputs.iter().enumerate() {
+        for (i, (key, _)) in inputs.iter().copied().enumerate() {
             by_key.entry(key).or_default().push(i);
         }
         by_key.into_iter().map(|(k, ops)| (format!("key {k}"), ops)).collect()
@@ -396,6 +440,14 @@ impl Model for MultiRegister {
 
     fn init(&self) -> Self::State {
         BTreeMap::new()
+    }
+
+    /// B-tree nodes are at least half full: at most twice the entries'
+    /// inline size, plus a little per entry for the nodes' links.
+    fn state_bytes(&self, state: &Self::State) -> usize {
+        let slots = state.len() * 2 * (2 * size_of::<Value>() + size_of::<usize>());
+        let heap: usize = state.iter().map(|(k, v)| value_bytes(k) + value_bytes(v)).sum();
+        slots + heap + ALLOCATION_BYTES
     }
 
     fn is_read_only(&self, txn: &Vec<Micro>) -> bool {
@@ -549,7 +601,7 @@ mod tests {
         assert_eq!(m.step(&Value::Nil, &append, None), Some(s("ab")));
         let inputs = [append.clone(), (s("j"), RegisterOp::Read), append];
         assert_eq!(
-            m.partition(&inputs),
+            m.partition(&inputs.iter().collect::<Vec<_>>()),
             [
                 ("key \"j\"".to_string(), vec![1]),
                 ("key \"k\"".to_string(), vec![0, 2])
