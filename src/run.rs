@@ -28,7 +28,7 @@ pub struct Checked {
 pub fn run(bound: &Bound, seed: u64, options: &RunOptions, determinism: bool) -> Checked {
     let started = Instant::now();
     let outcome = bound.run(seed, options);
-    let mut checks = bound.check(&outcome);
+    let mut checks = bound.check_until(&outcome, options.interrupt);
     if determinism {
         let again = bound.run(seed, &RunOptions::default());
         checks.push(check::determinism(&outcome, &again));

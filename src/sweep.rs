@@ -94,9 +94,13 @@ pub fn run_one(
     (index, seed): (usize, u64),
     reports: Option<&Path>,
     program: &str,
-    cancel: Option<&AtomicBool>,
+    cancel: Option<&'static AtomicBool>,
 ) -> SeedResult {
-    let checked = run::run(scenario, seed, &RunOptions::default(), false);
+    let options = RunOptions {
+        interrupt: cancel,
+        ..RunOptions::default()
+    };
+    let checked = run::run(scenario, seed, &options, false);
     let not_passed = checked.not_passed();
     let seen = checked
         .checks

@@ -80,7 +80,7 @@ fn primary_backup_reading_only_from_the_primary_is_linearizable() {
         checks: [Linearizable(Kv)])"#;
     for seed in 0..10 {
         let outcome = common::run_builtin(src, seed);
-        let result = check::linearizable(&outcome.history, check::linear::ModelKind::Kv);
+        let result = check::linearizable(&outcome.history, check::linear::ModelKind::Kv, None);
         assert_eq!(result.verdict, Verdict::Pass, "seed {seed}: {}", result.detail);
         assert!(outcome.history.counts().ok > 200);
     }

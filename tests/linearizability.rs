@@ -607,3 +607,23 @@ fn the_timeout_counts_from_when_the_caller_started_it() {
     assert_eq!(report.verdict, LinVerdict::Unknown);
     assert_eq!(report.unknown, ["history: time budget ran out"]);
 }
+
+#[test]
+fn an_interrupt_stops_a_search_with_unknown() {
+    // wide(40): 2^40 subsets, which only an interrupt (or the timeout)
+    // ends; the interrupt is already set, as by a Ctrl-C during the check.
+    static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+    let raw = RawHistory {
+        ops: wide(40, "k"),
+        failed: 0,
+    };
+    let options = Options {
+        timeout: Some(std::time::Duration::from_secs(600)),
+        interrupt: Some(&INTERRUPTED),
+        jobs: 1,
+        ..Options::default()
+    };
+    let report = check(&Kv { initial: Value::Nil }, &raw, &options).unwrap();
+    assert_eq!(report.verdict, LinVerdict::Unknown);
+    assert_eq!(report.unknown, ["key \"k\": interrupted"]);
+}

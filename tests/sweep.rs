@@ -408,14 +408,21 @@ fn replay_lines_are_shell_words_even_with_spaces_and_semicolons() {
     assert!(!std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("pwned").exists());
 }
 
-/// raft-kv made long: each seed takes seconds, so a stop lands mid-run.
+/// raft-kv made long: each seed takes several seconds, so a stop lands
+/// mid-run.
 #[cfg(unix)]
 fn slow_scenario(name: &str) -> PathBuf {
     let text = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/raft-kv.ron"))
         .unwrap();
     let duration = text.lines().find(|l| l.trim_start().starts_with("duration:")).unwrap();
+    let long = text.replace(
+        duration,
+        "  duration: \"1200s\", budget: (events: 50000000, memory_mb: 4096),",
+    );
+    let long = long.replacen("ops: 2500", "ops: 1000000", 1);
+    assert!(long.contains("ops: 1000000"), "raft-kv.ron's workload has ops: 2500");
     let path = temp_path(&format!("{name}.ron"));
-    std::fs::write(&path, text.replace(duration, "  duration: \"300s\",")).unwrap();
+    std::fs::write(&path, long).unwrap();
     path
 }
 
@@ -476,5 +483,28 @@ fn sigterm_twice_returns_at_once_and_writes_which_seeds_ran() {
     assert!(
         !text.contains("name=\"seeds 0..0\""),
         "no seed ran, so no case says one passed: {text}"
+    );
+}
+
+#[test]
+fn a_seed_whose_checks_a_stop_cut_short_is_interrupted_not_passed() {
+    static STOPPED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+    let bound = common::load("scenarios/raft-kv.ron");
+    let reports = temp_path("sweep-cut-short");
+    let result = simulate::sweep::run_one(&bound, (0, 0), Some(&reports), "simulate", Some(&STOPPED));
+    assert!(result.interrupted, "{:?}", result.not_passed);
+    assert_eq!(
+        result.not_passed,
+        [("Linearizable(kv)".to_string(), simulate::check::Verdict::Unknown)]
+    );
+    assert!(
+        result.report.is_none() && !reports.exists(),
+        "an interrupted seed writes no report"
+    );
+    let whole = simulate::sweep::run_one(&bound, (0, 0), None, "simulate", None);
+    assert!(
+        !whole.interrupted && whole.not_passed.is_empty(),
+        "{:?}",
+        whole.not_passed
     );
 }

@@ -18,6 +18,7 @@ use crate::world::{BudgetSpent, RunOutcome};
 use linear::{LinVerdict, ModelKind};
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::sync::atomic::AtomicBool;
 
 /// What a check concluded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -112,7 +113,8 @@ pub fn overall(results: &[CheckResult]) -> Verdict {
 pub const LINEARIZABLE_TIMEOUT_S: u64 = 30;
 
 /// The run's history checked against `model` (keys start absent).
-pub fn linearizable(history: &History, model: ModelKind) -> CheckResult {
+/// Once `interrupt` is set, the search gives up with unknown.
+pub fn linearizable(history: &History, model: ModelKind, interrupt: Option<&'static AtomicBool>) -> CheckResult {
     let name = format!("Linearizable({})", model.name());
     let raw = match native::from_history(history) {
         Ok(raw) => raw,
@@ -126,6 +128,7 @@ pub fn linearizable(history: &History, model: ModelKind) -> CheckResult {
     }
     let options = linear::Options {
         timeout: Some(std::time::Duration::from_secs(LINEARIZABLE_TIMEOUT_S)),
+        interrupt,
         ..linear::Options::default()
     };
     let report = match linear::check_history(model, Value::Nil, &raw, &options) {

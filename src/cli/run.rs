@@ -94,7 +94,10 @@ pub(super) struct How {
 /// (with a repro file) to `dir` if `how.report` wants one. Returns the run,
 /// or the exit code if the report could not be written.
 pub(super) fn execute(bound: &Bound, seed: u64, how: &How, dir: PathBuf, env: &Env<'_>) -> Result<Checked, i32> {
-    let options = RunOptions { echo_trace: how.trace };
+    let options = RunOptions {
+        echo_trace: how.trace,
+        ..RunOptions::default()
+    };
     let checked = crate::run::run(bound, seed, &options, how.check_determinism);
     let mut report = checked.report(bound, how.report.wants(checked.verdict).then_some(dir), &env.program);
     report.write_repro = how.write_repro;

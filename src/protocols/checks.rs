@@ -9,6 +9,7 @@ use crate::property::{PropertyDef, When};
 use crate::scenario::{Dur, Expect, Invalid, LoadedScenario, Named, ScenarioError};
 use crate::world::RunOutcome;
 use serde::Deserialize;
+use std::sync::atomic::AtomicBool;
 
 /// The generic checks' names.
 pub const GENERIC: &[&str] = &["Linearizable", "Recovers"];
@@ -87,9 +88,10 @@ impl Check {
 
     /// Its verdict on a run; on a run its budget stopped early, only what
     /// the run got to (see [`check::cut_short`]).
-    pub fn judge(&self, outcome: &RunOutcome) -> CheckResult {
+    /// `interrupt`, once set, makes a search give up with unknown.
+    pub fn judge(&self, outcome: &RunOutcome, interrupt: Option<&'static AtomicBool>) -> CheckResult {
         let result = match self {
-            Check::Linearizable(model) => check::linearizable(&outcome.history, *model),
+            Check::Linearizable(model) => check::linearizable(&outcome.history, *model, interrupt),
             Check::Recovers(within) => {
                 check::recovers(&outcome.history, outcome.recover_at_ns, *within, outcome.end_ns)
             }

@@ -17,6 +17,7 @@ use crate::workload::Workload;
 use crate::world::{self, RunOptions, RunOutcome};
 use std::marker::PhantomData;
 use std::path::Path;
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 /// A family behind a trait object: what the registry and the CLI need.
@@ -256,9 +257,15 @@ impl Bound {
     /// Every check's verdict on `outcome`: NoPanic first, then Budget if
     /// a budget stopped the run, then the scenario's checks in order.
     pub fn check(&self, outcome: &RunOutcome) -> Vec<CheckResult> {
+        self.check_until(outcome, None)
+    }
+
+    /// [`Bound::check`], giving up (unknown) on the checks still searching
+    /// once `interrupt` is set.
+    pub fn check_until(&self, outcome: &RunOutcome, interrupt: Option<&'static AtomicBool>) -> Vec<CheckResult> {
         let mut results = vec![crate::check::no_panic(outcome)];
         results.extend(crate::check::budget(outcome));
-        results.extend(self.checks.iter().map(|c| c.judge(outcome)));
+        results.extend(self.checks.iter().map(|c| c.judge(outcome, interrupt)));
         results
     }
 

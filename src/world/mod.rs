@@ -55,6 +55,10 @@ pub struct Stats {
 pub struct RunOptions {
     /// Print every trace line to stderr as it happens.
     pub echo_trace: bool,
+    /// Set (by Ctrl-C, say), the run's checks give up with unknown as soon
+    /// as they notice. The simulation itself runs to its end: it is cheap
+    /// next to a search, and bounded by its budget.
+    pub interrupt: Option<&'static std::sync::atomic::AtomicBool>,
 }
 
 /// Rewrites a node's effects before the host carries them out: a Byzantine

@@ -28,7 +28,7 @@ use search::{Budget, Op, Outcome, Stop};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -50,6 +50,8 @@ pub struct Options {
     pub jobs: usize,
     /// Build a counterexample when the history is not linearizable.
     pub explain: bool,
+    /// Set by another thread (Ctrl-C, say), the search stops with unknown.
+    pub interrupt: Option<&'static AtomicBool>,
 }
 
 impl Default for Options {
@@ -60,6 +62,7 @@ impl Default for Options {
             memory_bytes: 2 << 30,
             jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
             explain: true,
+            interrupt: None,
         }
     }
 }
@@ -242,6 +245,7 @@ fn budget_for<'a>(options: &Options, jobs: usize, deadline: Option<Instant>) -> 
         deadline,
         memory_bytes: options.memory_bytes / jobs.max(1),
         cancel: None,
+        interrupt: options.interrupt,
         max_steps: u64::MAX,
     }
 }

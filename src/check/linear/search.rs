@@ -29,6 +29,7 @@ use super::model::{Model, ALLOCATION_BYTES};
 use rustc_hash::FxHashSet;
 use std::fmt;
 use std::mem::size_of;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 /// One operation of one partition, ready for the search.
@@ -71,6 +72,8 @@ pub struct Budget<'a> {
     pub memory_bytes: usize,
     /// Returns true when the search should stop early.
     pub cancel: Option<&'a (dyn Fn() -> bool + Sync)>,
+    /// Set from outside the check (Ctrl-C), the search stops early.
+    pub interrupt: Option<&'a AtomicBool>,
     /// Most search steps; past them the outcome is `OutOfSteps`.
     pub max_steps: u64,
 }
@@ -82,6 +85,7 @@ impl Budget<'_> {
             deadline: None,
             memory_bytes: usize::MAX,
             cancel: None,
+            interrupt: None,
             max_steps: u64::MAX,
         }
     }
@@ -110,6 +114,8 @@ pub enum Stop {
     Memory(usize),
     /// `Budget::cancel` said so.
     Cancelled,
+    /// `Budget::interrupt` was set.
+    Interrupted,
     /// More final states than asked for (`final_states` only).
     FinalStates(usize),
 }
@@ -121,6 +127,7 @@ impl fmt::Display for Stop {
             Stop::Memory(bytes) if bytes % (1 << 20) == 0 => write!(f, "memory budget of {} MiB ran out", bytes >> 20),
             Stop::Memory(bytes) => write!(f, "memory budget of {bytes} bytes ran out"),
             Stop::Cancelled => write!(f, "cancelled"),
+            Stop::Interrupted => write!(f, "interrupted"),
             Stop::FinalStates(limit) => write!(f, "more than {limit} final states"),
         }
     }
@@ -140,6 +147,11 @@ pub struct Failure {
 
 /// Is `ops` linearizable from `init`?
 pub fn search<M: Model>(model: &M, init: &M::State, ops: &[Op<M>], budget: &Budget<'_>) -> Outcome {
+    // An interrupt set before the search began would go unnoticed by a
+    // search shorter than the steps between looks at the clock.
+    if budget.interrupt.is_some_and(|i| i.load(Ordering::Relaxed)) {
+        return Outcome::Unknown(Stop::Interrupted);
+    }
     let found = match sequential_order(ops) {
         Some(order) => step_through(model, init, ops, &order, budget).map(|(placed, _)| placed),
         None => Search::new(model, ops, budget).run(init.clone(), None),
@@ -229,6 +241,9 @@ fn stopped(budget: &Budget<'_>) -> Result<(), End> {
     }
     if budget.cancel.is_some_and(|stop| stop()) {
         return Err(End::Stopped(Stop::Cancelled));
+    }
+    if budget.interrupt.is_some_and(|i| i.load(Ordering::Relaxed)) {
+        return Err(End::Stopped(Stop::Interrupted));
     }
     Ok(())
 }
