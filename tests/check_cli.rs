@@ -535,3 +535,38 @@ fn an_error_quotes_a_long_line_only_in_part() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn explain_none_gives_the_verdict_without_a_counterexample() {
+    let dir = out_dir("explain-none");
+    let file = "tests/histories/native-stale-read-bad.jsonl";
+    let out = simulate(&[
+        "check",
+        file,
+        "--explain",
+        "none",
+        "--json",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["verdict"], "not-linearizable");
+    assert!(json["counterexample"].is_null(), "{json}");
+    assert!(!dir.join("counterexample.html").exists());
+    let out = simulate(&[
+        "check",
+        file,
+        "--explain",
+        "full",
+        "--json",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["counterexample"]["blocked"], 1, "{json}");
+    assert_eq!(json["counterexample"]["left_out"], serde_json::json!([]));
+    let out = simulate(&["check", file, "--explain", "some"]);
+    assert_eq!(out.status.code(), Some(2));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

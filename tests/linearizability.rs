@@ -493,7 +493,7 @@ fn kv_verdict(raw: &RawHistory, jobs: usize, memory_bytes: usize) -> simulate::c
     let options = Options {
         jobs,
         memory_bytes,
-        explain: false,
+        explain: simulate::check::linear::Explain::None,
         ..Options::default()
     };
     check(&Kv { initial: Value::Nil }, raw, &options).unwrap()

@@ -1,7 +1,7 @@
-//! `simulate check FILE [--format F] [--model M] [--initial V] [--timeout DUR] [--json] [--out DIR] [--jobs N] [--allow-empty]`
+//! `simulate check FILE [--format F] [--model M] [--initial V] [--timeout DUR] [--explain none|quick|full] [--json] [--out DIR] [--jobs N] [--allow-empty]`
 
 use super::{EXIT_FAIL, EXIT_PASS, EXIT_UNKNOWN, EXIT_USAGE};
-use crate::check::linear::{self, LinVerdict, ModelKind, Options, Report};
+use crate::check::linear::{self, Explain, LinVerdict, ModelKind, Options, Report};
 use crate::core::Value;
 use crate::history::formats::Format;
 use crate::history::raw::RawHistory;
@@ -30,6 +30,11 @@ pub struct CheckArgs {
     /// Give up (verdict unknown, exit 3) after this long, e.g. "30s".
     #[arg(long, default_value = "60s")]
     timeout: String,
+    /// Counterexample of a failing history: none (the verdict as soon as
+    /// it is known), quick (narrowed within as long again as the verdict
+    /// took), full (within the rest of --timeout).
+    #[arg(long, value_enum, default_value = "quick")]
+    explain: Explain,
     /// Threads for independent partitions; default: all cores.
     #[arg(long)]
     jobs: Option<usize>,
@@ -92,6 +97,7 @@ fn run(args: &CheckArgs) -> Result<i32, String> {
     let mut options = Options {
         timeout: Some(Duration::from_nanos(timeout_ns as u64)),
         timeout_from: Some(started),
+        explain: args.explain,
         ..Options::default()
     };
     if let Some(jobs) = args.jobs {

@@ -20,6 +20,7 @@
 use super::model::Model;
 use super::search::{final_states, search, sequential_order, Budget, Failure, Op, Outcome};
 use crate::history::raw::RawOp;
+use std::time::Instant;
 
 /// Most start states a window may have before a cut is not worth it.
 const START_STATES_MAX: usize = 8;
@@ -64,6 +65,9 @@ pub struct Counterexample {
     pub blocked: usize,
     /// Ops that could have gone next instead, none of which led anywhere.
     pub candidates: Vec<usize>,
+    /// What the explanation's budget cut short, if it ran out: then the
+    /// window is larger than it could be.
+    pub left_out: Vec<String>,
 }
 
 pub fn explain<M: Model>(
@@ -75,18 +79,28 @@ pub fn explain<M: Model>(
     budget: &Budget<'_>,
 ) -> Counterexample {
     let init = model.init();
+    let mut left_out = Vec::new();
     let (cut, window, starts, start, failure) = match lone_op_window(model, &init, ops, &fallback) {
         Some(found) => found,
         None => {
             let (cut, prefix_ops) = shortest_failing_prefix(model, &init, ops, budget);
+            if cut.is_none() {
+                left_out.push("the first return after which no order exists was not pinned down".to_string());
+            }
             let (window, starts) = quiescent_window(model, &init, &prefix_ops, budget);
             match deepest_failure(model, &starts, &window, budget) {
                 Some((start, failure)) => (cut, window, starts, start, failure),
                 // Out of budget: the failure of the first search, over everything.
-                None => (cut, ops.to_vec(), vec![init.clone()], init, fallback),
+                None => {
+                    left_out.push("the window is the whole partition".to_string());
+                    (cut, ops.to_vec(), vec![init.clone()], init, fallback)
+                }
             }
         }
     };
+    if !spent(budget) {
+        left_out.clear();
+    }
     let view = |o: &Op<M>| OpView {
         id: o.id,
         process: o.client,
@@ -118,7 +132,17 @@ pub fn explain<M: Model>(
         prefix,
         blocked: window[failure.blocked].id,
         candidates: failure.candidates.iter().map(|&i| window[i].id).collect(),
+        left_out,
     }
+}
+
+/// Whether the budget has run out (its time, or an interrupt).
+fn spent(budget: &Budget<'_>) -> bool {
+    budget.deadline.is_some_and(|d| Instant::now() >= d)
+        || budget.cancel.is_some_and(|stop| stop())
+        || budget
+            .interrupt
+            .is_some_and(|i| i.load(std::sync::atomic::Ordering::Relaxed))
 }
 
 /// What steps 1-3 find: the first bad return (if pinned down), the

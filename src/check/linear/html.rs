@@ -252,6 +252,7 @@ mod tests {
             prefix: vec![(0, "\"v0\"".into())],
             blocked: 1,
             candidates: vec![2],
+            left_out: Vec::new(),
         };
         let page = render(&c, "a <test>");
         assert!(page.contains("a &lt;test&gt;") && !page.contains("<test>"));
@@ -292,6 +293,7 @@ mod tests {
             prefix: vec![],
             blocked: 50,
             candidates: vec![],
+            left_out: Vec::new(),
         };
         let svg = picture(&c).unwrap();
         // Op 50 returns at rank 101: the last 40 steps up to rank 105.
@@ -321,6 +323,7 @@ mod tests {
             prefix: vec![(62, "nil".into())],
             blocked: 50,
             candidates: vec![],
+            left_out: Vec::new(),
         };
         let l = layout(&c);
         assert_eq!(l.ranks, EVENTS_DRAWN_MAX);

@@ -17,6 +17,7 @@ pub mod brute;
 mod explain;
 pub mod html;
 pub mod model;
+mod rounds;
 pub mod search;
 
 pub use explain::{Counterexample, OpView};
@@ -24,12 +25,11 @@ pub use model::{Model, ModelKind};
 
 use crate::core::Value;
 use crate::history::raw::{line_error, LineError, RawHistory};
-use search::{Budget, Op, Outcome, Stop};
+use search::{Op, Outcome};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 /// How hard to try, and what to produce.
@@ -48,8 +48,8 @@ pub struct Options {
     pub memory_bytes: usize,
     /// Partitions searched at once.
     pub jobs: usize,
-    /// Build a counterexample when the history is not linearizable.
-    pub explain: bool,
+    /// How much to spend explaining a history that is not linearizable.
+    pub explain: Explain,
     /// Set by another thread (Ctrl-C, say), the search stops with unknown.
     pub interrupt: Option<&'static AtomicBool>,
 }
@@ -61,10 +61,25 @@ impl Default for Options {
             timeout_from: None,
             memory_bytes: 2 << 30,
             jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
-            explain: true,
+            explain: Explain::Quick,
             interrupt: None,
         }
     }
+}
+
+/// How much a failing check spends on its counterexample, once the
+/// verdict is known. Every level gives at least the failing search's own
+/// account (how far it got, and the op it could not place); narrowing that
+/// to a small window costs further searches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Explain {
+    /// No counterexample: the verdict only, as soon as it is known.
+    None,
+    /// Narrow it within as long again as the verdict took.
+    Quick,
+    /// Narrow it within what is left of the timeout.
+    Full,
 }
 
 /// The answer of a linearizability check.
@@ -109,6 +124,10 @@ pub struct Report {
     pub partitions: usize,
     /// Real time the check took.
     pub wall_ms: f64,
+    /// Of that, the time until the verdict was known.
+    pub verdict_ms: f64,
+    /// Of that, the time spent on the counterexample.
+    pub explain_ms: f64,
     /// Why the verdict is unknown, per partition.
     pub unknown: Vec<String>,
     /// Why the history fails, when it does and `Options::explain` is on.
@@ -139,7 +158,7 @@ pub fn check_history(
 /// Like [`check_history`], without the counterexample: the verdict only.
 pub fn verdict_only(kind: ModelKind, initial: Value, raw: &RawHistory, options: &Options) -> Result<Report, LineError> {
     let options = Options {
-        explain: false,
+        explain: Explain::None,
         ..options.clone()
     };
     check_history(kind, initial, raw, &options)
@@ -175,7 +194,7 @@ pub fn check<M: Model>(model: &M, raw: &RawHistory, options: &Options) -> Result
     let ops = ops(model, raw)?;
     let ops_count = ops.len();
     let parts = partitions(model, ops);
-    let outcomes = search_all(model, &parts, options, deadline);
+    let outcomes = rounds::search_all(model, &parts, options, deadline);
     let mut report = Report {
         verdict: LinVerdict::Linearizable,
         model: "",
@@ -185,6 +204,8 @@ pub fn check<M: Model>(model: &M, raw: &RawHistory, options: &Options) -> Result
         failed: raw.failed,
         partitions: parts.len(),
         wall_ms: 0.0,
+        verdict_ms: 0.0,
+        explain_ms: 0.0,
         unknown: Vec::new(),
         counterexample: None,
     };
@@ -196,15 +217,24 @@ pub fn check<M: Model>(model: &M, raw: &RawHistory, options: &Options) -> Result
             unreachable!()
         };
         report.verdict = LinVerdict::NotLinearizable;
+        report.verdict_ms = started.elapsed().as_secs_f64() * 1e3;
         let (label, part) = &parts[i];
-        if !options.explain {
-            report.wall_ms = started.elapsed().as_secs_f64() * 1e3;
-            return Ok(report);
-        }
-        // Explaining gets a quarter of the timeout, within what is left.
-        let quarter = options.timeout.map(|t| Instant::now() + t / 4);
-        let budget = budget_for(options, 1, quarter.zip(deadline).map(|(q, d)| q.min(d)));
+        let explain_deadline = match options.explain {
+            Explain::None => {
+                report.wall_ms = report.verdict_ms;
+                return Ok(report);
+            }
+            Explain::Quick => Some(Instant::now() + started.elapsed()),
+            Explain::Full => None,
+        };
+        let until = match (explain_deadline, deadline) {
+            (Some(e), Some(d)) => Some(e.min(d)),
+            (e, d) => e.or(d),
+        };
+        let budget = rounds::budget(options, options.memory_bytes, until);
+        let explaining = Instant::now();
         report.counterexample = Some(explain::explain(model, label, part, &raw.ops, failure.clone(), &budget));
+        report.explain_ms = explaining.elapsed().as_secs_f64() * 1e3;
     } else {
         for (o, (label, _)) in outcomes.iter().zip(&parts) {
             if let Some(Outcome::Unknown(why)) = o {
@@ -216,6 +246,9 @@ pub fn check<M: Model>(model: &M, raw: &RawHistory, options: &Options) -> Result
         }
     }
     report.wall_ms = started.elapsed().as_secs_f64() * 1e3;
+    if report.verdict != LinVerdict::NotLinearizable {
+        report.verdict_ms = report.wall_ms;
+    }
     Ok(report)
 }
 
@@ -238,144 +271,11 @@ fn partitions<M: Model>(model: &M, ops: Vec<Op<M>>) -> Vec<(String, Vec<Op<M>>)>
         .collect()
 }
 
-/// The budget of one of `jobs` searches running at once: an equal share
-/// of the memory, so that together they stay within it.
-fn budget_for<'a>(options: &Options, jobs: usize, deadline: Option<Instant>) -> Budget<'a> {
-    Budget {
-        deadline,
-        memory_bytes: options.memory_bytes / jobs.max(1),
-        cancel: None,
-        interrupt: options.interrupt,
-        max_steps: u64::MAX,
-    }
-}
-
-/// Step budget of the first round; each later round has four times more.
-const FIRST_ROUND_STEPS: u64 = 10_000;
-
-/// Searches every partition, in rounds of growing step budgets. A round
-/// that finds any partition not linearizable ends the search: the lowest
-/// such partition decides, and partitions after it, or still unresolved,
-/// are left out (None). Which partitions finish within a round depends only on step
-/// counts, never on timing, so the chosen partition is the same on every
-/// run and machine; and a partition that fails fast is found fast even when
-/// another one is expensive (as Porcupine's kill switch does, but
-/// deterministically). Redoing work across rounds costs at most a third.
-fn search_all<M: Model>(
-    model: &M,
-    parts: &[(String, Vec<Op<M>>)],
-    options: &Options,
-    deadline: Option<Instant>,
-) -> Vec<Option<Outcome>> {
-    let mut results: Vec<Option<Outcome>> = vec![None; parts.len()];
-    let mut steps = FIRST_ROUND_STEPS;
-    loop {
-        let todo: Vec<usize> = (0..parts.len())
-            .filter(|&i| results[i].is_none() || results[i] == Some(Outcome::OutOfSteps))
-            .collect();
-        if todo.is_empty() {
-            return results;
-        }
-        for (i, outcome) in run_round(model, parts, &todo, options, deadline, steps) {
-            results[i] = Some(outcome);
-        }
-        if results.iter().any(|r| matches!(r, Some(Outcome::NotLinearizable(_)))) {
-            for r in &mut results {
-                if r == &Some(Outcome::OutOfSteps) {
-                    *r = None;
-                }
-            }
-            return results;
-        }
-        steps = steps.saturating_mul(4);
-    }
-}
-
-/// Searches the partitions `todo` with at most `steps` steps each, on up
-/// to `options.jobs` threads.
-fn run_round<M: Model>(
-    model: &M,
-    parts: &[(String, Vec<Op<M>>)],
-    todo: &[usize],
-    options: &Options,
-    deadline: Option<Instant>,
-    steps: u64,
-) -> Vec<(usize, Outcome)> {
-    let jobs = options.jobs.clamp(1, todo.len().max(1));
-    let next = AtomicUsize::new(0);
-    // Partitions after one that failed cannot change which failure is
-    // reported: they are skipped, or stopped if already running.
-    let first_failure = AtomicUsize::new(usize::MAX);
-    let results = Mutex::new(Vec::new());
-    let work = || loop {
-        let Some(&i) = todo.get(next.fetch_add(1, Ordering::Relaxed)) else {
-            return;
-        };
-        let moot = || first_failure.load(Ordering::Relaxed) < i;
-        if moot() {
-            continue;
-        }
-        let mut budget = budget_for(options, jobs, deadline);
-        budget.max_steps = steps;
-        budget.cancel = Some(&moot);
-        let outcome = search::search(model, &model.init(), &parts[i].1, &budget);
-        if matches!(outcome, Outcome::NotLinearizable(_)) {
-            first_failure.fetch_min(i, Ordering::Relaxed);
-        }
-        if !moot() {
-            results.lock().expect("no panic while holding").push((i, outcome));
-        }
-    };
-    if jobs == 1 {
-        work();
-    } else {
-        std::thread::scope(|s| {
-            for _ in 0..jobs {
-                s.spawn(work);
-            }
-        });
-    }
-    let mut results = results.into_inner().expect("threads are done");
-    if jobs > 1 {
-        results.sort_by_key(|(i, _)| *i);
-        search_alone_past_shares(model, parts, &mut results, options, deadline, steps);
-    }
-    results
-}
-
-/// Searches again, one at a time and with the whole memory budget, the
-/// partitions (of `results`, in index order) that ran out of their share:
-/// then the verdict is the one a single thread would give. Those after a
-/// failed partition are left as they are: they cannot change the report.
-fn search_alone_past_shares<M: Model>(
-    model: &M,
-    parts: &[(String, Vec<Op<M>>)],
-    results: &mut [(usize, Outcome)],
-    options: &Options,
-    deadline: Option<Instant>,
-    steps: u64,
-) {
-    for (i, outcome) in results.iter_mut() {
-        if matches!(outcome, Outcome::Unknown(Stop::Memory(_))) {
-            let mut budget = budget_for(options, 1, deadline);
-            budget.max_steps = steps;
-            let alone = || search::search(model, &model.init(), &parts[*i].1, &budget);
-            // On a thread, as in the round: glibc keeps what a thread frees
-            // in that thread's arena, which a new thread takes over, while
-            // the main thread would grow its own arena on top.
-            *outcome = std::thread::scope(|s| s.spawn(alone).join()).expect("the search does not panic");
-        }
-        if matches!(outcome, Outcome::NotLinearizable(_)) {
-            return;
-        }
-    }
-}
-
 impl Report {
     /// A readable account, with the counterexample if there is one.
     pub fn to_text(&self) -> String {
         let mut t = String::new();
-        let _ = writeln!(
+        let _ = write!(
             t,
             "{}: {} ops ({} indeterminate, {} failed ops dropped), {} partitions, model {}, {:.1} ms",
             self.verdict.as_str(),
@@ -386,6 +286,14 @@ impl Report {
             self.model,
             self.wall_ms
         );
+        if self.counterexample.is_some() {
+            let _ = write!(
+                t,
+                " (verdict {:.1} ms, explanation {:.1} ms)",
+                self.verdict_ms, self.explain_ms
+            );
+        }
+        t.push('\n');
         for why in &self.unknown {
             let _ = writeln!(t, "  unknown: {why}");
         }
@@ -434,6 +342,13 @@ impl Counterexample {
         if !self.candidates.is_empty() {
             let list: Vec<String> = self.candidates.iter().map(|&id| show(id)).collect();
             let _ = writeln!(t, "  and no other op can go first: {}", list.join("; "));
+        }
+        if !self.left_out.is_empty() {
+            let _ = writeln!(
+                t,
+                "  the explanation's budget ran out: {} (--explain full gives it the rest of --timeout)",
+                self.left_out.join("; ")
+            );
         }
         t
     }

@@ -67,6 +67,20 @@ pub trait Model: Sync {
     fn is_read_only(&self, _input: &Self::Input) -> bool {
         false
     }
+
+    /// Whether `input` with this `output` leaves every state it is legal
+    /// in unchanged (a read; a cas that reported failure). The search
+    /// places such an op as soon as it is legal and never tries it
+    /// elsewhere: moved earlier, it changes no state any other op sees.
+    fn is_inert(&self, input: &Self::Input, _output: Option<&Self::Output>) -> bool {
+        self.is_read_only(input)
+    }
+
+    /// Whether `step` would succeed: for inert ops the search asks only
+    /// this, so a model can answer without building the next state.
+    fn is_legal(&self, state: &Self::State, input: &Self::Input, output: Option<&Self::Output>) -> bool {
+        self.step(state, input, output).is_some()
+    }
 }
 
 /// The built-in models, as `--model` names them.
@@ -240,6 +254,23 @@ fn register_step(state: &Value, op: &RegisterOp, output: Option<&RegisterOutput>
     }
 }
 
+/// A read, or a cas that reported failure: legal or not, it changes nothing.
+fn register_inert(op: &RegisterOp, output: Option<&RegisterOutput>) -> bool {
+    matches!(
+        (op, output),
+        (RegisterOp::Read, _) | (RegisterOp::Cas(..), Some(RegisterOutput::Cas(false)))
+    )
+}
+
+/// Whether an inert op is legal, without cloning the state.
+fn register_legal(state: &Value, op: &RegisterOp, output: Option<&RegisterOutput>) -> bool {
+    match (op, output) {
+        (RegisterOp::Read, Some(RegisterOutput::Read(v))) => v == state,
+        (RegisterOp::Cas(from, _), Some(RegisterOutput::Cas(false))) => state != from,
+        _ => register_step(state, op, output).is_some(),
+    }
+}
+
 fn register_describe(op: &RegisterOp, output: Option<&RegisterOutput>) -> String {
     let out = |o: Option<&RegisterOutput>| match o {
         Some(RegisterOutput::Read(v)) => format!(" -> {v}"),
@@ -332,6 +363,14 @@ macro_rules! register_model {
             fn is_read_only(&self, input: &RegisterOp) -> bool {
                 matches!(input, RegisterOp::Read)
             }
+
+            fn is_inert(&self, input: &RegisterOp, output: Option<&RegisterOutput>) -> bool {
+                register_inert(input, output)
+            }
+
+            fn is_legal(&self, state: &Value, input: &RegisterOp, output: Option<&RegisterOutput>) -> bool {
+                register_legal(state, input, output)
+            }
         }
     };
 }
@@ -397,6 +436,14 @@ impl Model for Kv {
 
     fn is_read_only(&self, input: &(Value, RegisterOp)) -> bool {
         matches!(input.1, RegisterOp::Read)
+    }
+
+    fn is_inert(&self, input: &(Value, RegisterOp), output: Option<&RegisterOutput>) -> bool {
+        register_inert(&input.1, output)
+    }
+
+    fn is_legal(&self, state: &Value, input: &(Value, RegisterOp), output: Option<&RegisterOutput>) -> bool {
+        register_legal(state, &input.1, output)
     }
 }
 

@@ -25,9 +25,11 @@
 //! history is linearizable. An indeterminate op that is placed earlier took
 //! effect at that point.
 
-use super::model::{Model, ALLOCATION_BYTES};
-use rustc_hash::FxHashSet;
+use super::model::Model;
+use hashbrown::HashTable;
+use rustc_hash::FxBuildHasher;
 use std::fmt;
+use std::hash::{BuildHasher, Hash};
 use std::mem::size_of;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
@@ -154,7 +156,7 @@ pub fn search<M: Model>(model: &M, init: &M::State, ops: &[Op<M>], budget: &Budg
     }
     let found = match sequential_order(ops) {
         Some(order) => step_through(model, init, ops, &order, budget).map(|(placed, _)| placed),
-        None => Search::new(model, ops, budget).run(init.clone(), None),
+        None => Search::new(model, init.clone(), ops).run(budget, None),
     };
     match found {
         Ok(order) => Outcome::Linearizable(order),
@@ -179,13 +181,13 @@ pub fn final_states<M: Model>(
         return finished.ok().filter(|_| limit > 0).map(|(_, last)| vec![last]);
     }
     let mut finals = Vec::new();
-    match Search::new(model, ops, budget).run(init.clone(), Some((&mut finals, limit))) {
+    match Search::new(model, init.clone(), ops).run(budget, Some((&mut finals, limit))) {
         Err(End::Failed(_)) if !finals.is_empty() => Some(finals),
         _ => None,
     }
 }
 
-enum End {
+pub(super) enum End {
     Failed(Failure),
     Stopped(Stop),
     OutOfSteps,
@@ -248,10 +250,10 @@ fn stopped(budget: &Budget<'_>) -> Result<(), End> {
     Ok(())
 }
 
-/// Bytes of the cache's hash table once it holds `len` entries of
-/// `slot_bytes` (hashbrown: a slot and a control byte per bucket, buckets
-/// a power of two at most 7/8 full). Past `capacity` it grows, and holds
-/// the old table and the new one at once while it moves.
+/// Bytes of a hash table of `slot_bytes` slots once it holds `len`
+/// entries (hashbrown: a slot and a control byte per bucket, buckets a
+/// power of two at most 7/8 full). Past `capacity` it grows, and holds the
+/// old table and the new one at once while it moves.
 fn table_bytes(slot_bytes: usize, len: usize, capacity: usize) -> usize {
     let buckets = |entries: usize| (entries.saturating_mul(8) / 7).next_power_of_two().max(4);
     let now = if capacity == 0 { 0 } else { buckets(capacity) };
@@ -259,13 +261,146 @@ fn table_bytes(slot_bytes: usize, len: usize, capacity: usize) -> usize {
     (now + grown) * (slot_bytes + 1)
 }
 
-/// What a search holds, in bytes it can compute.
-struct Held {
-    /// The lists, the linearized set and the stack's slots: fixed by the
-    /// number of ops.
-    fixed: usize,
-    /// Heap bytes of the cached configurations and of the stacked states.
+/// Bytes a vector holds once it has `len` items of `item` bytes: its
+/// capacity, and while it grows the old buffer and the doubled one.
+fn vec_bytes(item: usize, len: usize, capacity: usize) -> usize {
+    let grown = if len > capacity { capacity.max(2) * 2 } else { 0 };
+    (capacity + grown) * item
+}
+
+/// A 64-bit mix (splitmix64's finaliser): hashes of op and state numbers,
+/// fixed, so the search takes the same steps everywhere.
+fn mix(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// Every distinct model state the search has reached, each held once; the
+/// search refers to states by their number here. Configurations then cost
+/// a number, not a copy of the state (a kv value under appends grows).
+struct States<S> {
+    all: Vec<S>,
+    hashes: Vec<u64>,
+    table: HashTable<u32>,
+    /// Heap bytes of the states, as the model counts them.
     heap: usize,
+}
+
+impl<S: Hash + Eq> States<S> {
+    fn new() -> Self {
+        States {
+            all: Vec::new(),
+            hashes: Vec::new(),
+            table: HashTable::new(),
+            heap: 0,
+        }
+    }
+
+    /// Bytes held once one more state is added.
+    /// Bytes held, once a new state owning `new` heap bytes is added if
+    /// there is one.
+    fn bytes(&self, new: Option<usize>) -> usize {
+        let n = self.all.len() + usize::from(new.is_some());
+        table_bytes(size_of::<u32>(), n, self.table.capacity())
+            + vec_bytes(size_of::<S>(), n, self.all.capacity())
+            + vec_bytes(size_of::<u64>(), n, self.hashes.capacity())
+            + self.heap
+            + new.unwrap_or(0)
+    }
+
+    fn find(&self, state: &S) -> (u64, Option<u32>) {
+        let hash = FxBuildHasher.hash_one(state);
+        let all = &self.all;
+        (hash, self.table.find(hash, |&i| &all[i as usize] == state).copied())
+    }
+
+    /// Adds a state `find` did not find; `bytes` is what it owns.
+    fn add(&mut self, state: S, hash: u64, bytes: usize) -> u32 {
+        let id = u32::try_from(self.all.len()).expect("fewer than 2^32 states fit any memory budget");
+        self.heap += bytes;
+        self.all.push(state);
+        self.hashes.push(hash);
+        let hashes = &self.hashes;
+        self.table.insert_unique(hash, id, |&i| hashes[i as usize]);
+        id
+    }
+}
+
+/// One configuration the search has explored: a set of linearized ops
+/// and a state. The set is stored trimmed: its leading all-ones words and
+/// trailing zero words are implied, since ops are numbered in call order
+/// and get linearized roughly in that order.
+struct Seen {
+    hash: u64,
+    start: usize,
+    /// Index of the first stored word.
+    lo: u32,
+    len: u32,
+    state: u32,
+}
+
+/// The configurations explored so far, in one flat arena.
+struct Cache {
+    words: Vec<u64>,
+    seen: Vec<Seen>,
+    table: HashTable<u32>,
+}
+
+/// The part of `bits` a configuration stores: (lo, hi) word bounds.
+fn trimmed(bits: &[u64]) -> (usize, usize) {
+    let lo = bits.iter().position(|&w| w != u64::MAX).unwrap_or(bits.len());
+    let hi = bits.iter().rposition(|&w| w != 0).map_or(0, |i| i + 1).max(lo);
+    (lo, hi)
+}
+
+impl Cache {
+    fn new() -> Self {
+        Cache {
+            words: Vec::new(),
+            seen: Vec::new(),
+            table: HashTable::new(),
+        }
+    }
+
+    /// Bytes held once a configuration of `stored` words is added.
+    fn bytes_with(&self, stored: usize) -> usize {
+        let n = self.seen.len() + 1;
+        table_bytes(size_of::<u32>(), n, self.table.capacity())
+            + vec_bytes(size_of::<Seen>(), n, self.seen.capacity())
+            + vec_bytes(size_of::<u64>(), self.words.len() + stored, self.words.capacity())
+    }
+
+    /// Adds (bits, state) unless it is there; true if it was new. One hash
+    /// lookup either way.
+    fn insert(&mut self, bits: &[u64], (lo, hi): (usize, usize), state: u32, hash: u64) -> bool {
+        let (words, seen) = (&self.words, &self.seen);
+        let same = |&i: &u32| {
+            let s = &seen[i as usize];
+            s.hash == hash
+                && s.state == state
+                && s.lo as usize == lo
+                && s.len as usize == hi - lo
+                && words[s.start..s.start + s.len as usize] == bits[lo..hi]
+        };
+        let id = u32::try_from(seen.len()).expect("fewer than 2^32 configurations fit any memory budget");
+        match self.table.entry(hash, same, |&i| seen[i as usize].hash) {
+            hashbrown::hash_table::Entry::Occupied(_) => false,
+            hashbrown::hash_table::Entry::Vacant(slot) => {
+                slot.insert(id);
+                self.seen.push(Seen {
+                    hash,
+                    start: self.words.len(),
+                    lo: lo as u32,
+                    len: (hi - lo) as u32,
+                    state,
+                });
+                self.words.extend_from_slice(&bits[lo..hi]);
+                true
+            }
+        }
+    }
 }
 
 const HEAD: usize = usize::MAX;
@@ -275,44 +410,111 @@ fn is_call(e: usize) -> bool {
     e.is_multiple_of(2)
 }
 
-struct Search<'a, M: Model> {
+/// The state after an op: one seen before (its number), or a new one
+/// with its hash.
+enum Next<S> {
+    Known(u32),
+    New(S, u64),
+}
+
+/// What came of trying to place an op.
+enum Try {
+    Placed,
+    /// The model refuses it in the current state.
+    Illegal,
+    /// Placing it gives a configuration explored before, which led nowhere.
+    Seen,
+}
+
+/// One linearized op on the search's stack.
+struct Placed {
+    /// The op (in call order).
+    op: usize,
+    /// The state before it.
+    before: u32,
+    /// Placed as soon as it was legal (an inert op): no other op is tried
+    /// in its place.
+    forced: bool,
+}
+
+/// A search that can be stopped after a number of steps and resumed with
+/// all it learnt: rounds of growing step budgets cost no repeated work.
+pub(super) struct Search<'a, M: Model> {
     model: &'a M,
     ops: &'a [Op<M>],
-    budget: &'a Budget<'a>,
-    /// Entry e: op index `e / 2`, call if even, return if odd.
+    /// Op `k` of the search (call order) is `ops[by_call[k]]`.
+    by_call: Vec<usize>,
+    inert: Vec<bool>,
+    /// Entry e: op `e / 2`, call if even, return if odd.
     next: Vec<usize>,
     prev: Vec<usize>,
     head_next: usize,
+    states: States<M::State>,
+    cache: Cache,
+    linearized: Vec<u64>,
+    /// Zobrist hash of `linearized`.
+    bits_hash: u64,
+    stack: Vec<Placed>,
+    state: u32,
+    entry: usize,
+    steps: u64,
+    failure: Option<Failure>,
+    /// Bytes fixed by the number of ops: lists, bitset, stack.
+    fixed_bytes: usize,
+}
+
+/// Sort key of entry `e` of `ops` (numbered in call order): time order;
+/// at equal times calls first (the ops overlap, which constrains less:
+/// never a false "not linearizable"), then by call.
+fn entry_time<M: Model>(ops: &[Op<M>], by_call: &[usize], e: usize) -> (u64, bool, u64) {
+    let op = &ops[by_call[e / 2]];
+    let time = if is_call(e) {
+        op.call
+    } else {
+        op.ret.unwrap_or(u64::MAX)
+    };
+    (time, !is_call(e), op.call)
 }
 
 impl<'a, M: Model> Search<'a, M> {
-    fn new(model: &'a M, ops: &'a [Op<M>], budget: &'a Budget<'a>) -> Self {
-        // Time order; at equal times calls come first (the ops overlap,
-        // which constrains less: never a false "not linearizable").
+    pub(super) fn new(model: &'a M, init: M::State, ops: &'a [Op<M>]) -> Self {
+        let mut by_call: Vec<usize> = (0..ops.len()).collect();
+        by_call.sort_by_key(|&i| (ops[i].call, i));
         let mut order: Vec<usize> = (0..2 * ops.len()).collect();
-        order.sort_by_key(|&e| {
-            let op = &ops[e / 2];
-            let time = if is_call(e) {
-                op.call
-            } else {
-                op.ret.unwrap_or(u64::MAX)
-            };
-            (time, !is_call(e), op.call)
-        });
+        order.sort_by_key(|&e| entry_time(ops, &by_call, e));
         let n = order.len();
-        let mut next = vec![HEAD; n];
-        let mut prev = vec![HEAD; n];
+        let (mut next, mut prev) = (vec![HEAD; n], vec![HEAD; n]);
         for (i, &e) in order.iter().enumerate() {
             prev[e] = if i == 0 { HEAD } else { order[i - 1] };
             next[e] = order.get(i + 1).copied().unwrap_or(HEAD);
         }
+        let inert = by_call
+            .iter()
+            .map(|&i| model.is_inert(&ops[i].input, ops[i].output.as_ref()))
+            .collect();
+        let words = ops.len().div_ceil(64).max(1);
+        let mut states = States::new();
+        let (hash, _) = states.find(&init);
+        let bytes = model.state_bytes(&init);
+        let state = states.add(init, hash, bytes);
         Search {
             model,
             ops,
-            budget,
+            by_call,
+            inert,
             next,
             prev,
             head_next: order.first().copied().unwrap_or(HEAD),
+            states,
+            cache: Cache::new(),
+            linearized: vec![0; words],
+            bits_hash: 0,
+            stack: Vec::with_capacity(ops.len()),
+            state,
+            entry: order.first().copied().unwrap_or(HEAD),
+            steps: 0,
+            failure: None,
+            fixed_bytes: words * 8 + ops.len() * (5 * size_of::<usize>() + size_of::<Placed>() + 1),
         }
     }
 
@@ -341,123 +543,168 @@ impl<'a, M: Model> Search<'a, M> {
         }
     }
 
-    fn lift(&mut self, op: usize) {
-        self.unlink(2 * op);
-        self.unlink(2 * op + 1);
+    fn flip(&mut self, op: usize) {
+        self.linearized[op / 64] ^= 1 << (op % 64);
+        self.bits_hash ^= mix(op as u64);
     }
 
-    fn unlift(&mut self, op: usize) {
-        self.relink(2 * op + 1);
-        self.relink(2 * op);
+    /// Whether the search fits its memory budget once a configuration of
+    /// `stored` words, and a new state owning `new_state` bytes, is added.
+    fn within_memory(&self, stored: usize, new_state: Option<usize>, budget: &Budget<'_>) -> Result<(), End> {
+        let bytes = self.fixed_bytes + self.states.bytes(new_state) + self.cache.bytes_with(stored);
+        if bytes > budget.memory_bytes {
+            return Err(End::Stopped(Stop::Memory(budget.memory_bytes)));
+        }
+        Ok(())
     }
 
-    /// Finds a linearization; or, collecting, explores them all and
-    /// records every final state (then "fails" once all are seen).
-    fn run(mut self, mut state: M::State, mut collect: Option<(&mut Vec<M::State>, usize)>) -> Result<Vec<usize>, End> {
-        let words = self.ops.len().div_ceil(64).max(1);
-        let mut linearized = vec![0u64; words];
-        let mut cache: FxHashSet<(Vec<u64>, M::State)> = FxHashSet::default();
-        let mut stack: Vec<(usize, M::State)> = Vec::new();
-        let mut held = Held {
-            fixed: words * 8 + self.ops.len() * (4 * size_of::<usize>() + size_of::<(usize, M::State)>()),
-            heap: 0,
+    /// The state after op `k` from the current one, or None if the op is
+    /// illegal there.
+    fn step(&self, k: usize) -> Option<Next<M::State>> {
+        let o = &self.ops[self.by_call[k]];
+        let now = &self.states.all[self.state as usize];
+        if self.inert[k] {
+            let legal = self.model.is_legal(now, &o.input, o.output.as_ref());
+            return legal.then_some(Next::Known(self.state));
+        }
+        let next = self.model.step(now, &o.input, o.output.as_ref())?;
+        Some(match self.states.find(&next) {
+            (_, Some(id)) => Next::Known(id),
+            (hash, None) => Next::New(next, hash),
+        })
+    }
+
+    /// Tries to place op `k` next.
+    fn try_place(&mut self, k: usize, budget: &Budget<'_>) -> Result<Try, End> {
+        let Some(next) = self.step(k) else {
+            return Ok(Try::Illegal);
         };
-        let mut failure: Option<Failure> = None;
-        let mut entry = self.head_next;
-        let mut steps: u64 = 0;
+        self.flip(k);
+        let span = trimmed(&self.linearized);
+        let new_bytes = match &next {
+            Next::New(state, _) => Some(self.model.state_bytes(state)),
+            Next::Known(_) => None,
+        };
+        self.within_memory(span.1 - span.0, new_bytes, budget)?;
+        let next = match next {
+            Next::New(state, hash) => self.states.add(state, hash, new_bytes.unwrap_or(0)),
+            Next::Known(id) => id,
+        };
+        let hash = self.bits_hash ^ mix(u64::from(next) ^ 0x5eed_0000_0000_0000);
+        if !self.cache.insert(&self.linearized, span, next, hash) {
+            self.flip(k);
+            return Ok(Try::Seen);
+        }
+        self.stack.push(Placed {
+            op: k,
+            before: self.state,
+            forced: self.inert[k],
+        });
+        self.state = next;
+        self.unlink(2 * k);
+        self.unlink(2 * k + 1);
+        Ok(Try::Placed)
+    }
+
+    /// Takes placed ops back until one that another op may replace; the
+    /// entry to try next, or None when nothing is left to try.
+    fn backtrack(&mut self) -> Option<usize> {
         loop {
-            steps += 1;
-            if steps.is_multiple_of(4096) {
-                stopped(self.budget)?;
+            let placed = self.stack.pop()?;
+            self.state = placed.before;
+            self.flip(placed.op);
+            self.relink(2 * placed.op + 1);
+            self.relink(2 * placed.op);
+            if !placed.forced {
+                return Some(self.next[2 * placed.op]);
             }
-            if steps > self.budget.max_steps {
+        }
+    }
+
+    /// Runs until an answer, the end of a budget, or `budget.max_steps`
+    /// steps in all (then it can run on). Collecting, it explores every
+    /// linearization, records each final state, and "fails" at the end.
+    pub(super) fn run(
+        &mut self,
+        budget: &Budget<'_>,
+        mut collect: Option<(&mut Vec<M::State>, usize)>,
+    ) -> Result<Vec<usize>, End> {
+        // Seen at once even by a run shorter than the steps between looks
+        // at the clock; the deadline is not: a short search still answers.
+        if budget.interrupt.is_some_and(|i| i.load(Ordering::Relaxed)) {
+            return Err(End::Stopped(Stop::Interrupted));
+        }
+        loop {
+            if self.steps >= budget.max_steps {
                 return Err(End::OutOfSteps);
             }
-            let done = entry == HEAD || (!is_call(entry) && self.ops[entry / 2].ret.is_none());
+            self.steps += 1;
+            if self.steps.is_multiple_of(4096) {
+                stopped(budget)?;
+            }
+            let entry = self.entry;
+            let done = entry == HEAD || (!is_call(entry) && self.ops[self.by_call[entry / 2]].ret.is_none());
             if done {
                 let Some((finals, limit)) = collect.as_mut() else {
-                    return Ok(stack.iter().map(|(op, _)| *op).collect());
+                    return Ok(self.stack.iter().map(|p| self.by_call[p.op]).collect());
                 };
-                if !finals.contains(&state) {
+                let state = &self.states.all[self.state as usize];
+                if !finals.contains(state) {
                     if finals.len() == *limit {
                         return Err(End::Stopped(Stop::FinalStates(*limit)));
                     }
                     finals.push(state.clone());
                 }
             } else if is_call(entry) {
-                let op = entry / 2;
-                let o = &self.ops[op];
-                if let Some(new_state) = self.model.step(&state, &o.input, o.output.as_ref()) {
-                    linearized[op / 64] |= 1 << (op % 64);
-                    let key = (linearized, new_state);
-                    if !cache.contains(&key) {
-                        held.heap += self.entry_bytes(&key.1);
-                        self.within_memory(&held, cache.len() + 1, cache.capacity())?;
-                        cache.insert(key.clone());
-                        let (bits, new_state) = key;
-                        linearized = bits;
-                        held.heap += self.model.state_bytes(&state);
-                        stack.push((op, std::mem::replace(&mut state, new_state)));
-                        self.lift(op);
-                        entry = self.head_next;
+                match self.try_place(entry / 2, budget)? {
+                    Try::Placed => {
+                        self.entry = self.head_next;
                         continue;
                     }
-                    linearized = key.0;
-                    linearized[op / 64] &= !(1 << (op % 64));
+                    // A configuration is cached once explored; and if
+                    // placing an inert op leads nowhere, neither does
+                    // anything else from here.
+                    Try::Seen if self.inert[entry / 2] => {}
+                    Try::Illegal | Try::Seen => {
+                        self.entry = self.next[entry];
+                        continue;
+                    }
                 }
-                entry = self.next[entry];
-                continue;
-            } else if failure.as_ref().is_none_or(|f| stack.len() > f.prefix.len()) {
-                failure = Some(self.failure_at(entry, &stack));
+            } else if self.failure.as_ref().is_none_or(|f| self.stack.len() > f.prefix.len()) {
+                self.failure = Some(self.failure_at(entry));
             }
-            // Backtrack: a return whose op is not linearized, or (when
-            // collecting) a complete linearization already recorded.
-            let Some((op, previous)) = stack.pop() else {
-                let failure = failure.unwrap_or_else(|| Failure {
-                    prefix: Vec::new(),
-                    blocked: entry / 2,
-                    candidates: Vec::new(),
-                });
-                return Err(End::Failed(failure));
-            };
-            held.heap -= self.model.state_bytes(&previous);
-            state = previous;
-            linearized[op / 64] &= !(1 << (op % 64));
-            self.unlift(op);
-            entry = self.next[2 * op];
+            // Backtrack: a return whose op is not linearized, an inert op
+            // that led nowhere, or (collecting) a linearization recorded.
+            match self.backtrack() {
+                Some(e) => self.entry = e,
+                None => {
+                    // Only a collecting search ends without a failure (at
+                    // HEAD): no op is blocked, and the caller ignores it.
+                    let blocked = self.by_call.get(entry / 2).copied().unwrap_or(0);
+                    return Err(End::Failed(self.failure.take().unwrap_or(Failure {
+                        prefix: Vec::new(),
+                        blocked,
+                        candidates: Vec::new(),
+                    })));
+                }
+            }
         }
     }
 
-    fn failure_at(&self, ret_entry: usize, stack: &[(usize, M::State)]) -> Failure {
+    fn failure_at(&self, ret_entry: usize) -> Failure {
         let mut candidates = Vec::new();
         let mut e = self.head_next;
         while e != ret_entry && e != HEAD {
             if is_call(e) && e / 2 != ret_entry / 2 {
-                candidates.push(e / 2);
+                candidates.push(self.by_call[e / 2]);
             }
             e = self.next[e];
         }
         Failure {
-            prefix: stack.iter().map(|(op, _)| *op).collect(),
-            blocked: ret_entry / 2,
+            prefix: self.stack.iter().map(|p| self.by_call[p.op]).collect(),
+            blocked: self.by_call[ret_entry / 2],
             candidates,
         }
-    }
-
-    /// Heap bytes of one cached configuration holding `state`.
-    fn entry_bytes(&self, state: &M::State) -> usize {
-        self.ops.len().div_ceil(64).max(1) * 8 + ALLOCATION_BYTES + self.model.state_bytes(state)
-    }
-
-    /// Whether a cache of `len` entries fits the memory budget with what
-    /// else is `held`.
-    fn within_memory(&self, held: &Held, len: usize, capacity: usize) -> Result<(), End> {
-        let slot_bytes = size_of::<(Vec<u64>, M::State)>();
-        let bytes = held.fixed + held.heap + table_bytes(slot_bytes, len, capacity);
-        if bytes > self.budget.memory_bytes {
-            return Err(End::Stopped(Stop::Memory(self.budget.memory_bytes)));
-        }
-        Ok(())
     }
 }
 
@@ -521,7 +768,7 @@ mod tests {
             let ops = one_after_another(&mut rng, n, 0.05);
             let order = sequential_order(&ops).expect("none overlaps");
             let fast = step_through(&model, &Value::Nil, &ops, &order, &budget);
-            let full = Search::new(&model, &ops, &budget).run(Value::Nil, None);
+            let full = Search::new(&model, Value::Nil, &ops).run(&budget, None);
             match (fast, full) {
                 (Ok((a, _)), Ok(b)) => assert_eq!(a, b, "case {case}"),
                 (Err(End::Failed(a)), Err(End::Failed(b))) => assert_eq!(a, b, "case {case}"),
@@ -613,6 +860,57 @@ mod tests {
             search(&model, &Value::Nil, &short, &budget),
             Outcome::NotLinearizable(_)
         ));
+    }
+
+    #[test]
+    fn a_search_resumed_in_rounds_takes_the_steps_of_one_run() {
+        let model = Kv { initial: Value::Nil };
+        let ops = appends(6, 1);
+        let mut whole = Search::new(&model, Value::Nil, &ops);
+        let Err(End::Failed(failure)) = whole.run(&Budget::unlimited(), None) else {
+            panic!("no order of the appends gives \"none\"")
+        };
+        let mut rounds = Search::new(&model, Value::Nil, &ops);
+        let mut max_steps = 1;
+        let resumed = loop {
+            let budget = Budget {
+                max_steps,
+                ..Budget::unlimited()
+            };
+            match rounds.run(&budget, None) {
+                Err(End::OutOfSteps) => max_steps *= 2,
+                other => break other,
+            }
+        };
+        assert!(max_steps > 1_000, "it took rounds: {max_steps}");
+        assert!(matches!(resumed, Err(End::Failed(f)) if f == failure));
+        assert_eq!(rounds.steps, whole.steps, "no step was taken twice");
+    }
+
+    #[test]
+    fn an_inert_op_is_placed_once_not_tried_in_every_order() {
+        // 12 concurrent reads of nil before a read of a value never
+        // written: trying each read in each position would visit 2^12
+        // sets of them; placing a legal read at once visits one.
+        let key = Value::Str("k".into());
+        let read = |p: u64, seen: Value, call, ret| Op {
+            id: p as usize,
+            client: p,
+            input: (key.clone(), RegisterOp::Read),
+            output: Some(RegisterOutput::Read(seen)),
+            call,
+            ret: Some(ret),
+        };
+        let mut ops: Vec<Op<Kv>> = (0..12).map(|p| read(p, Value::Nil, p, 100 + p)).collect();
+        ops.push(read(12, Value::Str("x".into()), 200, 201));
+        let model = Kv { initial: Value::Nil };
+        let mut search = Search::new(&model, Value::Nil, &ops);
+        assert!(matches!(search.run(&Budget::unlimited(), None), Err(End::Failed(_))));
+        assert!(
+            search.cache.seen.len() <= 13,
+            "{} configurations",
+            search.cache.seen.len()
+        );
     }
 
     #[test]
