@@ -228,8 +228,9 @@ fn malformed_histories_exit_2_with_file_and_line() {
 
 #[test]
 fn an_exhausted_budget_says_unknown_and_exits_3() {
-    // 200 concurrent writes, then a read of a value none of them wrote:
-    // refuting it means trying orders of 200 writes.
+    // 200 concurrent writes, then reads of 0 and then 1 (both written, so
+    // no op is impossible on its own): refuting it means trying orders of
+    // 200 writes.
     let dir = out_dir("budget");
     std::fs::create_dir_all(&dir).unwrap();
     let mut text = String::from("[");
@@ -239,7 +240,12 @@ fn an_exhausted_budget_says_unknown_and_exits_3() {
     for p in 0..200 {
         text.push_str(&format!("{{:process {p} :type :ok :f :write :value {p}}}\n"));
     }
-    text.push_str("{:process 0 :type :invoke :f :read :value nil}\n{:process 0 :type :ok :f :read :value 999}]");
+    for seen in [0, 1] {
+        text.push_str(&format!(
+            "{{:process 0 :type :invoke :f :read :value nil}}\n{{:process 0 :type :ok :f :read :value {seen}}}\n"
+        ));
+    }
+    text.push(']');
     let file = dir.join("wide.edn");
     std::fs::write(&file, text).unwrap();
     let out = simulate(&[

@@ -375,13 +375,27 @@ fn wide(writes: u64, key: &str) -> Vec<RawOp> {
     ops
 }
 
+/// `wide`, but the writes are followed by a read of "0" and then a read
+/// of "1": each value was written (no op is impossible on its own), yet
+/// no order gives both; refuting it visits every subset of the writes.
+fn wide_seen(writes: u64, key: &str) -> Vec<RawOp> {
+    let mut ops = wide(writes, key);
+    let mut second = ops.last().unwrap().clone();
+    ops.last_mut().unwrap().output = Some(Value::Str("0".into()));
+    second.output = Some(Value::Str("1".into()));
+    second.call += 2;
+    second.ret = second.ret.map(|r| r + 2);
+    ops.push(second);
+    ops
+}
+
 #[test]
 fn a_partition_needing_many_rounds_is_still_refuted() {
     // 2^14 subsets: far more than the first rounds' step budgets, far less
     // than the timeout (a fixed step budget, or one that did not grow,
     // would end in `unknown` or in a wrong pass).
     let raw = RawHistory {
-        ops: wide(14, "k"),
+        ops: wide_seen(14, "k"),
         failed: 0,
     };
     let options = Options {
@@ -396,7 +410,7 @@ fn a_partition_needing_many_rounds_is_still_refuted() {
 #[test]
 fn a_failed_partition_decides_even_when_another_is_unknown() {
     // Key "a" cannot finish within a zero budget; key "b" fails at once.
-    let mut ops = wide(40, "a");
+    let mut ops = wide_seen(40, "a");
     let stale = |f: &str, input: Value, output: Value, call| RawOp {
         process: 100,
         f: f.into(),
@@ -421,7 +435,7 @@ fn a_failed_partition_decides_even_when_another_is_unknown() {
         assert_eq!(report.counterexample.unwrap().partition, "key \"b\"");
     }
     let alone = RawHistory {
-        ops: wide(40, "a"),
+        ops: wide_seen(40, "a"),
         failed: 0,
     };
     let options = Options {
@@ -626,4 +640,30 @@ fn an_interrupt_stops_a_search_with_unknown() {
     let report = check(&Kv { initial: Value::Nil }, &raw, &options).unwrap();
     assert_eq!(report.verdict, LinVerdict::Unknown);
     assert_eq!(report.unknown, ["key \"k\": interrupted"]);
+}
+
+/// A read of a value that neither the initial value nor any write gives
+/// fails whatever the order: decided without a search, however wide the
+/// history, and explained by that read alone.
+#[test]
+fn a_read_of_a_value_nothing_wrote_is_refuted_without_a_search() {
+    let mut ops = wide(200, "k");
+    ops.last_mut().unwrap().line = 7;
+    let raw = RawHistory { ops, failed: 0 };
+    let options = Options {
+        memory_bytes: 0,
+        jobs: 1,
+        ..Options::default()
+    };
+    let report = check(&Kv { initial: Value::Nil }, &raw, &options).unwrap();
+    assert_eq!(report.verdict, LinVerdict::NotLinearizable, "{:?}", report.unknown);
+    let c = report.counterexample.unwrap();
+    assert_eq!((c.window.len(), c.blocked, c.window[0].line), (1, 200, 7));
+    // "none" is written by nobody, but with an append any string may be
+    // built: no shortcut, and a zero budget leaves it unknown.
+    let mut ops = wide(200, "k");
+    ops[0].f = "append".into();
+    let raw = RawHistory { ops, failed: 0 };
+    let report = check(&Kv { initial: Value::Nil }, &raw, &options).unwrap();
+    assert_eq!(report.verdict, LinVerdict::Unknown);
 }

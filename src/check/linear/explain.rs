@@ -18,7 +18,7 @@
 //! back to a larger window (at worst the whole partition).
 
 use super::model::Model;
-use super::search::{final_states, search, sequential_order, Budget, Failure, Op, Outcome};
+use super::search::{final_states, impossible_op, search, sequential_order, Budget, Failure, Op, Outcome};
 use crate::history::raw::RawOp;
 use std::time::Instant;
 
@@ -80,7 +80,8 @@ pub fn explain<M: Model>(
 ) -> Counterexample {
     let init = model.init();
     let mut left_out = Vec::new();
-    let (cut, window, starts, start, failure) = match lone_op_window(model, &init, ops, &fallback) {
+    let found = impossible_op_window(model, &init, ops).or_else(|| lone_op_window(model, &init, ops, &fallback));
+    let (cut, window, starts, start, failure) = match found {
         Some(found) => found,
         None => {
             let (cut, prefix_ops) = shortest_failing_prefix(model, &init, ops, budget);
@@ -154,6 +155,21 @@ type Found<M> = (
     <M as Model>::State,
     Failure,
 );
+
+/// An op that no reachable state allows fails alone, from any state: the
+/// window is that op, shown from the initial state.
+fn impossible_op_window<M: Model>(model: &M, init: &M::State, ops: &[Op<M>]) -> Option<Found<M>> {
+    let failure = impossible_op(model, ops)?;
+    let op = &ops[failure.blocked];
+    let alone = Failure {
+        prefix: Vec::new(),
+        blocked: 0,
+        candidates: Vec::new(),
+    };
+    // An earlier return may already have left no order: the first bad
+    // return is not known.
+    Some((None, vec![op.clone()], vec![init.clone()], init.clone(), alone))
+}
 
 /// When no two ops overlap, what steps 1-3 would find, in one pass: the
 /// op that failed alone, from the one state the ops before it leave. (A
@@ -293,20 +309,22 @@ mod tests {
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
 
-    /// One process's writes and reads, one after another; a read sees a
-    /// value never written with chance `wrong`.
+    /// One process's writes and reads, one after another; a read sees an
+    /// older value (one written before, not the last) with chance `wrong`.
     fn one_after_another(rng: &mut ChaCha8Rng, n: usize, wrong: f64) -> Vec<Op<Register>> {
         let mut last = Value::Nil;
+        let mut written = vec![Value::Nil];
         (0..n)
             .map(|i| {
                 let (input, seen) = if rng.gen_bool(0.5) {
                     last = Value::Int(rng.gen_range(0..3));
+                    written.push(last.clone());
                     (RegisterOp::Write(last.clone()), RegisterOutput::Done)
                 } else {
-                    let seen = if rng.gen_bool(wrong) {
-                        Value::Int(9)
-                    } else {
-                        last.clone()
+                    let older = written.iter().find(|v| **v != last);
+                    let seen = match older {
+                        Some(v) if rng.gen_bool(wrong) => v.clone(),
+                        _ => last.clone(),
                     };
                     (RegisterOp::Read, RegisterOutput::Read(seen))
                 };
@@ -356,8 +374,15 @@ mod tests {
         let model = Register { initial: Value::Nil };
         let mut rng = ChaCha8Rng::seed_from_u64(1);
         let mut ops = one_after_another(&mut rng, 10_000, 0.0);
+        // The last op reads a value written long before (an impossible
+        // value would be explained without the search this test is about).
+        let mut state = Value::Nil;
+        for o in &ops[..ops.len() - 1] {
+            state = model.step(&state, &o.input, o.output.as_ref()).unwrap();
+        }
+        let stale = Value::Int(if state == Value::Int(0) { 1 } else { 0 });
         let last = ops.last_mut().unwrap();
-        (last.input, last.output) = (RegisterOp::Read, Some(RegisterOutput::Read(Value::Int(9))));
+        (last.input, last.output) = (RegisterOp::Read, Some(RegisterOutput::Read(stale)));
         let Outcome::NotLinearizable(failure) = search(&model, &Value::Nil, &ops, &Budget::unlimited()) else {
             panic!("the last read sees a value never written")
         };

@@ -76,6 +76,14 @@ pub trait Model: Sync {
         self.is_read_only(input)
     }
 
+    /// An op (index into `ops`, one partition's inputs and outputs) that
+    /// no state the object can ever reach allows, such as a read of a value
+    /// nothing wrote: the partition then fails in any order, and no search
+    /// is needed. None when no such op is known (the default).
+    fn impossible(&self, _ops: &[(&Self::Input, Option<&Self::Output>)]) -> Option<usize> {
+        None
+    }
+
     /// Whether `step` would succeed: for inert ops the search asks only
     /// this, so a model can answer without building the next state.
     fn is_legal(&self, state: &Self::State, input: &Self::Input, output: Option<&Self::Output>) -> bool {
@@ -262,6 +270,31 @@ fn register_inert(op: &RegisterOp, output: Option<&RegisterOutput>) -> bool {
     )
 }
 
+/// The first op that no reachable value allows: a read of a value, or a
+/// successful cas from a value, that is neither `initial` nor written by
+/// any write or cas (whatever their outcome, unless a cas reported
+/// failure). With appends any string may be built: none is known.
+fn register_impossible<'a>(
+    initial: &Value,
+    ops: impl Iterator<Item = (&'a RegisterOp, Option<&'a RegisterOutput>)> + Clone,
+) -> Option<usize> {
+    let mut values: Vec<&Value> = vec![initial];
+    for (op, output) in ops.clone() {
+        match (op, output) {
+            (RegisterOp::Append(_), _) => return None,
+            (RegisterOp::Write(v), _) => values.push(v),
+            (RegisterOp::Cas(_, to), out) if out != Some(&RegisterOutput::Cas(false)) => values.push(to),
+            _ => {}
+        }
+    }
+    let set: std::collections::BTreeSet<&Value> = values.into_iter().collect();
+    ops.enumerate().find_map(|(i, (op, output))| match (op, output) {
+        (RegisterOp::Read, Some(RegisterOutput::Read(v))) if !set.contains(v) => Some(i),
+        (RegisterOp::Cas(from, _), Some(RegisterOutput::Cas(true))) if !set.contains(from) => Some(i),
+        _ => None,
+    })
+}
+
 /// Whether an inert op is legal, without cloning the state.
 fn register_legal(state: &Value, op: &RegisterOp, output: Option<&RegisterOutput>) -> bool {
     match (op, output) {
@@ -371,6 +404,10 @@ macro_rules! register_model {
             fn is_legal(&self, state: &Value, input: &RegisterOp, output: Option<&RegisterOutput>) -> bool {
                 register_legal(state, input, output)
             }
+
+            fn impossible(&self, ops: &[(&RegisterOp, Option<&RegisterOutput>)]) -> Option<usize> {
+                register_impossible(&self.initial, ops.iter().copied())
+            }
         }
     };
 }
@@ -444,6 +481,10 @@ impl Model for Kv {
 
     fn is_legal(&self, state: &Value, input: &(Value, RegisterOp), output: Option<&RegisterOutput>) -> bool {
         register_legal(state, &input.1, output)
+    }
+
+    fn impossible(&self, ops: &[(&(Value, RegisterOp), Option<&RegisterOutput>)]) -> Option<usize> {
+        register_impossible(&self.initial, ops.iter().map(|(input, output)| (&input.1, *output)))
     }
 }
 

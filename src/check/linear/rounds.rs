@@ -159,6 +159,9 @@ fn advance<'a, M: Model>(
     budget: &Budget<'_>,
 ) -> Option<Outcome> {
     if matches!(slot, Slot::Waiting) {
+        if let Some(failure) = search::impossible_op(model, ops) {
+            return Some(Outcome::NotLinearizable(failure));
+        }
         if search::sequential_order(ops).is_some() {
             return Some(search::search(model, &model.init(), ops, budget));
         }

@@ -154,6 +154,9 @@ pub fn search<M: Model>(model: &M, init: &M::State, ops: &[Op<M>], budget: &Budg
     if budget.interrupt.is_some_and(|i| i.load(Ordering::Relaxed)) {
         return Outcome::Unknown(Stop::Interrupted);
     }
+    if let Some(failure) = impossible_op(model, ops) {
+        return Outcome::NotLinearizable(failure);
+    }
     let found = match sequential_order(ops) {
         Some(order) => step_through(model, init, ops, &order, budget).map(|(placed, _)| placed),
         None => Search::new(model, init.clone(), ops).run(budget, None),
@@ -164,6 +167,22 @@ pub fn search<M: Model>(model: &M, init: &M::State, ops: &[Op<M>], budget: &Budg
         Err(End::Stopped(why)) => Outcome::Unknown(why),
         Err(End::OutOfSteps) => Outcome::OutOfSteps,
     }
+}
+
+/// The failure of an op no reachable state allows ([`Model::impossible`]):
+/// it cannot be placed even first.
+pub(super) fn impossible_op<M: Model>(model: &M, ops: &[Op<M>]) -> Option<Failure> {
+    let pairs: Vec<(&M::Input, Option<&M::Output>)> = ops.iter().map(|o| (&o.input, o.output.as_ref())).collect();
+    let blocked = model.impossible(&pairs)?;
+    debug_assert!(
+        ops[blocked].output.is_some(),
+        "an op that reported nothing is never impossible"
+    );
+    Some(Failure {
+        prefix: Vec::new(),
+        blocked,
+        candidates: Vec::new(),
+    })
 }
 
 /// Every state a complete linearization of `ops` (all determinate) can end
@@ -437,6 +456,17 @@ struct Placed {
     forced: bool,
 }
 
+/// A configuration's candidates: the ops called before the first
+/// return among those not yet placed, inert ones first, then by return.
+struct Level {
+    /// Where its candidates start in `Search::cands`.
+    start: usize,
+    /// The next candidate to try.
+    pos: usize,
+    /// The first return: its op must be placed before anything after it.
+    first_return: usize,
+}
+
 /// A search that can be stopped after a number of steps and resumed with
 /// all it learnt: rounds of growing step budgets cost no repeated work.
 pub(super) struct Search<'a, M: Model> {
@@ -455,8 +485,11 @@ pub(super) struct Search<'a, M: Model> {
     /// Zobrist hash of `linearized`.
     bits_hash: u64,
     stack: Vec<Placed>,
+    /// The candidates of each configuration on the stack (and of the
+    /// current one), back to back.
+    cands: Vec<u32>,
+    levels: Vec<Level>,
     state: u32,
-    entry: usize,
     steps: u64,
     failure: Option<Failure>,
     /// Bytes fixed by the number of ops: lists, bitset, stack.
@@ -510,11 +543,13 @@ impl<'a, M: Model> Search<'a, M> {
             linearized: vec![0; words],
             bits_hash: 0,
             stack: Vec::with_capacity(ops.len()),
+            cands: Vec::new(),
+            levels: Vec::with_capacity(ops.len() + 1),
             state,
-            entry: order.first().copied().unwrap_or(HEAD),
             steps: 0,
             failure: None,
-            fixed_bytes: words * 8 + ops.len() * (5 * size_of::<usize>() + size_of::<Placed>() + 1),
+            fixed_bytes: words * 8
+                + ops.len() * (5 * size_of::<usize>() + size_of::<Placed>() + size_of::<Level>() + 1),
         }
     }
 
@@ -551,7 +586,10 @@ impl<'a, M: Model> Search<'a, M> {
     /// Whether the search fits its memory budget once a configuration of
     /// `stored` words, and a new state owning `new_state` bytes, is added.
     fn within_memory(&self, stored: usize, new_state: Option<usize>, budget: &Budget<'_>) -> Result<(), End> {
-        let bytes = self.fixed_bytes + self.states.bytes(new_state) + self.cache.bytes_with(stored);
+        let bytes = self.fixed_bytes
+            + self.cands.capacity() * size_of::<u32>()
+            + self.states.bytes(new_state)
+            + self.cache.bytes_with(stored);
         if bytes > budget.memory_bytes {
             return Err(End::Stopped(Stop::Memory(budget.memory_bytes)));
         }
@@ -606,19 +644,56 @@ impl<'a, M: Model> Search<'a, M> {
         Ok(Try::Placed)
     }
 
-    /// Takes placed ops back until one that another op may replace; the
-    /// entry to try next, or None when nothing is left to try.
-    fn backtrack(&mut self) -> Option<usize> {
+    /// The current configuration leads nowhere: takes placed ops back
+    /// until one whose configuration has candidates left to try; false
+    /// when none has.
+    fn retreat(&mut self) -> bool {
         loop {
-            let placed = self.stack.pop()?;
+            if self.levels.len() > self.stack.len() {
+                let level = self.levels.pop().expect("just checked");
+                self.cands.truncate(level.start);
+            }
+            let Some(placed) = self.stack.pop() else {
+                return false;
+            };
             self.state = placed.before;
             self.flip(placed.op);
             self.relink(2 * placed.op + 1);
             self.relink(2 * placed.op);
+            // A forced op's configuration is no better than it.
             if !placed.forced {
-                return Some(self.next[2 * placed.op]);
+                return true;
             }
         }
+    }
+
+    /// Lists the current configuration's candidates, tried in this order:
+    /// inert ops (one legal is placed at once), then the op that must
+    /// return first, and so on by return time, which is where a
+    /// linearization is most often found. False when every determinate op
+    /// is placed.
+    fn open_level(&mut self) -> bool {
+        let start = self.cands.len();
+        let mut e = self.head_next;
+        while e != HEAD && is_call(e) {
+            self.cands.push((e / 2) as u32);
+            e = self.next[e];
+        }
+        if e == HEAD || self.ops[self.by_call[e / 2]].ret.is_none() {
+            self.cands.truncate(start);
+            return false;
+        }
+        let (ops, by_call, inert) = (self.ops, &self.by_call, &self.inert);
+        self.cands[start..].sort_unstable_by_key(|&k| {
+            let k = k as usize;
+            (!inert[k], ops[by_call[k]].ret.unwrap_or(u64::MAX), k)
+        });
+        self.levels.push(Level {
+            start,
+            pos: start,
+            first_return: e,
+        });
+        true
     }
 
     /// Runs until an answer, the end of a budget, or `budget.max_steps`
@@ -642,9 +717,7 @@ impl<'a, M: Model> Search<'a, M> {
             if self.steps.is_multiple_of(4096) {
                 stopped(budget)?;
             }
-            let entry = self.entry;
-            let done = entry == HEAD || (!is_call(entry) && self.ops[self.by_call[entry / 2]].ret.is_none());
-            if done {
+            if self.levels.len() == self.stack.len() && !self.open_level() {
                 let Some((finals, limit)) = collect.as_mut() else {
                     return Ok(self.stack.iter().map(|p| self.by_call[p.op]).collect());
                 };
@@ -655,40 +728,39 @@ impl<'a, M: Model> Search<'a, M> {
                     }
                     finals.push(state.clone());
                 }
-            } else if is_call(entry) {
-                match self.try_place(entry / 2, budget)? {
-                    Try::Placed => {
-                        self.entry = self.head_next;
-                        continue;
-                    }
-                    // A configuration is cached once explored; and if
-                    // placing an inert op leads nowhere, neither does
-                    // anything else from here.
-                    Try::Seen if self.inert[entry / 2] => {}
-                    Try::Illegal | Try::Seen => {
-                        self.entry = self.next[entry];
-                        continue;
-                    }
-                }
-            } else if self.failure.as_ref().is_none_or(|f| self.stack.len() > f.prefix.len()) {
-                self.failure = Some(self.failure_at(entry));
+            } else if self.levels.len() > self.stack.len() && self.try_next(budget)? {
+                continue;
             }
-            // Backtrack: a return whose op is not linearized, an inert op
-            // that led nowhere, or (collecting) a linearization recorded.
-            match self.backtrack() {
-                Some(e) => self.entry = e,
-                None => {
-                    // Only a collecting search ends without a failure (at
-                    // HEAD): no op is blocked, and the caller ignores it.
-                    let blocked = self.by_call.get(entry / 2).copied().unwrap_or(0);
-                    return Err(End::Failed(self.failure.take().unwrap_or(Failure {
-                        prefix: Vec::new(),
-                        blocked,
-                        candidates: Vec::new(),
-                    })));
-                }
+            if !self.retreat() {
+                // Only a collecting search can end without a failure.
+                let failure = self.failure.take().unwrap_or(Failure {
+                    prefix: Vec::new(),
+                    blocked: 0,
+                    candidates: Vec::new(),
+                });
+                return Err(End::Failed(failure));
             }
         }
+    }
+
+    /// Tries the current configuration's next candidate; false when it
+    /// leads nowhere: no candidate is left, or an inert one led to a
+    /// configuration explored before (then so would any other).
+    fn try_next(&mut self, budget: &Budget<'_>) -> Result<bool, End> {
+        let level = self.levels.last_mut().expect("a level is open");
+        let Some(&k) = self.cands.get(level.pos) else {
+            let first_return = level.first_return;
+            if self.failure.as_ref().is_none_or(|f| self.stack.len() > f.prefix.len()) {
+                self.failure = Some(self.failure_at(first_return));
+            }
+            return Ok(false);
+        };
+        level.pos += 1;
+        let k = k as usize;
+        Ok(match self.try_place(k, budget)? {
+            Try::Placed | Try::Illegal => true,
+            Try::Seen => !self.inert[k],
+        })
     }
 
     fn failure_at(&self, ret_entry: usize) -> Failure {
@@ -770,7 +842,11 @@ mod tests {
             let fast = step_through(&model, &Value::Nil, &ops, &order, &budget);
             let full = Search::new(&model, Value::Nil, &ops).run(&budget, None);
             match (fast, full) {
-                (Ok((a, _)), Ok(b)) => assert_eq!(a, b, "case {case}"),
+                // The search may leave out a last op that never returned.
+                (Ok((a, _)), Ok(b)) => assert!(
+                    a.starts_with(&b) && a[b.len()..].iter().all(|&i| ops[i].ret.is_none()),
+                    "case {case}: {a:?} {b:?}"
+                ),
                 (Err(End::Failed(a)), Err(End::Failed(b))) => assert_eq!(a, b, "case {case}"),
                 _ => panic!("case {case}: the two disagree"),
             }
@@ -792,11 +868,21 @@ mod tests {
         assert!(
             matches!(search(&model, &Value::Nil, &good, &budget), Outcome::Linearizable(order) if order.len() == good.len())
         );
+        // A read of a value written long ago: possible on its own (no
+        // shortcut), not after the writes since.
+        let writes = || {
+            good.iter().filter_map(|o| match &o.input {
+                RegisterOp::Write(v) => Some(v.clone()),
+                _ => None,
+            })
+        };
+        let last = writes().next_back().unwrap();
+        let stale = writes().find(|v| *v != last).unwrap();
         let mut bad = good.clone();
         bad.push(register_op(
             10_000,
             RegisterOp::Read,
-            Some(RegisterOutput::Read(Value::Int(9))),
+            Some(RegisterOutput::Read(stale)),
             20_000,
             Some(20_001),
         ));
