@@ -84,7 +84,7 @@ pub fn explain<M: Model>(
     let (cut, window, starts, start, failure) = match found {
         Some(found) => found,
         None => {
-            let (cut, prefix_ops) = shortest_failing_prefix(model, &init, ops, budget);
+            let (cut, prefix_ops) = shortest_failing_prefix(model, &init, ops, fallback.blocked, budget);
             if cut.is_none() {
                 left_out.push("the first return after which no order exists was not pinned down".to_string());
             }
@@ -217,10 +217,18 @@ fn fails<M: Model>(model: &M, starts: &[M::State], ops: &[Op<M>], budget: &Budge
 /// ops cut there. A cut whose search is inconclusive counts as passing, so
 /// the cut found still fails, but it may not be the first: then no op is
 /// named.
+///
+/// Failure is monotone in the cut, so any order of probes finds it; the
+/// order decides the cost, and cuts that pass cost the most (everything
+/// before them must be linearized). The first probe is the return of
+/// `hint`, the op the failed search could not place, which is usually the
+/// answer or close after it; then cuts step back from the lowest failing
+/// one by 1, 2, 4, ... until one passes; then halves.
 fn shortest_failing_prefix<M: Model>(
     model: &M,
     init: &M::State,
     ops: &[Op<M>],
+    hint: usize,
     budget: &Budget<'_>,
 ) -> (Option<usize>, Vec<Op<M>>) {
     let mut returns: Vec<(u64, usize)> = ops
@@ -232,14 +240,27 @@ fn shortest_failing_prefix<M: Model>(
     // Invariant: cutting at returns[hi] fails (the whole history fails).
     let (mut lo, mut hi) = (0, returns.len());
     let mut exact = true;
+    let mut first = returns.iter().position(|&(_, i)| i == hint);
+    let (mut step, mut stepping) = (1, true);
     while lo < hi {
-        let mid = (lo + hi) / 2;
-        match search(model, init, &cut_at(ops, returns[mid].0), budget) {
-            Outcome::NotLinearizable(_) => hi = mid,
-            Outcome::Linearizable(_) => lo = mid + 1,
-            Outcome::Unknown(_) | Outcome::OutOfSteps => {
-                exact = false;
-                lo = mid + 1;
+        if spent(budget) {
+            exact = false;
+            break;
+        }
+        let probe = match first.take().filter(|&m| m < hi) {
+            Some(m) => m,
+            None if stepping => hi.saturating_sub(step).max(lo),
+            None => (lo + hi) / 2,
+        };
+        match search(model, init, &cut_at(ops, returns[probe].0), budget) {
+            Outcome::NotLinearizable(_) => {
+                hi = probe;
+                step *= 2;
+            }
+            outcome => {
+                exact &= matches!(outcome, Outcome::Linearizable(_));
+                lo = probe + 1;
+                stepping = false;
             }
         }
     }
@@ -272,6 +293,9 @@ fn quiescent_window<M: Model>(
         };
     }
     for &j in cuts.iter().rev().take(CUTS_TRIED) {
+        if spent(budget) {
+            break;
+        }
         let (before, after) = by_call.split_at(j);
         let Some(starts) = final_states(model, init, before, START_STATES_MAX, budget) else {
             continue;
@@ -292,6 +316,9 @@ fn deepest_failure<M: Model>(
     window: &[Op<M>],
     budget: &Budget<'_>,
 ) -> Option<(M::State, Failure)> {
+    if spent(budget) {
+        return None;
+    }
     starts
         .iter()
         .filter_map(|s| match search(model, s, window, budget) {
@@ -358,7 +385,7 @@ mod tests {
             };
             explained += 1;
             let (cut, window, starts, _, alone) = lone_op_window(&model, &Value::Nil, &ops, &failure).unwrap();
-            let (full_cut, prefix_ops) = shortest_failing_prefix(&model, &Value::Nil, &ops, &budget);
+            let (full_cut, prefix_ops) = shortest_failing_prefix(&model, &Value::Nil, &ops, failure.blocked, &budget);
             let (full_window, full_starts) = quiescent_window(&model, &Value::Nil, &prefix_ops, &budget);
             let (_, full_failure) = deepest_failure(&model, &full_starts, &full_window, &budget).unwrap();
             assert_eq!(cut, full_cut, "case {case}");

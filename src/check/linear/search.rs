@@ -475,6 +475,12 @@ pub(super) struct Search<'a, M: Model> {
     /// Op `k` of the search (call order) is `ops[by_call[k]]`.
     by_call: Vec<usize>,
     inert: Vec<bool>,
+    /// Rank of op `k` among candidates: inert ops first (one that is legal
+    /// is placed at once), then by return time, which is where a
+    /// linearization is most often found; an op that never returned ranks
+    /// by its call (tried last, it would be placed only after every dead
+    /// end without it).
+    rank: Vec<u64>,
     /// Entry e: op `e / 2`, call if even, return if odd.
     next: Vec<usize>,
     prev: Vec<usize>,
@@ -521,9 +527,17 @@ impl<'a, M: Model> Search<'a, M> {
             prev[e] = if i == 0 { HEAD } else { order[i - 1] };
             next[e] = order.get(i + 1).copied().unwrap_or(HEAD);
         }
-        let inert = by_call
+        let inert: Vec<bool> = by_call
             .iter()
             .map(|&i| model.is_inert(&ops[i].input, ops[i].output.as_ref()))
+            .collect();
+        let rank = by_call
+            .iter()
+            .zip(&inert)
+            .map(|(&i, &inert): (&usize, &bool)| {
+                let time = ops[i].ret.unwrap_or(ops[i].call).min(u64::MAX >> 1);
+                (u64::from(!inert) << 63) | time
+            })
             .collect();
         let words = ops.len().div_ceil(64).max(1);
         let mut states = States::new();
@@ -535,6 +549,7 @@ impl<'a, M: Model> Search<'a, M> {
             ops,
             by_call,
             inert,
+            rank,
             next,
             prev,
             head_next: order.first().copied().unwrap_or(HEAD),
@@ -549,7 +564,7 @@ impl<'a, M: Model> Search<'a, M> {
             steps: 0,
             failure: None,
             fixed_bytes: words * 8
-                + ops.len() * (5 * size_of::<usize>() + size_of::<Placed>() + size_of::<Level>() + 1),
+                + ops.len() * (6 * size_of::<usize>() + size_of::<Placed>() + size_of::<Level>() + 1),
         }
     }
 
@@ -667,11 +682,8 @@ impl<'a, M: Model> Search<'a, M> {
         }
     }
 
-    /// Lists the current configuration's candidates, tried in this order:
-    /// inert ops (one legal is placed at once), then the op that must
-    /// return first, and so on by return time, which is where a
-    /// linearization is most often found. False when every determinate op
-    /// is placed.
+    /// Lists the current configuration's candidates, tried by `rank`.
+    /// False when every determinate op is placed.
     fn open_level(&mut self) -> bool {
         let start = self.cands.len();
         let mut e = self.head_next;
@@ -683,11 +695,8 @@ impl<'a, M: Model> Search<'a, M> {
             self.cands.truncate(start);
             return false;
         }
-        let (ops, by_call, inert) = (self.ops, &self.by_call, &self.inert);
-        self.cands[start..].sort_unstable_by_key(|&k| {
-            let k = k as usize;
-            (!inert[k], ops[by_call[k]].ret.unwrap_or(u64::MAX), k)
-        });
+        let rank = &self.rank;
+        self.cands[start..].sort_unstable_by_key(|&k| (rank[k as usize], k));
         self.levels.push(Level {
             start,
             pos: start,
@@ -714,7 +723,7 @@ impl<'a, M: Model> Search<'a, M> {
                 return Err(End::OutOfSteps);
             }
             self.steps += 1;
-            if self.steps.is_multiple_of(4096) {
+            if self.steps.is_multiple_of(1024) {
                 stopped(budget)?;
             }
             if self.levels.len() == self.stack.len() && !self.open_level() {
