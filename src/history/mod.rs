@@ -18,8 +18,13 @@
 //! old operation may still be in flight. Files written before operations
 //! were neutral (`"output":"done"`, `{"value":...}`, `{"cas":...}`, a cas
 //! input with `from` and `to`) are read too.
+//!
+//! Submodules: [`formats`] reads history files of other tools, [`raw`] is
+//! the format-neutral operation list checkers read, [`generate`] makes up
+//! seeded hard histories (linearizable or not) for tests and benchmarks.
 
 pub mod formats;
+pub mod generate;
 pub mod raw;
 
 use crate::core::{Call, Value};

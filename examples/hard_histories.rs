@@ -1,0 +1,43 @@
+//! Writes the hard corpus of `simulate::history::generate` to a folder, to
+//! check with `simulate check` or with another tool (Porcupine reads the
+//! files as they are).
+//!
+//! `cargo run --release --example hard_histories -- OUT_DIR` writes one
+//! file per shape (`kv-10000-c10-k4-ok.txt`, `etcd-200-c20-bad.log`, ...)
+//! and `verdicts.txt`: each file's name and the verdict a correct checker
+//! must reach (`linearizable` or `not-linearizable`), one per line.
+
+use simulate::history::generate::hard_corpus;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let mut args = std::env::args().skip(1);
+    let (Some(dir), None) = (args.next(), args.next()) else {
+        eprintln!("usage: hard_histories OUT_DIR");
+        return ExitCode::from(2);
+    };
+    let dir = PathBuf::from(dir);
+    if let Err(e) = std::fs::create_dir_all(&dir) {
+        eprintln!("{}: {e}", dir.display());
+        return ExitCode::FAILURE;
+    }
+    let mut verdicts = String::new();
+    for shape in hard_corpus() {
+        let name = shape.file_name();
+        let path = dir.join(&name);
+        if let Err(e) = std::fs::write(&path, shape.text()) {
+            eprintln!("{}: {e}", path.display());
+            return ExitCode::FAILURE;
+        }
+        verdicts.push_str(&format!("{name} {}\n", shape.expected_verdict()));
+    }
+    let path = dir.join("verdicts.txt");
+    if let Err(e) = std::fs::write(&path, &verdicts) {
+        eprintln!("{}: {e}", path.display());
+        return ExitCode::FAILURE;
+    }
+    print!("{verdicts}");
+    println!("written to {}", dir.display());
+    ExitCode::SUCCESS
+}
