@@ -7,9 +7,10 @@
 //!
 //! Paused searches keep their caches, so every partition of the rounds
 //! holds memory at once: each gets an equal share of the budget whatever
-//! `jobs` is, and one that runs out of its share is searched again alone,
-//! after the rounds, with the whole budget. The verdict is therefore the
-//! same for every `jobs`.
+//! `jobs` is. One that runs out of its share waits, its search kept, until
+//! the rounds are over; then the waiting ones resume one at a time, each
+//! with the whole budget but the shares the others still hold. The
+//! verdict is therefore the same for every `jobs`.
 
 use super::model::Model;
 use super::search::{self, Budget, End, Op, Outcome, Search, Stop};
@@ -27,6 +28,8 @@ enum Slot<'a, M: Model> {
     Waiting,
     /// Out of steps in the last round; resumes where it stopped.
     Paused(Box<Search<'a, M>>),
+    /// Out of its share of memory; resumes after the rounds.
+    OverShare(Box<Search<'a, M>>),
     Done(Outcome),
 }
 
@@ -60,7 +63,7 @@ pub(super) fn search_all<M: Model>(
     let mut steps = FIRST_ROUND_STEPS;
     loop {
         let todo: Vec<usize> = (0..parts.len())
-            .filter(|&i| !matches!(*lock(&slots[i]), Slot::Done(_)))
+            .filter(|&i| matches!(*lock(&slots[i]), Slot::Waiting | Slot::Paused(_)))
             .collect();
         if todo.is_empty() {
             break;
@@ -80,11 +83,8 @@ pub(super) fn search_all<M: Model>(
         }
         steps = steps.saturating_mul(4);
     }
-    let mut results = outcomes(slots);
-    if share < options.memory_bytes {
-        search_alone_past_shares(model, parts, &mut results, options, deadline);
-    }
-    results
+    resume_over_shares(&slots, options, share, deadline);
+    outcomes(slots)
 }
 
 fn lock<'m, T>(m: &'m Mutex<T>) -> std::sync::MutexGuard<'m, T> {
@@ -97,7 +97,7 @@ fn outcomes<M: Model>(slots: Vec<Mutex<Slot<M>>>) -> Vec<Option<Outcome>> {
         .into_iter()
         .map(|s| match s.into_inner().expect("no search panicked") {
             Slot::Done(o) => Some(o),
-            Slot::Waiting | Slot::Paused(_) => None,
+            Slot::Waiting | Slot::Paused(_) | Slot::OverShare(_) => None,
         })
         .collect()
 }
@@ -136,8 +136,15 @@ fn run_round<'a, M: Model>(
         if matches!(outcome, Some(Outcome::NotLinearizable(_))) {
             first_failure.fetch_min(i, Ordering::Relaxed);
         }
-        if let Some(outcome) = outcome.filter(|_| !moot()) {
-            *slot = Slot::Done(outcome);
+        match outcome.filter(|_| !moot()) {
+            Some(Outcome::Unknown(Stop::Memory(_))) if matches!(*slot, Slot::Paused(_)) => {
+                let Slot::Paused(search) = std::mem::replace(&mut *slot, Slot::Waiting) else {
+                    unreachable!("just matched")
+                };
+                *slot = Slot::OverShare(search);
+            }
+            Some(outcome) => *slot = Slot::Done(outcome),
+            None => {}
         }
     };
     if jobs == 1 {
@@ -167,7 +174,7 @@ fn advance<'a, M: Model>(
         }
         *slot = Slot::Paused(Box::new(Search::new(model, model.init(), ops)));
     }
-    let Slot::Paused(running) = slot else {
+    let (Slot::Paused(running) | Slot::OverShare(running)) = slot else {
         unreachable!("only undecided partitions run")
     };
     match running.run(budget, None) {
@@ -178,26 +185,40 @@ fn advance<'a, M: Model>(
     }
 }
 
-/// Searches again, one at a time and with the whole memory budget, the
-/// partitions that ran out of their share, in index order; the first of
-/// them that fails ends it (those after cannot change the report).
-fn search_alone_past_shares<M: Model>(
-    model: &M,
-    parts: &[(String, Vec<Op<M>>)],
-    results: &mut [Option<Outcome>],
-    options: &Options,
-    deadline: Option<Instant>,
-) {
-    let whole = budget(options, options.memory_bytes, deadline);
-    for (i, outcome) in results.iter_mut().enumerate() {
-        if matches!(outcome, Some(Outcome::Unknown(Stop::Memory(_)))) {
-            let alone = || search::search(model, &model.init(), &parts[i].1, &whole);
-            // On a thread, as the rounds do: glibc keeps what a thread
-            // frees in that thread's arena, which a new thread takes over,
-            // while the main thread would grow its own arena on top.
-            *outcome = Some(std::thread::scope(|s| s.spawn(alone).join()).expect("the search does not panic"));
-        }
-        if matches!(outcome, Some(Outcome::NotLinearizable(_))) {
+/// Resumes, one at a time in index order, the partitions that ran out of
+/// their share, each with the whole budget but the shares of those still
+/// waiting after it; the first of them that fails ends it (those after
+/// cannot change the report).
+fn resume_over_shares<M: Model>(slots: &[Mutex<Slot<M>>], options: &Options, share: usize, deadline: Option<Instant>) {
+    let waiting = |from: usize| {
+        slots[from..]
+            .iter()
+            .filter(|s| matches!(*lock(s), Slot::OverShare(_)))
+            .count()
+    };
+    for (i, slot) in slots.iter().enumerate() {
+        let mut slot = lock(slot);
+        let Slot::OverShare(search) = &mut *slot else {
+            continue;
+        };
+        let memory_bytes = options.memory_bytes - share * waiting(i + 1);
+        let budget = budget(options, memory_bytes, deadline);
+        // On a thread, as the rounds do: glibc keeps what a thread frees
+        // in that thread's arena, which a new thread takes over, while the
+        // main thread would grow its own arena on top.
+        let outcome =
+            std::thread::scope(|s| s.spawn(|| search.run(&budget, None)).join()).expect("the search does not panic");
+        let outcome = match outcome {
+            Ok(order) => Outcome::Linearizable(order),
+            Err(End::Failed(f)) => Outcome::NotLinearizable(f),
+            // The budget that ran out is the whole one, less what others hold.
+            Err(End::Stopped(Stop::Memory(_))) => Outcome::Unknown(Stop::Memory(options.memory_bytes)),
+            Err(End::Stopped(why)) => Outcome::Unknown(why),
+            Err(End::OutOfSteps) => unreachable!("the budget has no step limit"),
+        };
+        let failed = matches!(outcome, Outcome::NotLinearizable(_));
+        *slot = Slot::Done(outcome);
+        if failed {
             return;
         }
     }

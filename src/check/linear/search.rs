@@ -638,7 +638,11 @@ impl<'a, M: Model> Search<'a, M> {
             Next::New(state, _) => Some(self.model.state_bytes(state)),
             Next::Known(_) => None,
         };
-        self.within_memory(span.1 - span.0, new_bytes, budget)?;
+        if let Err(stop) = self.within_memory(span.1 - span.0, new_bytes, budget) {
+            // As it was: with more memory, the search resumes here.
+            self.flip(k);
+            return Err(stop);
+        }
         let next = match next {
             Next::New(state, hash) => self.states.add(state, hash, new_bytes.unwrap_or(0)),
             Next::Known(id) => id,
@@ -706,7 +710,8 @@ impl<'a, M: Model> Search<'a, M> {
     }
 
     /// Runs until an answer, the end of a budget, or `budget.max_steps`
-    /// steps in all (then it can run on). Collecting, it explores every
+    /// steps in all (then it can run on, as it can after running out of
+    /// memory, given more). Collecting, it explores every
     /// linearization, records each final state, and "fails" at the end.
     pub(super) fn run(
         &mut self,
@@ -756,7 +761,7 @@ impl<'a, M: Model> Search<'a, M> {
     /// leads nowhere: no candidate is left, or an inert one led to a
     /// configuration explored before (then so would any other).
     fn try_next(&mut self, budget: &Budget<'_>) -> Result<bool, End> {
-        let level = self.levels.last_mut().expect("a level is open");
+        let level = self.levels.last().expect("a level is open");
         let Some(&k) = self.cands.get(level.pos) else {
             let first_return = level.first_return;
             if self.failure.as_ref().is_none_or(|f| self.stack.len() > f.prefix.len()) {
@@ -764,9 +769,10 @@ impl<'a, M: Model> Search<'a, M> {
             }
             return Ok(false);
         };
-        level.pos += 1;
         let k = k as usize;
-        Ok(match self.try_place(k, budget)? {
+        let tried = self.try_place(k, budget)?;
+        self.levels.last_mut().expect("a level is open").pos += 1;
+        Ok(match tried {
             Try::Placed | Try::Illegal => true,
             Try::Seen => !self.inert[k],
         })
@@ -980,6 +986,33 @@ mod tests {
         assert!(max_steps > 1_000, "it took rounds: {max_steps}");
         assert!(matches!(resumed, Err(End::Failed(f)) if f == failure));
         assert_eq!(rounds.steps, whole.steps, "no step was taken twice");
+    }
+
+    #[test]
+    fn a_search_out_of_memory_resumes_with_more_as_if_never_stopped() {
+        let model = Kv { initial: Value::Nil };
+        let ops = appends(6, 100);
+        let mut whole = Search::new(&model, Value::Nil, &ops);
+        let Err(End::Failed(failure)) = whole.run(&Budget::unlimited(), None) else {
+            panic!("no order of the appends gives \"none\"")
+        };
+        let mut grown = Search::new(&model, Value::Nil, &ops);
+        let (mut memory_bytes, mut stops) = (16 << 10, 0);
+        let outcome = loop {
+            let budget = Budget {
+                memory_bytes,
+                ..Budget::unlimited()
+            };
+            match grown.run(&budget, None) {
+                Err(End::Stopped(Stop::Memory(_))) => (memory_bytes, stops) = (memory_bytes * 2, stops + 1),
+                other => break other,
+            }
+        };
+        assert!(stops >= 3, "it ran out {stops} times");
+        assert!(matches!(outcome, Err(End::Failed(f)) if f == failure));
+        // Each stop retries the step it stopped at.
+        assert_eq!(grown.steps, whole.steps + stops);
+        assert_eq!(grown.cache.seen.len(), whole.cache.seen.len());
     }
 
     #[test]
