@@ -260,6 +260,32 @@ fn an_exhausted_budget_says_unknown_and_exits_3() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["verdict"], "unknown", "{json}");
     assert_eq!(out.status.code(), Some(3));
+    let with = |memory: &str| {
+        let memory = format!("--memory={memory}");
+        simulate(&[
+            "check",
+            file.to_str().unwrap(),
+            &memory,
+            "--json",
+            "--out",
+            dir.to_str().unwrap(),
+        ])
+    };
+    let out = with("64KiB");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        json["unknown"][0], "history: memory budget of 65536 bytes ran out",
+        "{json}"
+    );
+    assert_eq!(out.status.code(), Some(3));
+    for bad in ["0", "2TB", "-1GiB", "1.5GiB", "99999999999999GiB"] {
+        let out = with(bad);
+        assert_eq!(out.status.code(), Some(2), "--memory {bad}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("--memory"),
+            "--memory {bad}"
+        );
+    }
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -1,4 +1,4 @@
-//! `simulate check FILE [--format F] [--model M] [--initial V] [--timeout DUR] [--explain none|quick|full] [--json] [--out DIR] [--jobs N] [--allow-empty]`
+//! `simulate check FILE [--format F] [--model M] [--initial V] [--timeout DUR] [--memory SIZE] [--explain none|quick|full] [--json] [--out DIR] [--jobs N] [--allow-empty]`
 
 use super::{EXIT_FAIL, EXIT_PASS, EXIT_UNKNOWN, EXIT_USAGE};
 use crate::check::linear::{self, Explain, LinVerdict, ModelKind, Options, Report};
@@ -30,6 +30,10 @@ pub struct CheckArgs {
     /// Give up (verdict unknown, exit 3) after this long, e.g. "30s".
     #[arg(long, default_value = "60s")]
     timeout: String,
+    /// Memory the search may hold (counted, model states included), e.g.
+    /// "512MiB" or "8GiB"; past it the verdict is unknown, exit 3.
+    #[arg(long, default_value = "2GiB")]
+    memory: String,
     /// Counterexample of a failing history: none (the verdict as soon as
     /// it is known), quick (narrowed within as long again as the verdict
     /// took), full (within the rest of --timeout).
@@ -100,6 +104,7 @@ fn run(args: &CheckArgs) -> Result<i32, String> {
         explain: args.explain,
         ..Options::default()
     };
+    options.memory_bytes = memory_bytes(&args.memory).map_err(|e| format!("--memory: {e}"))?;
     if let Some(jobs) = args.jobs {
         options.jobs = jobs.max(1);
     }
@@ -170,6 +175,25 @@ fn default_dir(file: &Path) -> PathBuf {
         false => "history".to_string(),
     };
     crate::report::default_dir("check", 0).with_file_name(name)
+}
+
+/// A size: a whole number of bytes, or of KiB, MiB or GiB.
+fn memory_bytes(text: &str) -> Result<usize, String> {
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let shift = match unit {
+        "" | "B" => 0,
+        "KiB" => 10,
+        "MiB" => 20,
+        "GiB" => 30,
+        _ => return Err(format!("{text:?}: expected a whole number with B, KiB, MiB or GiB")),
+    };
+    let n: usize = digits
+        .parse()
+        .map_err(|_| format!("{text:?}: expected a whole number with B, KiB, MiB or GiB"))?;
+    n.checked_mul(1 << shift)
+        .filter(|&b| b > 0)
+        .ok_or_else(|| format!("{text:?}: expected more than 0 bytes and fewer than 2^64"))
 }
 
 fn to_json(report: &Report, format: Format, dir: &Path) -> serde_json::Value {
