@@ -12,11 +12,13 @@
 //! memory budget.
 //!
 //! Then the hard corpus of `simulate::history::generate` (kv and etcd
-//! histories, each linearizable and with one corrupted result), made in
-//! memory: per file the verdict's time, the explanation's extra time and
-//! the process's peak memory. `cargo bench --bench check -- --hard-only
-//! [NAME...]` runs only that section, for the files whose names contain
-//! one of the NAMEs (all without one).
+//! histories, each linearizable, with a read of a value no one wrote
+//! (`-bad`) and with a read of a value certainly overwritten (`-stale`),
+//! which only a search refutes), made in memory: per file the verdict's
+//! time, the explanation's extra time and the process's peak memory.
+//! `cargo bench --bench check -- --hard-only [NAME...]` runs only that
+//! section, for the files whose names contain one of the NAMEs (all
+//! without one), e.g. `--hard-only stale`.
 
 use simulate::check::linear::{self, LinVerdict, ModelKind, Options};
 use simulate::core::Value;
@@ -137,7 +139,7 @@ fn hard(names: &[String]) {
             Class::Kv => ModelKind::Kv,
             Class::Etcd => ModelKind::CasRegister,
         };
-        let expected = if shape.bad {
+        let expected = if shape.is_bad() {
             LinVerdict::NotLinearizable
         } else {
             LinVerdict::Linearizable

@@ -3,9 +3,12 @@
 //! files as they are).
 //!
 //! `cargo run --release --example hard_histories -- OUT_DIR` writes one
-//! file per shape (`kv-10000-c10-k4-ok.txt`, `etcd-200-c20-bad.log`, ...)
-//! and `verdicts.txt`: each file's name and the verdict a correct checker
-//! must reach (`linearizable` or `not-linearizable`), one per line.
+//! file per shape (`kv-10000-c10-k4-ok.txt`, `etcd-200-c20-bad.log`,
+//! `etcd-200-c20-stale.log`, ...) and `verdicts.txt`: each file's name and
+//! the verdict a correct checker must reach (`linearizable` or
+//! `not-linearizable`), one per line. `-bad` files read a value no one
+//! wrote, `-stale` files a value written but certainly overwritten before
+//! the read (see `simulate::history::generate::Corruption`).
 
 use simulate::history::generate::hard_corpus;
 use std::path::PathBuf;
