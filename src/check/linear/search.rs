@@ -627,8 +627,13 @@ impl<'a, M: Model> Search<'a, M> {
         })
     }
 
+    fn is_placed(&self, op: usize) -> bool {
+        self.linearized[op / 64] & (1 << (op % 64)) != 0
+    }
+
     /// Tries to place op `k` next.
     fn try_place(&mut self, k: usize, budget: &Budget<'_>) -> Result<Try, End> {
+        debug_assert!(!self.is_placed(k), "a candidate is not placed yet");
         let Some(next) = self.step(k) else {
             return Ok(Try::Illegal);
         };
@@ -676,6 +681,7 @@ impl<'a, M: Model> Search<'a, M> {
                 return false;
             };
             self.state = placed.before;
+            debug_assert!(self.is_placed(placed.op), "only placed ops are on the stack");
             self.flip(placed.op);
             self.relink(2 * placed.op + 1);
             self.relink(2 * placed.op);
