@@ -792,7 +792,7 @@ mod tests {
                 .into_iter()
                 .filter_map(|(_, part)| {
                     let pairs: Vec<_> = part.iter().map(|&i| (&ops[i].0, ops[i].1.as_ref())).collect();
-                    model.impossible(&pairs).map(|j| part[j])
+                    model.impossible(&model.init(), &pairs).map(|j| part[j])
                 })
                 .min()
         }

@@ -159,7 +159,7 @@ type Found<M> = (
 /// An op that no reachable state allows fails alone, from any state: the
 /// window is that op, shown from the initial state.
 fn impossible_op_window<M: Model>(model: &M, init: &M::State, ops: &[Op<M>]) -> Option<Found<M>> {
-    let failure = impossible_op(model, ops)?;
+    let failure = impossible_op(model, init, ops)?;
     let op = &ops[failure.blocked];
     let alone = Failure {
         prefix: Vec::new(),

@@ -77,10 +77,10 @@ pub trait Model: Sync {
     }
 
     /// An op (index into `ops`, one partition's inputs and outputs) that
-    /// no state the object can ever reach allows, such as a read of a value
-    /// nothing wrote: the partition then fails in any order, and no search
-    /// is needed. None when no such op is known (the default).
-    fn impossible(&self, _ops: &[(&Self::Input, Option<&Self::Output>)]) -> Option<usize> {
+    /// no state the object can reach from `start` allows, such as a read of
+    /// a value nothing wrote: the partition then fails in any order, and no
+    /// search is needed. None when no such op is known (the default).
+    fn impossible(&self, _start: &Self::State, _ops: &[(&Self::Input, Option<&Self::Output>)]) -> Option<usize> {
         None
     }
 
@@ -271,7 +271,7 @@ fn register_inert(op: &RegisterOp, output: Option<&RegisterOutput>) -> bool {
 }
 
 /// The first op that no reachable value allows: a read of a value, or a
-/// successful cas from a value, that is neither `initial` nor written by
+/// successful cas from a value, that is neither `start` nor written by
 /// any write or cas (whatever their outcome, unless a cas reported
 /// failure). With appends any string may be built: none is known.
 fn register_impossible<'a>(
@@ -405,8 +405,8 @@ macro_rules! register_model {
                 register_legal(state, input, output)
             }
 
-            fn impossible(&self, ops: &[(&RegisterOp, Option<&RegisterOutput>)]) -> Option<usize> {
-                register_impossible(&self.initial, ops.iter().copied())
+            fn impossible(&self, start: &Value, ops: &[(&RegisterOp, Option<&RegisterOutput>)]) -> Option<usize> {
+                register_impossible(start, ops.iter().copied())
             }
         }
     };
@@ -483,8 +483,8 @@ impl Model for Kv {
         register_legal(state, &input.1, output)
     }
 
-    fn impossible(&self, ops: &[(&(Value, RegisterOp), Option<&RegisterOutput>)]) -> Option<usize> {
-        register_impossible(&self.initial, ops.iter().map(|(input, output)| (&input.1, *output)))
+    fn impossible(&self, start: &Value, ops: &[(&(Value, RegisterOp), Option<&RegisterOutput>)]) -> Option<usize> {
+        register_impossible(start, ops.iter().map(|(input, output)| (&input.1, *output)))
     }
 }
 

@@ -166,7 +166,7 @@ fn advance<'a, M: Model>(
     budget: &Budget<'_>,
 ) -> Option<Outcome> {
     if matches!(slot, Slot::Waiting) {
-        if let Some(failure) = search::impossible_op(model, ops) {
+        if let Some(failure) = search::impossible_op(model, &model.init(), ops) {
             return Some(Outcome::NotLinearizable(failure));
         }
         if search::sequential_order(ops).is_some() {

@@ -154,7 +154,7 @@ pub fn search<M: Model>(model: &M, init: &M::State, ops: &[Op<M>], budget: &Budg
     if budget.interrupt.is_some_and(|i| i.load(Ordering::Relaxed)) {
         return Outcome::Unknown(Stop::Interrupted);
     }
-    if let Some(failure) = impossible_op(model, ops) {
+    if let Some(failure) = impossible_op(model, init, ops) {
         return Outcome::NotLinearizable(failure);
     }
     let found = match sequential_order(ops) {
@@ -171,9 +171,9 @@ pub fn search<M: Model>(model: &M, init: &M::State, ops: &[Op<M>], budget: &Budg
 
 /// The failure of an op no reachable state allows ([`Model::impossible`]):
 /// it cannot be placed even first.
-pub(super) fn impossible_op<M: Model>(model: &M, ops: &[Op<M>]) -> Option<Failure> {
+pub(super) fn impossible_op<M: Model>(model: &M, start: &M::State, ops: &[Op<M>]) -> Option<Failure> {
     let pairs: Vec<(&M::Input, Option<&M::Output>)> = ops.iter().map(|o| (&o.input, o.output.as_ref())).collect();
-    let blocked = model.impossible(&pairs)?;
+    let blocked = model.impossible(start, &pairs)?;
     debug_assert!(
         ops[blocked].output.is_some(),
         "an op that reported nothing is never impossible"
@@ -504,15 +504,18 @@ pub(super) struct Search<'a, M: Model> {
 
 /// Sort key of entry `e` of `ops` (numbered in call order): time order;
 /// at equal times calls first (the ops overlap, which constrains less:
-/// never a false "not linearizable"), then by call.
-fn entry_time<M: Model>(ops: &[Op<M>], by_call: &[usize], e: usize) -> (u64, bool, u64) {
+/// never a false "not linearizable"), then returns before open ops'
+/// returns, then by call.
+fn entry_time<M: Model>(ops: &[Op<M>], by_call: &[usize], e: usize) -> (u64, bool, bool, u64) {
     let op = &ops[by_call[e / 2]];
     let time = if is_call(e) {
         op.call
     } else {
         op.ret.unwrap_or(u64::MAX)
     };
-    (time, !is_call(e), op.call)
+    // Open ops return after every op that returned, even one that
+    // returned at u64::MAX: reaching an open return means all are placed.
+    (time, !is_call(e), op.ret.is_none(), op.call)
 }
 
 impl<'a, M: Model> Search<'a, M> {
