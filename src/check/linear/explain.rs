@@ -247,15 +247,18 @@ fn shortest_failing_prefix<M: Model>(
             exact = false;
             break;
         }
-        let probe = match first.take().filter(|&m| m < hi) {
-            Some(m) => m,
-            None if stepping => hi.saturating_sub(step).max(lo),
-            None => (lo + hi) / 2,
+        let (probe, hinted) = match first.take().filter(|&m| m < hi) {
+            Some(m) => (m, true),
+            None if stepping => (hi.saturating_sub(step).max(lo), false),
+            None => ((lo + hi) / 2, false),
         };
         match search(model, init, &cut_at(ops, returns[probe].0), budget) {
             Outcome::NotLinearizable(_) => {
+                // The first step back from the hint is 1, then 2, 4, ...
+                if stepping && !hinted {
+                    step *= 2;
+                }
                 hi = probe;
-                step *= 2;
             }
             outcome => {
                 exact &= matches!(outcome, Outcome::Linearizable(_));

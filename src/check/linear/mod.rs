@@ -10,8 +10,9 @@
 //!
 //! The memory budget is counted, not measured (see [`search`]), so the
 //! verdict under it is the same on every machine and for every `jobs`:
-//! partitions searched at once each get an equal share, and one that runs
-//! out of its share is searched again alone with the whole budget.
+//! each partition gets an equal share, and one that runs out of its share
+//! waits and resumes after the others with the whole budget, less the
+//! shares of those still waiting (see [`rounds`]).
 
 pub mod brute;
 mod explain;
