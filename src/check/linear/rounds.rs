@@ -13,7 +13,7 @@
 //! verdict is therefore the same for every `jobs`.
 
 use super::model::Model;
-use super::search::{self, Budget, End, Op, Outcome, Search, Stop};
+use super::search::{self, Begun, Budget, Op, Outcome, Search, Stop};
 use super::Options;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -166,23 +166,15 @@ fn advance<'a, M: Model>(
     budget: &Budget<'_>,
 ) -> Option<Outcome> {
     if matches!(slot, Slot::Waiting) {
-        if let Some(failure) = search::impossible_op(model, &model.init(), ops) {
-            return Some(Outcome::NotLinearizable(failure));
+        match search::begin(model, &model.init(), ops, budget) {
+            Begun::Decided(outcome) => return Some(outcome),
+            Begun::Searching(search) => *slot = Slot::Paused(search),
         }
-        if search::sequential_order(ops).is_some() {
-            return Some(search::search(model, &model.init(), ops, budget));
-        }
-        *slot = Slot::Paused(Box::new(Search::new(model, model.init(), ops)));
     }
     let (Slot::Paused(running) | Slot::OverShare(running)) = slot else {
         unreachable!("only undecided partitions run")
     };
-    match running.run(budget, None) {
-        Ok(order) => Some(Outcome::Linearizable(order)),
-        Err(End::Failed(f)) => Some(Outcome::NotLinearizable(f)),
-        Err(End::Stopped(why)) => Some(Outcome::Unknown(why)),
-        Err(End::OutOfSteps) => None,
-    }
+    Some(running.outcome(budget)).filter(|o| *o != Outcome::OutOfSteps)
 }
 
 /// Resumes, one at a time in index order, the partitions that ran out of
@@ -207,14 +199,12 @@ fn resume_over_shares<M: Model>(slots: &[Mutex<Slot<M>>], options: &Options, sha
         // in that thread's arena, which a new thread takes over, while the
         // main thread would grow its own arena on top.
         let outcome =
-            std::thread::scope(|s| s.spawn(|| search.run(&budget, None)).join()).expect("the search does not panic");
+            std::thread::scope(|s| s.spawn(|| search.outcome(&budget)).join()).expect("the search does not panic");
+        debug_assert!(outcome != Outcome::OutOfSteps, "the budget has no step limit");
+        // The budget that ran out is the whole one, less what others hold.
         let outcome = match outcome {
-            Ok(order) => Outcome::Linearizable(order),
-            Err(End::Failed(f)) => Outcome::NotLinearizable(f),
-            // The budget that ran out is the whole one, less what others hold.
-            Err(End::Stopped(Stop::Memory(_))) => Outcome::Unknown(Stop::Memory(options.memory_bytes)),
-            Err(End::Stopped(why)) => Outcome::Unknown(why),
-            Err(End::OutOfSteps) => unreachable!("the budget has no step limit"),
+            Outcome::Unknown(Stop::Memory(_)) => Outcome::Unknown(Stop::Memory(options.memory_bytes)),
+            other => other,
         };
         let failed = matches!(outcome, Outcome::NotLinearizable(_));
         *slot = Slot::Done(outcome);

@@ -149,18 +149,46 @@ pub struct Failure {
 
 /// Is `ops` linearizable from `init`?
 pub fn search<M: Model>(model: &M, init: &M::State, ops: &[Op<M>], budget: &Budget<'_>) -> Outcome {
+    match begin(model, init, ops, budget) {
+        Begun::Decided(outcome) => outcome,
+        Begun::Searching(mut search) => search.outcome(budget),
+    }
+}
+
+/// How a search starts: decided at once, or a search to run.
+pub(super) enum Begun<'a, M: Model> {
+    Decided(Outcome),
+    Searching(Box<Search<'a, M>>),
+}
+
+/// Decides at once what needs no cache (an interrupt already set, an op
+/// no reachable state allows, ops that never overlap); else sets up the
+/// search.
+pub(super) fn begin<'a, M: Model>(
+    model: &'a M,
+    init: &M::State,
+    ops: &'a [Op<M>],
+    budget: &Budget<'_>,
+) -> Begun<'a, M> {
     // An interrupt set before the search began would go unnoticed by a
     // search shorter than the steps between looks at the clock.
     if budget.interrupt.is_some_and(|i| i.load(Ordering::Relaxed)) {
-        return Outcome::Unknown(Stop::Interrupted);
+        return Begun::Decided(Outcome::Unknown(Stop::Interrupted));
     }
     if let Some(failure) = impossible_op(model, init, ops) {
-        return Outcome::NotLinearizable(failure);
+        return Begun::Decided(Outcome::NotLinearizable(failure));
     }
-    let found = match sequential_order(ops) {
-        Some(order) => step_through(model, init, ops, &order, budget).map(|(placed, _)| placed),
-        None => Search::new(model, init.clone(), ops).run(budget, None),
-    };
+    match sequential_order(ops) {
+        Some(order) => {
+            let found = step_through(model, init, ops, &order, budget).map(|(placed, _)| placed);
+            Begun::Decided(outcome_of(found))
+        }
+        None => Begun::Searching(Box::new(Search::new(model, init.clone(), ops))),
+    }
+}
+
+/// The outcome a search's result stands for.
+fn outcome_of(found: Result<Vec<usize>, End>) -> Outcome {
     match found {
         Ok(order) => Outcome::Linearizable(order),
         Err(End::Failed(f)) => Outcome::NotLinearizable(f),
@@ -785,6 +813,11 @@ impl<'a, M: Model> Search<'a, M> {
             Try::Placed | Try::Illegal => true,
             Try::Seen => !self.inert[k],
         })
+    }
+
+    /// Runs on within `budget` (see [`Search::run`]), as an outcome.
+    pub(super) fn outcome(&mut self, budget: &Budget<'_>) -> Outcome {
+        outcome_of(self.run(budget, None))
     }
 
     fn failure_at(&self, ret_entry: usize) -> Failure {
