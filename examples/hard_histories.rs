@@ -9,16 +9,29 @@
 //! `not-linearizable`), one per line. `-bad` files read a value no one
 //! wrote, `-stale` files a value written but certainly overwritten before
 //! the read (see `simulate::history::generate::Corruption`).
+//!
+//! `-- --seed N OUT_DIR` writes the same shapes from seed N instead of 0
+//! (names gain `-sN`): a set of histories no one tuned the checker on.
 
 use simulate::history::generate::hard_corpus;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let mut args = std::env::args().skip(1);
-    let (Some(dir), None) = (args.next(), args.next()) else {
-        eprintln!("usage: hard_histories OUT_DIR");
-        return ExitCode::from(2);
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (seed, dir) = match &args[..] {
+        [dir] => (0, dir),
+        [flag, n, dir] if flag == "--seed" => match n.parse::<u64>() {
+            Ok(n) => (n, dir),
+            Err(_) => {
+                eprintln!("--seed takes a whole number, got {n:?}");
+                return ExitCode::from(2);
+            }
+        },
+        _ => {
+            eprintln!("usage: hard_histories [--seed N] OUT_DIR");
+            return ExitCode::from(2);
+        }
     };
     let dir = PathBuf::from(dir);
     if let Err(e) = std::fs::create_dir_all(&dir) {
@@ -26,7 +39,8 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     let mut verdicts = String::new();
-    for shape in hard_corpus() {
+    for mut shape in hard_corpus() {
+        shape.seed = seed;
         let name = shape.file_name();
         let path = dir.join(&name);
         if let Err(e) = std::fs::write(&path, shape.text()) {

@@ -219,17 +219,17 @@ fn mutex_agrees_with_brute_force() {
 struct WholeKv(Kv);
 
 impl Model for WholeKv {
-    type State = BTreeMap<Value, Value>;
-    type Input = (Value, RegisterOp);
+    type State = BTreeMap<Value, KvValue>;
+    type Input = KvOp;
     type Output = RegisterOutput;
     fn init(&self) -> Self::State {
         BTreeMap::new()
     }
     fn step(&self, state: &Self::State, input: &Self::Input, output: Option<&RegisterOutput>) -> Option<Self::State> {
-        let current = state.get(&input.0).cloned().unwrap_or_else(|| self.0.init());
+        let current = state.get(&input.key).cloned().unwrap_or_else(|| self.0.init());
         let next = self.0.step(&current, input, output)?;
         let mut state = state.clone();
-        state.insert(input.0.clone(), next);
+        state.insert(input.key.clone(), next);
         Some(state)
     }
     fn convert(&self, op: &RawOp) -> Result<(Self::Input, Option<RegisterOutput>), String> {
@@ -515,8 +515,9 @@ fn kv_verdict(raw: &RawHistory, jobs: usize, memory_bytes: usize) -> simulate::c
 
 #[test]
 fn past_the_memory_budget_the_verdict_is_unknown_and_says_why() {
+    // 8 writers: 109,601 orders of subsets, each its own state.
     let raw = RawHistory {
-        ops: appends(6, 1_000, "k", 0),
+        ops: appends(8, 1_000, "k", 0),
         failed: 0,
     };
     assert_eq!(kv_verdict(&raw, 1, 64 << 20).verdict, LinVerdict::NotLinearizable);

@@ -510,7 +510,7 @@ fn kv_searches_agree_with_brute_force() {
             &Subject {
                 name: if appends { "kv" } else { "kv-no-appends" },
                 make: &|r| Kv { initial: kv_initial(r) },
-                start: &text,
+                start: &|r| KvValue::of(&text(r)),
                 gen_op: &move |r| kv_op(r, appends),
             },
             1_000,
@@ -910,11 +910,11 @@ fn explanations_pin_down_the_first_bad_return() {
         &Subject {
             name: "kv",
             make: &|r| Kv { initial: kv_initial(r) },
-            start: &text,
+            start: &|r| KvValue::of(&text(r)),
             gen_op: &|r| kv_op(r, true),
         },
         600,
-        Some(&parse_value),
+        Some(&|s| KvValue::of(&parse_value(s))),
     );
     explained(
         &Subject {

@@ -6,6 +6,7 @@
 //! search knows nothing else about it: adding a model touches only this
 //! file (and the list the CLI offers).
 
+use super::rope::{self, Piece, Rope};
 use crate::core::Value;
 use crate::history::raw::{excerpt, RawOp};
 use std::collections::BTreeMap;
@@ -422,69 +423,171 @@ pub struct Kv {
     pub initial: Value,
 }
 
+/// One key's value as the kv model holds it: strings as ropes, so that a
+/// state built by an append shares the string it was appended to.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum KvValue {
+    /// A string.
+    Text(Rope),
+    /// Anything else (never a string: equal values have one form).
+    Other(Value),
+}
+
+impl KvValue {
+    /// The kv form of `v`.
+    pub fn of(v: &Value) -> KvValue {
+        match v {
+            Value::Str(s) => KvValue::Text(Rope::of(&Piece::new(s))),
+            v => KvValue::Other(v.clone()),
+        }
+    }
+
+    /// Whether this is `v`.
+    pub fn is(&self, v: &Value) -> bool {
+        match (self, v) {
+            (KvValue::Text(r), Value::Str(s)) => r.eq_str(s),
+            (KvValue::Other(a), b) => a == b,
+            _ => false,
+        }
+    }
+
+    /// The plain value, as histories and people see it.
+    pub fn to_value(&self) -> Value {
+        match self {
+            KvValue::Text(r) => Value::Str(r.to_string()),
+            KvValue::Other(v) => v.clone(),
+        }
+    }
+}
+
+/// A kv operation: its key and register op, with the value it writes and
+/// the piece it appends made once, not at every step.
+#[derive(Clone, Debug)]
+pub struct KvOp {
+    /// The key it reads or writes.
+    pub key: Value,
+    /// What it does to the key's value.
+    pub op: RegisterOp,
+    /// What a write, or a cas that applies, leaves.
+    written: Option<KvValue>,
+    /// What an append appends.
+    tail: Option<Piece>,
+}
+
+impl KvOp {
+    /// `op` on `key`.
+    pub fn new(key: Value, op: RegisterOp) -> KvOp {
+        let written = match &op {
+            RegisterOp::Write(v) | RegisterOp::Cas(_, v) => Some(KvValue::of(v)),
+            _ => None,
+        };
+        let tail = match &op {
+            RegisterOp::Append(Value::Str(s)) => Some(Piece::new(s)),
+            _ => None,
+        };
+        KvOp { key, op, written, tail }
+    }
+
+    fn written(&self) -> KvValue {
+        self.written.clone().expect("a write or cas has its value made")
+    }
+}
+
+fn kv_step(state: &KvValue, input: &KvOp, output: Option<&RegisterOutput>) -> Option<KvValue> {
+    match (&input.op, output) {
+        (RegisterOp::Read, Some(RegisterOutput::Read(v))) => state.is(v).then(|| state.clone()),
+        (RegisterOp::Read, _) => Some(state.clone()),
+        (RegisterOp::Write(_), _) => Some(input.written()),
+        (RegisterOp::Append(_), _) => {
+            let tail = input.tail.as_ref()?;
+            match state {
+                KvValue::Other(Value::Nil) => Some(KvValue::Text(Rope::of(tail))),
+                KvValue::Text(r) => Some(KvValue::Text(r.then(tail))),
+                KvValue::Other(_) => None,
+            }
+        }
+        (RegisterOp::Cas(from, _), Some(RegisterOutput::Cas(true))) => state.is(from).then(|| input.written()),
+        (RegisterOp::Cas(from, _), Some(RegisterOutput::Cas(false))) => (!state.is(from)).then(|| state.clone()),
+        (RegisterOp::Cas(from, _), _) => Some(if state.is(from) { input.written() } else { state.clone() }),
+    }
+}
+
 impl Model for Kv {
-    type State = Value;
-    type Input = (Value, RegisterOp);
+    type State = KvValue;
+    type Input = KvOp;
     type Output = RegisterOutput;
 
-    fn init(&self) -> Value {
-        self.initial.clone()
+    fn init(&self) -> KvValue {
+        KvValue::of(&self.initial)
     }
 
-    fn step(&self, state: &Value, input: &(Value, RegisterOp), output: Option<&RegisterOutput>) -> Option<Value> {
-        register_step(state, &input.1, output)
+    fn step(&self, state: &KvValue, input: &KvOp, output: Option<&RegisterOutput>) -> Option<KvValue> {
+        kv_step(state, input, output)
     }
 
-    fn state_bytes(&self, state: &Value) -> usize {
-        value_bytes(state)
+    /// A new state owns its last link (the rest it shares); one made by
+    /// a write shares even that with the op, and is counted anyway.
+    fn state_bytes(&self, state: &KvValue) -> usize {
+        match state {
+            KvValue::Text(r) if r.has_links() => rope::LINK_BYTES,
+            KvValue::Text(_) => 0,
+            KvValue::Other(v) => value_bytes(v),
+        }
     }
 
-    fn convert(&self, op: &RawOp) -> Result<((Value, RegisterOp), Option<RegisterOutput>), String> {
+    fn convert(&self, op: &RawOp) -> Result<(KvOp, Option<RegisterOutput>), String> {
         let key = op.key.clone().ok_or("model kv needs a key on every operation")?;
         let (reg, out) = register_convert(op, "kv", &["read", "write", "append", "cas"])?;
         if let RegisterOp::Append(tail) = &reg {
             appends_strings(tail, &self.initial)?;
         }
-        Ok(((key, reg), out))
+        Ok((KvOp::new(key, reg), out))
     }
 
-    fn partition(&self, inputs: &[&(Value, RegisterOp)]) -> Vec<(String, Vec<usize>)> {
+    fn partition(&self, inputs: &[&KvOp]) -> Vec<(String, Vec<usize>)> {
         let mut by_key: BTreeMap<&Value, Vec<usize>> = BTreeMap::new();
-        for (i, (key, _)) in inputs.iter().copied().enumerate() {
-            by_key.entry(key).or_default().push(i);
+        for (i, input) in inputs.iter().enumerate() {
+            by_key.entry(&input.key).or_default().push(i);
         }
         by_key.into_iter().map(|(k, ops)| (format!("key {k}"), ops)).collect()
     }
 
-    fn describe(&self, input: &(Value, RegisterOp), output: Option<&RegisterOutput>) -> String {
-        let text = register_describe(&input.1, output);
+    fn describe(&self, input: &KvOp, output: Option<&RegisterOutput>) -> String {
+        let text = register_describe(&input.op, output);
         let (verb, rest) = text.split_once(' ').unwrap_or((&text, ""));
         let verb = match verb {
             "read" => "get",
             "write" => "put",
             v => v,
         };
-        format!("{verb} {} {rest}", input.0).trim_end().to_string()
+        format!("{verb} {} {rest}", input.key).trim_end().to_string()
     }
 
-    fn describe_state(&self, state: &Value) -> String {
-        state.to_string()
+    fn describe_state(&self, state: &KvValue) -> String {
+        state.to_value().to_string()
     }
 
-    fn is_read_only(&self, input: &(Value, RegisterOp)) -> bool {
-        matches!(input.1, RegisterOp::Read)
+    fn is_read_only(&self, input: &KvOp) -> bool {
+        matches!(input.op, RegisterOp::Read)
     }
 
-    fn is_inert(&self, input: &(Value, RegisterOp), output: Option<&RegisterOutput>) -> bool {
-        register_inert(&input.1, output)
+    fn is_inert(&self, input: &KvOp, output: Option<&RegisterOutput>) -> bool {
+        register_inert(&input.op, output)
     }
 
-    fn is_legal(&self, state: &Value, input: &(Value, RegisterOp), output: Option<&RegisterOutput>) -> bool {
-        register_legal(state, &input.1, output)
+    fn is_legal(&self, state: &KvValue, input: &KvOp, output: Option<&RegisterOutput>) -> bool {
+        match (&input.op, output) {
+            (RegisterOp::Read, Some(RegisterOutput::Read(v))) => state.is(v),
+            (RegisterOp::Cas(from, _), Some(RegisterOutput::Cas(false))) => !state.is(from),
+            _ => kv_step(state, input, output).is_some(),
+        }
     }
 
-    fn impossible(&self, start: &Value, ops: &[(&(Value, RegisterOp), Option<&RegisterOutput>)]) -> Option<usize> {
-        register_impossible(start, ops.iter().map(|(input, output)| (&input.1, *output)))
+    fn impossible(&self, start: &KvValue, ops: &[(&KvOp, Option<&RegisterOutput>)]) -> Option<usize> {
+        register_impossible(
+            &start.to_value(),
+            ops.iter().map(|(input, output)| (&input.op, *output)),
+        )
     }
 }
 
@@ -684,10 +787,23 @@ mod tests {
             initial: Value::Str(String::new()),
         };
         let s = |x: &str| Value::Str(x.into());
-        let append = (s("k"), RegisterOp::Append(s("ab")));
-        assert_eq!(m.step(&s("x"), &append, None), Some(s("xab")));
-        assert_eq!(m.step(&Value::Nil, &append, None), Some(s("ab")));
-        let inputs = [append.clone(), (s("j"), RegisterOp::Read), append];
+        let append = KvOp::new(s("k"), RegisterOp::Append(s("ab")));
+        let kv = |v: &Value| KvValue::of(v);
+        assert_eq!(m.step(&kv(&s("x")), &append, None), Some(kv(&s("xab"))));
+        assert_eq!(m.step(&kv(&Value::Nil), &append, None), Some(kv(&s("ab"))));
+        assert_eq!(m.step(&kv(&int(1)), &append, None), None, "appends only onto strings");
+        let put = KvOp::new(s("k"), RegisterOp::Write(s("xab")));
+        let after = m.step(&kv(&s("x")), &append, None).unwrap();
+        assert_eq!(
+            m.step(&kv(&int(1)), &put, None),
+            Some(after.clone()),
+            "one string, however built"
+        );
+        let read = KvOp::new(s("k"), RegisterOp::Read);
+        assert!(m.is_legal(&after, &read, Some(&RegisterOutput::Read(s("xab")))));
+        assert!(!m.is_legal(&after, &read, Some(&RegisterOutput::Read(s("xa")))));
+        assert_eq!(m.describe_state(&after), "\"xab\"");
+        let inputs = [append.clone(), KvOp::new(s("j"), RegisterOp::Read), append];
         assert_eq!(
             m.partition(&inputs.iter().collect::<Vec<_>>()),
             [

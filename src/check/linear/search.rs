@@ -25,6 +25,7 @@
 //! history is linearizable. An indeterminate op that is placed earlier took
 //! effect at that point.
 
+use super::arena::Chunked;
 use super::model::Model;
 use hashbrown::HashTable;
 use rustc_hash::FxBuildHasher;
@@ -308,13 +309,6 @@ fn table_bytes(slot_bytes: usize, len: usize, capacity: usize) -> usize {
     (now + grown) * (slot_bytes + 1)
 }
 
-/// Bytes a vector holds once it has `len` items of `item` bytes: its
-/// capacity, and while it grows the old buffer and the doubled one.
-fn vec_bytes(item: usize, len: usize, capacity: usize) -> usize {
-    let grown = if len > capacity { capacity.max(2) * 2 } else { 0 };
-    (capacity + grown) * item
-}
-
 /// A 64-bit mix (splitmix64's finaliser): hashes of op and state numbers,
 /// fixed, so the search takes the same steps everywhere.
 fn mix(x: u64) -> u64 {
@@ -328,8 +322,7 @@ fn mix(x: u64) -> u64 {
 /// search refers to states by their number here. Configurations then cost
 /// a number, not a copy of the state (a kv value under appends grows).
 struct States<S> {
-    all: Vec<S>,
-    hashes: Vec<u64>,
+    all: Chunked<S>,
     table: HashTable<u32>,
     /// Heap bytes of the states, as the model counts them.
     heap: usize,
@@ -338,21 +331,18 @@ struct States<S> {
 impl<S: Hash + Eq> States<S> {
     fn new() -> Self {
         States {
-            all: Vec::new(),
-            hashes: Vec::new(),
+            all: Chunked::new(0),
             table: HashTable::new(),
             heap: 0,
         }
     }
 
-    /// Bytes held once one more state is added.
     /// Bytes held, once a new state owning `new` heap bytes is added if
     /// there is one.
     fn bytes(&self, new: Option<usize>) -> usize {
-        let n = self.all.len() + usize::from(new.is_some());
-        table_bytes(size_of::<u32>(), n, self.table.capacity())
-            + vec_bytes(size_of::<S>(), n, self.all.capacity())
-            + vec_bytes(size_of::<u64>(), n, self.hashes.capacity())
+        let more = usize::from(new.is_some());
+        table_bytes(size_of::<u32>(), self.all.len() + more, self.table.capacity())
+            + self.all.bytes_with(more)
             + self.heap
             + new.unwrap_or(0)
     }
@@ -363,17 +353,22 @@ impl<S: Hash + Eq> States<S> {
         (hash, self.table.find(hash, |&i| &all[i as usize] == state).copied())
     }
 
-    /// Adds a state `find` did not find; `bytes` is what it owns.
+    /// Adds a state `find` did not find; `bytes` is what it owns. Hashes
+    /// are not kept: the table rehashes a state when it grows, which costs
+    /// less than 8 bytes a state.
     fn add(&mut self, state: S, hash: u64, bytes: usize) -> u32 {
         let id = u32::try_from(self.all.len()).expect("fewer than 2^32 states fit any memory budget");
         self.heap += bytes;
         self.all.push(state);
-        self.hashes.push(hash);
-        let hashes = &self.hashes;
-        self.table.insert_unique(hash, id, |&i| hashes[i as usize]);
+        let all = &self.all;
+        self.table
+            .insert_unique(hash, id, |&i| FxBuildHasher.hash_one(&all[i as usize]));
         id
     }
 }
+
+/// Bits of `Seen::at` that hold the run's length in words.
+const LEN_BITS: u32 = 24;
 
 /// One configuration the search has explored: a set of linearized ops
 /// and a state. The set is stored trimmed: its leading all-ones words and
@@ -381,17 +376,28 @@ impl<S: Hash + Eq> States<S> {
 /// and get linearized roughly in that order.
 struct Seen {
     hash: u64,
-    start: usize,
+    /// Where its words start in the cache's arena, and how many
+    /// (`start << LEN_BITS | len`).
+    at: u64,
     /// Index of the first stored word.
     lo: u32,
-    len: u32,
     state: u32,
 }
 
-/// The configurations explored so far, in one flat arena.
+impl Seen {
+    fn start(&self) -> usize {
+        (self.at >> LEN_BITS) as usize
+    }
+
+    fn len(&self) -> usize {
+        (self.at & ((1 << LEN_BITS) - 1)) as usize
+    }
+}
+
+/// The configurations explored so far, in chunked arenas.
 struct Cache {
-    words: Vec<u64>,
-    seen: Vec<Seen>,
+    words: Chunked<u64>,
+    seen: Chunked<Seen>,
     table: HashTable<u32>,
 }
 
@@ -403,10 +409,15 @@ fn trimmed(bits: &[u64]) -> (usize, usize) {
 }
 
 impl Cache {
-    fn new() -> Self {
+    /// A cache for sets of `words` words.
+    fn new(words: usize) -> Self {
+        assert!(
+            words < 1 << LEN_BITS,
+            "a partition of {words} words of ops is beyond any memory budget"
+        );
         Cache {
-            words: Vec::new(),
-            seen: Vec::new(),
+            words: Chunked::new(words),
+            seen: Chunked::new(0),
             table: HashTable::new(),
         }
     }
@@ -415,8 +426,8 @@ impl Cache {
     fn bytes_with(&self, stored: usize) -> usize {
         let n = self.seen.len() + 1;
         table_bytes(size_of::<u32>(), n, self.table.capacity())
-            + vec_bytes(size_of::<Seen>(), n, self.seen.capacity())
-            + vec_bytes(size_of::<u64>(), self.words.len() + stored, self.words.capacity())
+            + self.seen.bytes_with(1)
+            + self.words.bytes_with(stored)
     }
 
     /// Adds (bits, state) unless it is there; true if it was new. One hash
@@ -428,22 +439,21 @@ impl Cache {
             s.hash == hash
                 && s.state == state
                 && s.lo as usize == lo
-                && s.len as usize == hi - lo
-                && words[s.start..s.start + s.len as usize] == bits[lo..hi]
+                && s.len() == hi - lo
+                && words.run(s.start(), s.len()) == &bits[lo..hi]
         };
         let id = u32::try_from(seen.len()).expect("fewer than 2^32 configurations fit any memory budget");
         match self.table.entry(hash, same, |&i| seen[i as usize].hash) {
             hashbrown::hash_table::Entry::Occupied(_) => false,
             hashbrown::hash_table::Entry::Vacant(slot) => {
                 slot.insert(id);
+                let start = self.words.extend_together(&bits[lo..hi]);
                 self.seen.push(Seen {
                     hash,
-                    start: self.words.len(),
+                    at: (start as u64) << LEN_BITS | (hi - lo) as u64,
                     lo: lo as u32,
-                    len: (hi - lo) as u32,
                     state,
                 });
-                self.words.extend_from_slice(&bits[lo..hi]);
                 true
             }
         }
@@ -585,7 +595,7 @@ impl<'a, M: Model> Search<'a, M> {
             prev,
             head_next: order.first().copied().unwrap_or(HEAD),
             states,
-            cache: Cache::new(),
+            cache: Cache::new(words),
             linearized: vec![0; words],
             bits_hash: 0,
             stack: Vec::with_capacity(ops.len()),
@@ -840,8 +850,9 @@ impl<'a, M: Model> Search<'a, M> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::linear::model::{Kv, Register, RegisterOp, RegisterOutput};
+    use crate::check::linear::model::{Kv, KvOp, Register, RegisterOp, RegisterOutput};
     use crate::core::Value;
+    use crate::history::raw::RawOp;
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
 
@@ -960,13 +971,13 @@ mod tests {
     /// `writers` concurrent appends of `bytes` bytes each, then a read of
     /// a value none of their orders gives: refuting it caches every order
     /// of every subset, each with its own long string.
-    fn appends(writers: u64, bytes: usize) -> Vec<Op<Kv>> {
+    fn appends<M: Model<Input = KvOp, Output = RegisterOutput>>(writers: u64, bytes: usize) -> Vec<Op<M>> {
         let key = Value::Str("k".into());
-        let mut ops: Vec<Op<Kv>> = (0..writers)
+        let mut ops: Vec<Op<M>> = (0..writers)
             .map(|p| Op {
                 id: p as usize,
                 client: p,
-                input: (key.clone(), RegisterOp::Append(Value::Str(p.to_string().repeat(bytes)))),
+                input: KvOp::new(key.clone(), RegisterOp::Append(Value::Str(p.to_string().repeat(bytes)))),
                 output: Some(RegisterOutput::Done),
                 call: p,
                 ret: Some(writers + p),
@@ -975,7 +986,7 @@ mod tests {
         ops.push(Op {
             id: writers as usize,
             client: 0,
-            input: (key, RegisterOp::Read),
+            input: KvOp::new(key, RegisterOp::Read),
             output: Some(RegisterOutput::Read(Value::Str("none".into()))),
             call: 2 * writers,
             ret: Some(2 * writers + 1),
@@ -983,11 +994,43 @@ mod tests {
         ops
     }
 
+    /// Appends to one string, held whole in every state (as kv held them
+    /// before ropes): states that own kilobytes each.
+    struct WholeStrings;
+
+    impl Model for WholeStrings {
+        type State = String;
+        type Input = KvOp;
+        type Output = RegisterOutput;
+        fn init(&self) -> String {
+            String::new()
+        }
+        fn step(&self, state: &String, input: &KvOp, output: Option<&RegisterOutput>) -> Option<String> {
+            match (&input.op, output) {
+                (RegisterOp::Append(Value::Str(tail)), _) => Some(state.clone() + tail),
+                (RegisterOp::Read, Some(RegisterOutput::Read(Value::Str(s)))) => (s == state).then(|| s.clone()),
+                _ => None,
+            }
+        }
+        fn state_bytes(&self, state: &String) -> usize {
+            state.capacity()
+        }
+        fn convert(&self, _: &RawOp) -> Result<(KvOp, Option<RegisterOutput>), String> {
+            unreachable!("ops are built by the test")
+        }
+        fn describe(&self, input: &KvOp, _: Option<&RegisterOutput>) -> String {
+            format!("{input:?}")
+        }
+        fn describe_state(&self, state: &String) -> String {
+            state.clone()
+        }
+    }
+
     #[test]
     fn the_memory_budget_counts_model_states() {
-        let model = Kv { initial: Value::Nil };
-        let ops = appends(6, 1_000);
-        let unlimited = search(&model, &Value::Nil, &ops, &Budget::unlimited());
+        let model = WholeStrings;
+        let ops = appends::<WholeStrings>(6, 1_000);
+        let unlimited = search(&model, &model.init(), &ops, &Budget::unlimited());
         assert!(matches!(unlimited, Outcome::NotLinearizable(_)));
         // 1,957 configurations: a few hundred kB of bitsets and table, but
         // megabytes of strings.
@@ -995,25 +1038,29 @@ mod tests {
             memory_bytes: 1 << 20,
             ..Budget::unlimited()
         };
-        let outcome = search(&model, &Value::Nil, &ops, &budget);
+        let outcome = search(&model, &model.init(), &ops, &budget);
         assert_eq!(outcome, Outcome::Unknown(Stop::Memory(1 << 20)));
         assert_eq!(Stop::Memory(1 << 20).to_string(), "memory budget of 1 MiB ran out");
-        let short = appends(6, 1);
+        let short = appends::<WholeStrings>(6, 1);
         assert!(matches!(
-            search(&model, &Value::Nil, &short, &budget),
+            search(&model, &model.init(), &short, &budget),
             Outcome::NotLinearizable(_)
         ));
+        // The kv model shares what appends have in common: its states fit.
+        let kv = Kv { initial: Value::Nil };
+        let outcome = search(&kv, &kv.init(), &appends::<Kv>(6, 1_000), &budget);
+        assert!(matches!(outcome, Outcome::NotLinearizable(_)), "{outcome:?}");
     }
 
     #[test]
     fn a_search_resumed_in_rounds_takes_the_steps_of_one_run() {
         let model = Kv { initial: Value::Nil };
-        let ops = appends(6, 1);
-        let mut whole = Search::new(&model, Value::Nil, &ops);
+        let ops = appends::<Kv>(6, 1);
+        let mut whole = Search::new(&model, model.init(), &ops);
         let Err(End::Failed(failure)) = whole.run(&Budget::unlimited(), None) else {
             panic!("no order of the appends gives \"none\"")
         };
-        let mut rounds = Search::new(&model, Value::Nil, &ops);
+        let mut rounds = Search::new(&model, model.init(), &ops);
         let mut max_steps = 1;
         let resumed = loop {
             let budget = Budget {
@@ -1033,12 +1080,12 @@ mod tests {
     #[test]
     fn a_search_out_of_memory_resumes_with_more_as_if_never_stopped() {
         let model = Kv { initial: Value::Nil };
-        let ops = appends(6, 100);
-        let mut whole = Search::new(&model, Value::Nil, &ops);
+        let ops = appends::<Kv>(6, 100);
+        let mut whole = Search::new(&model, model.init(), &ops);
         let Err(End::Failed(failure)) = whole.run(&Budget::unlimited(), None) else {
             panic!("no order of the appends gives \"none\"")
         };
-        let mut grown = Search::new(&model, Value::Nil, &ops);
+        let mut grown = Search::new(&model, model.init(), &ops);
         let (mut memory_bytes, mut stops) = (16 << 10, 0);
         let outcome = loop {
             let budget = Budget {
@@ -1066,7 +1113,7 @@ mod tests {
         let read = |p: u64, seen: Value, call, ret| Op {
             id: p as usize,
             client: p,
-            input: (key.clone(), RegisterOp::Read),
+            input: KvOp::new(key.clone(), RegisterOp::Read),
             output: Some(RegisterOutput::Read(seen)),
             call,
             ret: Some(ret),
@@ -1074,7 +1121,7 @@ mod tests {
         let mut ops: Vec<Op<Kv>> = (0..12).map(|p| read(p, Value::Nil, p, 100 + p)).collect();
         ops.push(read(12, Value::Str("x".into()), 200, 201));
         let model = Kv { initial: Value::Nil };
-        let mut search = Search::new(&model, Value::Nil, &ops);
+        let mut search = Search::new(&model, model.init(), &ops);
         assert!(matches!(search.run(&Budget::unlimited(), None), Err(End::Failed(_))));
         assert!(
             search.cache.seen.len() <= 13,
