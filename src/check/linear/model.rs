@@ -85,6 +85,24 @@ pub trait Model: Sync {
         None
     }
 
+    /// For each op (indices into `ops`, one partition), the ops that could
+    /// make it legal again once the state no longer allows it (for a read:
+    /// the writes of what it read), or None where the model cannot say
+    /// (the default). With [`Model::may_become_legal`] this lets the search
+    /// drop at once a configuration in which an op still to be placed never
+    /// can be, instead of finding out at that op's return.
+    fn enablers(&self, ops: &[(&Self::Input, Option<&Self::Output>)]) -> Vec<Option<Vec<usize>>> {
+        vec![None; ops.len()]
+    }
+
+    /// Whether ops other than its enablers could make an op that `state`
+    /// does not allow legal (appends, for a kv read of a longer string).
+    /// Asked only of ops with enablers; true (the default) never prunes.
+    /// May say true when unsure, never false when it could.
+    fn may_become_legal(&self, _state: &Self::State, _input: &Self::Input, _output: Option<&Self::Output>) -> bool {
+        true
+    }
+
     /// Whether `step` would succeed: for inert ops the search asks only
     /// this, so a model can answer without building the next state.
     fn is_legal(&self, state: &Self::State, input: &Self::Input, output: Option<&Self::Output>) -> bool {
@@ -296,6 +314,29 @@ fn register_impossible<'a>(
     })
 }
 
+/// For each read that reported a value, the writes and cas (unless
+/// reported failed) that leave that value: once all are placed and the
+/// state is another, the read never becomes legal.
+fn register_enablers<'a>(
+    ops: impl Iterator<Item = (&'a RegisterOp, Option<&'a RegisterOutput>)> + Clone,
+) -> Vec<Option<Vec<usize>>> {
+    let mut writers: BTreeMap<&Value, Vec<usize>> = BTreeMap::new();
+    for (i, (op, output)) in ops.clone().enumerate() {
+        match (op, output) {
+            (RegisterOp::Write(v), _) => writers.entry(v).or_default().push(i),
+            (RegisterOp::Cas(_, v), out) if out != Some(&RegisterOutput::Cas(false)) => {
+                writers.entry(v).or_default().push(i)
+            }
+            _ => {}
+        }
+    }
+    ops.map(|(op, output)| match (op, output) {
+        (RegisterOp::Read, Some(RegisterOutput::Read(v))) => Some(writers.get(v).cloned().unwrap_or_default()),
+        _ => None,
+    })
+    .collect()
+}
+
 /// Whether an inert op is legal, without cloning the state.
 fn register_legal(state: &Value, op: &RegisterOp, output: Option<&RegisterOutput>) -> bool {
     match (op, output) {
@@ -408,6 +449,15 @@ macro_rules! register_model {
 
             fn impossible(&self, start: &Value, ops: &[(&RegisterOp, Option<&RegisterOutput>)]) -> Option<usize> {
                 register_impossible(start, ops.iter().copied())
+            }
+
+            /// Only writes change the value: a read waits for its writer.
+            fn enablers(&self, ops: &[(&RegisterOp, Option<&RegisterOutput>)]) -> Vec<Option<Vec<usize>>> {
+                register_enablers(ops.iter().copied())
+            }
+
+            fn may_become_legal(&self, _: &Value, _: &RegisterOp, _: Option<&RegisterOutput>) -> bool {
+                false
             }
         }
     };
@@ -589,6 +639,66 @@ impl Model for Kv {
             ops.iter().map(|(input, output)| (&input.op, *output)),
         )
     }
+
+    fn enablers(&self, ops: &[(&KvOp, Option<&RegisterOutput>)]) -> Vec<Option<Vec<usize>>> {
+        kv_enablers(ops)
+    }
+
+    /// Appends only extend a string: a read of `s` waits on a state that
+    /// may be a prefix of `s` (by hash: a false "maybe" only prunes less),
+    /// or on nil, which an append turns into any string.
+    fn may_become_legal(&self, state: &KvValue, _: &KvOp, output: Option<&RegisterOutput>) -> bool {
+        match (state, output) {
+            (KvValue::Text(r), Some(RegisterOutput::Read(Value::Str(s)))) => r.may_prefix(s),
+            (KvValue::Other(Value::Nil), Some(RegisterOutput::Read(Value::Str(_)))) => true,
+            _ => false,
+        }
+    }
+}
+
+/// For each kv read that reported a value: the writes (and cas, unless
+/// reported failed) whose value it could read after appends: the same
+/// value, a string it extends, or nil (an append onto nil starts any
+/// string). Written strings are found by the hashes of the read's prefixes.
+fn kv_enablers(ops: &[(&KvOp, Option<&RegisterOutput>)]) -> Vec<Option<Vec<usize>>> {
+    let mut texts: BTreeMap<(usize, u64), Vec<usize>> = BTreeMap::new();
+    let mut others: BTreeMap<&Value, Vec<usize>> = BTreeMap::new();
+    for (i, (input, output)) in ops.iter().enumerate() {
+        let written = match (&input.op, output) {
+            (RegisterOp::Write(v), _) => v,
+            (RegisterOp::Cas(_, v), out) if *out != Some(&RegisterOutput::Cas(false)) => v,
+            _ => continue,
+        };
+        match written {
+            Value::Str(w) => texts
+                .entry((w.len(), rope::text_hash(w.as_bytes())))
+                .or_default()
+                .push(i),
+            v => others.entry(v).or_default().push(i),
+        }
+    }
+    let is_write_of = |j: &&usize, prefix: &[u8]| match &ops[**j].0.op {
+        RegisterOp::Write(Value::Str(w)) | RegisterOp::Cas(_, Value::Str(w)) => w.as_bytes() == prefix,
+        _ => false,
+    };
+    let read = |v: &Value| -> Vec<usize> {
+        let mut found: Vec<usize> = others.get(v).cloned().unwrap_or_default();
+        if let Value::Str(s) = v {
+            found.extend(others.get(&Value::Nil).into_iter().flatten());
+            let bytes = s.as_bytes();
+            for (len, hash) in rope::prefix_hashes(bytes) {
+                let writes = texts.get(&(len, hash)).into_iter().flatten();
+                found.extend(writes.filter(|j| is_write_of(j, &bytes[..len])));
+            }
+        }
+        found
+    };
+    ops.iter()
+        .map(|(input, output)| match (&input.op, output) {
+            (RegisterOp::Read, Some(RegisterOutput::Read(v))) => Some(read(v)),
+            _ => None,
+        })
+        .collect()
 }
 
 /// An append concatenates strings; nil counts as "". One of anything else,

@@ -29,6 +29,22 @@ struct PieceText {
 #[derive(Clone, Debug)]
 pub struct Piece(Arc<PieceText>);
 
+/// The polynomial hash of `bytes`, as ropes hash their text.
+pub fn text_hash(bytes: &[u8]) -> u64 {
+    bytes
+        .iter()
+        .fold(0u64, |h, &b| h.wrapping_mul(BASE).wrapping_add(u64::from(b)))
+}
+
+/// (length, hash) of every prefix of `bytes`, the empty one first.
+pub fn prefix_hashes(bytes: &[u8]) -> impl Iterator<Item = (usize, u64)> + '_ {
+    let hashes = bytes.iter().scan(0u64, |h, &b| {
+        *h = h.wrapping_mul(BASE).wrapping_add(u64::from(b));
+        Some(*h)
+    });
+    std::iter::once((0, 0)).chain(hashes.enumerate().map(|(i, h)| (i + 1, h)))
+}
+
 impl Piece {
     /// A piece holding `text`.
     pub fn new(text: &str) -> Piece {
@@ -118,6 +134,12 @@ impl Rope {
     /// The pieces, last first.
     fn pieces_back(&self) -> impl Iterator<Item = &str> {
         std::iter::successors(self.last.as_deref(), |l| l.before.as_deref()).map(|l| l.piece.as_str())
+    }
+
+    /// Whether this rope may be a prefix of `s`: false means it is not;
+    /// true, that the prefix of its length has its hash.
+    pub fn may_prefix(&self, s: &str) -> bool {
+        self.len <= s.len() && text_hash(&s.as_bytes()[..self.len]) == self.hash
     }
 
     /// Whether this rope spells `s`: compared from the end, where ropes
