@@ -30,6 +30,7 @@ const BUG_SEEDS: &[(&str, Range<u64>)] = &[
     ("raft-bug-stale-leader-read", 0..20),
     ("raft-bug-lease-ignores-drift", 0..60),
     ("primary-backup-stale-reads", 0..10),
+    ("primary-backup-regular-reads", 0..10),
 ];
 
 /// Every scenario of the repository, bound to its family.
