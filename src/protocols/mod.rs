@@ -5,9 +5,11 @@
 //! - [`single`]: one key-value server.
 //! - [`primary_backup`]: asynchronous primary-backup replication.
 //! - [`raft`]: a replicated key-value store on Raft.
+//! - [`paxos`]: a replicated key-value store on Multi-Paxos.
 
 pub mod checks;
 mod family;
+pub mod paxos;
 pub mod primary_backup;
 pub mod raft;
 mod registry;
