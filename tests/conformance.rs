@@ -31,6 +31,9 @@ const BUG_SEEDS: &[(&str, Range<u64>)] = &[
     ("raft-bug-lease-ignores-drift", 0..60),
     ("primary-backup-stale-reads", 0..10),
     ("primary-backup-regular-reads", 0..10),
+    ("paxos-bug-answer-before-durable", 0..10),
+    ("paxos-bug-reuse-ballot", 0..10),
+    ("paxos-bug-propose-own-value", 0..10),
 ];
 
 /// Every scenario of the repository, bound to its family.
