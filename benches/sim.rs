@@ -6,8 +6,9 @@
 //! - the cost ratio of the two (our time per message / madsim's);
 //! - chaos-smoke (5 nodes, 12 simulated seconds): wall time per run;
 //! - a busy 5-node scenario: events and messages per wall second;
-//! - raft-kv (5 nodes, 30 simulated seconds, ~2,000 client operations):
-//!   wall time per seed, run and every check included, over 20 seeds;
+//! - raft-kv and paxos-kv (5 nodes, 30 simulated seconds, ~2,000 client
+//!   operations each): wall time per seed, run and every check included,
+//!   over 20 seeds;
 //!   and the time to write its report folder (`--report always`), and of
 //!   that the pictures alone (timeline read back, space-time, latency).
 //!
@@ -181,12 +182,15 @@ fn main() {
         delivered as f64 / wall
     );
 
-    raft_kv_per_seed();
+    let raft = per_seed("raft-kv");
+    per_seed("paxos-kv");
+    raft_kv_report(&raft);
 }
 
-/// One seed as a CI sweep runs it: simulate, then check everything.
-fn raft_kv_per_seed() {
-    let s = load("scenarios/raft-kv.ron");
+/// One seed of `scenarios/<name>.ron` as a CI sweep runs it: simulate,
+/// then check everything.
+fn per_seed(name: &str) -> Bound {
+    let s = load(&format!("scenarios/{name}.ron"));
     let mut run_ms = Vec::new();
     let mut total_ms = Vec::new();
     let mut ops = 0;
@@ -211,12 +215,12 @@ fn raft_kv_per_seed() {
         total_ms.push(total * 1e3);
     }
     println!(
-        "raft-kv, 5 nodes, 30 simulated s, {} client ops per seed on average: {:.1} ms per seed with checks ({:.1} ms simulating), median of 20 seeds",
+        "{name}, 5 nodes, 30 simulated s, {} client ops per seed on average: {:.1} ms per seed with checks ({:.1} ms simulating), median of 20 seeds",
         ops / 20,
         median(total_ms),
         median(run_ms)
     );
-    raft_kv_report(&s);
+    s
 }
 
 /// What `--report always` adds to a raft-kv seed.
