@@ -197,3 +197,20 @@ fn a_reused_folder_loses_the_counterexample_of_an_earlier_run() {
     );
     assert!(dir.join("index.html").is_file());
 }
+
+#[test]
+fn a_paxos_timeline_names_its_message_kinds_and_draws_each_new_leader() {
+    let outcome = common::load("scenarios/paxos-leader-isolation.ron").run(0, &RunOptions::default());
+    let t = Timeline::from_trace(outcome.trace.text());
+    let kinds: std::collections::BTreeSet<&str> = t.messages.iter().map(|m| m.kind.as_str()).collect();
+    for kind in ["Prepare", "Promise", "Accept", "Accepted", "Commit"] {
+        assert!(kinds.contains(kind), "{kind} missing from {kinds:?}");
+    }
+    // The leader is cut off every 1.2s: leadership moves, and each
+    // leader's lane is a band of its own.
+    let leaders: std::collections::BTreeSet<u32> = t.leaders.iter().map(|l| l.node).collect();
+    assert!(leaders.len() >= 2, "{:?}", t.leaders);
+    for pair in t.leaders.windows(2) {
+        assert!(pair[0].from_ns <= pair[1].from_ns, "{pair:?}");
+    }
+}
