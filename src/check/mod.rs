@@ -5,8 +5,10 @@
 //! bug). Scenario `checks` add more: generic ones over the history
 //! (`Linearizable(model)`, `Recovers(within)`), and the properties a
 //! family's observers judged during the run ([`property`] turns what they
-//! found into a verdict, by when the property must hold).
+//! found into a verdict, by when the property must hold). [`converge`] is
+//! an observer any replicated family can offer as `Converges(within)`.
 
+pub mod converge;
 pub mod linear;
 
 use crate::core::Value;

@@ -5,10 +5,12 @@
 //! - [`single`]: one key-value server.
 //! - [`primary_backup`]: asynchronous primary-backup replication.
 //! - [`raft`]: a replicated key-value store on Raft.
+//! - [`quorum`]: a Dynamo-style key-value store on N/R/W quorums.
 
 pub mod checks;
 mod family;
 pub mod primary_backup;
+pub mod quorum;
 pub mod raft;
 mod registry;
 pub mod single;

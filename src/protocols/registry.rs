@@ -140,6 +140,7 @@ impl Registry {
             .with::<super::single::Single>()
             .with::<super::primary_backup::AsyncPrimaryBackup>()
             .with::<super::raft::RaftFamily>()
+            .with::<super::quorum::QuorumFamily>()
     }
 
     /// Adds family `F`.
