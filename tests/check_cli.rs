@@ -602,3 +602,63 @@ fn explain_none_gives_the_verdict_without_a_counterexample() {
     assert_eq!(out.status.code(), Some(2));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `--checker no-stale-reads|no-lost-writes`: exit 1 on a violation, 0 on
+/// a pass, 3 when a key was never read at the end, 2 on operations they
+/// cannot read or options they do not take.
+#[test]
+fn regular_checkers_judge_history_files() {
+    let check = |file: &str, checker: &str, extra: &[&str]| {
+        let dir = out_dir(&format!("regular-{checker}"));
+        let mut args = vec![
+            "check",
+            file,
+            "--checker",
+            checker,
+            "--json",
+            "--out",
+            dir.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let out = simulate(&args);
+        let _ = std::fs::remove_dir_all(&dir);
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+        (
+            out.status.code(),
+            json,
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let stale = "tests/histories/kv-regular-stale-bad.jsonl";
+    let inversion = "tests/histories/kv-regular-inversion-bad.jsonl";
+    let (code, json, _) = check(stale, "no-stale-reads", &[]);
+    assert_eq!((code, json["verdict"].as_str()), (Some(1), Some("fail")), "{json}");
+    let detail = json["detail"].as_str().unwrap();
+    assert!(
+        detail.ends_with(
+            "get \"k0\" -> \"v1\" (process 2, called 0.000500s, returned 0.000600s): it returned \"v1\", \
+             written by put \"k0\" \"v1\" (process 0, called 0.000100s, returned 0.000200s); \
+             it missed put \"k0\" \"v2\" (process 1, called 0.000300s, returned 0.000400s), \
+             which began after that write completed and completed before the read began"
+        ),
+        "{detail}"
+    );
+    assert_eq!(json["checker"], "NoStaleReads");
+    assert_eq!(check(stale, "no-lost-writes", &[]).0, Some(1));
+    // Regular but not linearizable: only Linearizable fails it.
+    assert_eq!(check(inversion, "no-stale-reads", &[]).0, Some(0));
+    assert_eq!(check(inversion, "no-lost-writes", &[]).0, Some(0));
+    assert_eq!(check(inversion, "linearizable", &[]).0, Some(1));
+    // Final reads from after the last read: none, so not evaluated.
+    let (code, json, _) = check(inversion, "no-lost-writes", &["--final-reads-from", "2ms"]);
+    assert_eq!((code, json["verdict"].as_str()), (Some(3), Some("unknown")), "{json}");
+    let (code, _, err) = check("tests/histories/mutex-ok.edn", "no-stale-reads", &[]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("an operation acquire; these checks read get, put"),
+        "{err}"
+    );
+    let (code, _, err) = check(stale, "no-stale-reads", &["--model", "kv"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("--model is for --checker linearizable"), "{err}");
+}

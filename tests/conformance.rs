@@ -30,6 +30,7 @@ const BUG_SEEDS: &[(&str, Range<u64>)] = &[
     ("raft-bug-stale-leader-read", 0..20),
     ("raft-bug-lease-ignores-drift", 0..60),
     ("primary-backup-stale-reads", 0..10),
+    ("primary-backup-regular-reads", 0..10),
     ("quorum-weak-r1-w1", 0..10),
     ("quorum-bug-wall-clock-lww", 0..10),
     ("quorum-bug-hinted-counts-toward-w", 0..10),

@@ -3,13 +3,15 @@
 //!
 //! Every run is checked for panics in node code (a panic is a protocol
 //! bug). Scenario `checks` add more: generic ones over the history
-//! (`Linearizable(model)`, `Recovers(within)`), and the properties a
+//! (`Linearizable(model)`, `Recovers(within)`, and the regular-register
+//! checks `NoStaleReads` and `NoLostWrites` of [`regular`]), and the properties a
 //! family's observers judged during the run ([`property`] turns what they
 //! found into a verdict, by when the property must hold). [`converge`] is
 //! an observer any replicated family can offer as `Converges(within)`.
 
 pub mod converge;
 pub mod linear;
+pub mod regular;
 
 use crate::core::Value;
 use crate::history::formats::native;

@@ -1,7 +1,9 @@
-//! `simulate check FILE [--format F] [--model M] [--initial V] [--timeout DUR] [--memory SIZE] [--explain none|quick|full] [--json] [--out DIR] [--jobs N] [--allow-empty]`
+//! `simulate check FILE [--checker C] [--format F] [--model M] [--initial V] [--timeout DUR] [--memory SIZE] [--explain none|quick|full] [--json] [--out DIR] [--jobs N] [--allow-empty] [--final-reads-from TIME]`
 
 use super::{EXIT_FAIL, EXIT_PASS, EXIT_UNKNOWN, EXIT_USAGE};
 use crate::check::linear::{self, Explain, LinVerdict, ModelKind, Options, Report};
+use crate::check::regular::{self, Clock, Judgment};
+use crate::check::Verdict;
 use crate::core::Value;
 use crate::history::formats::Format;
 use crate::history::raw::RawHistory;
@@ -14,6 +16,16 @@ use std::time::{Duration, Instant};
 pub struct CheckArgs {
     /// History file.
     file: PathBuf,
+    /// What to check: linearizable (the default), no-stale-reads or
+    /// no-lost-writes (regular-register checks of a key-value history).
+    #[arg(long, value_enum, default_value = "linearizable")]
+    checker: Checker,
+    /// For no-lost-writes on a native history: the final reads are those
+    /// that began at or after this time (e.g. "25.7s", as a run's
+    /// NoLostWrites result says). Default: each key's reads that began
+    /// after its last write was invoked.
+    #[arg(long)]
+    final_reads_from: Option<String>,
     /// Default: from the file's extension (.jsonl native, .txt porcupine-kv,
     /// .log jepsen-etcd-log, .edn knossos-edn).
     #[arg(long, value_enum)]
@@ -53,6 +65,17 @@ pub struct CheckArgs {
     /// as the wrong format, must not pass a CI gate.
     #[arg(long)]
     allow_empty: bool,
+}
+
+/// The checks `simulate check` runs on a history file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Checker {
+    /// Some real-time order of the ops is one correct copy's.
+    Linearizable,
+    /// `NoStaleReads`: no read misses a write completed after its value's.
+    NoStaleReads,
+    /// `NoLostWrites`: each key's final reads keep every acknowledged write.
+    NoLostWrites,
 }
 
 pub fn check(args: CheckArgs) -> i32 {
@@ -96,6 +119,9 @@ fn run(args: &CheckArgs) -> Result<i32, String> {
         let why = format.why_no_operations(&text);
         return Err(format!("{file}: {why} (--allow-empty accepts a history with none)"));
     }
+    if args.checker != Checker::Linearizable {
+        return run_regular(args, format, &text, &raw, given_initial);
+    }
     let model = args.model.unwrap_or_else(|| default_model(format, &raw));
     let initial = initial_value(given_initial, model, format)?;
     let mut options = Options {
@@ -130,6 +156,106 @@ fn run(args: &CheckArgs) -> Result<i32, String> {
         LinVerdict::NotLinearizable => EXIT_FAIL,
         LinVerdict::Unknown => EXIT_UNKNOWN,
     })
+}
+
+/// `--checker no-stale-reads|no-lost-writes`: a verdict in one pass.
+fn run_regular(
+    args: &CheckArgs,
+    format: Format,
+    text: &str,
+    raw: &RawHistory,
+    initial: Option<Value>,
+) -> Result<i32, String> {
+    let file = args.file.display().to_string();
+    let which = match args.checker {
+        Checker::NoStaleReads => regular::Which::StaleReads,
+        _ => regular::Which::LostWrites,
+    };
+    if args.model.is_some() {
+        return Err(format!(
+            "--model is for --checker linearizable; {} reads get, put, append and cas",
+            which.name()
+        ));
+    }
+    if args.final_reads_from.is_some() && (which != regular::Which::LostWrites || format != Format::Native) {
+        return Err("--final-reads-from is for --checker no-lost-writes on a native history (which has times)".into());
+    }
+    let initial = initial.unwrap_or_else(|| format.default_initial());
+    // A native history has times: counterexamples name them.
+    let times: Option<Vec<u64>> = (format == Format::Native).then(|| native_times(text)).flatten();
+    let clock = Clock {
+        times_ns: times.as_deref(),
+    };
+    let judged = match which {
+        regular::Which::StaleReads => regular::stale_reads(raw, &initial, &clock),
+        regular::Which::LostWrites => {
+            let after = match (&args.final_reads_from, &times) {
+                (Some(from), Some(times)) => {
+                    let from = parse_ns(from).map_err(|e| format!("--final-reads-from: {e}"))?.max(0) as u64;
+                    (times.partition_point(|&t| t < from) as u64).checked_sub(1)
+                }
+                _ => None,
+            };
+            regular::lost_writes(raw, after, &clock)
+        }
+    };
+    let j = judged.map_err(|why| format!("{file}: {why}"))?;
+    let dir = args.out.clone().unwrap_or_else(|| default_dir(&args.file));
+    let json = regular_json(&j, which, format, raw, &dir);
+    let written = write_regular(&dir, &j, which, &json);
+    if args.json {
+        outln!("{json}");
+    } else {
+        outln!("{file} ({}, {}, initial {initial})", format.name(), which.name());
+        outln!("{}: {}", j.verdict.as_str(), j.detail);
+        outln!("report: {}", dir.display());
+    }
+    written.map_err(|e| format!("cannot write the report to {}: {e}", dir.display()))?;
+    Ok(match j.verdict {
+        Verdict::Pass => EXIT_PASS,
+        Verdict::Fail => EXIT_FAIL,
+        Verdict::Unknown => EXIT_UNKNOWN,
+    })
+}
+
+/// Each event's time, in order, for a native history that parsed.
+fn native_times(text: &str) -> Option<Vec<u64>> {
+    let events = text.lines().filter(|l| !l.trim().is_empty());
+    events
+        .map(|l| serde_json::from_str::<crate::history::Event>(l).ok().map(|e| e.time_ns))
+        .collect()
+}
+
+fn regular_json(
+    j: &Judgment,
+    which: regular::Which,
+    format: Format,
+    raw: &RawHistory,
+    dir: &Path,
+) -> serde_json::Value {
+    serde_json::json!({
+        "checker": which.name(),
+        "verdict": j.verdict.as_str(),
+        "detail": j.detail,
+        "format": format.name(),
+        "ops": raw.ops.len(),
+        "indeterminate": raw.indeterminate(),
+        "failed": raw.failed,
+        "report_dir": dir.display().to_string(),
+    })
+}
+
+fn write_regular(dir: &Path, j: &Judgment, which: regular::Which, json: &serde_json::Value) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let pretty = serde_json::to_string_pretty(json).expect("json serialises") + "\n";
+    write_atomic(&dir.join("check.json"), pretty.as_bytes())?;
+    let text = format!("{}: {}: {}\n", which.name(), j.verdict.as_str(), j.detail);
+    write_atomic(&dir.join("check.txt"), text.as_bytes())?;
+    // An old linearizability counterexample is not this verdict's.
+    match std::fs::remove_file(dir.join("counterexample.html")) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
 }
 
 /// `--initial` if given (refused for a model with no initial value), else

@@ -4,6 +4,7 @@
 //! and column.
 
 use crate::check::linear::ModelKind;
+use crate::check::regular::{self, Which};
 use crate::check::{self, CheckResult};
 use crate::property::{PropertyDef, When};
 use crate::scenario::{Dur, Expect, Invalid, LoadedScenario, Named, ScenarioError};
@@ -12,7 +13,7 @@ use serde::Deserialize;
 use std::sync::atomic::AtomicBool;
 
 /// The generic checks' names.
-pub const GENERIC: &[&str] = &["Linearizable", "Recovers"];
+pub const GENERIC: &[&str] = &["Linearizable", "Recovers", "NoStaleReads", "NoLostWrites"];
 
 /// What a service's calls look like to a checker.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,6 +40,12 @@ pub enum Check {
     Linearizable(ModelKind),
     /// An operation invoked after the heal completes ok within this bound.
     Recovers(Dur),
+    /// No read returns a value a completed write had superseded before
+    /// it began (see [`check::regular`]).
+    NoStaleReads,
+    /// The final reads keep every acknowledged write (see
+    /// [`check::regular`]); they begin this long after the heal.
+    NoLostWrites(Dur),
     /// A property of the family; `within` for an eventually property.
     Property {
         /// Its definition.
@@ -64,6 +71,7 @@ impl Check {
         match self {
             Check::Linearizable(m) => format!("Linearizable({})", m.name()),
             Check::Recovers(within) => format!("Recovers(within: {within})"),
+            Check::NoStaleReads | Check::NoLostWrites(_) => self.base_name().to_string(),
             Check::Property { def, within: Some(w) } => format!("{}(within: {w})", def.name),
             Check::Property { def, within: None } => def.name.to_string(),
         }
@@ -74,6 +82,8 @@ impl Check {
         match self {
             Check::Linearizable(_) => "Linearizable",
             Check::Recovers(_) => "Recovers",
+            Check::NoStaleReads => Which::StaleReads.name(),
+            Check::NoLostWrites(_) => Which::LostWrites.name(),
             Check::Property { def, .. } => def.name,
         }
     }
@@ -95,13 +105,19 @@ impl Check {
             Check::Recovers(within) => {
                 check::recovers(&outcome.history, outcome.recover_at_ns, *within, outcome.end_ns)
             }
+            Check::NoStaleReads => regular::judge_run(Which::StaleReads, &outcome.history, None),
+            Check::NoLostWrites(after) => {
+                let finals_ns = outcome.recover_at_ns.map(|heal| heal + after.0);
+                regular::judge_run(Which::LostWrites, &outcome.history, finals_ns)
+            }
             Check::Property { def, within } => {
                 check::property(def.name, def.when, *within, &outcome.findings, outcome.recover_at_ns)
             }
         };
         match &outcome.budget_spent {
             Some(spent) => {
-                let at_end = matches!(self, Check::Property { def, .. } if def.when == When::AtEnd);
+                let at_end = matches!(self, Check::Property { def, .. } if def.when == When::AtEnd)
+                    || matches!(self, Check::NoLostWrites(_));
                 check::cut_short(result, spent, at_end)
             }
             None => result,
@@ -160,6 +176,7 @@ fn resolve_one(
             }
             Check::Recovers(within(loaded, named, &at)?)
         }
+        "NoStaleReads" | "NoLostWrites" => resolve_regular(loaded, offered, named, &at)?,
         name => match offered.properties.iter().find(|p| p.name == name) {
             Some(def) if def.when == When::Eventually => Check::Property {
                 def: *def,
@@ -181,8 +198,62 @@ fn resolve_one(
     Ok(check)
 }
 
+/// `NoStaleReads` or `NoLostWrites`: bare, over a workload of a service
+/// whose operations they read; `NoLostWrites` judges the end, after the
+/// heal, so it needs a recovery phase.
+fn resolve_regular(
+    loaded: &LoadedScenario,
+    offered: &Offered,
+    named: &Named,
+    at: &[crate::scenario::locate::Seg],
+) -> Result<Check, ScenarioError> {
+    let s = &loaded.spec;
+    let name = named.name.as_str();
+    let which = if name == "NoStaleReads" {
+        Which::StaleReads
+    } else {
+        Which::LostWrites
+    };
+    let err = |message: String| Err(loaded.error_at(at, message));
+    if !named.is_bare() {
+        return err(format!("{name} takes no arguments; expected `{name}` alone"));
+    }
+    if s.workload.is_none() {
+        return err(format!("{name} watches client operations; expected a `workload`"));
+    }
+    let functions = offered.service.functions;
+    let unread: Vec<&str> = functions
+        .iter()
+        .copied()
+        .filter(|f| !regular::FUNCTIONS.contains(f))
+        .collect();
+    if !unread.is_empty() || (!functions.is_empty() && !functions.iter().any(|f| ["get", "read"].contains(f))) {
+        return err(format!(
+            "{name} cannot judge protocol {}'s operations ({}); expected a key-value service with reads ({})",
+            s.protocol.name,
+            functions.join(", "),
+            regular::FUNCTIONS.join(", ")
+        ));
+    }
+    if which == Which::StaleReads {
+        return Ok(Check::NoStaleReads);
+    }
+    // Validated: final reads need a recovery phase.
+    match s.workload.as_ref().and_then(|w| w.final_reads.map(|f| (f, w.timeout))) {
+        Some((after, timeout)) => Ok(Check::NoLostWrites(Dur(after.0 + timeout.0))),
+        None => err(format!(
+            "{name} judges the final reads after the heal; expected `final_reads` in the workload (e.g. final_reads: \"1s\") and a `recover` field"
+        )),
+    }
+}
+
 fn not_offered(protocol: &str, name: &str, offered: &[PropertyDef]) -> String {
-    let mut names: Vec<String> = vec!["Linearizable(model)".into(), "Recovers(within: d)".into()];
+    let mut names: Vec<String> = vec![
+        "Linearizable(model)".into(),
+        "Recovers(within: d)".into(),
+        "NoStaleReads".into(),
+        "NoLostWrites".into(),
+    ];
     names.extend(offered.iter().map(PropertyDef::written));
     format!(
         "{name} is not a check protocol {protocol} offers; expected one of: {}",

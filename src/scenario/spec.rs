@@ -269,6 +269,12 @@ pub struct WorkloadSpec {
     /// Which node each operation starts at.
     #[serde(default)]
     pub routing: Routing,
+    /// This long after the heal, every client ends its workload; once
+    /// `timeout` more has passed (nothing is pending any more), each reads
+    /// every key once (recorded like any other operation): the final reads
+    /// `NoLostWrites` judges. Needs `recover`, and must end inside it.
+    #[serde(default)]
+    pub final_reads: Option<Dur>,
 }
 
 impl Default for WorkloadSpec {
@@ -284,6 +290,7 @@ impl Default for WorkloadSpec {
             retry: None,
             think: None,
             routing: Routing::default(),
+            final_reads: None,
         }
     }
 }

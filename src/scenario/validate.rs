@@ -125,6 +125,7 @@ pub(super) fn validate(s: &Scenario) -> Checked {
     clocks(&s.clocks)?;
     if let Some(w) = &s.workload {
         session(w)?;
+        final_reads(s, w)?;
     }
     for (i, f) in s.faults.iter().enumerate() {
         fault_spec(s, i, f)?;
@@ -251,6 +252,28 @@ fn session(w: &WorkloadSpec) -> Checked {
         timer(retry, path!["workload", "retry"])?;
     }
     Ok(())
+}
+
+/// Final reads happen inside the recovery phase.
+fn final_reads(s: &Scenario, w: &WorkloadSpec) -> Checked {
+    let Some(after) = w.final_reads else {
+        return Ok(());
+    };
+    let at = path!["workload", "final_reads"];
+    match s.recover {
+        None => fail(
+            at,
+            "final_reads happen after the heal; expected a `recover` field (e.g. recover: \"5s\")",
+        ),
+        Some(r) if Dur(after.0.saturating_add(w.timeout.0)) >= r => fail(
+            at,
+            format!(
+                "final_reads at {after} after the heal, then the workload's timeout ({}) for what is pending, end past the recovery phase ({r}); expected them to end before it",
+                w.timeout
+            ),
+        ),
+        Some(_) => Ok(()),
+    }
 }
 
 /// The key-value service's own workload fields: keys, mix, readers.

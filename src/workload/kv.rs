@@ -227,6 +227,10 @@ impl Generator<Kv> for KvGenerator {
         }
     }
 
+    fn final_ops(&mut self) -> Vec<Op> {
+        (0..self.keys).map(|k| Op::Get { key: format!("k{k}") }).collect()
+    }
+
     fn observe(&mut self, op: &Op, outcome: Outcome<'_, Output>) {
         let Outcome::Ok(output) = outcome else {
             return;

@@ -24,6 +24,12 @@ pub trait Generator<S: Service>: Send {
     /// How an operation ended: ok with its output (a value read, say, that
     /// a later cas can expect), failed, or unknown (timed out).
     fn observe(&mut self, _op: &S::Op, _outcome: Outcome<'_, S::Output>) {}
+
+    /// What the client asks at the end (the workload's `final_reads`): a
+    /// read of every key, for a key-value service. None by default.
+    fn final_ops(&mut self) -> Vec<S::Op> {
+        Vec::new()
+    }
 }
 
 /// How one of a client's operations ended.

@@ -91,6 +91,12 @@ impl Budget {
         self.next_request += 1;
         Some(RequestId(self.next_request - 1))
     }
+
+    /// A request id for a final read, which `ops` does not limit.
+    fn take_final(&mut self) -> RequestId {
+        self.next_request += 1;
+        RequestId(self.next_request - 1)
+    }
 }
 
 struct Pending<Op> {
@@ -118,6 +124,10 @@ pub struct Session<S: Service> {
     pending: Option<Pending<S::Op>>,
     /// Operations this client invoked so far.
     invoked: u32,
+    /// Once the final reads began: what is left of them.
+    finale: Option<std::collections::VecDeque<S::Op>>,
+    /// Nothing pending and no think timer set: the budget ran out.
+    idle: bool,
 }
 
 impl<S: Workload> Session<S> {
@@ -157,6 +167,8 @@ impl<S: Service> Session<S> {
             think_mean_ns: spec.think_mean_ns(fault_phase_ns),
             pending: None,
             invoked: 0,
+            finale: None,
+            idle: false,
         }
     }
 
@@ -319,9 +331,38 @@ impl<S: Service> Session<S> {
         });
     }
 
+    /// The workload ends: the client invokes nothing more until its
+    /// final reads (an operation pending now still completes or times out).
+    pub fn end_workload(&mut self) {
+        debug_assert!(self.finale.is_none(), "the workload ends once");
+        self.finale = Some(Default::default());
+    }
+
+    /// From now on the client asks only its final operations (a read of
+    /// each key), one at a time, then stops.
+    pub fn begin_final_reads(&mut self, out: &mut Vec<ClientAction<S::Op>>) {
+        debug_assert!(
+            self.finale.as_ref().is_some_and(|f| f.is_empty()),
+            "after the workload's end"
+        );
+        self.finale = Some(self.generator.final_ops().into());
+        if self.idle {
+            self.idle = false;
+            out.push(ClientAction::SetTimer {
+                after_ns: 0,
+                timer: ClientTimer::Think,
+            });
+        }
+    }
+
     fn invoke(&mut self, now_ns: u64, budget: &mut Budget, out: &mut Vec<ClientAction<S::Op>>) {
         debug_assert!(self.pending.is_none(), "one operation at a time per client");
-        let Some(request) = budget.take() else {
+        let next = match &mut self.finale {
+            Some(left) => left.pop_front().map(|op| (budget.take_final(), Some(op))),
+            None => budget.take().map(|request| (request, None)),
+        };
+        let Some((request, final_op)) = next else {
+            self.idle = true;
             return;
         };
         match self.routing {
@@ -330,7 +371,10 @@ impl<S: Service> Session<S> {
             Routing::FollowRedirects | Routing::Rediscover => {}
         }
         self.invoked += 1;
-        let op = self.generator.next_op(request, &mut self.rng);
+        let op = match final_op {
+            Some(op) => op,
+            None => self.generator.next_op(request, &mut self.rng),
+        };
         let invoke = self.event(EventKind::Invoke, request, now_ns);
         out.push(ClientAction::Record(Event {
             input: Some(S::call(&op)),
@@ -407,6 +451,42 @@ mod tests {
             ops_left: Some(ops),
             next_request: next,
         }
+    }
+
+    #[test]
+    fn final_reads_read_every_key_once_after_the_workload_ends() {
+        let mut c = client(0, &spec(Mix::default()), 3);
+        let mut budget = budget(0, 7);
+        let mut out = Vec::new();
+        c.on_timer(10, ClientTimer::Think, &mut budget, &mut out);
+        assert!(out.is_empty(), "the budget is spent: the client idles");
+        c.end_workload();
+        c.begin_final_reads(&mut out);
+        assert!(
+            matches!(
+                out[..],
+                [ClientAction::SetTimer {
+                    after_ns: 0,
+                    timer: ClientTimer::Think
+                }]
+            ),
+            "an idle client starts at once: {out:?}"
+        );
+        let mut read = Vec::new();
+        for t in 1..=4u64 {
+            out.clear();
+            c.on_timer(100 * t, ClientTimer::Think, &mut budget, &mut out);
+            let Some(request) = sent(&out).cloned() else {
+                break;
+            };
+            read.push((request.id, request.op.clone()));
+            out.clear();
+            c.on_reply(100 * t + 1, request.id, Reply::Ok(Output::Value(None)), &mut out);
+        }
+        let keys: Vec<String> = read.iter().map(|(_, op)| op.to_string()).collect();
+        assert_eq!(keys, ["get k0", "get k1", "get k2"], "then nothing more");
+        assert_eq!(read[0].0, RequestId(7), "final reads take ids, not ops");
+        assert_eq!(budget.ops_left, Some(0));
     }
 
     #[test]

@@ -500,6 +500,26 @@ impl<N: Node> World<N> {
         self.clients.out = actions;
     }
 
+    /// Every client stops its workload (what is pending still ends).
+    pub(super) fn end_workload(&mut self) {
+        let now = self.now_ns();
+        self.rec.trace.record(now, "phase", format_args!("name=workload-end"));
+        for slot in &mut self.clients.slots {
+            slot.session.end_workload();
+        }
+    }
+
+    /// The workload's final reads begin: every client reads each key once.
+    pub(super) fn begin_final_reads(&mut self) {
+        let now = self.now_ns();
+        self.rec.trace.record(now, "phase", format_args!("name=final-reads"));
+        for c in 0..self.clients.slots.len() {
+            let out = &mut self.clients.out;
+            self.clients.slots[c].session.begin_final_reads(out);
+            self.client_actions(c as u32, now);
+        }
+    }
+
     fn record(&mut self, c: u32, e: Event) {
         self.rec.client_event(c, e);
     }

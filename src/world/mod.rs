@@ -265,11 +265,39 @@ async fn drive<N: Node>(scenario: &Scenario, seed: u64, world: &Shared<N>) {
     world.lock().expect("no panic yet").down_node = Some(down);
     let mut nemesis = Nemesis::new(scenario, rng::stream(seed, "nemesis"));
     let time = host::SimTime::current();
-    while let Some(due) = nemesis.next_due_ns().filter(|t| *t <= end_ns) {
+    // The workload's end, then its final reads once every operation
+    // pending at the end has had its full timeout: no write is still
+    // pending when they begin. Validated: both inside the recovery phase.
+    let mut finale: Vec<u64> = match &scenario.workload {
+        Some(w) => w.final_reads.map_or_else(Vec::new, |after| {
+            let stop = scenario.duration.0 + after.0;
+            vec![stop + w.timeout.0, stop]
+        }),
+        None => Vec::new(),
+    };
+    loop {
+        let nemesis_due = nemesis.next_due_ns().filter(|t| *t <= end_ns);
+        // At a tie the nemesis goes first: the finale follows the heal.
+        let finale_first = finale.last().is_some_and(|f| nemesis_due.is_none_or(|n| *f < n));
+        let Some(due) = (if finale_first {
+            finale.last().copied()
+        } else {
+            nemesis_due
+        }) else {
+            break;
+        };
         time.sleep_until(due).await;
         let mut w = world.lock().expect("a panic ends the run");
         if w.meter.spent.is_some() {
             break;
+        }
+        if finale_first {
+            finale.pop();
+            match finale.is_empty() {
+                false => w.end_workload(),
+                true => w.begin_final_reads(),
+            }
+            continue;
         }
         w.rec.step_due_ns = due;
         nemesis.step(&mut *w);
