@@ -68,3 +68,36 @@ fn raft_passes_both_checks() {
         .check("scenarios/raft-regular-reads.ron");
     assert_eq!(swept.passed, 4, "{swept:?}");
 }
+
+/// A scenario that asks for what these checks cannot do is an error at
+/// the line and column, exit 2.
+#[test]
+fn misuse_is_an_error_at_its_line() {
+    let raft =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/raft-regular-reads.ron")).unwrap();
+    for (name, src, said) in [
+        (
+            "no-final-reads",
+            raft.replace("    final_reads: \"2s\",\n", ""),
+            ":55:5: NoLostWrites judges the final reads after the heal; expected `final_reads` in the workload",
+        ),
+        (
+            "arguments",
+            raft.replace("NoStaleReads,", "NoStaleReads(within: \"1s\"),"),
+            ":55:5: NoStaleReads takes no arguments; expected `NoStaleReads` alone",
+        ),
+        (
+            "late",
+            raft.replace("final_reads: \"2s\"", "final_reads: \"4.5s\""),
+            ":28:18: final_reads at 4500ms after the heal, then the workload's timeout (1s) for what is pending, end past the recovery phase (5s)",
+        ),
+    ] {
+        let file = common::temp_path(&format!("regular-{name}.ron"));
+        std::fs::write(&file, src).unwrap();
+        let out = common::simulate(&["validate", file.to_str().unwrap()]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {err}");
+        assert!(err.contains(said), "{name}: {err}");
+        let _ = std::fs::remove_file(&file);
+    }
+}

@@ -563,7 +563,7 @@ pub fn lost_writes(raw: &RawHistory, after: Option<u64>, clock: &Clock) -> Resul
         Judgment {
             verdict: Verdict::Unknown,
             detail: format!(
-                "not evaluated for {}: acknowledged writes but no read that began after the heal and the key's last write (final_reads in the workload makes one){note}",
+                "not evaluated for {}: acknowledged writes but no final read (one that began after the key's last write, and after the final reads began; the workload's final_reads makes them){note}",
                 unseen.join(", ")
             ),
             exposed: None,
