@@ -86,7 +86,7 @@
 //! | `r: 1, w: 1` (R+W<=N) | `quorum-weak-r1-w1` | 200 | NoStaleReads 200, NoLostWrites 1 | 0 |
 //! | `HintedCountsTowardW` | `quorum-bug-hinted-counts-toward-w` | 200 | NoStaleReads 200 | 0 |
 //! | `WallClockLww` | `quorum-bug-wall-clock-lww` | 200 | NoLostWrites 170, NoStaleReads 200 | 0 |
-//! | `RepairOverwritesNewer` | `quorum-bug-repair-overwrites-newer` | 46 | NoStaleReads 46 | 0 |
+//! | `RepairOverwritesNewer` | `quorum-bug-repair-overwrites-newer` | 179 | NoStaleReads 179, NoLostWrites 3 | 0 |
 
 pub mod config;
 mod family;
