@@ -34,6 +34,10 @@ const BUG_SEEDS: &[(&str, Range<u64>)] = &[
     ("paxos-bug-answer-before-durable", 0..10),
     ("paxos-bug-reuse-ballot", 0..10),
     ("paxos-bug-propose-own-value", 0..10),
+    ("quorum-weak-r1-w1", 0..10),
+    ("quorum-bug-wall-clock-lww", 0..10),
+    ("quorum-bug-hinted-counts-toward-w", 0..10),
+    ("quorum-bug-repair-overwrites-newer", 0..10),
 ];
 
 /// Every scenario of the repository, bound to its family.

@@ -124,3 +124,37 @@ fn an_expected_failure_names_every_check_it_matches_and_may_name_no_panic() {
     );
     assert_eq!(one.expected, ["ElectsLeader(within: 2s)"]);
 }
+
+/// Replicas that missed writes during a partition stay behind when
+/// nothing repairs them: `Converges` fails without anti-entropy and read
+/// repair, and passes with them, on the same seeds.
+#[test]
+fn quorum_replicas_converge_only_through_repair() {
+    let scenario = |repair: bool| {
+        format!(
+            r#"Scenario(name: "q", protocol: Quorum(anti_entropy: {repair}, read_repair: {repair}), nodes: 5,
+            duration: "3s", network: (latency: Uniform("1ms", "5ms")),
+            workload: (clients: 4, ops: 200, keys: 3, think: "10ms", timeout: "200ms", routing: RoundRobin),
+            faults: [At("100ms", Partition(Isolate(Random)))],
+            recover: "2s", checks: [Converges(within: "2s")])"#
+        )
+    };
+    let verdicts = |repair: bool| -> Vec<Verdict> {
+        let s = common::bound(&scenario(repair));
+        (0..4)
+            .map(|seed| check::overall(&s.check(&s.run(seed, &RunOptions::default()))))
+            .collect()
+    };
+    let without = verdicts(false);
+    assert!(without.contains(&Verdict::Fail), "{without:?}");
+    let failed = common::bound(&scenario(false));
+    let seed = without.iter().position(|v| *v == Verdict::Fail).unwrap() as u64;
+    let results = failed.check(&failed.run(seed, &RunOptions::default()));
+    let converges = results.iter().find(|r| r.name == "Converges(within: 2s)").unwrap();
+    assert!(
+        converges.detail.contains("replicas still differed"),
+        "{}",
+        converges.detail
+    );
+    assert_eq!(verdicts(true), [Verdict::Pass; 4]);
+}

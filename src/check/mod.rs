@@ -6,8 +6,10 @@
 //! (`Linearizable(model)`, `Recovers(within)`, and the regular-register
 //! checks `NoStaleReads` and `NoLostWrites` of [`regular`]), and the properties a
 //! family's observers judged during the run ([`property`] turns what they
-//! found into a verdict, by when the property must hold).
+//! found into a verdict, by when the property must hold). [`converge`] is
+//! an observer any replicated family can offer as `Converges(within)`.
 
+pub mod converge;
 pub mod linear;
 pub mod regular;
 

@@ -6,11 +6,13 @@
 //! - [`primary_backup`]: asynchronous primary-backup replication.
 //! - [`raft`]: a replicated key-value store on Raft.
 //! - [`paxos`]: a replicated key-value store on Multi-Paxos.
+//! - [`quorum`]: a Dynamo-style key-value store on N/R/W quorums.
 
 pub mod checks;
 mod family;
 pub mod paxos;
 pub mod primary_backup;
+pub mod quorum;
 pub mod raft;
 mod registry;
 pub mod single;

@@ -141,6 +141,7 @@ impl Registry {
             .with::<super::primary_backup::AsyncPrimaryBackup>()
             .with::<super::raft::RaftFamily>()
             .with::<super::paxos::MultiPaxos>()
+            .with::<super::quorum::QuorumFamily>()
     }
 
     /// Adds family `F`.
