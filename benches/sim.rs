@@ -6,7 +6,7 @@
 //! - the cost ratio of the two (our time per message / madsim's);
 //! - chaos-smoke (5 nodes, 12 simulated seconds): wall time per run;
 //! - a busy 5-node scenario: events and messages per wall second;
-//! - raft-kv and paxos-kv (5 nodes, 30 simulated seconds, ~2,000 client
+//! - raft-kv, paxos-kv and quorum-kv (5 nodes, 30 simulated seconds, ~2,000 client
 //!   operations each): wall time per seed, run and every check included,
 //!   over 20 seeds;
 //!   and the time to write its report folder (`--report always`), and of
@@ -184,6 +184,7 @@ fn main() {
 
     let raft = per_seed("raft-kv");
     per_seed("paxos-kv");
+    per_seed("quorum-kv");
     raft_kv_report(&raft);
 }
 
