@@ -15,7 +15,8 @@
 //! - [`workload`]: clients: the session rules, and generators per service (key-value).
 //! - [`property`]: properties typed by when they must hold, and the observers that judge them.
 //! - [`world`]: the world on madsim: nodes, clients, transport, records, observers, fault hooks, budgets.
-//! - [`check`]: checkers giving verdicts: linearizability with its models, liveness, properties.
+//! - [`check`]: checkers giving verdicts: linearizability with its models, regular-register reads,
+//!   lost writes, liveness, properties, and the convergence observer families offer.
 //! - [`protocols`]: protocol families behind one trait and one registry, and the built-in ones.
 //! - [`report`]: summaries and report folders, with pictures and an index.html.
 //! - [`run`]: the one run pipeline (run, check, report) that `run`, `sweep` and `replay` use.
