@@ -51,6 +51,33 @@ pub fn timer(value: Dur, at: Vec<Seg>) -> Result<(), Invalid> {
     )
 }
 
+/// Checks a leader-based family's `protocol.election_timeout` and
+/// `protocol.heartbeat` as timers, and that the heartbeat is the shorter:
+/// a leader that beats less often than followers time out is deposed
+/// again and again.
+pub fn election_timers(election_timeout: Dur, heartbeat: Dur) -> Result<(), Invalid> {
+    timer(election_timeout, crate::path!["protocol", "election_timeout"])?;
+    timer(heartbeat, crate::path!["protocol", "heartbeat"])?;
+    if heartbeat < election_timeout {
+        return Ok(());
+    }
+    fail(
+        crate::path!["protocol", "heartbeat"],
+        format!("heartbeat is {heartbeat}; expected an interval shorter than election_timeout ({election_timeout})"),
+    )
+}
+
+/// Checks a family's `protocol.max_batch`: at least one entry per message.
+pub fn max_batch(value: u32) -> Result<(), Invalid> {
+    if value > 0 {
+        return Ok(());
+    }
+    fail(
+        crate::path!["protocol", "max_batch"],
+        "max_batch is 0; expected at least 1",
+    )
+}
+
 /// Checks a phase (`duration`, `recover`) at `at` against [`PHASE_MAX`].
 fn phase(value: Dur, at: Vec<Seg>) -> Checked {
     if value <= PHASE_MAX {

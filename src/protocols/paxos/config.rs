@@ -1,8 +1,7 @@
 //! `protocol: MultiPaxos(...)`: the fields a scenario sets, their
 //! defaults, and what makes no sense.
 
-use crate::path;
-use crate::scenario::validate::timer;
+use crate::scenario::validate::{election_timers, max_batch};
 use crate::scenario::{Dur, Invalid, Scenario};
 use serde::Deserialize;
 
@@ -81,23 +80,8 @@ pub const BUG_NAMES: [&str; 3] = {
 
 /// What serde cannot check: timers, and the heartbeat against the timeout.
 pub fn validate(c: &PaxosConfig, _scenario: &Scenario) -> Result<(), Invalid> {
-    timer(c.election_timeout, path!["protocol", "election_timeout"])?;
-    timer(c.heartbeat, path!["protocol", "heartbeat"])?;
-    if c.heartbeat >= c.election_timeout {
-        return Err(Invalid::at(
-            path!["protocol", "heartbeat"],
-            format!(
-                "heartbeat is {}; expected an interval shorter than election_timeout ({})",
-                c.heartbeat, c.election_timeout
-            ),
-        ));
-    }
-    if c.max_batch == 0 {
-        return Err(Invalid::at(
-            path!["protocol", "max_batch"],
-            "max_batch is 0; expected at least 1",
-        ));
-    }
+    election_timers(c.election_timeout, c.heartbeat)?;
+    max_batch(c.max_batch)?;
     Ok(())
 }
 

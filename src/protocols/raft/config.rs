@@ -2,7 +2,7 @@
 //! what makes no sense.
 
 use crate::path;
-use crate::scenario::validate::{timer, DRIFT_PPM_MAX};
+use crate::scenario::validate::{election_timers, max_batch, DRIFT_PPM_MAX};
 use crate::scenario::{Dur, Invalid, Scenario};
 use serde::Deserialize;
 
@@ -105,23 +105,8 @@ pub const BUG_NAMES: [&str; 5] = {
 /// What serde cannot check: the heartbeat against the timeout, the drift
 /// bound, a bug that needs leases.
 pub fn validate(r: &RaftConfig, _scenario: &Scenario) -> Result<(), Invalid> {
-    timer(r.election_timeout, path!["protocol", "election_timeout"])?;
-    timer(r.heartbeat, path!["protocol", "heartbeat"])?;
-    if r.heartbeat >= r.election_timeout {
-        return Err(Invalid::at(
-            path!["protocol", "heartbeat"],
-            format!(
-                "heartbeat is {}; expected an interval shorter than election_timeout ({})",
-                r.heartbeat, r.election_timeout
-            ),
-        ));
-    }
-    if r.max_batch == 0 {
-        return Err(Invalid::at(
-            path!["protocol", "max_batch"],
-            "max_batch is 0; expected at least 1",
-        ));
-    }
+    election_timers(r.election_timeout, r.heartbeat)?;
+    max_batch(r.max_batch)?;
     if let Reads::Lease { drift_bound_ppm } = r.reads {
         if drift_bound_ppm > DRIFT_PPM_MAX as u64 {
             return Err(Invalid::at(
