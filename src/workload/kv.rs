@@ -43,6 +43,7 @@ impl Service for Kv {
             Output::Value(v) => Value::from(v.clone()),
             Output::Done => Value::Nil,
             Output::Cas(b) => Value::Bool(*b),
+            Output::Siblings(values) => Value::List(values.iter().map(|v| Value::from(v.as_str())).collect()),
         }
     }
 }
@@ -126,6 +127,10 @@ pub enum Output {
     Done,
     /// Whether a cas matched and took effect.
     Cas(bool),
+    /// A read of a store that keeps concurrent writes (version vectors):
+    /// two or more values, none of whose writes superseded another,
+    /// sorted. Checks take the read as fresh if one of them is.
+    Siblings(Vec<String>),
 }
 
 /// The key-value state machine.
@@ -243,7 +248,8 @@ impl Generator<Kv> for KvGenerator {
             (Op::Put { value, .. }, _) | (Op::Cas { to: value, .. }, Output::Cas(true)) => {
                 self.seen.insert(key, Some(value.clone()));
             }
-            (Op::Append { .. }, _) => {
+            // No single value to expect: a later cas guesses none.
+            (Op::Append { .. }, _) | (Op::Get { .. }, Output::Siblings(_)) => {
                 self.seen.remove(&key);
             }
             _ => {}

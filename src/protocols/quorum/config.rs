@@ -36,8 +36,23 @@ pub struct QuorumConfig {
     /// Whether a read pushes the newest value it saw to replicas that
     /// answered with an older one.
     pub read_repair: bool,
+    /// How replicas order a key's writes: `Lww` (the default), a Lamport
+    /// version per write, the newest wins; or `VersionVectors`, a clock
+    /// per write, and writes neither of whose clocks descends from the
+    /// other are kept side by side as siblings, which reads return.
+    pub versions: Versions,
     /// Deliberate mistakes to plant; none by default.
     pub bugs: Vec<Bug>,
+}
+
+/// How a quorum store orders the writes of a key.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+pub enum Versions {
+    /// Last write wins by (Lamport timestamp, node, boot).
+    #[default]
+    Lww,
+    /// Version vectors, keeping concurrent writes as siblings.
+    VersionVectors,
 }
 
 impl Default for QuorumConfig {
@@ -52,6 +67,7 @@ impl Default for QuorumConfig {
             sync_every: Dur::from_millis(200),
             anti_entropy: true,
             read_repair: true,
+            versions: Versions::Lww,
             bugs: Vec::new(),
         }
     }
@@ -119,6 +135,19 @@ pub fn validate(q: &QuorumConfig, scenario: &Scenario) -> Result<(), Invalid> {
             let message = "HintedCountsTowardW plants a bug in sloppy quorums; expected sloppy: true";
             return Err(Invalid::at(path!["protocol", "bugs", i], message));
         }
+        let lww_only = matches!(bug, Bug::WallClockLww | Bug::RepairOverwritesNewer);
+        if lww_only && q.versions == Versions::VersionVectors {
+            let message = format!(
+                "{} plants a bug in last-write-wins versions; expected versions: Lww (or no such bug)",
+                bug.name()
+            );
+            return Err(Invalid::at(path!["protocol", "bugs", i], message));
+        }
+    }
+    let asks = |name: &str| scenario.checks.iter().position(|c| c.name == name);
+    if let Some(i) = asks(super::properties::KEEPS_SIBLINGS).filter(|_| q.versions == Versions::Lww) {
+        let message = "KeepsSiblings judges the clocks of version vectors; expected versions: VersionVectors";
+        return Err(Invalid::at(path!["checks", i], message));
     }
     validate_mix(scenario)
 }

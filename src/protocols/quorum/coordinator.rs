@@ -1,7 +1,7 @@
 //! The coordinator's side: a client's read or write, from its first
 //! message to its answer.
 
-use super::{Bug, Pending, QMsg, QTimer, Quorum, ReadOp, Stored, Version, WriteOp};
+use super::{Bug, Held, Pending, QMsg, QTimer, Quorum, ReadOp, Stored, Tag, Version, WriteOp};
 use crate::core::{Ctx, NodeId, Reply, RequestId};
 use crate::workload::kv::Output;
 use std::collections::{BTreeMap, BTreeSet};
@@ -45,7 +45,14 @@ impl Quorum {
                 node: self.id.0,
                 boot: self.boot,
             };
-            return self.send_write(ctx, op, version);
+            let Some(Pending::Write(w)) = self.pending.get(&op) else {
+                unreachable!("just inserted");
+            };
+            let stored = Held::Lww(Stored {
+                version,
+                value: w.value.clone(),
+            });
+            return self.send_write(ctx, op, stored);
         }
         if self.settings.sloppy {
             ctx.set_timer(self.settings.hint_after, QTimer::Sloppy(op));
@@ -56,16 +63,13 @@ impl Quorum {
     }
 
     /// Phase 2: the versioned value to every home replica.
-    fn send_write(&mut self, ctx: &mut Ctx<'_, Self>, op: RequestId, version: Version) {
+    fn send_write(&mut self, ctx: &mut Ctx<'_, Self>, op: RequestId, stored: Held) {
         let n = self.settings.n as usize;
         let Some(Pending::Write(w)) = self.pending.get_mut(&op) else {
             unreachable!("a write being sent is pending");
         };
         assert!(w.stored.is_none(), "a write is versioned once");
-        let stored = Stored {
-            version,
-            value: w.value.clone(),
-        };
+        debug_assert_eq!(stored.values(), [w.value.as_str()], "a write carries its own value");
         w.stored = Some(stored.clone());
         let (key, home) = (w.key.clone(), w.preference[..n].to_vec());
         if self.settings.sloppy {
@@ -81,23 +85,17 @@ impl Quorum {
         }
     }
 
-    pub(super) fn on_read_reply(
-        &mut self,
-        ctx: &mut Ctx<'_, Self>,
-        op: RequestId,
-        from: NodeId,
-        stored: Option<Stored>,
-    ) {
+    pub(super) fn on_read_reply(&mut self, ctx: &mut Ctx<'_, Self>, op: RequestId, from: NodeId, stored: Option<Held>) {
         match self.pending.get(&op) {
             Some(Pending::Read(_)) => self.read_reply(ctx, op, from, stored),
-            Some(Pending::Write(_)) => self.version_reply(ctx, op, from, stored.map(|s| s.version)),
+            Some(Pending::Write(_)) => self.version_reply(ctx, op, from, stored.map(|s| s.tag())),
             None => {}
         }
     }
 
     /// A replica's copy for a read: answers on the `r`-th, repairs stale
     /// replicas, the late ones too.
-    fn read_reply(&mut self, ctx: &mut Ctx<'_, Self>, op: RequestId, from: NodeId, stored: Option<Stored>) {
+    fn read_reply(&mut self, ctx: &mut Ctx<'_, Self>, op: RequestId, from: NodeId, stored: Option<Held>) {
         let Some(Pending::Read(read)) = self.pending.get_mut(&op) else {
             unreachable!("checked by the caller");
         };
@@ -112,11 +110,12 @@ impl Quorum {
         if read.replies.len() < self.settings.r {
             return;
         }
-        let newest = read.replies.values().max_by_key(|s| s.as_ref().map(|s| s.version));
-        let answer: Option<Stored> = newest.cloned().flatten();
+        // Last write wins: the newest; version vectors: every sibling.
+        let answer = Held::merge_all(read.replies.values().flatten());
         read.answer = Some(answer.clone());
-        let replies: Vec<(NodeId, Option<Stored>)> = read.replies.iter().map(|(n, s)| (*n, s.clone())).collect();
-        ctx.reply(op, Reply::Ok(Output::Value(answer.as_ref().map(|s| s.value.clone()))));
+        let replies: Vec<(NodeId, Option<Held>)> = read.replies.iter().map(|(n, s)| (*n, s.clone())).collect();
+        let output = answer.as_ref().map_or(Output::Value(None), Held::output);
+        ctx.reply(op, Reply::Ok(output));
         for (node, reply) in replies {
             self.repair(ctx, &key, answer.as_ref(), node, reply.as_ref());
         }
@@ -128,18 +127,17 @@ impl Quorum {
         &mut self,
         ctx: &mut Ctx<'_, Self>,
         key: &str,
-        answer: Option<&Stored>,
+        answer: Option<&Held>,
         node: NodeId,
-        reply: Option<&Stored>,
+        reply: Option<&Held>,
     ) {
         let Some(answer) = answer.filter(|_| self.settings.read_repair) else {
             return;
         };
-        let had = reply.map(|s| s.version);
         let repair = if self.bug(Bug::RepairOverwritesNewer) {
-            had != Some(answer.version)
+            reply.map(Held::tag) != Some(answer.tag())
         } else {
-            had < Some(answer.version)
+            reply.is_none_or(|r| !r.covers(answer))
         };
         if repair {
             let msg = QMsg::Repair {
@@ -150,8 +148,8 @@ impl Quorum {
         }
     }
 
-    /// Phase 1: on the `r`-th version, stamps the write above them all.
-    fn version_reply(&mut self, ctx: &mut Ctx<'_, Self>, op: RequestId, from: NodeId, version: Option<Version>) {
+    /// Phase 1: on the `r`-th version, versions the write above them all.
+    fn version_reply(&mut self, ctx: &mut Ctx<'_, Self>, op: RequestId, from: NodeId, tag: Option<Tag>) {
         let (n, r) = (self.settings.n as usize, self.settings.r);
         let sloppy_counts = self.bug(Bug::HintedCountsTowardW);
         let Some(Pending::Write(w)) = self.pending.get_mut(&op) else {
@@ -161,11 +159,26 @@ impl Quorum {
         if w.stored.is_some() || (!home && !sloppy_counts) {
             return;
         }
-        w.versions.insert(from, version);
+        w.versions.insert(from, tag);
         if w.versions.len() < r {
             return;
         }
-        let seen = w.versions.values().flatten().max().copied();
+        let (tags, value): (Vec<Tag>, String) = (w.versions.values().flatten().cloned().collect(), w.value.clone());
+        let stored = match self.settings.vectors {
+            true => self.next_sibling(&tags, value),
+            false => self.next_version(&tags, value),
+        };
+        debug_assert!(tags.iter().all(|t| stored.tag().covers(t)), "above every version read");
+        self.send_write(ctx, op, stored);
+    }
+
+    /// Last write wins: a Lamport stamp above every version read.
+    fn next_version(&mut self, tags: &[Tag], value: String) -> Held {
+        let versions = tags.iter().map(|t| match t {
+            Tag::Version(v) => *v,
+            Tag::Clocks(_) => unreachable!("a last-write-wins store reports versions"),
+        });
+        let seen = versions.max();
         let stamp = self.clock.max(seen.map_or(0, |v| v.stamp)) + 1;
         self.clock = stamp;
         let version = Version {
@@ -174,7 +187,21 @@ impl Quorum {
             boot: self.boot,
         };
         debug_assert!(seen.is_none_or(|s| s < version), "above every version read");
-        self.send_write(ctx, op, version);
+        Held::Lww(Stored { version, value })
+    }
+
+    /// Version vectors: the clock every sibling read descends to, with
+    /// this life's next write added: it supersedes what it read and
+    /// nothing else.
+    fn next_sibling(&mut self, tags: &[Tag], value: String) -> Held {
+        let context = tags
+            .iter()
+            .map(|t| t.context().expect("a version-vector store reports clocks"))
+            .fold(super::versions::Clock::default(), |acc, c| acc.join(&c));
+        self.writes += 1;
+        let actor = (self.id.0, self.boot);
+        debug_assert!(context.count(actor) < self.writes, "only this life counts its writes");
+        Held::sibling(context.advanced(actor, self.writes), value)
     }
 
     pub(super) fn on_ack(&mut self, ctx: &mut Ctx<'_, Self>, op: RequestId, from: NodeId) {

@@ -1,7 +1,7 @@
 //! The quorum store as a family: `protocol: Quorum(...)` in a scenario.
 
 use super::config::{self, QuorumConfig};
-use super::properties::{self, CONVERGES, PROPERTIES};
+use super::properties::{self, CONVERGES, KEEPS_SIBLINGS, PROPERTIES};
 use super::Quorum;
 use crate::core::NodeId;
 use crate::property::PropertyDef;
@@ -37,6 +37,10 @@ impl Family for QuorumFamily {
             hooks
                 .observers
                 .push(Box::new(properties::converges(setup.nodes, config.n)));
+        }
+        if setup.wants(KEEPS_SIBLINGS) {
+            let observer = properties::KeepsSiblings::new(setup.nodes, config.n);
+            hooks.observers.push(Box::new(observer));
         }
         hooks
     }

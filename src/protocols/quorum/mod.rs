@@ -11,6 +11,14 @@
 //!   by node id and boot count), sends it to the `n` home replicas, and
 //!   answers once `w` acknowledged. Versions decide: a replica keeps the
 //!   newer of what it holds and what arrives (last write wins).
+//! - Version vectors (`versions: VersionVectors`) instead: a write's clock
+//!   is the join of the clocks its version read saw, plus one write of its
+//!   coordinator's life (actor = node and boot, so a restart never reuses
+//!   a count). A replica keeps every value no other value's clock descends
+//!   from: concurrent writes stay side by side as siblings, reads return
+//!   them all (`Output::Siblings`), and a write supersedes exactly the
+//!   siblings it read. Repair, hints and anti-entropy merge sibling sets
+//!   the same way ([`versions::Held`]).
 //! - Durability: a replica appends each value it takes to its data file
 //!   and fsyncs before it acknowledges; a restart replays the file.
 //! - Read repair: a read pushes the value it returned to every replica
@@ -48,6 +56,20 @@
 //!   took the latest write, so reads go stale (`NoStaleReads` fails; see
 //!   `quorum-weak-r1-w1`): available with fewer replicas, eventually
 //!   consistent only. Replicas still converge after the heal.
+//! - Version vectors with `r + w > n`: the same regular reads, judged per
+//!   sibling (a read is fresh if one of its siblings is: the read quorum
+//!   meets the latest completed write's, whose replica holds that write or
+//!   a descendant), no lost writes, convergence to one sibling set. What
+//!   they add over last write wins is that concurrent writes are not
+//!   silently dropped: `KeepsSiblings` (at the end) asks that every
+//!   sibling a home replica took is still held or superseded by a write
+//!   whose clock descends from it. The history checks cannot ask this (a
+//!   store that keeps one of two concurrent writes is a regular register
+//!   too); a replica that drops concurrent siblings passed `NoStaleReads`
+//!   and `NoLostWrites` on 100 of 100 seeds of `quorum-version-vectors`
+//!   and failed `KeepsSiblings` on 73. The price: clients must resolve
+//!   siblings (a put after a read of siblings replaces them all), and
+//!   clocks grow with each coordinator life that wrote a key.
 //! - Sloppy quorum, correct (hints do not count): same guarantees as the
 //!   strict quorum it is; hints only speed convergence after a heal.
 //!   Counting hints toward `w` is Dynamo's own availability choice and it
@@ -77,7 +99,12 @@
 //! `quorum-kv` (5 nodes, every fault kind) and `quorum-clock-skew` (drift
 //! up to 45%, offsets up to 2s, jumps, sloppy quorum) passed seeds 0..500
 //! with `NoStaleReads`, `NoLostWrites`, `Converges(within: 5s)` and
-//! `Recovers(within: 2s)`; so did each bug scenario with its bug removed.
+//! `Recovers(within: 2s)`; so did each bug scenario with its bug removed,
+//! and `quorum-version-vectors` (quorum-kv with version vectors and a
+//! sloppy quorum, `KeepsSiblings` too; about 4% of its reads return
+//! siblings). The same with `r: 1, w: 1` failed `NoStaleReads` on 100 of
+//! 100 seeds. The bugs `WallClockLww` and `RepairOverwritesNewer` plant
+//! mistakes of last write wins and are refused with version vectors.
 //! Over seeds 0..200 (`cargo test --release --test conformance --
 //! --ignored --nocapture`):
 //!
@@ -94,44 +121,24 @@ pub mod properties;
 pub mod ring;
 #[cfg(test)]
 mod tests;
+pub mod versions;
 
 pub use family::QuorumFamily;
 
 use crate::core::{Ctx, Node, NodeId, Reply, Request, RequestId, Role, Value};
 use crate::env::disk::{decode_lines, encode_line};
 use crate::workload::kv::{Kv, Op};
-use config::{Bug, QuorumConfig};
+use config::{Bug, QuorumConfig, Versions};
 use rand::Rng;
 use ring::Ring;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
+pub use versions::{Held, Stored, Tag, Version};
 
 const DATA: &str = "quorum.data";
 const HINTS: &str = "quorum.hints";
 const BOOTS: &str = "quorum.boots";
-
-/// Orders the writes of one key: the newer version wins. `boot` keeps two
-/// lives of one node apart (a restarted coordinator's Lamport clock may
-/// repeat a stamp it used before it crashed).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct Version {
-    /// Lamport timestamp (or, with `WallClockLww`, wall-clock nanoseconds).
-    pub stamp: i64,
-    /// The coordinator that stamped it.
-    pub node: u32,
-    /// The coordinator's life, counted from 1.
-    pub boot: u32,
-}
-
-/// A value with its version, as replicas keep it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Stored {
-    /// Its version.
-    pub version: Version,
-    /// The value.
-    pub value: String,
-}
 
 /// What nodes send each other.
 #[derive(Clone, Debug)]
@@ -149,7 +156,7 @@ pub enum QMsg {
         /// The request.
         op: RequestId,
         /// Its copy.
-        stored: Option<Stored>,
+        stored: Option<Held>,
     },
     /// A coordinator's write to a home replica.
     Write {
@@ -158,7 +165,7 @@ pub enum QMsg {
         /// The key.
         key: String,
         /// The versioned value.
-        stored: Stored,
+        stored: Held,
     },
     /// A write to a fallback, to keep for home replica `home`.
     Hint {
@@ -167,7 +174,7 @@ pub enum QMsg {
         /// The key.
         key: String,
         /// The versioned value.
-        stored: Stored,
+        stored: Held,
         /// The home replica it stands in for.
         home: NodeId,
     },
@@ -181,26 +188,26 @@ pub enum QMsg {
         /// The key.
         key: String,
         /// The value.
-        stored: Stored,
+        stored: Held,
     },
     /// A fallback hands a hint to its home replica.
     Handoff {
         /// The key.
         key: String,
         /// The value.
-        stored: Stored,
+        stored: Held,
     },
     /// The home replica holds the handed-off value durably.
     HandoffAck {
         /// The key.
         key: String,
         /// The version handed off.
-        version: Version,
+        version: Tag,
     },
     /// Anti-entropy: the sender's versions of the keys both replicate.
     Digest {
         /// (key, version), in key order.
-        versions: Vec<(String, Version)>,
+        versions: Vec<(String, Tag)>,
     },
     /// Anti-entropy: send me your copies of these keys.
     Pull {
@@ -210,7 +217,7 @@ pub enum QMsg {
     /// Anti-entropy: copies newer than (or missing from) the receiver's.
     Push {
         /// (key, value), in key order.
-        entries: Vec<(String, Stored)>,
+        entries: Vec<(String, Held)>,
     },
 }
 
@@ -229,7 +236,7 @@ pub enum QTimer {
 #[derive(Debug, Serialize, Deserialize)]
 struct DataLine {
     key: String,
-    stored: Stored,
+    stored: Held,
 }
 
 /// A line of the hints file: a hint kept (`Some`) or handed off (`None`).
@@ -237,7 +244,7 @@ struct DataLine {
 struct HintLine {
     home: NodeId,
     key: String,
-    stored: Option<Stored>,
+    stored: Option<Held>,
 }
 
 /// A read this node coordinates.
@@ -245,9 +252,9 @@ struct HintLine {
 struct ReadOp {
     key: String,
     home: Vec<NodeId>,
-    replies: BTreeMap<NodeId, Option<Stored>>,
+    replies: BTreeMap<NodeId, Option<Held>>,
     /// What the client was told, once it was.
-    answer: Option<Option<Stored>>,
+    answer: Option<Option<Held>>,
 }
 
 /// A write this node coordinates.
@@ -258,9 +265,9 @@ struct WriteOp {
     preference: Vec<NodeId>,
     value: String,
     /// Phase 1: the versions replicas reported.
-    versions: BTreeMap<NodeId, Option<Version>>,
+    versions: BTreeMap<NodeId, Option<Tag>>,
     /// Phase 2: the versioned value sent, and who holds it.
-    stored: Option<Stored>,
+    stored: Option<Held>,
     acks: BTreeSet<NodeId>,
     /// Fallbacks already asked to stand in.
     fallbacks_used: usize,
@@ -284,6 +291,7 @@ struct Settings {
     sync_every: Duration,
     anti_entropy: bool,
     read_repair: bool,
+    vectors: bool,
     bugs: BTreeSet<Bug>,
 }
 
@@ -299,6 +307,7 @@ impl From<&QuorumConfig> for Settings {
             sync_every: Duration::from_nanos(c.sync_every.0),
             anti_entropy: c.anti_entropy,
             read_repair: c.read_repair,
+            vectors: c.versions == Versions::VersionVectors,
             bugs: c.bugs.iter().copied().collect(),
         }
     }
@@ -311,11 +320,14 @@ pub struct Quorum {
     id: NodeId,
     settings: Settings,
     ring: Ring,
-    store: BTreeMap<String, Stored>,
-    hints: BTreeMap<(NodeId, String), Stored>,
+    store: BTreeMap<String, Held>,
+    hints: BTreeMap<(NodeId, String), Held>,
     /// Lamport clock: above every stamp seen.
     clock: i64,
     boot: u32,
+    /// Writes this life coordinated under version vectors: its actor's
+    /// count in the next write's clock.
+    writes: u64,
     pending: BTreeMap<RequestId, Pending>,
     /// Anti-entropy rounds so far: picks the next peer.
     syncs: u64,
@@ -333,6 +345,7 @@ impl Quorum {
             hints: BTreeMap::new(),
             clock: 0,
             boot: 0,
+            writes: 0,
             pending: BTreeMap::new(),
             syncs: 0,
         }
@@ -343,17 +356,17 @@ impl Quorum {
         let pairs = self
             .store
             .iter()
-            .map(|(k, s)| (Value::from(k.as_str()), Value::from(s.value.as_str())));
+            .map(|(k, held)| (Value::from(k.as_str()), held.value()));
         pairs.collect()
     }
 
     /// This node's copy of `key`, with its version.
-    pub fn stored(&self, key: &str) -> Option<&Stored> {
+    pub fn stored(&self, key: &str) -> Option<&Held> {
         self.store.get(key)
     }
 
     /// The hints this node keeps: (home replica, key) to value.
-    pub fn hints(&self) -> &BTreeMap<(NodeId, String), Stored> {
+    pub fn hints(&self) -> &BTreeMap<(NodeId, String), Held> {
         &self.hints
     }
 
@@ -379,22 +392,28 @@ impl Quorum {
         }
     }
 
-    /// Takes `stored` for `key` if it is newer than what this replica
-    /// holds (or, with `overwrite`, if it differs). Logged, not yet synced.
-    fn accept(&mut self, ctx: &mut Ctx<'_, Self>, key: &str, stored: &Stored, overwrite: bool) -> bool {
+    /// Takes `stored` for `key` if it adds to what this replica holds
+    /// (or, with `overwrite`, if it differs): the two merged, or `stored`
+    /// as given when overwriting. Logged, not yet synced.
+    fn accept(&mut self, ctx: &mut Ctx<'_, Self>, key: &str, stored: &Held, overwrite: bool) -> bool {
         let old = self.store.get(key);
-        let newer = old.is_none_or(|o| o.version < stored.version);
-        let taken = newer || (overwrite && old != Some(stored));
+        let adds = old.is_none_or(|o| !o.covers(stored));
+        let taken = adds || (overwrite && old != Some(stored));
         if !taken {
             return false;
         }
-        self.clock = self.clock.max(stored.version.stamp);
+        let new = match old {
+            Some(o) if adds && !overwrite => o.merged(stored),
+            _ => stored.clone(),
+        };
+        debug_assert!(overwrite || new.covers(stored), "a replica keeps what it took");
+        self.clock = self.clock.max(stored.stamp());
         let line = DataLine {
             key: key.to_string(),
-            stored: stored.clone(),
+            stored: new.clone(),
         };
         ctx.disk().append(DATA, &encode_line(&line));
-        self.store.insert(key.to_string(), stored.clone());
+        self.store.insert(key.to_string(), new);
         true
     }
 
@@ -405,7 +424,7 @@ impl Quorum {
         ctx.disk().write(BOOTS, &encode_line(&self.boot));
         for line in decode_lines::<DataLine>(ctx.disk().read(DATA).unwrap_or_default()) {
             // Lines are appended only when a value was taken: the last wins.
-            self.clock = self.clock.max(line.stored.version.stamp);
+            self.clock = self.clock.max(line.stored.stamp());
             self.store.insert(line.key, line.stored);
         }
         for line in decode_lines::<HintLine>(ctx.disk().read(HINTS).unwrap_or_default()) {

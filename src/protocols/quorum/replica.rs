@@ -1,7 +1,7 @@
 //! The replica's side: answering reads, taking writes, hints, repairs and
 //! handoffs, and anti-entropy with its peers.
 
-use super::{encode_line, Bug, HintLine, QMsg, Quorum, Stored, Version};
+use super::{encode_line, Bug, Held, HintLine, QMsg, Quorum, Tag};
 use crate::core::{Ctx, NodeId};
 use std::collections::BTreeMap;
 
@@ -35,13 +35,13 @@ impl Quorum {
                 if self.accept(ctx, &key, &stored, false) {
                     Self::sync(ctx);
                 }
-                let version = stored.version;
+                let version = stored.tag();
                 self.deliver(ctx, from, QMsg::HandoffAck { key, version });
             }
             QMsg::HandoffAck { key, version } => self.drop_hint(ctx, from, key, version),
             QMsg::Digest { versions } => self.on_digest(ctx, from, versions),
             QMsg::Pull { keys } => {
-                let entries: Vec<(String, Stored)> = keys
+                let entries: Vec<(String, Held)> = keys
                     .into_iter()
                     .filter_map(|k| self.store.get(&k).cloned().map(|s| (k, s)))
                     .collect();
@@ -54,20 +54,23 @@ impl Quorum {
         }
     }
 
-    /// The newest hint this node keeps for `key`, whichever replica it is
-    /// for.
-    fn hint_for(&self, key: &str) -> Option<Stored> {
+    /// The hints this node keeps for `key`, whichever replica they are
+    /// for, merged (the newest, under last write wins).
+    fn hint_for(&self, key: &str) -> Option<Held> {
         let hints = self.hints.iter().filter(|((_, k), _)| k == key).map(|(_, s)| s);
-        hints.max_by_key(|s| s.version).cloned()
+        Held::merge_all(hints)
     }
 
-    /// Keeps a hint for `home` durably (if newer than the one kept).
-    fn keep_hint(&mut self, ctx: &mut Ctx<'_, Self>, home: NodeId, key: String, stored: Stored) {
+    /// Keeps a hint for `home` durably (merged with the one kept, if it
+    /// adds to it).
+    fn keep_hint(&mut self, ctx: &mut Ctx<'_, Self>, home: NodeId, key: String, stored: Held) {
         assert_ne!(home, self.id, "a hint stands in for another node");
         let slot = (home, key);
-        if self.hints.get(&slot).is_some_and(|s| s.version >= stored.version) {
+        let kept = self.hints.get(&slot);
+        if kept.is_some_and(|s| s.covers(&stored)) {
             return;
         }
+        let stored = kept.map_or(stored.clone(), |k| k.merged(&stored));
         let line = HintLine {
             home,
             key: slot.1.clone(),
@@ -80,9 +83,9 @@ impl Quorum {
 
     /// `home` holds the hint's version: forget it. Not synced: handing it
     /// off again after a crash does no harm.
-    fn drop_hint(&mut self, ctx: &mut Ctx<'_, Self>, home: NodeId, key: String, version: Version) {
+    fn drop_hint(&mut self, ctx: &mut Ctx<'_, Self>, home: NodeId, key: String, version: Tag) {
         let slot = (home, key);
-        if self.hints.get(&slot).map(|s| s.version) != Some(version) {
+        if self.hints.get(&slot).map(Held::tag) != Some(version) {
             return;
         }
         let line = HintLine {
@@ -118,28 +121,28 @@ impl Quorum {
         }
         let peer = peers[(self.syncs % peers.len() as u64) as usize];
         let n = self.settings.n;
-        let versions: Vec<(String, Version)> = self
+        let versions: Vec<(String, Tag)> = self
             .store
             .iter()
             .filter(|(k, _)| self.ring.home(k, n).contains(&peer))
-            .map(|(k, s)| (k.clone(), s.version))
+            .map(|(k, s)| (k.clone(), s.tag()))
             .collect();
         ctx.send(peer, QMsg::Digest { versions });
     }
 
     /// A peer's versions: push what it lacks, pull what this node lacks.
-    fn on_digest(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, versions: Vec<(String, Version)>) {
+    fn on_digest(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, versions: Vec<(String, Tag)>) {
         let n = self.settings.n;
-        let theirs: BTreeMap<String, Version> = versions.into_iter().collect();
-        let entries: Vec<(String, Stored)> = self
+        let theirs: BTreeMap<String, Tag> = versions.into_iter().collect();
+        let entries: Vec<(String, Held)> = self
             .store
             .iter()
-            .filter(|(k, s)| theirs.get(*k).is_none_or(|v| *v < s.version) && self.ring.home(k, n).contains(&from))
+            .filter(|(k, s)| theirs.get(*k).is_none_or(|t| !t.covers(&s.tag())) && self.ring.home(k, n).contains(&from))
             .map(|(k, s)| (k.clone(), s.clone()))
             .collect();
         let keys: Vec<String> = theirs
             .iter()
-            .filter(|(k, v)| self.store.get(*k).is_none_or(|s| s.version < **v))
+            .filter(|(k, t)| self.store.get(*k).is_none_or(|s| !s.tag().covers(t)))
             .filter(|(k, _)| self.ring.home(k, n).contains(&self.id))
             .map(|(k, _)| k.clone())
             .collect();
@@ -152,7 +155,7 @@ impl Quorum {
     }
 
     /// Copies from a peer: each taken if newer, then one fsync.
-    fn on_push(&mut self, ctx: &mut Ctx<'_, Self>, entries: Vec<(String, Stored)>) {
+    fn on_push(&mut self, ctx: &mut Ctx<'_, Self>, entries: Vec<(String, Held)>) {
         let n = self.settings.n;
         let mut taken = false;
         for (key, stored) in entries {

@@ -4,6 +4,7 @@
 use super::config::{Bug, QuorumConfig};
 use super::*;
 use crate::core::{Effects, Harness};
+use crate::property::{Findings, Moment, Observer};
 use crate::workload::kv::Output;
 
 type Fx = Effects<Quorum>;
@@ -33,11 +34,11 @@ fn outside_key() -> (String, Vec<NodeId>, u32) {
     (key, preference, outsider)
 }
 
-fn stored(stamp: i64, node: u32, value: &str) -> Stored {
-    Stored {
+fn stored(stamp: i64, node: u32, value: &str) -> Held {
+    Held::Lww(Stored {
         version: Version { stamp, node, boot: 1 },
         value: value.into(),
-    }
+    })
 }
 
 fn sends(fx: &Fx) -> Vec<(u32, String)> {
@@ -56,7 +57,7 @@ fn request(id: u64, op: Op) -> Request<Op> {
 fn a_replica_syncs_before_it_acknowledges_and_keeps_the_newer_version() {
     let (key, preference, c) = outside_key();
     let mut r = node(preference[0].0, QuorumConfig::default());
-    let write = |s: Stored| QMsg::Write {
+    let write = |s: Held| QMsg::Write {
         op: RequestId(1),
         key: key.clone(),
         stored: s,
@@ -157,8 +158,8 @@ fn the_repair_bug_overwrites_a_newer_replica() {
         );
         r.deliver(NodeId(4), repair.clone());
     }
-    assert_eq!(correct.node().stored(&key).unwrap().value, "new");
-    assert_eq!(buggy.node().stored(&key).unwrap().value, "mid");
+    assert_eq!(correct.node().stored(&key).unwrap().values(), ["new"]);
+    assert_eq!(buggy.node().stored(&key).unwrap().values(), ["mid"]);
 }
 
 /// A write whose third home replica is silent: hints go to a fallback,
@@ -232,7 +233,7 @@ fn a_fallback_keeps_hints_durably_and_hands_them_off() {
         home,
         QMsg::HandoffAck {
             key,
-            version: stored(5, 0, "v").version,
+            version: stored(5, 0, "v").tag(),
         },
     );
     assert!(f.node().hints().is_empty());
@@ -254,7 +255,7 @@ fn anti_entropy_pushes_what_a_peer_lacks_and_pulls_what_it_has() {
     let fx = r.deliver(b, QMsg::Digest { versions: vec![] });
     assert_eq!(sends(&fx).len(), 1);
     assert!(sends(&fx)[0].1.starts_with("Push"), "{:?}", sends(&fx));
-    let newer = stored(6, 1, "w").version;
+    let newer = stored(6, 1, "w").tag();
     let fx = r.deliver(
         b,
         QMsg::Digest {
@@ -284,6 +285,140 @@ fn cas_and_append_are_refused_with_the_reason() {
         .expect("refused");
     assert!(
         err.to_string().contains("n is 4; expected 1 to the node count (3)"),
+        "{err}"
+    );
+}
+
+fn vectors() -> QuorumConfig {
+    QuorumConfig {
+        versions: config::Versions::VersionVectors,
+        ..QuorumConfig::default()
+    }
+}
+
+/// A sibling written by coordinator `node` (first life) as its `count`-th
+/// write, having seen `seen`.
+fn sibling(seen: &[(u32, u64)], node: u32, count: u64, value: &str) -> Held {
+    let context = seen
+        .iter()
+        .fold(versions::Clock::default(), |c, &(n, k)| c.advanced((n, 1), k));
+    Held::sibling(context.advanced((node, 1), count), value.into())
+}
+
+fn write_msg(key: &str, op: u64, stored: Held) -> QMsg {
+    QMsg::Write {
+        op: RequestId(op),
+        key: key.into(),
+        stored,
+    }
+}
+
+#[test]
+fn concurrent_writes_become_siblings_and_a_write_that_read_both_replaces_them() {
+    let (key, preference, c) = outside_key();
+    let mut replica = node(preference[0].0, vectors());
+    // Two coordinators on either side of a partition, neither seeing the other.
+    replica.deliver(NodeId(1), write_msg(&key, 1, sibling(&[], 1, 1, "a")));
+    replica.deliver(NodeId(2), write_msg(&key, 2, sibling(&[], 2, 1, "b")));
+    let both = replica.node().stored(&key).cloned().expect("held");
+    assert_eq!(both.values(), ["a", "b"], "neither clock descends from the other");
+    // A read returns both; a write after it descends from both.
+    let mut coord = node(c, vectors());
+    coord.request(request(5, Op::Get { key: key.clone() }));
+    let reply = |op, stored| QMsg::ReadReply {
+        op: RequestId(op),
+        stored,
+    };
+    coord.deliver(preference[0], reply(5, Some(both.clone())));
+    let fx = coord.deliver(preference[1], reply(5, None));
+    let siblings = Output::Siblings(vec!["a".into(), "b".into()]);
+    assert_eq!(fx.replies, [(RequestId(5), Reply::Ok(siblings))]);
+    coord.request(request(
+        6,
+        Op::Put {
+            key: key.clone(),
+            value: "c".into(),
+        },
+    ));
+    coord.deliver(preference[0], reply(6, Some(both.clone())));
+    let fx = coord.deliver(preference[1], reply(6, None));
+    let QMsg::Write { stored, .. } = fx.sends[0].1.clone() else {
+        panic!("phase 2 follows the version read: {:?}", fx.sends);
+    };
+    assert!(stored.covers(&both), "{stored:?} descends from {both:?}");
+    replica.deliver(NodeId(c), write_msg(&key, 6, stored));
+    replica.crash_and_restart();
+    assert_eq!(
+        replica.node().stored(&key).unwrap().values(),
+        ["c"],
+        "synced, and replaced both"
+    );
+}
+
+/// `KeepsSiblings` over three replicas of a key that were handed `noted`
+/// (as the observer saw it) but hold what `held` was written to them.
+fn keeps_siblings(noted: &[Held], held: &[Held]) -> Findings {
+    let (key, preference, _) = outside_key();
+    let mut observer = Box::new(properties::KeepsSiblings::new(NODES, 3));
+    let mut found = Findings::default();
+    let at = Moment {
+        now_ns: 7,
+        recover_at_ns: None,
+    };
+    for (i, h) in noted.iter().enumerate() {
+        observer.delivered(
+            &at,
+            NodeId(4),
+            preference[0],
+            &write_msg(&key, i as u64, h.clone()),
+            &mut found,
+        );
+    }
+    let mut nodes: Vec<Harness<Quorum>> = (0..NODES).map(|i| node(i, vectors())).collect();
+    for h in held {
+        for r in &preference[..3] {
+            nodes[r.0 as usize].deliver(NodeId(4), write_msg(&key, 0, h.clone()));
+        }
+    }
+    let states: Vec<Option<&Quorum>> = nodes.iter().map(|h| Some(h.node())).collect();
+    observer.finish(&at, &states, &mut found);
+    found
+}
+
+#[test]
+fn keeps_siblings_fails_when_a_taken_write_is_neither_held_nor_superseded() {
+    let (a, b) = (sibling(&[], 1, 1, "a"), sibling(&[], 2, 1, "b"));
+    let c = sibling(&[(1, 1)], 3, 1, "c");
+    let found = keeps_siblings(&[a.clone(), b.clone()], std::slice::from_ref(&b));
+    let v = found.violation(properties::KEEPS_SIBLINGS).expect("a was dropped");
+    assert!(v.detail.contains("a {n1.1:1}"), "{}", v.detail);
+    let found = keeps_siblings(&[a.clone(), b.clone()], &[a.clone(), b.clone()]);
+    assert!(found.violation(properties::KEEPS_SIBLINGS).is_none());
+    let found = keeps_siblings(&[a, b.clone()], &[b, c]);
+    assert!(
+        found.violation(properties::KEEPS_SIBLINGS).is_none(),
+        "c's clock descends from a's"
+    );
+    assert!(found.evidence(properties::KEEPS_SIBLINGS).is_some());
+}
+
+#[test]
+fn keeps_siblings_needs_version_vectors() {
+    let src = r#"Scenario(name: "q", protocol: Quorum(), nodes: 3, duration: "1s", checks: [KeepsSiblings])"#;
+    let err = crate::protocols::Registry::builtin()
+        .parse("q.ron", src)
+        .err()
+        .expect("refused");
+    assert!(err.to_string().contains("expected versions: VersionVectors"), "{err}");
+    let ok = src.replace("Quorum()", "Quorum(versions: VersionVectors)");
+    assert!(crate::protocols::Registry::builtin().parse("q.ron", &ok).is_ok());
+    let bug = ok.replace("VersionVectors)", "VersionVectors, bugs: [WallClockLww])");
+    let err = crate::protocols::Registry::builtin()
+        .parse("q.ron", &bug)
+        .err()
+        .expect("refused");
+    assert!(
+        err.to_string().contains("WallClockLww plants a bug in last-write-wins"),
         "{err}"
     );
 }
