@@ -101,3 +101,25 @@ fn count_open(history: &str) -> u64 {
         .filter(|e| e["type"] == "invoke" && !completed.contains(&e["op"].as_u64()))
         .count() as u64
 }
+
+/// A scenario written back (`scenario::write::to_ron`, what `simulate
+/// shrink` writes) reads as the same scenario: written again it is the same
+/// text, and its seeds give the same traces.
+#[test]
+fn every_scenario_written_back_reads_the_same_and_runs_the_same() {
+    for file in common::scenario_files() {
+        let s = Registry::builtin().load(&file).unwrap();
+        let text = simulate::scenario::write::to_ron(s.spec());
+        let back = Registry::builtin()
+            .parse("back.ron", &text)
+            .unwrap_or_else(|e| panic!("{}: {e}\n{text}", file.display()));
+        assert_eq!(
+            simulate::scenario::write::to_ron(back.spec()),
+            text,
+            "{}",
+            file.display()
+        );
+        let (a, b) = (s.run(3, &RunOptions::default()), back.run(3, &RunOptions::default()));
+        assert_eq!(a.trace.hash(), b.trace.hash(), "{}", file.display());
+    }
+}

@@ -3,7 +3,8 @@
 //! links, how far a clock jumped). A scenario that takes this list instead
 //! of its generators plays the same faults.
 
-use crate::scenario::{Dur, Fault, Shape, Target};
+use crate::scenario::write::fault_ron;
+use crate::scenario::{Dur, Fault};
 
 /// `[At("1.2s", Crash(Node(3))), ...]`, one fault per line.
 pub fn to_ron(schedule: &[(u64, Fault)]) -> String {
@@ -15,42 +16,10 @@ pub fn to_ron(schedule: &[(u64, Fault)]) -> String {
     out
 }
 
-/// A fault as a scenario writes it.
-pub fn fault_ron(fault: &Fault) -> String {
-    match fault {
-        Fault::Partition(shape) => format!("Partition({})", shape_ron(shape)),
-        Fault::PartitionOneWay { from, to } => {
-            format!("PartitionOneWay(from: {}, to: {})", target_ron(from), target_ron(to))
-        }
-        Fault::Heal => "Heal".to_string(),
-        Fault::CutLinks(links) => format!("CutLinks({links:?})"),
-        Fault::CutLinksOneWay(links) => format!("CutLinksOneWay({links:?})"),
-        Fault::HealLinks(links) => format!("HealLinks({links:?})"),
-        Fault::Crash(t) => format!("Crash({})", target_ron(t)),
-        Fault::Restart(t) => format!("Restart({})", target_ron(t)),
-        Fault::Pause(t) => format!("Pause({})", target_ron(t)),
-        Fault::Resume(t) => format!("Resume({})", target_ron(t)),
-        Fault::ClockJump(t, by) => format!("ClockJump({}, \"{by}\")", target_ron(t)),
-    }
-}
-
-fn shape_ron(shape: &Shape) -> String {
-    match shape {
-        Shape::Isolate(t) => format!("Isolate({})", target_ron(t)),
-        Shape::Groups(groups) => format!("Groups({groups:?})"),
-        other => other.name().to_string(),
-    }
-}
-
-fn target_ron(target: &Target) -> String {
-    // Debug of these variants is their RON: `Node(3)`, `Nodes([1, 2])`, `Leader`.
-    format!("{target:?}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::SignedDur;
+    use crate::scenario::{Shape, SignedDur, Target};
 
     #[test]
     fn a_schedule_reads_back_as_a_scenarios_faults() {

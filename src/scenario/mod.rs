@@ -15,6 +15,7 @@ pub mod locate;
 mod named;
 pub mod spec;
 pub mod validate;
+pub mod write;
 
 pub use duration::{Dur, SignedDur};
 pub use named::Named;
