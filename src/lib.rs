@@ -21,6 +21,7 @@
 //! - [`report`]: summaries and report folders, with pictures and an index.html.
 //! - [`run`]: the one run pipeline (run, check, report) that `run`, `sweep` and `replay` use.
 //! - [`sweep`]: seed sweeps over worker threads, one runtime per seed.
+//! - [`shrink`]: a failing run cut down to a small scenario that fails the same way.
 //! - [`testing`]: a `#[test]` helper that sweeps a scenario, and the node harness.
 //! - [`cli`]: the `simulate` command line, and `main_with` for binaries with families of their own.
 
@@ -44,6 +45,7 @@ pub mod protocols;
 pub mod report;
 pub mod run;
 pub mod scenario;
+pub mod shrink;
 pub mod sweep;
 pub mod testing;
 pub mod trace;

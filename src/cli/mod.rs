@@ -29,6 +29,7 @@ mod check;
 mod families;
 mod replay;
 mod run;
+mod shrink;
 mod sweep;
 mod validate;
 
@@ -77,6 +78,8 @@ enum Command {
     Sweep(sweep::SweepArgs),
     /// Rerun a repro file exactly, and regenerate its report.
     Replay(replay::ReplayArgs),
+    /// Cut a failing run down to a small scenario that fails the same way.
+    Shrink(shrink::ShrinkArgs),
     /// List the protocol families, their properties and planted bugs.
     Families(families::FamiliesArgs),
 }
@@ -125,6 +128,7 @@ where
         Command::Validate(args) => validate::validate(args, &env),
         Command::Check(args) => check::check(args),
         Command::Sweep(args) => sweep::sweep(args, &env),
+        Command::Shrink(args) => shrink::shrink(args, &env),
         Command::Replay(args) => replay::replay(args, &env),
         Command::Families(args) => families::families(args, &env),
     }

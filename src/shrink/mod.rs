@@ -1,0 +1,441 @@
+//! Shrinking a failing run to a small scenario that fails the same way.
+//!
+//! The failure kept is its signature: the first check that failed (for a
+//! bug demonstration, the first of its expected checks that failed). A
+//! candidate is kept when that check fails again under the current seed or
+//! one of the next few seeds (`tries`: seed, seed + 1, ...); the seed that failed goes
+//! with it, so `minimal.ron` names it.
+//!
+//! Steps, in order:
+//! 1. the faults the run played (random generators included) become an
+//!    explicit list of `At` faults (the run's schedule);
+//! 2. faults are removed by delta debugging: halves, then smaller chunks,
+//!    then one at a time;
+//! 3. fewer nodes, clients, keys and operations; a shorter fault phase and
+//!    recovery;
+//! 4. simpler faults and network: one node isolated instead of a shape,
+//!    faults moved earlier (partitions shorter), clock jumps halved, loss,
+//!    duplication, tail latency, drift and offsets to zero;
+//! 5. a last pass removing each fault left, until none can go: the result
+//!    is 1-minimal in its faults.
+//!
+//! What stays stable when a fault goes: each concern draws from its own
+//! random stream (network loss, latency and duplication, each node, each
+//! client, the nemesis), so removing a fault leaves the clients' requests
+//! and the nodes' own draws as they were; the network's streams are shared
+//! by all links, so the messages after a removed fault meet other losses
+//! and latencies. Trying a few seeds per candidate makes up for some of
+//! that.
+//!
+//! The shrinker reads the wall clock for its budget only; every run it
+//! makes is deterministic, so a shrink that ends within its budget gives
+//! the same result on every machine.
+
+pub mod edit;
+
+use crate::check::Verdict;
+use crate::protocols::{Bound, Registry};
+use crate::run::Checked;
+use crate::scenario::{Expect, Fault, FaultSpec, Scenario};
+use crate::world::RunOptions;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// How to shrink.
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    /// Seeds tried per candidate: the current one, then derived ones.
+    pub tries: u32,
+    /// Wall time allowed; the best scenario so far is kept when it runs out.
+    pub budget: Duration,
+    /// Set from outside (Ctrl-C) to stop with the best so far.
+    pub stop: Option<&'static AtomicBool>,
+}
+
+/// How big a failing scenario is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Size {
+    /// Faults: scripted ones, or those played by its generators.
+    pub faults: usize,
+    /// Nodes.
+    pub nodes: u32,
+    /// Client operations invoked in the failing run.
+    pub ops: u64,
+    /// Fault phase plus recovery.
+    pub duration_ns: u64,
+}
+
+/// What a shrink found.
+pub struct Shrunk {
+    /// The smallest failing scenario found (its `seed` set to the seed
+    /// that fails).
+    pub spec: Scenario,
+    /// That seed.
+    pub seed: u64,
+    /// The check that fails, in both.
+    pub signature: String,
+    /// The input's size and the result's.
+    pub before: Size,
+    /// The result's size.
+    pub after: Size,
+    /// Runs made.
+    pub runs: u64,
+    /// Each step taken: what changed, and the runs so far.
+    pub log: Vec<String>,
+    /// Why it stopped early, if it did (budget, interrupt).
+    pub cut_short: Option<&'static str>,
+}
+
+/// Why there is nothing to shrink.
+#[derive(Debug)]
+pub struct NotFailing(pub String);
+
+/// Where a shrink is, for a progress line.
+pub struct Progress<'a> {
+    /// The step.
+    pub step: &'a str,
+    /// Runs so far.
+    pub runs: u64,
+    /// The best size so far.
+    pub best: Size,
+}
+
+/// The engine: the best candidate so far and how to judge one.
+struct Shrinker<'a> {
+    registry: &'a Registry,
+    signature: String,
+    options: Options,
+    started: Instant,
+    best: Scenario,
+    seed: u64,
+    size: Size,
+    runs: u64,
+    log: Vec<String>,
+    cut_short: Option<&'static str>,
+    progress: &'a mut dyn FnMut(&Progress<'_>),
+}
+
+/// Shrinks seed `seed` of `bound`, which must fail.
+pub fn shrink(
+    registry: &Registry,
+    bound: &Bound,
+    seed: u64,
+    options: Options,
+    progress: &mut dyn FnMut(&Progress<'_>),
+) -> Result<Shrunk, NotFailing> {
+    assert!(options.tries >= 1, "at least the seed itself is tried");
+    let first = crate::run::run(bound, seed, &RunOptions::default(), false);
+    let signature = signature(bound, &first).ok_or_else(|| {
+        let name = &bound.spec().name;
+        NotFailing(format!(
+            "seed {seed} of {name} fails no check; there is nothing to shrink"
+        ))
+    })?;
+    let before = size_of(bound.spec(), &first);
+    let mut s = Shrinker {
+        registry,
+        signature,
+        options,
+        started: Instant::now(),
+        best: bound.spec().clone(),
+        seed,
+        size: before,
+        runs: 1,
+        log: Vec::new(),
+        cut_short: None,
+        progress,
+    };
+    s.explicit(&first);
+    // Each step can open the way for another (a fault moved earlier lets
+    // the fault phase shorten): passes until one changes nothing.
+    loop {
+        let (size, faults) = (s.size, s.best.faults.clone());
+        s.fault_chunks();
+        s.structure();
+        s.simpler();
+        s.one_by_one();
+        if s.over() || (s.size == size && s.best.faults.len() == faults.len()) {
+            break;
+        }
+    }
+    let mut spec = s.best.clone();
+    spec.seed = Some(s.seed);
+    debug_assert!(
+        s.size.faults <= before.faults || s.runs == 1,
+        "shrinking never grows the fault list"
+    );
+    Ok(Shrunk {
+        spec,
+        seed: s.seed,
+        signature: s.signature,
+        before,
+        after: s.size,
+        runs: s.runs,
+        log: s.log,
+        cut_short: s.cut_short,
+    })
+}
+
+/// The check whose failure is kept: the first expected one that failed,
+/// else the first that failed.
+fn signature(bound: &Bound, checked: &Checked) -> Option<String> {
+    let failed: Vec<&str> = checked
+        .checks
+        .iter()
+        .filter(|c| c.verdict == Verdict::Fail)
+        .map(|c| c.name.as_str())
+        .collect();
+    let expected = match &bound.spec().expect {
+        Expect::Fails(names) => names.iter().map(|n| n.text()).collect(),
+        Expect::Passes => Vec::new(),
+    };
+    let intended = failed.iter().find(|f| expected.iter().any(|e| e == *f));
+    intended.or(failed.first()).map(|s| s.to_string())
+}
+
+fn size_of(spec: &Scenario, checked: &Checked) -> Size {
+    let scripted = spec.faults.iter().all(|f| matches!(f, FaultSpec::At(..)));
+    Size {
+        faults: if scripted {
+            spec.faults.len()
+        } else {
+            checked.outcome.schedule.len()
+        },
+        nodes: spec.nodes,
+        ops: checked.outcome.history.counts().invoked,
+        duration_ns: spec.duration.0 + spec.recover.map_or(0, |r| r.0),
+    }
+}
+
+impl Shrinker<'_> {
+    /// Whether to stop: budget spent or interrupted.
+    fn over(&mut self) -> bool {
+        if self.options.stop.is_some_and(|s| s.load(Ordering::Relaxed)) {
+            self.cut_short = Some("interrupted");
+        } else if self.started.elapsed() > self.options.budget {
+            self.cut_short = Some("budget spent");
+        }
+        self.cut_short.is_some()
+    }
+
+    /// The seeds a candidate is tried with: the current one first.
+    fn seeds(&self) -> Vec<u64> {
+        let derived = (1..u64::from(self.options.tries)).map(|i| self.seed.wrapping_add(i));
+        std::iter::once(self.seed).chain(derived).collect()
+    }
+
+    /// Keeps `candidate` if it fails the same way; says `what` changed.
+    fn attempt(&mut self, step: &str, what: &str, candidate: &Scenario) -> bool {
+        if self.over() {
+            return false;
+        }
+        let text = crate::scenario::write::to_ron(candidate);
+        // An edit can make a scenario its family refuses (too few nodes
+        // for its quorum): not a candidate.
+        let Ok(bound) = self.registry.parse("candidate.ron", &text) else {
+            return false;
+        };
+        for seed in self.seeds() {
+            let checked = crate::run::run(&bound, seed, &RunOptions::default(), false);
+            self.runs += 1;
+            let same = checked
+                .checks
+                .iter()
+                .any(|c| c.name == self.signature && c.verdict == Verdict::Fail);
+            if same {
+                self.best = bound.spec().clone();
+                self.seed = seed;
+                self.size = size_of(&self.best, &checked);
+                self.log
+                    .push(format!("{step}: {what} (seed {seed}; {} runs so far)", self.runs));
+                (self.progress)(&Progress {
+                    step,
+                    runs: self.runs,
+                    best: self.size,
+                });
+                return true;
+            }
+            if self.over() {
+                return false;
+            }
+        }
+        false
+    }
+
+    /// Step 1: the schedule played, as `At` faults.
+    fn explicit(&mut self, first: &Checked) {
+        if self.best.faults.iter().all(|f| matches!(f, FaultSpec::At(..))) {
+            return;
+        }
+        let faults = first.outcome.schedule.iter();
+        let at = |(t, f): &(u64, Fault)| FaultSpec::At(crate::scenario::Dur(*t), f.clone());
+        let candidate = Scenario {
+            faults: faults.map(at).collect(),
+            ..self.best.clone()
+        };
+        let what = format!("the {} faults played, as an explicit list", candidate.faults.len());
+        if !self.attempt("explicit", &what, &candidate) {
+            self.log
+                .push("explicit: the played schedule alone does not fail; shrinking the generators".into());
+        }
+    }
+
+    /// The best scenario without faults `from..to`.
+    fn without(&self, from: usize, to: usize) -> Scenario {
+        let mut c = self.best.clone();
+        c.faults.drain(from..to);
+        c
+    }
+
+    /// Step 2: delta debugging over the fault list.
+    fn fault_chunks(&mut self) {
+        let total = self.best.faults.len();
+        let none = self.without(0, total);
+        if total == 0 || self.attempt("faults", &format!("all {total} faults removed"), &none) {
+            return;
+        }
+        let mut chunks = 2;
+        while self.best.faults.len() >= 2 && !self.over() {
+            let len = self.best.faults.len();
+            let size = len.div_ceil(chunks);
+            let mut removed = false;
+            let mut from = 0;
+            while from < self.best.faults.len() {
+                let to = (from + size).min(self.best.faults.len());
+                let what = format!(
+                    "faults {from}..{to} removed ({} left)",
+                    self.best.faults.len() - (to - from)
+                );
+                let c = self.without(from, to);
+                if self.attempt("faults", &what, &c) {
+                    removed = true;
+                } else {
+                    from = to;
+                }
+            }
+            if removed {
+                chunks = (chunks - 1).max(2);
+            } else if size > 1 {
+                chunks = (chunks * 2).min(self.best.faults.len());
+            } else {
+                break;
+            }
+        }
+    }
+
+    /// Step 3: fewer nodes, clients, keys, operations; shorter phases.
+    fn structure(&mut self) {
+        for k in edit::ladder(u64::from(self.best.nodes), 1) {
+            let Some(c) = edit::with_nodes(&self.best, k as u32) else {
+                continue;
+            };
+            if self.attempt("nodes", &format!("{k} nodes"), &c) {
+                break;
+            }
+        }
+        self.workload();
+        self.phases();
+    }
+
+    fn workload(&mut self) {
+        let Some(w) = self.best.workload.clone() else {
+            return;
+        };
+        for n in edit::ladder(u64::from(w.clients), 1) {
+            let mut c = self.best.clone();
+            c.workload.as_mut().expect("has a workload").clients = n as u32;
+            if self.attempt("clients", &format!("{n} clients"), &c) {
+                break;
+            }
+        }
+        if w.keys > 1 {
+            let mut c = self.best.clone();
+            c.workload.as_mut().expect("has a workload").keys = 1;
+            self.attempt("keys", "one key", &c);
+        }
+        for ops in edit::ladder(self.size.ops, 4) {
+            let capped = edit::with_ops(&self.best, ops as u32, false);
+            let spread = edit::with_ops(&self.best, ops as u32, true);
+            if self.attempt("ops", &format!("at most {ops} operations"), &capped)
+                || self.attempt("ops", &format!("{ops} operations spread up to the last fault"), &spread)
+            {
+                break;
+            }
+        }
+    }
+
+    fn phases(&mut self) {
+        let floor = edit::last_fault_ns(&self.best);
+        loop {
+            let half = (self.best.duration.0 / 2).max(floor) / 1_000_000 * 1_000_000;
+            if half >= self.best.duration.0 || half == 0 {
+                break;
+            }
+            let c = Scenario {
+                duration: crate::scenario::Dur(half),
+                ..self.best.clone()
+            };
+            if !self.attempt("duration", &format!("fault phase {}", c.duration), &c) {
+                break;
+            }
+        }
+        while let Some(r) = self.best.recover.filter(|r| r.0 >= 2_000_000) {
+            let half = crate::scenario::Dur(r.0 / 2 / 1_000_000 * 1_000_000);
+            let c = Scenario {
+                recover: Some(half),
+                ..self.best.clone()
+            };
+            if !self.attempt("recover", &format!("recovery {half}"), &c) {
+                break;
+            }
+        }
+    }
+
+    /// Step 4: simpler faults, network and clocks.
+    fn simpler(&mut self) {
+        for i in 0..self.best.faults.len() {
+            for c in edit::isolations(&self.best, i) {
+                if self.attempt("simplify", &format!("fault {i} isolates one node"), &c) {
+                    break;
+                }
+            }
+            if let Some(c) = edit::earliest(&self.best, i) {
+                self.attempt("simplify", &format!("fault {i} as early as it can be"), &c);
+            }
+            while let Some(c) = edit::earlier(&self.best, i) {
+                if !self.attempt("simplify", &format!("fault {i} earlier"), &c) {
+                    break;
+                }
+            }
+            while let Some(c) = edit::smaller_jump(&self.best, i) {
+                if !self.attempt("simplify", &format!("fault {i}: a smaller clock jump"), &c) {
+                    break;
+                }
+            }
+        }
+        // One at a time, each on the best so far.
+        let mut tried: Vec<&str> = Vec::new();
+        while let Some((what, c)) = edit::plainer(&self.best).into_iter().find(|(w, _)| !tried.contains(w)) {
+            tried.push(what);
+            self.attempt("simplify", what, &c);
+        }
+    }
+
+    /// Step 5: each fault left, removed alone, until none can go.
+    fn one_by_one(&mut self) {
+        let mut changed = true;
+        while changed && !self.over() {
+            changed = false;
+            let mut i = 0;
+            while i < self.best.faults.len() {
+                let what = format!("fault {i} removed ({} left)", self.best.faults.len() - 1);
+                let c = self.without(i, i + 1);
+                if self.attempt("1-minimal", &what, &c) {
+                    changed = true;
+                } else {
+                    i += 1;
+                }
+            }
+        }
+    }
+}

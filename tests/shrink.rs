@@ -1,0 +1,80 @@
+//! `simulate shrink`: a failing run cut down to a small scenario that
+//! fails the same way, written as a plain scenario file.
+
+mod common;
+
+use simulate::check::Verdict;
+use simulate::protocols::Registry;
+use simulate::shrink::{self, Options};
+use simulate::world::RunOptions;
+use std::time::Duration;
+
+fn options() -> Options {
+    Options {
+        tries: 3,
+        budget: Duration::from_secs(120),
+        stop: None,
+    }
+}
+
+#[test]
+fn a_planted_raft_bug_shrinks_to_one_fault_and_a_few_operations() {
+    let bound = common::load("scenarios/raft-bug-vote-without-log-check.ron");
+    let registry = Registry::builtin();
+    let s = shrink::shrink(&registry, &bound, 0, options(), &mut |_| {}).expect("seed 0 fails");
+    assert_eq!(s.signature, "LeaderCompleteness");
+    assert!(s.before.faults > 20 && s.before.ops > 1000, "{:?}", s.before);
+    assert!(s.after.faults <= 3, "{:?}", s.after);
+    assert!(s.after.nodes < s.before.nodes, "{:?}", s.after);
+    assert!(s.after.ops <= 20, "{:?}", s.after);
+    assert!(s.cut_short.is_none() && s.log.len() > 3);
+    // The result is a scenario file anyone can run: it names its seed and
+    // fails the same check on it.
+    let text = simulate::scenario::write::to_ron(&s.spec);
+    let minimal = registry.parse("minimal.ron", &text).expect("valid");
+    assert_eq!(minimal.spec().seed, Some(s.seed));
+    let outcome = minimal.run(s.seed, &RunOptions::default());
+    let checks = minimal.check(&outcome);
+    let failed = checks
+        .iter()
+        .find(|c| c.name == "LeaderCompleteness")
+        .expect("asked for");
+    assert_eq!(failed.verdict, Verdict::Fail, "{}", failed.detail);
+}
+
+#[test]
+fn a_seed_that_passes_has_nothing_to_shrink() {
+    let bound = common::load("scenarios/single-kv.ron");
+    let found = shrink::shrink(&Registry::builtin(), &bound, 0, options(), &mut |_| {});
+    let err = found.err().expect("single-kv passes");
+    assert!(err.0.contains("fails no check"), "{}", err.0);
+}
+
+#[test]
+fn the_command_writes_the_minimal_scenario_its_report_and_log() {
+    let out = std::env::temp_dir().join(format!("simulate-shrink-{}", std::process::id()));
+    let scenario = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/raft-bug-stale-leader-read.ron");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_simulate"))
+        .args(["shrink", scenario, "--seed", "0", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("fails Linearizable(kv)"), "{stdout}");
+    for file in ["minimal.ron", "repro.ron", "shrink.log", "summary.txt"] {
+        assert!(out.join(file).exists(), "{file} missing: {stdout}");
+    }
+    let replay = std::process::Command::new(env!("CARGO_BIN_EXE_simulate"))
+        .args(["replay"])
+        .arg(out.join("repro.ron"))
+        .output()
+        .unwrap();
+    assert_eq!(replay.status.code(), Some(1), "the shrunk repro replays its failure");
+    let _ = std::fs::remove_dir_all(&out);
+}
