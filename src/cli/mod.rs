@@ -27,8 +27,10 @@ macro_rules! outln {
 
 mod check;
 mod families;
+mod merge;
 mod replay;
 mod run;
+mod summary;
 mod sweep;
 mod validate;
 
@@ -75,6 +77,8 @@ enum Command {
     Check(check::CheckArgs),
     /// Run a range of seeds of one or more scenarios in parallel.
     Sweep(sweep::SweepArgs),
+    /// Merge the JSON summaries of a sweep's shards into the unsharded sweep's.
+    Merge(merge::MergeArgs),
     /// Rerun a repro file exactly, and regenerate its report.
     Replay(replay::ReplayArgs),
     /// List the protocol families, their properties and planted bugs.
@@ -125,6 +129,7 @@ where
         Command::Validate(args) => validate::validate(args, &env),
         Command::Check(args) => check::check(args),
         Command::Sweep(args) => sweep::sweep(args, &env),
+        Command::Merge(args) => merge::merge(args),
         Command::Replay(args) => replay::replay(args, &env),
         Command::Families(args) => families::families(args, &env),
     }
