@@ -8,17 +8,23 @@
 //! seeds are computed as they are taken: a range of any size costs nothing
 //! until it runs.
 //!
+//! The sweep's digest is a set hash: each seed's line (scenario index,
+//! seed, trace hash, verdict) is hashed on its own and the hashes are
+//! added. It does not depend on the order results arrive in, needs no
+//! buffer to restore task order, and the digests of shards that cover a
+//! range add up to the digest of the unsharded sweep.
+//!
 //! A scenario that demonstrates a bug (`expect: Fails([..])`) passes the
 //! sweep when some seed shows the expected failure and no seed fails
 //! another check; every other scenario passes when no seed fails.
 
 use crate::check::Verdict;
-use crate::fnv::Fnv64;
+use crate::fnv;
 use crate::protocols::Bound;
 use crate::report;
 use crate::run::{self, Expectation};
 use crate::world::RunOptions;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -26,7 +32,7 @@ use std::sync::{mpsc, Arc};
 
 /// Shard `index` of `count`: every `count`-th seed of the range, starting
 /// at its `index`-th. Shards 0..count cover the range exactly once.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Shard {
     /// This shard, from 0.
     pub index: u64,
@@ -175,8 +181,9 @@ impl Plan<'_> {
 }
 
 /// What a sweep keeps: counts per scenario, the results that did not
-/// pass, and a digest folded in (scenario, seed) order. Passing seeds add
-/// nothing that grows, so memory stays flat however many seeds run.
+/// pass, and a digest summed over the seeds (see [`seed_digest`]).
+/// Passing seeds add nothing that grows, so memory stays flat however
+/// many seeds run.
 #[derive(Debug, Default)]
 pub struct Tally {
     /// Seeds run, per scenario.
@@ -212,11 +219,24 @@ pub struct Tally {
     /// Seeds that failed unexpectedly or could not be decided, sorted by
     /// (scenario, seed) once the sweep is over.
     pub not_passed: Vec<SeedResult>,
-    digest: Fnv64,
-    /// Results that finished ahead of an earlier task, waiting to be
-    /// folded into the digest; at most about one per worker.
-    early: BTreeMap<u64, String>,
+    digest: u64,
+    /// Tasks `0..next_task` have all reported; these, past it, have too.
+    /// Workers take tasks in order, so this holds about one per worker:
+    /// enough to say which tasks an abandoned sweep left running.
+    early: BTreeSet<u64>,
     next_task: u64,
+}
+
+/// The digest of one seed's run: FNV-1a of its line, then a finaliser
+/// (splitmix64's) so that every input bit reaches every output bit; FNV
+/// alone leaves lines that differ in one character with hashes that differ
+/// in a few low bits, whose sums could collide.
+pub fn seed_digest(scenario: usize, seed: u64, trace_hash: u64, verdict: Verdict) -> u64 {
+    let line = format!("{scenario} {seed} {trace_hash:016x} {}\n", verdict.as_str());
+    let mut z = fnv::hash(line.as_bytes());
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 impl Tally {
@@ -257,38 +277,41 @@ impl Tally {
             .collect()
     }
 
-    /// One hash over every (scenario, seed, trace hash, verdict), in
-    /// order: sweeps of the same seeds agree on it whatever their worker
-    /// count.
+    /// The wrapping sum of [`seed_digest`] over every seed run (not over
+    /// interrupted ones): sweeps of the same seeds agree on it whatever
+    /// their worker count, and the digests of shards add up to it.
     pub fn digest(&self) -> u64 {
         debug_assert!(self.early.is_empty() || self.abandoned, "every started task finished");
-        self.digest.finish()
+        self.digest
     }
 
     /// Tasks taken that never reported: those an abandoned sweep left
     /// running (none otherwise).
     pub fn unreported(&self) -> Vec<u64> {
         (self.next_task..self.taken)
-            .filter(|t| !self.early.contains_key(t))
+            .filter(|t| !self.early.contains(t))
             .collect()
     }
 
-    /// Folds `line`, task `task`'s, into the digest in task order.
-    fn fold(&mut self, task: u64, line: String) {
-        self.early.insert(task, line);
-        while let Some(line) = self.early.remove(&self.next_task) {
-            self.digest.write(line.as_bytes());
+    /// Notes that `task` reported.
+    fn reported(&mut self, task: u64) {
+        debug_assert!(
+            task >= self.next_task && !self.early.contains(&task),
+            "each task reports once"
+        );
+        self.early.insert(task);
+        while self.early.remove(&self.next_task) {
             self.next_task += 1;
         }
     }
 
     /// Adds the result of `task`.
     fn add(&mut self, task: u64, r: SeedResult) {
+        self.reported(task);
         if r.interrupted {
-            // Nothing of it is kept but its seed; the digest, of a sweep
-            // that will not be whole, only keeps its order.
+            // Nothing of it is kept but its seed, and it adds nothing to
+            // the digest.
             self.interrupted[r.scenario].push(r.seed);
-            self.fold(task, String::new());
             return;
         }
         self.ran[r.scenario] += 1;
@@ -296,14 +319,9 @@ impl Tally {
         for name in &r.seen {
             *self.seen[r.scenario].entry(name.clone()).or_default() += 1;
         }
-        let line = format!(
-            "{} {} {:016x} {}\n",
-            r.scenario,
-            r.seed,
-            r.trace_hash,
-            r.verdict.as_str()
-        );
-        self.fold(task, line);
+        self.digest = self
+            .digest
+            .wrapping_add(seed_digest(r.scenario, r.seed, r.trace_hash, r.verdict));
         match r.expectation {
             Expectation::Passed => self.passed += 1,
             Expectation::ExpectedFailure => self.expected[r.scenario] += 1,
@@ -478,6 +496,59 @@ mod tests {
         );
         assert_eq!(Shard::ALL.seeds(3..6).count(), 3);
         assert_eq!(Shard { index: 5, count: 8 }.seeds(0..3).count(), 0);
+    }
+
+    fn result(scenario: usize, seed: u64, interrupted: bool) -> SeedResult {
+        SeedResult {
+            scenario,
+            seed,
+            verdict: Verdict::Pass,
+            expectation: Expectation::Passed,
+            trace_hash: seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ scenario as u64,
+            not_passed: Vec::new(),
+            seen: Vec::new(),
+            wall_ms: 1.0,
+            report: None,
+            interrupted,
+        }
+    }
+
+    #[test]
+    fn the_digest_ignores_arrival_order_and_shards_add_up_to_it() {
+        let tasks: Vec<(u64, SeedResult)> = (0..12).map(|t| (t, result((t / 6) as usize, t % 6, false))).collect();
+        let mut forward = Tally::new(2);
+        tasks.iter().cloned().for_each(|(t, r)| forward.add(t, r));
+        let mut backward = Tally::new(2);
+        tasks.iter().rev().cloned().for_each(|(t, r)| backward.add(t, r));
+        assert_eq!(forward.digest(), backward.digest());
+        let mut shards = [Tally::new(2), Tally::new(2), Tally::new(2)];
+        for (t, r) in tasks.iter().cloned() {
+            shards[(r.seed % 3) as usize].add(t, r);
+        }
+        let sum = shards.iter().fold(0u64, |d, s| d.wrapping_add(s.digest()));
+        assert_eq!(sum, forward.digest());
+        // A different verdict or trace hash on one seed changes it.
+        let mut other = Tally::new(2);
+        for (t, mut r) in tasks.iter().cloned() {
+            r.verdict = if t == 7 { Verdict::Fail } else { r.verdict };
+            other.add(t, r);
+        }
+        assert_ne!(other.digest(), forward.digest());
+        assert_ne!(seed_digest(0, 1, 5, Verdict::Pass), seed_digest(0, 1, 4, Verdict::Pass));
+    }
+
+    #[test]
+    fn interrupted_seeds_add_nothing_and_unreported_tasks_are_found() {
+        let mut tally = Tally::new(1);
+        tally.add(0, result(0, 0, false));
+        let digest = tally.digest();
+        tally.add(2, result(0, 2, true));
+        assert_eq!(tally.digest(), digest, "an interrupted seed decided nothing");
+        tally.add(4, result(0, 4, false));
+        tally.abandoned = true;
+        tally.taken = 6;
+        assert_eq!(tally.unreported(), [1, 3, 5]);
+        assert_eq!(tally.interrupted, [vec![2]]);
     }
 
     #[test]

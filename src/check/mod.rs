@@ -20,12 +20,12 @@ use crate::property::{Findings, Violation, When};
 use crate::scenario::Dur;
 use crate::world::{BudgetSpent, RunOutcome};
 use linear::{LinVerdict, ModelKind};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::atomic::AtomicBool;
 
 /// What a check concluded.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     /// It held.

@@ -27,9 +27,11 @@ macro_rules! outln {
 
 mod check;
 mod families;
+mod merge;
 mod replay;
 mod run;
 mod shrink;
+mod summary;
 mod sweep;
 mod validate;
 
@@ -76,6 +78,8 @@ enum Command {
     Check(check::CheckArgs),
     /// Run a range of seeds of one or more scenarios in parallel.
     Sweep(sweep::SweepArgs),
+    /// Merge the JSON summaries of a sweep's shards into the unsharded sweep's.
+    Merge(merge::MergeArgs),
     /// Rerun a repro file exactly, and regenerate its report.
     Replay(replay::ReplayArgs),
     /// Cut a failing run down to a small scenario that fails the same way.
@@ -129,6 +133,7 @@ where
         Command::Check(args) => check::check(args),
         Command::Sweep(args) => sweep::sweep(args, &env),
         Command::Shrink(args) => shrink::shrink(args, &env),
+        Command::Merge(args) => merge::merge(args),
         Command::Replay(args) => replay::replay(args, &env),
         Command::Families(args) => families::families(args, &env),
     }

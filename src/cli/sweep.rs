@@ -7,14 +7,14 @@
 //! showed its failure on no seed; else 130 if interrupted; else 3 if a seed
 //! was unknown; else 0.
 
-use super::{Env, EXIT_FAIL, EXIT_INTERRUPTED, EXIT_PASS, EXIT_UNKNOWN, EXIT_USAGE};
-use crate::check::linear::html::escape;
+use super::summary::{CheckVerdict, Finding, FindingKind, ScenarioSummary, Summary};
+use super::{Env, EXIT_USAGE};
 use crate::check::Expectation;
 use crate::protocols::Bound;
 use crate::report::shell_word;
 use crate::scenario::ScenarioError;
 use crate::sweep::{self, Plan, SeedResult, Shard, Stop, Tally};
-use serde_json::json;
+use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -113,12 +113,13 @@ pub fn sweep(args: SweepArgs, env: &Env<'_>) -> i32 {
     let started = Instant::now();
     let tally = run_plan(&plan, &args, &loaded);
     let wall_s = started.elapsed().as_secs_f64();
-    let outcome = summarize(&plan, &args, &tally, wall_s);
-    if let Err(e) = write_files(&plan, &args, &tally, wall_s, outcome.interrupted) {
+    let summary = summarize(&plan, &args, &tally, wall_s);
+    summary.print();
+    if let Err(e) = summary.write(args.json.as_deref(), args.junit.as_deref()) {
         eprintln!("error: {e}");
         return EXIT_USAGE;
     }
-    outcome.exit_code()
+    summary.exit_code()
 }
 
 /// Runs the plan with a progress bar and Ctrl-C handling, printing each
@@ -140,131 +141,113 @@ fn run_plan(plan: &Plan<'_>, args: &SweepArgs, loaded: &[Bound]) -> Tally {
         progress.inc(1);
         if matches!(r.expectation, Expectation::Failed | Expectation::Unknown) {
             // Above the bar on a terminal; a plain line in CI logs.
-            progress.suspend(|| outln!("{}", seed_line(&labels, plan.program, r)));
+            let line = finding(&labels, plan.program, r).line(&labels.names[r.scenario]);
+            progress.suspend(|| outln!("{line}"));
         }
     });
     progress.finish_and_clear();
     tally
 }
 
-/// What the sweep found, for the exit code.
-struct Outcome {
-    failed: usize,
-    missing: usize,
-    unknown: usize,
-    interrupted: bool,
-}
-
-impl Outcome {
-    fn exit_code(&self) -> i32 {
-        if self.failed > 0 || self.missing > 0 {
-            EXIT_FAIL
-        } else if self.interrupted {
-            EXIT_INTERRUPTED
-        } else if self.unknown > 0 {
-            EXIT_UNKNOWN
-        } else {
-            EXIT_PASS
-        }
-    }
-}
-
-/// Prints the expected failures, what no seed saw, and the summary line.
-fn summarize(plan: &Plan<'_>, args: &SweepArgs, tally: &Tally, wall_s: f64) -> Outcome {
-    let scenarios = plan.scenarios;
-    let labels = Labels::new(&args.files, scenarios);
-    let range = format!("{}..{}", args.seeds.start, args.seeds.end);
-    for (i, s) in scenarios.iter().enumerate().filter(|(_, s)| s.expects_failure()) {
-        let shown = tally.expected[i];
-        let first = tally.first_expected[i].map_or(String::new(), |f| format!(", first seed {f}"));
-        let by_check = |name: &String| format!("{name} {}", tally.expected_by_check[i].get(name).unwrap_or(&0));
-        let what = s.expected.iter().map(by_check).collect::<Vec<_>>().join(", ");
-        let name = &labels.names[i];
-        match shown {
-            0 if tally.ran[i] > 0 => {
-                outln!("fail {name}: no seed of {range} showed its expected failure ({what})")
-            }
-            _ => outln!(
-                "expected {name}: {shown} of {} seeds failed as expected ({what}){first}",
-                tally.ran[i]
-            ),
-        }
-    }
-    for (i, label) in labels.names.iter().enumerate() {
-        for name in tally.never_seen(scenarios, i) {
-            outln!("never seen {label}: {name} held in no seed of {range}");
-        }
-    }
-    let ran = tally.total();
+/// The summary of a sweep that ran `plan` and found `tally`.
+fn summarize(plan: &Plan<'_>, args: &SweepArgs, tally: &Tally, wall_s: f64) -> Summary {
+    let ran = tally.total() as u64;
     let planned = plan.runs();
-    let interrupted = tally.stopped && (ran as u64) < planned;
-    if interrupted {
-        let cut: usize = tally.interrupted.iter().map(Vec::len).sum();
-        let cut = cut + tally.unreported().len();
-        outln!("interrupted: {ran} of {planned} runs done, {cut} more cut short");
-    }
-    let expected: usize = tally.expected.iter().sum();
-    outln!(
-        "swept {ran} of {planned} runs ({} scenario{}, seeds {range}, shard {}/{}, {} jobs) in {wall_s:.1}s, {:.1} runs/s: {} passed, {expected} failed as expected, {} failed, {} unknown; digest {:016x}",
-        scenarios.len(),
-        if scenarios.len() == 1 { "" } else { "s" },
-        plan.shard.index,
-        plan.shard.count,
-        plan.jobs,
-        ran as f64 / wall_s.max(1e-9),
-        tally.passed,
-        tally.failed,
-        tally.unknown,
-        tally.digest()
-    );
-    Outcome {
-        failed: tally.failed,
-        missing: tally.missing_expected(scenarios).len(),
-        unknown: tally.unknown,
-        interrupted,
+    let labels = Labels::new(&args.files, plan.scenarios);
+    Summary {
+        seeds: plan.seeds.clone(),
+        shard: plan.shard,
+        jobs: plan.jobs,
+        planned,
+        ran,
+        passed: tally.passed as u64,
+        failed_as_expected: tally.expected.iter().sum::<usize>() as u64,
+        failed: tally.failed as u64,
+        unknown: tally.unknown as u64,
+        wall_s,
+        run_s: tally.run_ms.iter().sum::<f64>() / 1e3,
+        interrupted: tally.stopped && ran < planned,
+        digest: tally.digest(),
+        stopped_because: (ran != planned).then(|| stop_reason(args, tally).to_string()),
+        scenarios: (0..plan.scenarios.len())
+            .map(|i| scenario_summary(i, plan, &labels, tally))
+            .collect(),
     }
 }
 
-/// The JSON summary and JUnit XML, if asked for.
-fn write_files(plan: &Plan<'_>, args: &SweepArgs, tally: &Tally, wall_s: f64, interrupted: bool) -> Result<(), String> {
-    let write = |path: &PathBuf, text: &str| {
-        crate::report::write_atomic(path, text.as_bytes()).map_err(|e| format!("cannot write {}: {e}", path.display()))
+/// Why seeds of the range did not run.
+fn stop_reason(args: &SweepArgs, tally: &Tally) -> &'static str {
+    match !tally.stopped && args.fail_fast && tally.failed > 0 {
+        true => "--fail-fast stopped the sweep at the first failure",
+        false => "the sweep was interrupted",
+    }
+}
+
+fn scenario_summary(i: usize, plan: &Plan<'_>, labels: &Labels, tally: &Tally) -> ScenarioSummary {
+    let findings: Vec<Finding> = tally
+        .not_passed
+        .iter()
+        .filter(|r| r.scenario == i)
+        .map(|r| finding(labels, plan.program, r))
+        .collect();
+    let seeds_with = |kind: FindingKind| findings.iter().filter(|f| f.outcome == kind).map(|f| f.seed).collect();
+    let s = &plan.scenarios[i];
+    let cover = Coverage::of(plan, tally, i);
+    let counts = |m: &BTreeMap<String, usize>| m.iter().map(|(k, &v)| (k.clone(), v as u64)).collect();
+    ScenarioSummary {
+        file: labels.files[i].clone(),
+        name: s.spec().name.clone(),
+        label: labels.names[i].clone(),
+        report_folder: plan
+            .reports
+            .as_ref()
+            .map(|r| r.join(&plan.folders()[i]).display().to_string()),
+        planned: plan.seeds_each(),
+        ran: tally.ran[i] as u64,
+        run_s: tally.run_ms[i] / 1e3,
+        seeds_ran: cover.ran,
+        seeds_not_run: cover.not_run,
+        not_run: cover.not_run_count,
+        interrupted: cover.interrupted,
+        failed: seeds_with(FindingKind::Failed),
+        unknown: seeds_with(FindingKind::Unknown),
+        expected_failures: s.expected.clone(),
+        failed_as_expected: tally.expected[i] as u64,
+        failed_as_expected_by_check: counts(&tally.expected_by_check[i]),
+        first_failed_as_expected: tally.first_expected[i],
+        sometimes_seen: counts(&tally.seen[i]),
+        never_seen: tally.never_seen(plan.scenarios, i),
+        not_passed: findings,
+    }
+}
+
+/// What the summary keeps of a seed that did not pass, with the command
+/// that replays it.
+fn finding(labels: &Labels, program: &str, r: &SeedResult) -> Finding {
+    debug_assert!(matches!(r.expectation, Expectation::Failed | Expectation::Unknown));
+    let (program, file) = (shell_word(program), shell_word(&labels.files[r.scenario]));
+    let replay = match &r.report {
+        Some(Ok(dir)) => format!(
+            "{program} replay {}",
+            shell_word(&dir.join("repro.ron").display().to_string())
+        ),
+        Some(Err(e)) => format!("{program} run {file} --seed {} (no report: {e})", r.seed),
+        None => format!("{program} run {file} --seed {}", r.seed),
     };
-    if let Some(path) = &args.json {
-        let summary = json_summary(plan, args, tally, wall_s, interrupted);
-        write(
-            path,
-            &(serde_json::to_string_pretty(&summary).expect("the summary serialises") + "\n"),
-        )?;
+    let checks = r.not_passed.iter().map(|(check, verdict)| CheckVerdict {
+        check: check.clone(),
+        verdict: *verdict,
+    });
+    Finding {
+        seed: r.seed,
+        verdict: r.verdict,
+        outcome: match r.expectation {
+            Expectation::Failed => FindingKind::Failed,
+            _ => FindingKind::Unknown,
+        },
+        checks: checks.collect(),
+        replay,
     }
-    if let Some(path) = &args.junit {
-        write(path, &junit(args, plan, tally, wall_s))?;
-    }
-    Ok(())
-}
-
-fn json_summary(plan: &Plan<'_>, args: &SweepArgs, tally: &Tally, wall_s: f64, interrupted: bool) -> serde_json::Value {
-    let scenarios = plan.scenarios;
-    let labels = Labels::new(&args.files, scenarios);
-    json!({
-        "seeds": {"start": args.seeds.start, "end": args.seeds.end},
-        "shard": {"index": plan.shard.index, "count": plan.shard.count},
-        "jobs": plan.jobs,
-        "planned": plan.runs(),
-        "ran": tally.total(),
-        "passed": tally.passed,
-        "failed_as_expected": tally.expected.iter().sum::<usize>(),
-        "failed": tally.failed,
-        "unknown": tally.unknown,
-        "wall_s": wall_s,
-        // Time inside the runs themselves (simulate and check), over
-        // all workers: wall_s * jobs - run_s is what the sweep added.
-        "run_s": tally.run_ms.iter().sum::<f64>() / 1e3,
-        "interrupted": interrupted,
-        "digest": format!("{:016x}", tally.digest()),
-        "stopped_because": (tally.total() as u64 != plan.runs()).then(|| stop_reason(args, tally)),
-        "scenarios": (0..scenarios.len()).map(|i| scenario_json(i, plan, &labels, tally)).collect::<Vec<_>>(),
-    })
 }
 
 /// Seeds done, seeds per second, failures so far and time left, on
@@ -285,30 +268,6 @@ fn progress_bar(total: u64) -> indicatif::ProgressBar {
         );
 
     indicatif::ProgressBar::new(total).with_style(style)
-}
-
-fn seed_line(labels: &Labels, program: &str, r: &SeedResult) -> String {
-    let (program, file) = (shell_word(program), shell_word(&labels.files[r.scenario]));
-    let replay = match &r.report {
-        Some(Ok(dir)) => format!(
-            "{program} replay {}",
-            shell_word(&dir.join("repro.ron").display().to_string())
-        ),
-        Some(Err(e)) => format!("{program} run {file} --seed {} (no report: {e})", r.seed),
-        None => format!("{program} run {file} --seed {}", r.seed),
-    };
-    let checks: Vec<String> = r
-        .not_passed
-        .iter()
-        .map(|(name, v)| format!("{name} ({})", v.as_str()))
-        .collect();
-    format!(
-        "{} {} seed {}: {}\n  replay: {replay}",
-        r.verdict.as_str(),
-        labels.names[r.scenario],
-        r.seed,
-        checks.join(", "),
-    )
 }
 
 /// How the sweep's output names each scenario: by its name, and by name
@@ -390,152 +349,10 @@ impl Coverage {
     }
 }
 
-/// JUnit XML, as CI systems display it: a suite per scenario with one case
-/// for the seeds that ran (failing seeds make a `failure`, unknown ones,
-/// when none failed, an `error`) and, when some never ran (Ctrl-C,
-/// `--fail-fast`), one `skipped` case for those.
-fn junit(args: &SweepArgs, plan: &Plan<'_>, tally: &Tally, wall_s: f64) -> String {
-    let labels = Labels::new(&args.files, plan.scenarios);
-    let stopped = stop_reason(args, tally);
-    let suites: Vec<Suite> = (0..plan.scenarios.len())
-        .map(|i| junit_suite(i, plan, tally, &labels, stopped))
-        .collect();
-    let count = |f: fn(&Suite) -> usize| suites.iter().map(f).sum::<usize>();
-    let mut xml = format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"simulate sweep\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" time=\"{wall_s:.3}\">\n",
-        count(|s| s.tests),
-        count(|s| s.failures),
-        count(|s| s.skipped),
-    );
-    for suite in &suites {
-        xml.push_str(&suite.xml);
-    }
-    xml.push_str("</testsuites>\n");
-    xml
-}
-
-/// Why seeds of the range did not run.
-fn stop_reason(args: &SweepArgs, tally: &Tally) -> &'static str {
-    match !tally.stopped && args.fail_fast && tally.failed > 0 {
-        true => "--fail-fast stopped the sweep at the first failure",
-        false => "the sweep was interrupted",
-    }
-}
-
-/// One scenario's `testsuite` element, with its counts.
-struct Suite {
-    xml: String,
-    tests: usize,
-    failures: usize,
-    skipped: usize,
-}
-
-fn junit_suite(i: usize, plan: &Plan<'_>, tally: &Tally, labels: &Labels, stopped: &str) -> Suite {
-    let bad: Vec<&SeedResult> = tally.not_passed.iter().filter(|r| r.scenario == i).collect();
-    let missing = tally.missing_expected(plan.scenarios).contains(&i);
-    let cover = Coverage::of(plan, tally, i);
-    let (name, file) = (escape(&labels.names[i]), escape(&labels.files[i]));
-    let time_s = tally.run_ms[i] / 1e3;
-    let case = |seeds: &str, time_s: f64, inner: &str| {
-        format!(
-            "    <testcase classname=\"{name}\" name=\"seeds {}\" file=\"{file}\" time=\"{time_s:.3}\">\n{inner}    </testcase>\n",
-            escape(seeds)
-        )
-    };
-    let mut cases = String::new();
-    // A scenario none of whose seeds ran has only the skipped case.
-    let ran_case = cover.ran.is_some();
-    if let Some(ran) = &cover.ran {
-        let finding = junit_finding(i, plan, tally, labels, &bad, missing);
-        cases.push_str(&case(ran, time_s, &finding));
-    }
-    if let Some(rest) = &cover.not_run {
-        let message = format!("{} seeds did not run: {stopped}", cover.not_run_count);
-        let inner = format!("      <skipped message=\"{}\"/>\n", escape(&message));
-        cases.push_str(&case(rest, 0.0, &inner));
-    }
-    let skipped = usize::from(cover.not_run.is_some());
-    let tests = usize::from(ran_case) + skipped;
-    let failures = usize::from(!bad.is_empty() || missing);
-    Suite {
-        xml: format!(
-            "  <testsuite name=\"{name}\" tests=\"{tests}\" failures=\"{failures}\" skipped=\"{skipped}\" time=\"{time_s:.3}\">\n{cases}  </testsuite>\n"
-        ),
-        tests,
-        failures,
-        skipped,
-    }
-}
-
-/// The `failure` or `error` element of the seeds that ran, if any.
-fn junit_finding(
-    i: usize,
-    plan: &Plan<'_>,
-    tally: &Tally,
-    labels: &Labels,
-    bad: &[&SeedResult],
-    missing: bool,
-) -> String {
-    if missing {
-        let expected = plan.scenarios[i].expected.join(", ");
-        let message = format!("no seed showed the expected failure ({expected})");
-        return format!("      <failure message=\"{}\"></failure>\n", escape(&message));
-    }
-    if bad.is_empty() {
-        return String::new();
-    }
-    let any_fail = bad.iter().any(|r| r.expectation == Expectation::Failed);
-    let tag = if any_fail { "failure" } else { "error" };
-    let seeds: Vec<String> = bad.iter().map(|r| r.seed.to_string()).collect();
-    let message = format!(
-        "{} of {} seeds did not pass: {}",
-        bad.len(),
-        tally.ran[i],
-        seeds.join(", ")
-    );
-    let body: Vec<String> = bad.iter().map(|r| seed_line(labels, plan.program, r)).collect();
-    format!(
-        "      <{tag} message=\"{}\">{}</{tag}>\n",
-        escape(&message),
-        escape(&body.join("\n"))
-    )
-}
-
-fn scenario_json(index: usize, plan: &Plan<'_>, labels: &Labels, tally: &Tally) -> serde_json::Value {
-    let mine = tally.not_passed.iter().filter(|r| r.scenario == index);
-    let seeds_with = |e: Expectation| {
-        mine.clone()
-            .filter(|r| r.expectation == e)
-            .map(|r| r.seed)
-            .collect::<Vec<_>>()
-    };
-    let s = &plan.scenarios[index];
-    let cover = Coverage::of(plan, tally, index);
-    json!({
-        "file": labels.files[index],
-        "name": s.spec().name,
-        "label": labels.names[index],
-        "report_folder": plan.reports.as_ref().map(|r| r.join(&plan.folders()[index]).display().to_string()),
-        "planned": plan.seeds_each(),
-        "ran": tally.ran[index],
-        "seeds_ran": cover.ran,
-        "seeds_not_run": cover.not_run,
-        "not_run": cover.not_run_count,
-        "interrupted": cover.interrupted,
-        "failed": seeds_with(Expectation::Failed),
-        "unknown": seeds_with(Expectation::Unknown),
-        "expected_failures": s.expected,
-        "failed_as_expected": tally.expected[index],
-        "failed_as_expected_by_check": tally.expected_by_check[index],
-        "first_failed_as_expected": tally.first_expected[index],
-        "sometimes_seen": tally.seen[index],
-        "never_seen": tally.never_seen(plan.scenarios, index),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check::linear::html::escape;
 
     #[test]
     fn xml_text_is_escaped() {
