@@ -8,6 +8,24 @@
 //! - [`paxos`]: a replicated key-value store on Multi-Paxos.
 //! - [`quorum`]: a Dynamo-style key-value store on N/R/W quorums.
 
+/// The names of a family's planted bugs, as scenarios write them, as a
+/// constant array: from the family's `Bug::ALL` and its `const fn name`.
+/// (`[T; N]::map` is not const, and `Family::planted_bugs` lends a
+/// `'static` slice.)
+macro_rules! bug_names {
+    ($bug:ty) => {{
+        const N: usize = <$bug>::ALL.len();
+        let mut names = [""; N];
+        let mut i = 0;
+        while i < N {
+            names[i] = <$bug>::ALL[i].name();
+            i += 1;
+        }
+        names
+    }};
+}
+pub(crate) use bug_names;
+
 pub mod checks;
 mod family;
 pub mod paxos;

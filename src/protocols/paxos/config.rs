@@ -68,15 +68,7 @@ impl Bug {
 }
 
 /// Every bug's name, as scenarios write it.
-pub const BUG_NAMES: [&str; 3] = {
-    let mut names = [""; 3];
-    let mut i = 0;
-    while i < Bug::ALL.len() {
-        names[i] = Bug::ALL[i].name();
-        i += 1;
-    }
-    names
-};
+pub const BUG_NAMES: [&str; 3] = crate::protocols::bug_names!(Bug);
 
 /// What serde cannot check: timers, and the heartbeat against the timeout.
 pub fn validate(c: &PaxosConfig, _scenario: &Scenario) -> Result<(), Invalid> {

@@ -104,7 +104,7 @@ impl Bug {
 }
 
 /// Every bug's name, as scenarios write it.
-pub const BUG_NAMES: [&str; 3] = [Bug::ALL[0].name(), Bug::ALL[1].name(), Bug::ALL[2].name()];
+pub const BUG_NAMES: [&str; 3] = crate::protocols::bug_names!(Bug);
 
 /// What serde cannot check: quorum sizes against `n` and the cluster, the
 /// timers, bugs that need a feature, and operations a quorum store cannot

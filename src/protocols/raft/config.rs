@@ -92,15 +92,7 @@ impl Bug {
 }
 
 /// Every bug's name, as scenarios write it.
-pub const BUG_NAMES: [&str; 5] = {
-    let mut names = [""; 5];
-    let mut i = 0;
-    while i < Bug::ALL.len() {
-        names[i] = Bug::ALL[i].name();
-        i += 1;
-    }
-    names
-};
+pub const BUG_NAMES: [&str; 5] = crate::protocols::bug_names!(Bug);
 
 /// What serde cannot check: the heartbeat against the timeout, the drift
 /// bound, a bug that needs leases.
