@@ -154,6 +154,9 @@ pub struct Plan<'a> {
     pub jobs: usize,
     /// Stop taking new seeds after the first failure.
     pub fail_fast: bool,
+    /// Run each seed's swarm variant of its scenario
+    /// ([`Bound::swarm_variant`]) instead of the scenario as written.
+    pub swarm: bool,
     /// Where to write report folders of seeds that do not pass: each
     /// scenario's go in a folder of its own below this one (see
     /// [`Plan::folders`]).
@@ -391,6 +394,7 @@ struct Work {
     per_scenario: u64,
     tasks: u64,
     fail_fast: bool,
+    swarm: bool,
     folders: Option<Vec<PathBuf>>,
     program: String,
     next: AtomicU64,
@@ -409,7 +413,9 @@ impl Work {
             let seed = self.shard.nth(&self.seeds, task % self.per_scenario);
             let folder = self.folders.as_ref().map(|f| f[index].as_path());
             let cancel = Some(stop.cancel_flag());
-            let result = run_one(&self.scenarios[index], (index, seed), folder, &self.program, cancel);
+            let variant = self.swarm.then(|| self.scenarios[index].swarm_variant(seed));
+            let scenario = variant.as_ref().unwrap_or(&self.scenarios[index]);
+            let result = run_one(scenario, (index, seed), folder, &self.program, cancel);
             // Set here, not by the receiver: this worker must not start
             // another seed after its own failure.
             if self.fail_fast && result.expectation == Expectation::Failed {
@@ -433,6 +439,7 @@ pub fn run(plan: &Plan<'_>, stop: &'static Stop, mut on_result: impl FnMut(&Seed
         per_scenario: plan.seeds_each(),
         tasks: plan.runs(),
         fail_fast: plan.fail_fast,
+        swarm: plan.swarm,
         folders: plan
             .reports
             .as_ref()

@@ -121,6 +121,7 @@ impl<'a> Sweep<'a> {
             shard: Shard::ALL,
             jobs: self.jobs,
             fail_fast: false,
+            swarm: false,
             reports: None,
             program: &self.program,
         };

@@ -205,6 +205,7 @@ fn summaries_that_are_not_one_whole_sweep_are_refused() {
     let two = ["scenarios/single-kv.ron", "scenarios/raft-bug-no-fsync.ron"];
     sweep(&two, "0..8", &["--shard", "3/4"], &out, "merge-files");
     sweep(&single, "0..8", &["--shard", "1/2"], &out, "merge-count");
+    sweep(&single, "0..8", &["--shard", "3/4", "--swarm"], &out, "merge-swarm");
     let buggy = unexpected("scenarios/raft-bug-no-fsync.ron", "merge-ff");
     let ff = sweep(
         &[buggy.to_str().unwrap()],
@@ -224,6 +225,7 @@ fn summaries_that_are_not_one_whole_sweep_are_refused() {
     std::fs::remove_dir_all(&out).unwrap();
 
     let (r0, r1, r2, r3) = (&r[0], &r[1], &r[2], &r[3]);
+    let swarm = path_of("merge-swarm");
     let [range, files, count, cut, ff, junk] = [
         "merge-range",
         "merge-files",
@@ -249,6 +251,10 @@ fn summaries_that_are_not_one_whole_sweep_are_refused() {
             vec![path_of("merge-files"), "other scenarios".into()],
         ),
         (vec![r0, &count], vec![path_of("merge-count"), "shard 1/2".into()]),
+        (
+            vec![r0, r1, r2, &swarm],
+            vec![format!("{swarm} was swept with --swarm")],
+        ),
         (
             vec![r0, r1, r2, &cut],
             vec![format!("{} is interrupted", path_of("merge-cut"))],
@@ -276,6 +282,7 @@ fn summaries_that_are_not_one_whole_sweep_are_refused() {
     let (code, stderr) = refused(&[r0, r1, r2, r3]);
     assert_eq!(code, 0, "the four shards do merge: {stderr}");
     for name in [
+        "merge-swarm",
         "merge-range",
         "merge-files",
         "merge-count",

@@ -508,3 +508,45 @@ fn a_seed_whose_checks_a_stop_cut_short_is_interrupted_not_passed() {
         whole.not_passed
     );
 }
+
+#[test]
+fn a_swarm_sweep_runs_each_seeds_own_variant_and_replays_it() {
+    let file = buggy("buggy-swarm");
+    let f = file.to_str().unwrap();
+    let (_, plain) = sweep(&[f, "--seeds", "0..6", "--jobs", "1"], "swarm-plain");
+    let (_, one) = sweep(&[f, "--seeds", "0..6", "--jobs", "1", "--swarm"], "swarm-1");
+    let (_, two) = sweep(&[f, "--seeds", "0..6", "--jobs", "2", "--swarm"], "swarm-2");
+    assert_eq!(
+        (plain["swarm"].as_bool(), one["swarm"].as_bool()),
+        (Some(false), Some(true))
+    );
+    assert_ne!(plain["digest"], one["digest"], "the variants are other runs");
+    assert_eq!(
+        one["digest"], two["digest"],
+        "a seed's variant depends on the seed alone"
+    );
+    // `run --swarm` names the variant, and its report's repro plays it again.
+    let dir = temp_path("swarm-run");
+    let out = simulate(&[
+        "run",
+        f,
+        "--seed",
+        "3",
+        "--swarm",
+        "--report",
+        "always",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("swarm variant of seed 3: off ["), "{stderr}");
+    let repro = std::fs::read_to_string(dir.join("repro.ron")).unwrap();
+    assert!(
+        repro.contains("// swarm variant of seed 3"),
+        "the repro holds the variant"
+    );
+    let replay = simulate(&["replay", dir.join("repro.ron").to_str().unwrap()]);
+    let said = String::from_utf8_lossy(&replay.stderr);
+    assert!(said.contains("reproduced: trace hash"), "{said}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -142,6 +142,16 @@ fn same_sweep(first: &Shard, s: &Shard) -> Result<(), String> {
             range(a)
         ));
     }
+    if a.swarm != b.swarm {
+        let how = |x: &Summary| if x.swarm { "with --swarm" } else { "without --swarm" };
+        return Err(format!(
+            "{} was swept {}, {} {}: shards of one sweep run the same variants",
+            s.file,
+            how(b),
+            first.file,
+            how(a)
+        ));
+    }
     if a.shard.count != b.shard.count {
         return Err(format!(
             "{} is shard {}/{}, {} shard {}/{}: shards of one sweep share N",

@@ -1,4 +1,4 @@
-//! `simulate run FILE [--seed N] [--report WHEN] [--out DIR] [--json] [--check-determinism] [--trace]`
+//! `simulate run FILE [--seed N] [--swarm] [--report WHEN] [--out DIR] [--json] [--check-determinism] [--trace]`
 
 use super::{Env, EXIT_FAIL, EXIT_PASS, EXIT_UNKNOWN, EXIT_USAGE};
 use crate::check::Verdict;
@@ -32,6 +32,9 @@ pub struct RunArgs {
     /// Print every trace event to stderr as it happens.
     #[arg(long)]
     trace: bool,
+    /// Run the seed's swarm variant of the scenario, as `sweep --swarm` does.
+    #[arg(long)]
+    swarm: bool,
 }
 
 pub fn run(args: RunArgs, env: &Env<'_>) -> i32 {
@@ -43,6 +46,11 @@ pub fn run(args: RunArgs, env: &Env<'_>) -> i32 {
         }
     };
     let seed = args.seed.or(bound.spec().seed).unwrap_or(0);
+    let bound = if args.swarm { bound.swarm_variant(seed) } else { bound };
+    if args.swarm {
+        // On stderr, so that --json keeps stdout one object.
+        eprintln!("{}", bound.spec().description);
+    }
     let dir = args
         .out
         .unwrap_or_else(|| report::default_dir(&bound.spec().name, seed));

@@ -24,6 +24,9 @@ pub(super) struct Summary {
     pub shard: Shard,
     /// Worker threads (over all shards, once merged).
     pub jobs: usize,
+    /// Each seed ran its swarm variant of the scenario (`--swarm`).
+    #[serde(default)]
+    pub swarm: bool,
     pub planned: u64,
     pub ran: u64,
     pub passed: u64,
@@ -193,8 +196,9 @@ impl Summary {
         }
         let count = self.scenarios.len();
         outln!(
-            "swept {ran} of {planned} runs ({count} scenario{}, seeds {range}, shard {}/{}, {} jobs) in {:.1}s, {:.1} runs/s: {} passed, {} failed as expected, {} failed, {} unknown; digest {:016x}",
+            "swept {ran} of {planned} runs ({count} scenario{}, seeds {range}{}, shard {}/{}, {} jobs) in {:.1}s, {:.1} runs/s: {} passed, {} failed as expected, {} failed, {} unknown; digest {:016x}",
             if count == 1 { "" } else { "s" },
+            if self.swarm { " as swarm variants" } else { "" },
             self.shard.index,
             self.shard.count,
             self.jobs,

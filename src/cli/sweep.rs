@@ -40,6 +40,12 @@ pub struct SweepArgs {
     /// Stop starting seeds after the first failure.
     #[arg(long)]
     fail_fast: bool,
+    /// Swarm testing: each seed runs its own variant of the scenario, with
+    /// whole fault kinds switched off and rates at extremes (low, as
+    /// written, high), drawn from the seed. Reports and replay lines play
+    /// the variant again.
+    #[arg(long)]
+    swarm: bool,
     /// Write a JSON summary here.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -98,6 +104,7 @@ pub fn sweep(args: SweepArgs, env: &Env<'_>) -> i32 {
         shard,
         jobs: args.jobs.unwrap_or(cores),
         fail_fast: args.fail_fast,
+        swarm: args.swarm,
         reports: Some(args.out.clone()),
         program: &env.program,
     };
@@ -141,7 +148,7 @@ fn run_plan(plan: &Plan<'_>, args: &SweepArgs, loaded: &[Bound]) -> Tally {
         progress.inc(1);
         if matches!(r.expectation, Expectation::Failed | Expectation::Unknown) {
             // Above the bar on a terminal; a plain line in CI logs.
-            let line = finding(&labels, plan.program, r).line(&labels.names[r.scenario]);
+            let line = finding(&labels, plan, r).line(&labels.names[r.scenario]);
             progress.suspend(|| outln!("{line}"));
         }
     });
@@ -158,6 +165,7 @@ fn summarize(plan: &Plan<'_>, args: &SweepArgs, tally: &Tally, wall_s: f64) -> S
         seeds: plan.seeds.clone(),
         shard: plan.shard,
         jobs: plan.jobs,
+        swarm: plan.swarm,
         planned,
         ran,
         passed: tally.passed as u64,
@@ -188,7 +196,7 @@ fn scenario_summary(i: usize, plan: &Plan<'_>, labels: &Labels, tally: &Tally) -
         .not_passed
         .iter()
         .filter(|r| r.scenario == i)
-        .map(|r| finding(labels, plan.program, r))
+        .map(|r| finding(labels, plan, r))
         .collect();
     let seeds_with = |kind: FindingKind| findings.iter().filter(|f| f.outcome == kind).map(|f| f.seed).collect();
     let s = &plan.scenarios[i];
@@ -223,16 +231,17 @@ fn scenario_summary(i: usize, plan: &Plan<'_>, labels: &Labels, tally: &Tally) -
 
 /// What the summary keeps of a seed that did not pass, with the command
 /// that replays it.
-fn finding(labels: &Labels, program: &str, r: &SeedResult) -> Finding {
+fn finding(labels: &Labels, plan: &Plan<'_>, r: &SeedResult) -> Finding {
     debug_assert!(matches!(r.expectation, Expectation::Failed | Expectation::Unknown));
-    let (program, file) = (shell_word(program), shell_word(&labels.files[r.scenario]));
+    let (program, file) = (shell_word(plan.program), shell_word(&labels.files[r.scenario]));
+    let swarm = if plan.swarm { " --swarm" } else { "" };
     let replay = match &r.report {
         Some(Ok(dir)) => format!(
             "{program} replay {}",
             shell_word(&dir.join("repro.ron").display().to_string())
         ),
-        Some(Err(e)) => format!("{program} run {file} --seed {} (no report: {e})", r.seed),
-        None => format!("{program} run {file} --seed {}", r.seed),
+        Some(Err(e)) => format!("{program} run {file} --seed {}{swarm} (no report: {e})", r.seed),
+        None => format!("{program} run {file} --seed {}{swarm}", r.seed),
     };
     let checks = r.not_passed.iter().map(|(check, verdict)| CheckVerdict {
         check: check.clone(),

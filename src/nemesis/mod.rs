@@ -15,6 +15,7 @@
 
 pub mod schedule;
 mod shapes;
+pub mod swarm;
 
 use crate::env::rng::SimRng;
 use crate::scenario::{Dur, Fault, FaultKind, FaultSpec, RandomFaults, Scenario, Shape, Target};

@@ -271,6 +271,21 @@ impl Bound {
         results
     }
 
+    /// Seed `seed`'s swarm variant (see [`crate::nemesis::swarm`]): the
+    /// same family and checks on a scenario with fault kinds switched off
+    /// and rates at extremes. Its text, which a report's repro keeps,
+    /// opens with a comment saying what the variant changed.
+    pub fn swarm_variant(&self, seed: u64) -> Bound {
+        let (spec, what) = crate::nemesis::swarm::variant(self.spec(), seed);
+        let source = format!("// {what}\n{}", crate::scenario::write::to_ron(&spec));
+        let loaded = LoadedScenario {
+            spec,
+            source,
+            file: self.loaded.file.clone(),
+        };
+        Bound { loaded, ..self.clone() }
+    }
+
     /// The planted bugs its config turns on.
     pub fn bugs(&self) -> Vec<&'static str> {
         self.runner.bugs()
