@@ -78,7 +78,7 @@ impl Corpus {
 fn header(name: &str) -> String {
     format!(
         "# Seed corpus of scenario {name:?}: seeds that once failed unexpectedly or could not decide.\n\
-         # `simulate sweep --corpus DIR` runs them before its range and adds new ones here.\n\
+         # `simulate sweep --corpus DIR` runs them (those outside its range first) and adds new ones here.\n\
          # One seed per line; after '#', the checks that did not pass.\n"
     )
 }
