@@ -14,6 +14,11 @@
 //! buffer to restore task order, and the digests of shards that cover a
 //! range add up to the digest of the unsharded sweep.
 //!
+//! A plan may also name seeds outside the range to run first, per
+//! scenario (a seed corpus's: see `simulate sweep --corpus`): they are
+//! tasks like the others and fold into the digest; split between shards
+//! by [`Shard::owns`], the shards' digests still add up.
+//!
 //! A scenario that demonstrates a bug (`expect: Fails([..])`) passes the
 //! sweep when some seed shows the expected failure and no seed fails
 //! another check; every other scenario passes when no seed fails.
@@ -54,6 +59,14 @@ impl Shard {
         debug_assert!(self.index < self.count);
         let span = range.end.saturating_sub(range.start);
         span.saturating_sub(self.index).div_ceil(self.count)
+    }
+
+    /// Whether `seed` is this shard's: for a seed of `range`, whether the
+    /// shard runs it; for any other (a corpus seed outside the range), a
+    /// split by the same rule, so that the shards of a sweep share the
+    /// corpus seeds out between them, each once.
+    pub fn owns(self, range: &Range<u64>, seed: u64) -> bool {
+        seed.wrapping_sub(range.start) % self.count == self.index
     }
 
     /// This shard's `k`-th seed of `range`.
@@ -163,6 +176,55 @@ pub struct Plan<'a> {
     pub reports: Option<PathBuf>,
     /// The command that runs this binary, for replay lines.
     pub program: &'a str,
+    /// Seeds to run before the range, per scenario (those of a seed
+    /// corpus that this shard owns and the range does not hold; see
+    /// [`Shard::owns`]): tasks `0..corpus_runs()`, scenario by scenario.
+    pub corpus: Vec<Vec<u64>>,
+}
+
+/// Which seed of which scenario each task runs: the corpus seeds first,
+/// then each scenario's seeds of the range.
+#[derive(Clone, Debug)]
+struct Tasks {
+    corpus: Vec<(usize, u64)>,
+    seeds: Range<u64>,
+    shard: Shard,
+    per_scenario: u64,
+    len: u64,
+}
+
+impl Tasks {
+    fn of(plan: &Plan<'_>) -> Self {
+        let corpus = plan.corpus.iter().enumerate();
+        let corpus: Vec<(usize, u64)> = corpus
+            .flat_map(|(i, seeds)| seeds.iter().map(move |&s| (i, s)))
+            .collect();
+        debug_assert!(
+            corpus.iter().all(|&(_, s)| !plan.holds(s)),
+            "a corpus seed of the range runs in its place, not twice"
+        );
+        Tasks {
+            corpus,
+            seeds: plan.seeds.clone(),
+            shard: plan.shard,
+            per_scenario: plan.seeds_each(),
+            len: plan.runs(),
+        }
+    }
+
+    /// The scenario and seed of `task`.
+    fn get(&self, task: u64) -> (usize, u64) {
+        debug_assert!(task < self.len);
+        let corpus = self.corpus.len() as u64;
+        if task < corpus {
+            return self.corpus[task as usize];
+        }
+        let t = task - corpus;
+        (
+            (t / self.per_scenario) as usize,
+            self.shard.nth(&self.seeds, t % self.per_scenario),
+        )
+    }
 }
 
 impl Plan<'_> {
@@ -171,9 +233,25 @@ impl Plan<'_> {
         self.shard.len(&self.seeds)
     }
 
-    /// Runs in all.
+    /// Runs in all: the corpus seeds and the range's.
     pub fn runs(&self) -> u64 {
-        self.seeds_each().saturating_mul(self.scenarios.len() as u64)
+        let range = self.seeds_each().saturating_mul(self.scenarios.len() as u64);
+        range.saturating_add(self.corpus_runs())
+    }
+
+    /// Runs of corpus seeds outside the range.
+    pub fn corpus_runs(&self) -> u64 {
+        self.corpus.iter().map(|c| c.len() as u64).sum()
+    }
+
+    /// Whether the range (with the shard) holds `seed`.
+    pub fn holds(&self, seed: u64) -> bool {
+        self.seeds.contains(&seed) && self.shard.owns(&self.seeds, seed)
+    }
+
+    /// The scenario and seed task `task` runs, for tasks `0..runs()`.
+    pub fn task(&self, task: u64) -> (usize, u64) {
+        Tasks::of(self).get(task)
     }
 
     /// Each scenario's report folder under `reports`, in order: named
@@ -189,8 +267,13 @@ impl Plan<'_> {
 /// many seeds run.
 #[derive(Debug, Default)]
 pub struct Tally {
-    /// Seeds run, per scenario.
+    /// Seeds run, per scenario (corpus seeds outside the range included).
     pub ran: Vec<usize>,
+    /// Corpus seeds outside the range that ran, per scenario, sorted once
+    /// the sweep is over.
+    pub corpus_ran: Vec<Vec<u64>>,
+    /// Tasks `0..corpus_tasks` are corpus seeds outside the range.
+    pub corpus_tasks: u64,
     /// Tasks taken by the workers: tasks are taken in order, so these are
     /// tasks `0..taken` (a scenario's seeds, then the next scenario's);
     /// every one taken reported, unless the sweep was abandoned.
@@ -246,6 +329,7 @@ impl Tally {
     fn new(scenarios: usize) -> Self {
         Tally {
             ran: vec![0; scenarios],
+            corpus_ran: vec![Vec::new(); scenarios],
             interrupted: vec![Vec::new(); scenarios],
             run_ms: vec![0.0; scenarios],
             expected: vec![0; scenarios],
@@ -318,6 +402,9 @@ impl Tally {
             return;
         }
         self.ran[r.scenario] += 1;
+        if task < self.corpus_tasks {
+            self.corpus_ran[r.scenario].push(r.seed);
+        }
         self.run_ms[r.scenario] += r.wall_ms;
         for name in &r.seen {
             *self.seen[r.scenario].entry(name.clone()).or_default() += 1;
@@ -389,10 +476,7 @@ impl Stop {
 /// an abandoned sweep.
 struct Work {
     scenarios: Vec<Bound>,
-    seeds: Range<u64>,
-    shard: Shard,
-    per_scenario: u64,
-    tasks: u64,
+    tasks: Tasks,
     fail_fast: bool,
     swarm: bool,
     folders: Option<Vec<PathBuf>>,
@@ -406,11 +490,10 @@ impl Work {
     fn serve(&self, stop: &'static Stop, tx: &mpsc::Sender<(u64, SeedResult)>) {
         while !stop.stopping() && !self.failed.load(Ordering::Relaxed) {
             let task = self.next.fetch_add(1, Ordering::Relaxed);
-            if task >= self.tasks {
+            if task >= self.tasks.len {
                 break;
             }
-            let index = (task / self.per_scenario) as usize;
-            let seed = self.shard.nth(&self.seeds, task % self.per_scenario);
+            let (index, seed) = self.tasks.get(task);
             let folder = self.folders.as_ref().map(|f| f[index].as_path());
             let cancel = Some(stop.cancel_flag());
             let variant = self.swarm.then(|| self.scenarios[index].swarm_variant(seed));
@@ -434,10 +517,7 @@ pub fn run(plan: &Plan<'_>, stop: &'static Stop, mut on_result: impl FnMut(&Seed
     let folders = plan.folders();
     let work = Arc::new(Work {
         scenarios: plan.scenarios.to_vec(),
-        seeds: plan.seeds.clone(),
-        shard: plan.shard,
-        per_scenario: plan.seeds_each(),
-        tasks: plan.runs(),
+        tasks: Tasks::of(plan),
         fail_fast: plan.fail_fast,
         swarm: plan.swarm,
         folders: plan
@@ -457,6 +537,7 @@ pub fn run(plan: &Plan<'_>, stop: &'static Stop, mut on_result: impl FnMut(&Seed
         .collect();
     drop(tx);
     let mut tally = Tally::new(plan.scenarios.len());
+    tally.corpus_tasks = plan.corpus_runs();
     loop {
         match rx.recv_timeout(std::time::Duration::from_millis(50)) {
             Ok((task, result)) => {
@@ -474,7 +555,7 @@ pub fn run(plan: &Plan<'_>, stop: &'static Stop, mut on_result: impl FnMut(&Seed
     tally.stopped = stop.stopping();
     // Read after the last result: with every worker gone (or, abandoned,
     // past caring), no task is taken after this.
-    tally.taken = work.next.load(Ordering::SeqCst).min(work.tasks);
+    tally.taken = work.next.load(Ordering::SeqCst).min(work.tasks.len);
     if !tally.abandoned {
         for worker in workers {
             // A worker that panicked lost only its own seed, which the
@@ -483,6 +564,7 @@ pub fn run(plan: &Plan<'_>, stop: &'static Stop, mut on_result: impl FnMut(&Seed
         }
     }
     tally.not_passed.sort_by_key(|r| (r.scenario, r.seed));
+    tally.corpus_ran.iter_mut().for_each(|c| c.sort_unstable());
     tally
 }
 

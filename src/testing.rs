@@ -124,6 +124,7 @@ impl<'a> Sweep<'a> {
             swarm: false,
             reports: None,
             program: &self.program,
+            corpus: Vec::new(),
         };
         let mut failed_as_expected = Vec::new();
         // Never asked to stop: a test sweeps every seed.

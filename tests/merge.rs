@@ -296,3 +296,77 @@ fn summaries_that_are_not_one_whole_sweep_are_refused() {
         std::fs::remove_file(f).unwrap();
     }
 }
+
+/// The seeds a corpus file lists.
+fn corpus_seeds(file: &Path) -> std::collections::BTreeSet<u64> {
+    let text = std::fs::read_to_string(file).unwrap_or_default();
+    let seeds = text.lines().map(|l| l.split('#').next().unwrap().trim());
+    seeds.filter(|s| !s.is_empty()).map(|s| s.parse().unwrap()).collect()
+}
+
+#[test]
+fn shards_with_a_corpus_share_its_seeds_and_merge_into_the_unsharded_sweep() {
+    let buggy = unexpected("scenarios/raft-bug-no-fsync.ron", "merge-corpus-buggy");
+    let files = [buggy.to_str().unwrap()];
+    let out = temp_path("merge-corpus-reports");
+    // Seeds outside the range, of both parities; each sweep gets its own
+    // copy, as each CI job would.
+    let dirs: Vec<PathBuf> = (0..3).map(|k| temp_path(&format!("merge-corpus-{k}"))).collect();
+    for dir in &dirs {
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(dir.join("raft-bug-no-fsync.seeds"), "1\n2 # two\n3\n4\n7\n").unwrap();
+    }
+    let corpus = |k: usize| dirs[k].to_str().unwrap().to_string();
+    let whole = sweep(&files, "20..26", &["--corpus", &corpus(0)], &out, "merge-corpus-whole");
+    let a = sweep(
+        &files,
+        "20..26",
+        &["--shard", "0/2", "--corpus", &corpus(1)],
+        &out,
+        "merge-corpus-0",
+    );
+    let b = sweep(
+        &files,
+        "20..26",
+        &["--shard", "1/2", "--corpus", &corpus(2)],
+        &out,
+        "merge-corpus-1",
+    );
+    let merged = run(
+        &["merge", &path_of("merge-corpus-0"), &path_of("merge-corpus-1")],
+        "merge-corpus-merged",
+    );
+    assert_eq!(whole.json["corpus_ran"], 5, "{}", whole.stdout);
+    assert_eq!(whole.json["ran"], 11);
+    // Shard 0/2 of 20..26 owns the seeds that are even from 20: 2 and 4.
+    assert_eq!(a.json["scenarios"][0]["corpus"], serde_json::json!([2, 4]));
+    assert_eq!(b.json["scenarios"][0]["corpus"], serde_json::json!([1, 3, 7]));
+    assert_eq!(merged.json["digest"], whole.json["digest"]);
+    assert_eq!(timeless(&merged.json), timeless(&whole.json));
+    assert_eq!(merged.code, whole.code);
+    assert_eq!(swept_line(&merged.stdout), swept_line(&whole.stdout));
+    // The shards' corpora together hold what the unsharded sweep's does.
+    let file = |k: usize| dirs[k].join("raft-bug-no-fsync.seeds");
+    let joined: std::collections::BTreeSet<u64> =
+        corpus_seeds(&file(1)).union(&corpus_seeds(&file(2))).copied().collect();
+    assert_eq!(joined, corpus_seeds(&file(0)));
+
+    // A shard that read no corpus is not a shard of this sweep.
+    sweep(&files, "20..26", &["--shard", "1/2"], &out, "merge-corpus-none");
+    let (code, stderr) = refused(&[&path_of("merge-corpus-0"), &path_of("merge-corpus-none")]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("read another seed corpus"), "{stderr}");
+    std::fs::remove_dir_all(&out).unwrap();
+    for dir in &dirs {
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+    for name in [
+        "merge-corpus-whole",
+        "merge-corpus-0",
+        "merge-corpus-1",
+        "merge-corpus-merged",
+        "merge-corpus-none",
+    ] {
+        std::fs::remove_file(path_of(name)).unwrap();
+    }
+}

@@ -178,6 +178,25 @@ fn same_sweep(first: &Shard, s: &Shard) -> Result<(), String> {
             names(a)
         ));
     }
+    // Shards split the corpus seeds between them (see Shard::owns): they
+    // add up to the unsharded sweep only if they read the same corpus.
+    let sizes = |x: &Summary| x.scenarios.iter().map(|c| c.corpus_size).collect::<Vec<_>>();
+    if sizes(a) != sizes(b) {
+        let show = |x: &Summary| {
+            let one = |c: &ScenarioSummary| {
+                c.corpus_size
+                    .map_or("no --corpus".to_string(), |n| format!("{n} seeds"))
+            };
+            x.scenarios.iter().map(one).collect::<Vec<_>>().join(", ")
+        };
+        return Err(format!(
+            "{} read another seed corpus than {} ({} against {}): shards of one sweep start from the same --corpus",
+            s.file,
+            first.file,
+            show(b),
+            show(a)
+        ));
+    }
     Ok(())
 }
 
@@ -215,6 +234,7 @@ fn add(total: &mut Summary, next: Summary) {
     total.wall_s = total.wall_s.max(next.wall_s);
     total.run_s += next.run_s;
     total.digest = total.digest.wrapping_add(next.digest);
+    total.corpus_ran += next.corpus_ran;
     for (t, n) in total.scenarios.iter_mut().zip(next.scenarios) {
         add_scenario(t, n, &next.seeds);
     }
@@ -229,8 +249,10 @@ fn add_scenario(t: &mut ScenarioSummary, n: ScenarioSummary, seeds: &std::ops::R
     t.planned += n.planned;
     t.ran += n.ran;
     t.run_s += n.run_s;
+    t.corpus = sorted(std::mem::take(&mut t.corpus), n.corpus);
     // Every seed of the range ran: the unsharded sweep says so the same way.
-    t.seeds_ran = (t.ran > 0).then(|| format!("{}..{}", seeds.start, seeds.end));
+    let range = (t.ran > t.corpus.len() as u64).then(|| format!("{}..{}", seeds.start, seeds.end));
+    t.seeds_ran = super::summary::seeds_ran(range, &t.corpus);
     t.failed = sorted(std::mem::take(&mut t.failed), n.failed);
     t.unknown = sorted(std::mem::take(&mut t.unknown), n.unknown);
     t.failed_as_expected += n.failed_as_expected;

@@ -26,6 +26,7 @@ macro_rules! outln {
 }
 
 mod check;
+mod corpus;
 mod families;
 mod merge;
 mod replay;

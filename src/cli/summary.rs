@@ -42,6 +42,10 @@ pub(super) struct Summary {
     #[serde(with = "hex")]
     pub digest: u64,
     pub stopped_because: Option<String>,
+    /// Runs of corpus seeds outside the range (`--corpus`), counted in
+    /// `planned` and `ran` too.
+    #[serde(default)]
+    pub corpus_ran: u64,
     pub scenarios: Vec<ScenarioSummary>,
 }
 
@@ -72,6 +76,15 @@ pub(super) struct ScenarioSummary {
     pub never_seen: Vec<String>,
     /// The seeds that failed unexpectedly or could not decide, by seed.
     pub not_passed: Vec<Finding>,
+    /// Seeds in the scenario's corpus file when the sweep started; None
+    /// without `--corpus`. Shards of one sweep must agree on it.
+    #[serde(default)]
+    pub corpus_size: Option<u64>,
+    /// The corpus seeds outside the range that ran, before the range (a
+    /// corpus seed the range holds runs in its place). Counted in
+    /// `planned` and `ran`.
+    #[serde(default)]
+    pub corpus: Vec<u64>,
 }
 
 /// A seed that failed unexpectedly or could not decide.
@@ -138,6 +151,23 @@ impl Finding {
     }
 }
 
+/// What a scenario's `seeds_ran` says: the seeds of the range that ran
+/// (`range`, if any did) and the corpus seeds run before them.
+pub(super) fn seeds_ran(range: Option<String>, corpus: &[u64]) -> Option<String> {
+    let corpus = (!corpus.is_empty()).then(|| {
+        let listed: Vec<String> = corpus.iter().map(u64::to_string).collect();
+        format!(
+            "corpus seed{} {}",
+            if corpus.len() == 1 { "" } else { "s" },
+            listed.join(", ")
+        )
+    });
+    match (range, corpus) {
+        (Some(r), Some(c)) => Some(format!("{r} and {c}")),
+        (r, c) => r.or(c),
+    }
+}
+
 impl ScenarioSummary {
     /// A bug demonstration of which some seed ran and none showed the
     /// failure.
@@ -184,6 +214,21 @@ impl Summary {
                 ),
             }
         }
+        for s in self.scenarios.iter().filter(|s| !s.corpus.is_empty()) {
+            let bad = s.corpus.iter().filter(|c| s.not_passed.iter().any(|f| f.seed == **c));
+            let bad: Vec<String> = bad.map(u64::to_string).collect();
+            let listed: Vec<String> = s.corpus.iter().map(u64::to_string).collect();
+            let still = match bad.is_empty() {
+                true => "none still fails".to_string(),
+                false => format!("still failing or unknown: {}", bad.join(", ")),
+            };
+            let seeds = if listed.len() == 1 { "seed" } else { "seeds" };
+            outln!(
+                "corpus {}: {seeds} {} ran before {range}; {still}",
+                s.label,
+                listed.join(", ")
+            );
+        }
         for s in &self.scenarios {
             for name in &s.never_seen {
                 outln!("never seen {}: {name} held in no seed of {range}", s.label);
@@ -195,8 +240,12 @@ impl Summary {
             outln!("interrupted: {ran} of {planned} runs done, {cut} more cut short");
         }
         let count = self.scenarios.len();
+        let corpus = match self.corpus_ran {
+            0 => String::new(),
+            n => format!(" + {n} corpus seed{}", if n == 1 { "" } else { "s" }),
+        };
         outln!(
-            "swept {ran} of {planned} runs ({count} scenario{}, seeds {range}{}, shard {}/{}, {} jobs) in {:.1}s, {:.1} runs/s: {} passed, {} failed as expected, {} failed, {} unknown; digest {:016x}",
+            "swept {ran} of {planned} runs ({count} scenario{}, seeds {range}{corpus}{}, shard {}/{}, {} jobs) in {:.1}s, {:.1} runs/s: {} passed, {} failed as expected, {} failed, {} unknown; digest {:016x}",
             if count == 1 { "" } else { "s" },
             if self.swarm { " as swarm variants" } else { "" },
             self.shard.index,

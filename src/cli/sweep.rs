@@ -1,4 +1,8 @@
-//! `simulate sweep FILE... --seeds A..B [--jobs N] [--shard K/N] [--fail-fast] [--json FILE]`
+//! `simulate sweep FILE... --seeds A..B [--jobs N] [--shard K/N] [--fail-fast] [--json FILE] [--corpus DIR]`
+//!
+//! With `--corpus DIR`, each scenario's corpus seeds outside the range (of
+//! this shard) run first, and seeds that fail unexpectedly or could not
+//! decide are added to the corpus (see [`super::corpus`]).
 //!
 //! Prints a line per seed that failed unexpectedly or could not decide
 //! (with the command that replays it), a line per bug demonstration saying
@@ -7,6 +11,7 @@
 //! showed its failure on no seed; else 130 if interrupted; else 3 if a seed
 //! was unknown; else 0.
 
+use super::corpus::Corpus;
 use super::summary::{CheckVerdict, Finding, FindingKind, ScenarioSummary, Summary};
 use super::{Env, EXIT_USAGE};
 use crate::check::Expectation;
@@ -56,6 +61,11 @@ pub struct SweepArgs {
     /// its failure listing each failing seed with the command that replays it.
     #[arg(long)]
     junit: Option<PathBuf>,
+    /// Seed corpus folder: run the seeds that once failed (one file per
+    /// scenario, DIR/<scenario>.seeds) before the range, and add the
+    /// seeds that fail now. Created if missing.
+    #[arg(long, value_name = "DIR")]
+    corpus: Option<PathBuf>,
 }
 
 fn parse_seeds(text: &str) -> Result<Range<u64>, String> {
@@ -107,6 +117,7 @@ pub fn sweep(args: SweepArgs, env: &Env<'_>) -> i32 {
         swarm: args.swarm,
         reports: Some(args.out.clone()),
         program: &env.program,
+        corpus: Vec::new(),
     };
     if plan.jobs > JOBS_MAX {
         eprintln!(
@@ -115,18 +126,66 @@ pub fn sweep(args: SweepArgs, env: &Env<'_>) -> i32 {
         );
         return EXIT_USAGE;
     }
+    let mut corpus = match args.corpus.as_deref().map(|dir| Corpus::open(dir, &plan.folders())) {
+        None => None,
+        Some(Ok(c)) => Some(c),
+        Some(Err(e)) => {
+            eprintln!("error: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    if let Some(c) = &corpus {
+        plan.corpus = corpus_first(&plan, c);
+    }
     // No more workers than runs: each would only start and stop.
     plan.jobs = plan.jobs.min(usize::try_from(plan.runs()).unwrap_or(usize::MAX)).max(1);
     let started = Instant::now();
     let tally = run_plan(&plan, &args, &loaded);
     let wall_s = started.elapsed().as_secs_f64();
-    let summary = summarize(&plan, &args, &tally, wall_s);
+    let mut summary = summarize(&plan, &args, &tally, wall_s);
+    if let Some(c) = &corpus {
+        for (s, seeds) in summary.scenarios.iter_mut().zip(&c.seeds) {
+            s.corpus_size = Some(seeds.len() as u64);
+        }
+    }
     summary.print();
-    if let Err(e) = summary.write(args.json.as_deref(), args.junit.as_deref()) {
+    let added = corpus.as_mut().map_or(Ok(()), |c| add_to_corpus(c, &summary));
+    let written = summary.write(args.json.as_deref(), args.junit.as_deref());
+    if let Err(e) = added.and(written) {
         eprintln!("error: {e}");
         return EXIT_USAGE;
     }
     summary.exit_code()
+}
+
+/// Each scenario's corpus seeds to run before the range: those this
+/// shard owns that the range does not hold (those it holds run in their
+/// place, once, so that the range's coverage stays one contiguous run).
+fn corpus_first(plan: &Plan<'_>, corpus: &Corpus) -> Vec<Vec<u64>> {
+    let first = |seeds: &std::collections::BTreeSet<u64>| {
+        let owned = seeds.iter().copied().filter(|&s| plan.shard.owns(&plan.seeds, s));
+        owned.filter(|&s| !plan.holds(s)).collect()
+    };
+    corpus.seeds.iter().map(first).collect()
+}
+
+/// Adds the seeds that failed unexpectedly or could not decide to the
+/// corpus, saying which.
+fn add_to_corpus(corpus: &mut Corpus, summary: &Summary) -> Result<(), String> {
+    for (i, s) in summary.scenarios.iter().enumerate() {
+        let added = corpus.add(i, &s.name, &s.not_passed)?;
+        if !added.is_empty() {
+            let listed: Vec<String> = added.iter().map(u64::to_string).collect();
+            outln!(
+                "corpus {}: added seed{} {} to {}",
+                s.label,
+                if added.len() == 1 { "" } else { "s" },
+                listed.join(", "),
+                corpus.file(i).display()
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Runs the plan with a progress bar and Ctrl-C handling, printing each
@@ -177,6 +236,7 @@ fn summarize(plan: &Plan<'_>, args: &SweepArgs, tally: &Tally, wall_s: f64) -> S
         interrupted: tally.stopped && ran < planned,
         digest: tally.digest(),
         stopped_because: (ran != planned).then(|| stop_reason(args, tally).to_string()),
+        corpus_ran: tally.corpus_ran.iter().map(|c| c.len() as u64).sum(),
         scenarios: (0..plan.scenarios.len())
             .map(|i| scenario_summary(i, plan, &labels, tally))
             .collect(),
@@ -210,7 +270,7 @@ fn scenario_summary(i: usize, plan: &Plan<'_>, labels: &Labels, tally: &Tally) -
             .reports
             .as_ref()
             .map(|r| r.join(&plan.folders()[i]).display().to_string()),
-        planned: plan.seeds_each(),
+        planned: plan.seeds_each() + plan.corpus.get(i).map_or(0, Vec::len) as u64,
         ran: tally.ran[i] as u64,
         run_s: tally.run_ms[i] / 1e3,
         seeds_ran: cover.ran,
@@ -226,6 +286,8 @@ fn scenario_summary(i: usize, plan: &Plan<'_>, labels: &Labels, tally: &Tally) -
         sometimes_seen: counts(&tally.seen[i]),
         never_seen: tally.never_seen(plan.scenarios, i),
         not_passed: findings,
+        corpus_size: None,
+        corpus: tally.corpus_ran[i].clone(),
     }
 }
 
@@ -320,15 +382,19 @@ impl Coverage {
     fn of(plan: &Plan<'_>, tally: &Tally, i: usize) -> Self {
         let (range, shard) = (&plan.seeds, plan.shard);
         let per_scenario = plan.seeds_each();
-        let started = tally.taken.saturating_sub(i as u64 * per_scenario).min(per_scenario);
-        let left_running = tally.unreported().into_iter().filter(|t| t / per_scenario == i as u64);
-        let left_running = left_running.map(|t| shard.nth(range, t % per_scenario));
-        let mut interrupted: Vec<u64> = tally.interrupted[i].iter().copied().chain(left_running).collect();
-        interrupted.sort_unstable();
+        // The range's tasks come after the corpus seeds', scenario by scenario.
+        let first_task = plan.corpus_runs() + i as u64 * per_scenario;
+        let started = tally.taken.saturating_sub(first_task).min(per_scenario);
+        let left_running = tally.unreported().into_iter().map(|t| plan.task(t));
+        let left_running = left_running.filter(|&(s, _)| s == i).map(|(_, seed)| seed);
+        let mut cut: Vec<u64> = tally.interrupted[i].iter().copied().chain(left_running).collect();
+        cut.sort_unstable();
+        let interrupted: Vec<u64> = cut.iter().copied().filter(|&s| plan.holds(s)).collect();
+        let corpus_ran = tally.corpus_ran[i].len();
         debug_assert_eq!(
             started,
-            (tally.ran[i] + interrupted.len()) as u64,
-            "every seed started is counted once"
+            (tally.ran[i] - corpus_ran + interrupted.len()) as u64,
+            "every seed of the range started is counted once"
         );
         let boundary = match started < shard.len(range) {
             true => shard.nth(range, started),
@@ -338,22 +404,31 @@ impl Coverage {
             true => format!("{a}..{b}"),
             false => format!("{a}..{b} shard {}/{}", shard.index, shard.count),
         };
-        let listed = interrupted.iter().map(u64::to_string).collect::<Vec<_>>().join(", ");
+        let listed = |seeds: &[u64]| seeds.iter().map(u64::to_string).collect::<Vec<_>>().join(", ");
         let mut ran = with_shard(range.start, boundary);
         let mut not_run = Vec::new();
         if !interrupted.is_empty() {
-            ran.push_str(&format!(" except {listed}"));
-            not_run.push(format!("{listed} (interrupted)"));
+            ran.push_str(&format!(" except {}", listed(&interrupted)));
+            not_run.push(format!("{} (interrupted)", listed(&interrupted)));
         }
         let not_started = shard.len(range) - started;
         if not_started > 0 {
             not_run.insert(0, with_shard(boundary, range.end));
         }
+        let corpus = plan.corpus.get(i).map_or(&[][..], Vec::as_slice);
+        let corpus_not_run: Vec<u64> = corpus
+            .iter()
+            .copied()
+            .filter(|s| !tally.corpus_ran[i].contains(s))
+            .collect();
+        if !corpus_not_run.is_empty() {
+            not_run.push(format!("corpus seeds {}", listed(&corpus_not_run)));
+        }
         Coverage {
-            ran: (tally.ran[i] > 0).then_some(ran),
+            ran: super::summary::seeds_ran((tally.ran[i] > corpus_ran).then_some(ran), &tally.corpus_ran[i]),
             not_run: (!not_run.is_empty()).then(|| not_run.join(" and ")),
-            not_run_count: not_started + interrupted.len() as u64,
-            interrupted,
+            not_run_count: not_started + (interrupted.len() + corpus_not_run.len()) as u64,
+            interrupted: cut,
         }
     }
 }
