@@ -5,7 +5,38 @@
 mod common;
 
 use common::*;
+use serde::Serialize;
+use simulate::core::{Ctx, NoService, Node, NodeId};
+use simulate::world::{self, RunOptions};
 use std::collections::BTreeSet;
+use std::time::Duration;
+
+/// Pings every peer every `period`, if it has one; else never says a word.
+struct Pinger {
+    period: Option<Duration>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+struct Ping;
+
+impl Node for Pinger {
+    type Msg = Ping;
+    type Timer = ();
+    type Service = NoService;
+
+    fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
+        if let Some(period) = self.period {
+            ctx.set_timer(period, ());
+        }
+    }
+
+    fn on_message(&mut self, _ctx: &mut Ctx<'_, Self>, _from: NodeId, _msg: Ping) {}
+
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, _timer: ()) {
+        ctx.broadcast(Ping);
+        ctx.set_timer(self.period.expect("only a pinger sets timers"), ());
+    }
+}
 
 fn effects(src: &str, seed: u64) -> BTreeSet<&'static str> {
     run_builtin(src, seed).coverage
@@ -101,4 +132,33 @@ fn a_sweep_names_inert_faults_without_failing() {
     let rolling = &summary["scenarios"][1];
     assert_eq!(rolling["inert"], serde_json::json!([]));
     assert_eq!(rolling["fault_effects"]["crash"], 4, "{rolling}");
+}
+
+#[test]
+fn a_run_says_which_faults_bit_and_which_were_inert() {
+    let out = simulate(&["run", "scenarios/single-kv.ron", "--json", "--report", "never"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["fault_effects"], serde_json::json!(["crash", "pause"]));
+    assert_eq!(json["inert_faults"], serde_json::json!(["clock_jump"]));
+    let text = simulate(&["run", "scenarios/single-kv.ron", "--report", "never"]);
+    let stdout = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        stdout.contains("effects   bit: crash, pause  inert: clock_jump"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_partition_bites_only_a_link_that_carries_traffic() {
+    let src = r#"Scenario(name: "cut", protocol: Custom("pinger"), nodes: 3, duration: "3s",
+        faults: [At("1s", Partition(Isolate(Node(0)))), At("1.5s", Heal),
+                 At("2s", PartitionOneWay(from: Node(1), to: Node(2))), At("2.5s", Heal)])"#;
+    let spec = scenario(src).spec;
+    let run = |period: Option<Duration>| world::run(&spec, 1, &RunOptions::default(), move |_| Pinger { period });
+    let silent = run(None);
+    assert_eq!(silent.stats.faults.get("partition"), 1, "the cut happened");
+    assert_eq!(silent.coverage, BTreeSet::new(), "and hit nothing: no one talks");
+    let talking = run(Some(Duration::from_millis(100)));
+    assert_eq!(talking.coverage, BTreeSet::from(["partition", "one_way_partition"]));
 }
