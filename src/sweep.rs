@@ -93,6 +93,9 @@ pub struct SeedResult {
     pub not_passed: Vec<(String, Verdict)>,
     /// Sometimes properties this seed saw.
     pub seen: Vec<String>,
+    /// Kinds of fault that had an effect in this seed (see
+    /// [`crate::world::coverage`]).
+    pub effects: Vec<&'static str>,
     /// Wall time of the run and its checks.
     pub wall_ms: f64,
     /// The report folder written for a seed that did not pass.
@@ -149,6 +152,7 @@ pub fn run_one(
         trace_hash: checked.outcome.trace.hash(),
         not_passed,
         seen,
+        effects: checked.outcome.coverage.iter().copied().collect(),
         wall_ms: checked.wall_ms,
         report,
         interrupted,
@@ -296,6 +300,8 @@ pub struct Tally {
     pub expected_by_check: Vec<BTreeMap<String, usize>>,
     /// Seeds that saw each sometimes property, per scenario.
     pub seen: Vec<BTreeMap<String, usize>>,
+    /// Seeds in which each kind of fault had an effect, per scenario.
+    pub effects: Vec<BTreeMap<String, usize>>,
     /// Seeds where every check passed.
     pub passed: usize,
     /// Seeds that failed a check they were not expected to fail.
@@ -336,6 +342,7 @@ impl Tally {
             first_expected: vec![None; scenarios],
             expected_by_check: vec![BTreeMap::new(); scenarios],
             seen: vec![BTreeMap::new(); scenarios],
+            effects: vec![BTreeMap::new(); scenarios],
             ..Tally::default()
         }
     }
@@ -361,6 +368,18 @@ impl Tally {
         asked
             .map(|c| c.name())
             .filter(|name| !self.seen[i].contains_key(name))
+            .collect()
+    }
+
+    /// The kinds of fault scenario `i` can produce that had an effect in
+    /// no seed: inert faults, a finding about the scenario (it tests less
+    /// than it seems to), not a failure of the sweep.
+    pub fn inert(&self, scenarios: &[Bound], i: usize) -> Vec<String> {
+        let possible = crate::world::coverage::possible(scenarios[i].spec());
+        possible
+            .into_iter()
+            .map(|e| e.key().to_string())
+            .filter(|key| !self.effects[i].contains_key(key))
             .collect()
     }
 
@@ -408,6 +427,9 @@ impl Tally {
         self.run_ms[r.scenario] += r.wall_ms;
         for name in &r.seen {
             *self.seen[r.scenario].entry(name.clone()).or_default() += 1;
+        }
+        for &key in &r.effects {
+            *self.effects[r.scenario].entry(key.to_string()).or_default() += 1;
         }
         self.digest = self
             .digest
@@ -596,6 +618,7 @@ mod tests {
             trace_hash: seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ scenario as u64,
             not_passed: Vec::new(),
             seen: Vec::new(),
+            effects: Vec::new(),
             wall_ms: 1.0,
             report: None,
             interrupted,

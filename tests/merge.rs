@@ -138,6 +138,10 @@ fn four_shards_merge_into_the_unsharded_sweep() {
     );
     assert!(w["failed_as_expected"].as_u64().unwrap() > 0, "{w}");
     assert_eq!(w["scenarios"][3]["never_seen"], serde_json::json!(["LeaderReplaced"]));
+    // single-kv's clock jump hits nothing (Single never reads its clock):
+    // inert in every shard, so inert in the merge.
+    assert_eq!(w["scenarios"][0]["inert"], serde_json::json!(["clock_jump"]));
+    assert_eq!(w["scenarios"][0]["fault_effects"]["crash"], 10, "{w}");
     assert!(!w["scenarios"][2]["not_passed"].as_array().unwrap().is_empty());
 
     assert_eq!(merged.json["digest"], whole.json["digest"]);
@@ -150,7 +154,7 @@ fn four_shards_merge_into_the_unsharded_sweep() {
     assert_eq!(
         before(&merged.stdout),
         before(&whole.stdout),
-        "the same findings, expected failures and never-seen lines"
+        "the same findings, expected failures, never-seen and inert lines"
     );
     for shard in &shards {
         std::fs::remove_file(shard).unwrap();

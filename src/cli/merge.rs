@@ -264,6 +264,9 @@ fn add_scenario(t: &mut ScenarioSummary, n: ScenarioSummary, seeds: &std::ops::R
     add_counts(&mut t.sometimes_seen, n.sometimes_seen);
     // Never seen in the merge: never seen in any shard.
     t.never_seen.retain(|name| n.never_seen.contains(name));
+    add_counts(&mut t.fault_effects, n.fault_effects);
+    // Inert in the merge: without effect in every shard.
+    t.inert.retain(|key| n.inert.contains(key));
     t.not_passed.extend(n.not_passed);
     t.not_passed.sort_by_key(|f| f.seed);
 }

@@ -10,6 +10,7 @@ use super::{EXIT_FAIL, EXIT_INTERRUPTED, EXIT_PASS, EXIT_UNKNOWN};
 use crate::check::linear::html::escape;
 use crate::check::Verdict;
 use crate::sweep::Shard;
+use crate::world::coverage::Effect;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -74,6 +75,14 @@ pub(super) struct ScenarioSummary {
     pub first_failed_as_expected: Option<u64>,
     pub sometimes_seen: BTreeMap<String, u64>,
     pub never_seen: Vec<String>,
+    /// Seeds in which each kind of fault had an effect (partition, crash,
+    /// clock_jump...; see `world::coverage`).
+    #[serde(default)]
+    pub fault_effects: BTreeMap<String, u64>,
+    /// Kinds of fault the scenario can produce that had an effect in no
+    /// seed. A finding, printed; it does not change the exit code.
+    #[serde(default)]
+    pub inert: Vec<String>,
     /// The seeds that failed unexpectedly or could not decide, by seed.
     pub not_passed: Vec<Finding>,
     /// Seeds in the scenario's corpus file when the sweep started; None
@@ -183,7 +192,8 @@ impl Summary {
 
     /// Exit 1 if a seed failed unexpectedly or a bug demonstration showed
     /// nothing; else 130 if interrupted; else 3 if a seed was unknown;
-    /// else 0.
+    /// else 0. Inert faults and sometimes properties never seen are
+    /// findings about the scenario, printed, not failures of the code.
     pub fn exit_code(&self) -> i32 {
         if self.failed > 0 || self.scenarios.iter().any(ScenarioSummary::missing_expected) {
             EXIT_FAIL
@@ -232,6 +242,15 @@ impl Summary {
         for s in &self.scenarios {
             for name in &s.never_seen {
                 outln!("never seen {}: {name} held in no seed of {range}", s.label);
+            }
+        }
+        for s in self.scenarios.iter().filter(|s| s.ran > 0) {
+            for key in &s.inert {
+                let when = Effect::from_key(key).map_or("", Effect::bites_when);
+                outln!(
+                    "inert {}: {key} had no effect in any seed of {range} (no {when})",
+                    s.label
+                );
             }
         }
         let (ran, planned) = (self.ran, self.planned);

@@ -285,6 +285,8 @@ fn scenario_summary(i: usize, plan: &Plan<'_>, labels: &Labels, tally: &Tally) -
         first_failed_as_expected: tally.first_expected[i],
         sometimes_seen: counts(&tally.seen[i]),
         never_seen: tally.never_seen(plan.scenarios, i),
+        fault_effects: counts(&tally.effects[i]),
+        inert: tally.inert(plan.scenarios, i),
         not_passed: findings,
         corpus_size: None,
         corpus: tally.corpus_ran[i].clone(),

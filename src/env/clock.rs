@@ -7,6 +7,8 @@
 //! clock-jump faults: what NTP steps or an operator's `date -s` would do.
 //! Integer arithmetic only, so every machine computes the same times.
 
+use std::cell::Cell;
+
 const PPM: i128 = 1_000_000;
 
 /// One node's clocks: a monotonic clock that runs at a drifting rate, and a
@@ -21,6 +23,12 @@ pub struct Clock {
     pub offset_ns: i64,
     /// Sum of all clock jumps so far.
     pub jumped_ns: i64,
+    /// Some jump happened.
+    jumped: bool,
+    /// The wall clock was read after a jump: the jump could have mattered
+    /// to the node. A `Cell` because reading a clock takes `&self`; one
+    /// store per read is all it costs.
+    read_after_jump: Cell<bool>,
 }
 
 impl Clock {
@@ -32,6 +40,8 @@ impl Clock {
             drift_ppm,
             offset_ns,
             jumped_ns: 0,
+            jumped: false,
+            read_after_jump: Cell::new(false),
         }
     }
 
@@ -42,6 +52,9 @@ impl Clock {
 
     /// Local wall-clock time at global time `global_ns`; may be negative.
     pub fn wall_ns(&self, global_ns: u64) -> i64 {
+        if self.jumped {
+            self.read_after_jump.set(true);
+        }
         let mono = i64::try_from(self.monotonic_ns(global_ns)).unwrap_or(i64::MAX);
         mono.saturating_add(self.offset_ns).saturating_add(self.jumped_ns)
     }
@@ -57,6 +70,14 @@ impl Clock {
     /// fault does; the monotonic clock and timers are not affected.
     pub fn jump(&mut self, by_ns: i64) {
         self.jumped_ns = self.jumped_ns.saturating_add(by_ns);
+        self.jumped = true;
+    }
+
+    /// Whether the wall clock was read after a jump (the coverage of clock
+    /// jumps: a jump no one read had no effect). The monotonic clock and
+    /// timers never see a jump, so only wall-clock reads count.
+    pub fn read_after_jump(&self) -> bool {
+        self.read_after_jump.get()
     }
 }
 
@@ -122,5 +143,17 @@ mod tests {
         assert_eq!(c.monotonic_ns(100), 100);
         c.jump(-2_000);
         assert_eq!(c.wall_ns(100), -950);
+    }
+
+    #[test]
+    fn only_a_wall_clock_read_after_a_jump_sees_it() {
+        let mut c = Clock::new(0, 0);
+        c.wall_ns(5);
+        c.jump(1_000);
+        c.monotonic_ns(10);
+        c.global_span_ns(10);
+        assert!(!c.read_after_jump(), "a read before the jump, and no wall read after");
+        c.wall_ns(20);
+        assert!(c.read_after_jump());
     }
 }

@@ -192,6 +192,8 @@ impl RunReport<'_> {
             "wall_ms": self.wall_ms,
             "messages": o.stats.messages,
             "faults": self.fault_counts(),
+            "fault_effects": o.coverage,
+            "inert_faults": self.inert_faults(),
             "ops": self.ops(),
             "ops_by_kind": self.outcome.history.counts_by_kind(),
             "verdict": self.verdict.as_str(),
@@ -202,6 +204,14 @@ impl RunReport<'_> {
             "report_error": self.unwritten,
             "replay": self.replay_command(),
         })
+    }
+
+    /// The kinds of fault the scenario can produce that had no effect in
+    /// this run (see `world::coverage`).
+    fn inert_faults(&self) -> Vec<&'static str> {
+        let possible = crate::world::coverage::possible(&self.scenario.spec);
+        let keys = possible.into_iter().map(crate::world::coverage::Effect::key);
+        keys.filter(|k| !self.outcome.coverage.contains(k)).collect()
     }
 
     /// The summary as `simulate run` prints it.
@@ -236,6 +246,16 @@ impl RunReport<'_> {
             .map(|(_, label, n)| format!("{label} {n}"))
             .collect();
         let _ = writeln!(t, "  faults    {}", faults.join("  "));
+        let inert = self.inert_faults();
+        if !inert.is_empty() || !o.coverage.is_empty() {
+            let bit: Vec<&str> = o.coverage.iter().copied().collect();
+            let _ = writeln!(
+                t,
+                "  effects   bit: {}  inert: {}",
+                list_or_none(&bit),
+                list_or_none(&inert)
+            );
+        }
         let _ = writeln!(
             t,
             "  ops       invoked {}  ok {}  fail {}  indeterminate {}",
@@ -460,6 +480,14 @@ fn write_atomic_with(path: &Path, fill: impl FnOnce(&mut std::fs::File) -> io::R
     written.and_then(|()| std::fs::rename(&tmp, path)).inspect_err(|_| {
         let _ = std::fs::remove_file(&tmp);
     })
+}
+
+/// `a, b`, or `none`.
+fn list_or_none(items: &[&str]) -> String {
+    match items {
+        [] => "none".to_string(),
+        _ => items.join(", "),
+    }
 }
 
 #[cfg(test)]

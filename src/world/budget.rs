@@ -136,7 +136,7 @@ mod tests {
 
     #[test]
     fn the_first_budget_to_run_out_ends_the_run_once() {
-        let (mut m, mut rec) = (meter(2, 1), Recorder::new(false));
+        let (mut m, mut rec) = (meter(2, 1), Recorder::new(false, 1));
         for t in 0..2 {
             rec.trace.record(t, "timer", format_args!(""));
             assert!(!m.over(&mut rec, t), "two events are within a budget of two");
@@ -160,7 +160,7 @@ mod tests {
 
     #[test]
     fn memory_counts_the_trace_and_each_message_in_flight() {
-        let (mut m, mut rec) = (meter(u64::MAX, 1), Recorder::new(false));
+        let (mut m, mut rec) = (meter(u64::MAX, 1), Recorder::new(false, 1));
         rec.messages.sent = (1 << 20) / RunBudget::ITEM_BYTES;
         assert!(!m.over(&mut rec, 0), "exactly 1 MB");
         rec.messages.delivered = 1;

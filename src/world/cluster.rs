@@ -4,6 +4,7 @@
 //! Each fault is traced, counted, shown to the observers and, until the
 //! recovery phase, written into the schedule the run played.
 
+use super::coverage::Effect;
 use super::engine::World;
 use super::recorder::format_links;
 use crate::core::{Node, NodeId};
@@ -25,6 +26,14 @@ impl<N: Node> World<N> {
         self.rec.fault(now, kind, format_args!("node=n{node}"));
         self.rec.played(fault);
         self.tell_fault(now, kind, vec![NodeId(node)]);
+    }
+
+    /// A paused node that has an event due now had it delayed by the pause.
+    fn note_pause_effect(&mut self, node: u32) {
+        let paused = self.nodes.slots[node as usize].status == Status::Paused;
+        if paused && self.nodes.has_due(node, self.now_ns()) {
+            self.rec.coverage.saw(Effect::Pause);
+        }
     }
 
     fn healed(&mut self, links: Vec<(u32, u32)>, fault: Fault) -> bool {
@@ -68,6 +77,10 @@ impl<N: Node> Cluster for World<N> {
 
     fn crash(&mut self, node: u32) {
         debug_assert_ne!(self.status(node), Status::Crashed);
+        self.note_pause_effect(node);
+        if self.nodes.has_state(node) {
+            self.rec.coverage.saw(Effect::Crash);
+        }
         self.nodes.slots[node as usize].epoch += 1;
         Handle::current().kill(self.madsim_id(node));
         self.wipe(node);
@@ -100,6 +113,7 @@ impl<N: Node> Cluster for World<N> {
 
     fn resume(&mut self, node: u32) {
         assert_eq!(self.status(node), Status::Paused);
+        self.note_pause_effect(node);
         Handle::current().resume(self.madsim_id(node));
         self.nodes.slots[node as usize].status = Status::Up;
         self.nodes.slots[node as usize].epoch += 1;
@@ -112,6 +126,7 @@ impl<N: Node> Cluster for World<N> {
         if newly.is_empty() {
             return newly;
         }
+        self.rec.coverage.cut(&newly, one_way);
         let kind = if one_way { "partition-one-way" } else { "partition" };
         let cut = format_links(&newly);
         self.rec

@@ -113,7 +113,7 @@ where
             nodes: Nodes::new(scenario, seed, factory, hooks.disk.as_deref()),
             clients: clients(scenario, seed),
             net,
-            rec: Recorder::new(echo_trace),
+            rec: Recorder::new(echo_trace, scenario.nodes),
             meter: Meter::new(&scenario.budget),
             watch: Watch {
                 observers: hooks.observers,
@@ -236,11 +236,16 @@ impl<N: Node> World<N> {
                 };
                 if let Some(reason) = lost {
                     self.rec.dropped(now, from, Addr::Node(i), msg, reason);
+                    if let Addr::Node(f) = from {
+                        self.rec.coverage.dropped(f, i, reason);
+                    }
                     if let (Some(kind), Addr::Node(f)) = (reason.fault(), from) {
                         self.tell_fault(now, kind, vec![NodeId(f), NodeId(i)]);
                     }
                     return;
                 }
+                self.rec.coverage.delivered(msg);
+                self.nodes.slots[i as usize].handled = true;
                 self.rec.messages.delivered += 1;
                 self.rec
                     .trace
@@ -249,6 +254,7 @@ impl<N: Node> World<N> {
             }
             NodeEvent::Timer { id, timer } => {
                 if self.nodes.timer_is_live(i, id) {
+                    self.nodes.slots[i as usize].handled = true;
                     self.rec
                         .trace
                         .record(now, "timer", format_args!("node=n{i} timer={id} payload={timer:?}"));
@@ -400,6 +406,7 @@ impl<N: Node> World<N> {
         match self.net.send(from, to.0, now) {
             Fate::Dropped(reason) => {
                 self.rec.dropped(now, Addr::Node(from), Addr::Node(to.0), id, reason);
+                self.rec.coverage.dropped(from, to.0, reason);
                 if let Some(kind) = reason.fault() {
                     self.tell_fault(now, kind, vec![NodeId(from), to]);
                 }
@@ -408,6 +415,7 @@ impl<N: Node> World<N> {
                 for copy_at in copies_ns {
                     let copy = self.new_msg();
                     self.rec.messages.duplicated += 1;
+                    self.rec.coverage.copied(copy);
                     self.rec
                         .fault(now, "dup", format_args!("from=n{from} to={to} msg={id} copy={copy}"));
                     self.tell_fault(now, "dup", vec![NodeId(from), to]);

@@ -11,6 +11,7 @@
 
 mod budget;
 mod cluster;
+pub mod coverage;
 mod engine;
 mod host;
 mod nodes;
@@ -35,6 +36,7 @@ use crate::trace::Trace;
 use crate::workload::Workload;
 use engine::{Shared, World};
 use host::{Host, Who};
+use std::collections::BTreeSet;
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -128,6 +130,10 @@ pub struct RunOutcome {
     /// The budget that ran out, if one did: the run stopped there, and
     /// what it did not reach is unknown.
     pub budget_spent: Option<BudgetSpent>,
+    /// The kinds of fault that had an effect, by [`coverage::Effect::key`]
+    /// (`partition`: a partition dropped a message). Observation only: it
+    /// is not in the trace, and changes no hash.
+    pub coverage: BTreeSet<&'static str>,
 }
 
 /// Runs `scenario` with nodes built by `factory` (at boot and at every
@@ -223,7 +229,16 @@ fn finish<N: Node>(world: &mut World<N>, scenario: &Scenario, seed: u64, panic: 
         panic,
         schedule: std::mem::take(&mut world.rec.schedule),
         budget_spent: world.meter.spent,
+        coverage: coverage_of(world),
     }
+}
+
+/// The kinds of fault that bit in the run: those the world noted as it
+/// went, and clock jumps a node read.
+fn coverage_of<N: Node>(world: &World<N>) -> BTreeSet<&'static str> {
+    let read = world.nodes.slots.iter().any(|s| s.clock.read_after_jump());
+    let jumps = read.then_some(coverage::Effect::ClockJump);
+    world.rec.coverage.names(jumps)
 }
 
 /// The observers look at the final states; their at-the-end findings go in

@@ -52,6 +52,9 @@ pub(super) struct NodeSlot<N: Node> {
     pub wake: Wake,
     /// The role last recorded in the trace (a crash forgets it).
     role: Role,
+    /// Handled a message, request or timer in this life: a crash now
+    /// loses something (see [`super::coverage::Effect::Crash`]).
+    pub handled: bool,
 }
 
 /// Builds each node's disk: with the family's fault hook, if it has one.
@@ -92,6 +95,7 @@ impl<N: Node> Nodes<N> {
                     requests: BTreeMap::new(),
                     wake: Wake::default(),
                     role: Role::NONE,
+                    handled: false,
                 }
             })
             .collect();
@@ -116,6 +120,19 @@ impl<N: Node> Nodes<N> {
 
     pub fn up_since_ns(&self, i: u32) -> u64 {
         self.slots[i as usize].up_since_ns
+    }
+
+    /// Whether node `i` has something a crash takes from it: it handled
+    /// an event in this life, or has files on its disk.
+    pub fn has_state(&self, i: u32) -> bool {
+        let slot = &self.slots[i as usize];
+        slot.handled || slot.disk.files().next().is_some()
+    }
+
+    /// Whether node `i` has an event due at or before `now` that it has
+    /// not handled: while it is paused, one the pause delays.
+    pub fn has_due(&self, i: u32, now: u64) -> bool {
+        self.slots[i as usize].queue.next_due_ns().is_some_and(|due| due <= now)
     }
 
     /// A new life: a fresh node from the factory.
@@ -251,6 +268,7 @@ impl<N: Node> Nodes<N> {
         let slot = self.slot(i);
         slot.state = None;
         slot.role = Role::NONE;
+        slot.handled = false;
         slot.disk.crash();
         slot.live_timers.clear();
         slot.requests.clear();

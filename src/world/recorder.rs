@@ -1,6 +1,7 @@
 //! What a run writes down as it goes: the trace, the history, message and
 //! fault counts, clock jumps and the fault schedule it played.
 
+use super::coverage::Coverage;
 use crate::fault::{FaultCounts, BUILT_IN};
 use crate::history::{Event, EventKind, History};
 use crate::net::DropReason;
@@ -58,12 +59,15 @@ pub(super) struct Recorder {
     /// writes (the step itself runs a few nanoseconds later, as madsim
     /// wakes the driver).
     pub step_due_ns: u64,
+    /// Which kinds of fault had an effect (see [`super::coverage`]).
+    pub coverage: Coverage,
 }
 
 impl Recorder {
-    pub fn new(echo_trace: bool) -> Self {
+    pub fn new(echo_trace: bool, nodes: u32) -> Self {
         Recorder {
             trace: Trace::new(echo_trace),
+            coverage: Coverage::new(nodes),
             scheduling: true,
             ..Recorder::default()
         }
