@@ -239,21 +239,26 @@ impl<'a> TraceLine<'a> {
 /// Splits one event line (not a comment) into its parts; an error says
 /// what is malformed.
 pub fn parse_line(line: &str) -> Result<TraceLine<'_>, String> {
-    let (head, payload) = split_payload(line);
-    let mut words = words(head);
+    let mut words = LineWords {
+        line,
+        at: Some(0),
+        payload: None,
+    };
     let mut next = |what: &str| {
         words
             .next()
             .filter(|w| !w.is_empty())
             .ok_or_else(|| format!("missing {what} in {line:?}"))
     };
-    let seq = next("sequence number")?
-        .parse()
-        .map_err(|e| format!("bad sequence number: {e}"))?;
+    let seq = next("sequence number")?;
+    let seq = match plain_digits(seq, 19) {
+        Some(n) => n,
+        None => seq.parse().map_err(|e| format!("bad sequence number: {e}"))?,
+    };
     let time_ns = parse_time(next("time")?)?;
     let kind = next("kind")?;
     let mut fields = Vec::with_capacity(6);
-    for w in words {
+    for w in &mut words {
         match w.bytes().position(|b| b == b'=') {
             Some(i) => fields.push((&w[..i], &w[i + 1..])),
             None => return Err(format!("field {w:?} is not KEY=VALUE")),
@@ -264,46 +269,66 @@ pub fn parse_line(line: &str) -> Result<TraceLine<'_>, String> {
         time_ns,
         kind,
         fields,
-        payload,
+        payload: words.payload,
     })
 }
 
-/// The line before its first ` payload=`, and what follows it. Reports
-/// read whole traces back, so this looks at spaces only, byte by byte,
-/// rather than searching for the pattern everywhere.
-fn split_payload(line: &str) -> (&str, Option<&str>) {
-    const MARK: &str = " payload=";
-    let bytes = line.as_bytes();
-    let mut at = 0;
-    while let Some(i) = bytes[at..].iter().position(|&b| b == b' ') {
-        let space = at + i;
-        if bytes[space..].starts_with(MARK.as_bytes()) {
-            return (&line[..space], Some(&line[space + MARK.len()..]));
-        }
-        at = space + 1;
-    }
-    (line, None)
+/// The words of a line between single spaces, up to its first
+/// ` payload=`, whose text (to the end of the line) it keeps: one pass
+/// over the line, as reports read whole traces back.
+struct LineWords<'a> {
+    line: &'a str,
+    /// Where the next word begins; `None` once done.
+    at: Option<usize>,
+    payload: Option<&'a str>,
 }
 
-/// The words of `text` between single spaces, as `split(' ')` gives them.
-fn words(text: &str) -> impl Iterator<Item = &str> {
-    let mut rest = Some(text);
-    std::iter::from_fn(move || {
-        let now = rest?;
-        match now.bytes().position(|b| b == b' ') {
+impl<'a> Iterator for LineWords<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        const MARK: &str = "payload=";
+        let at = self.at?;
+        let rest = &self.line[at..];
+        // ` payload=` needs the space before it: not the line's first word.
+        if at > 0 && rest.starts_with(MARK) {
+            self.payload = Some(&rest[MARK.len()..]);
+            self.at = None;
+            return None;
+        }
+        match rest.bytes().position(|b| b == b' ') {
             Some(i) => {
-                rest = Some(&now[i + 1..]);
-                Some(&now[..i])
+                self.at = Some(at + i + 1);
+                Some(&rest[..i])
             }
             None => {
-                rest = None;
-                Some(now)
+                self.at = None;
+                Some(rest)
             }
         }
-    })
+    }
+}
+
+/// `text` as a number if it is 1 to `most` ASCII digits (so no overflow
+/// for `most` up to 19); anything else is left to `str::parse`, with its
+/// errors.
+fn plain_digits(text: &str, most: usize) -> Option<u64> {
+    let plain = (1..=most).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit());
+    plain.then(|| text.bytes().fold(0, |n, b| n * 10 + u64::from(b - b'0')))
 }
 
 fn parse_time(t: &str) -> Result<u64, String> {
+    // The common case, SECS.NNNNNNNNN with plain digits, read directly.
+    if let Some((secs, nanos)) = t.split_at_checked(t.len().wrapping_sub(10)) {
+        if let (Some(secs), Some(nanos)) = (
+            plain_digits(secs, 10),
+            nanos.strip_prefix('.').and_then(|n| plain_digits(n, 9)),
+        ) {
+            if nanos < 1_000_000_000 {
+                return Ok(secs * 1_000_000_000 + nanos);
+            }
+        }
+    }
     let (secs, nanos) = t
         .split_once('.')
         .ok_or_else(|| format!("time {t:?} is not SECS.NANOS"))?;
@@ -415,13 +440,30 @@ mod tests {
                 Some(i) => (&line[..i], Some(&line[i + " payload=".len()..])),
                 None => (line, None),
             };
-            assert_eq!(split_payload(line), expected, "{line:?}");
-            let head = expected.0;
-            assert_eq!(
-                words(head).collect::<Vec<_>>(),
-                head.split(' ').collect::<Vec<_>>(),
-                "{line:?}"
-            );
+            let mut words = LineWords {
+                line,
+                at: Some(0),
+                payload: None,
+            };
+            let head: Vec<_> = (&mut words).collect();
+            assert_eq!(words.payload, expected.1, "{line:?}");
+            assert_eq!(head, expected.0.split(' ').collect::<Vec<_>>(), "{line:?}");
+        }
+        for time in [
+            "0.000000001",
+            "12.345678901",
+            "+1.000000000",
+            "1.00000000",
+            "1.0000000000",
+            ".000000001",
+            "1x000000001",
+            "ü.000000001",
+        ] {
+            let old = time.split_once('.').and_then(|(s, n)| {
+                let ok = n.len() == 9 && s.parse::<u64>().is_ok() && n.parse::<u64>().is_ok();
+                ok.then(|| s.parse::<u64>().unwrap() * 1_000_000_000 + n.parse::<u64>().unwrap())
+            });
+            assert_eq!(parse_time(time).ok(), old, "{time:?}");
         }
         let a_b = parse_line("1 0.000000001 send a=b=c payload=x").unwrap();
         assert_eq!(a_b.fields, vec![("a", "b=c")]);
