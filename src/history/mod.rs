@@ -213,12 +213,14 @@ impl History {
 
     /// The native format: one JSON object per line.
     pub fn to_jsonl(&self) -> String {
-        let mut out = String::new();
+        // Serialised straight into one buffer: a String per event costs
+        // an allocation each.
+        let mut out = Vec::new();
         for e in &self.events {
-            out.push_str(&serde_json::to_string(e).expect("history events always serialise"));
-            out.push('\n');
+            serde_json::to_writer(&mut out, e).expect("history events always serialise");
+            out.push(b'\n');
         }
-        out
+        String::from_utf8(out).expect("JSON is UTF-8")
     }
 }
 

@@ -319,15 +319,19 @@ impl RunReport<'_> {
         };
         std::fs::create_dir_all(dir)?;
         let o = self.outcome;
-        let mut trace = format!(
+        let header = format!(
             "# simulate trace v1\n# scenario={} seed={} trace_hash={}\n",
             self.scenario.spec.name,
             o.seed,
             o.trace.hash_hex()
         );
-        trace.push_str(o.trace.text());
         let json = serde_json::to_string_pretty(&self.to_json()).expect("the summary always serialises") + "\n";
-        write_atomic(&dir.join("trace.log"), trace.as_bytes())?;
+        // Header and text written one after the other: joining them would
+        // copy the whole trace (megabytes) first.
+        write_atomic_with(&dir.join("trace.log"), |file| {
+            io::Write::write_all(file, header.as_bytes())?;
+            io::Write::write_all(file, o.trace.text().as_bytes())
+        })?;
         write_atomic(&dir.join("history.jsonl"), o.history.to_jsonl().as_bytes())?;
         write_atomic(&dir.join("scenario.ron"), self.scenario.source.as_bytes())?;
         if self.write_repro {

@@ -5,6 +5,7 @@
 
 use crate::fault::{FaultKind, FaultKinds, Show};
 use crate::trace::{self, TraceLine};
+use rustc_hash::FxHashMap;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// A row of the space-time diagram: a node or a client.
@@ -304,8 +305,10 @@ struct Reader {
     nodes: u32,
     end_ns: u64,
     messages: Vec<Message>,
-    /// Message id to its index in `messages`.
-    by_id: BTreeMap<u64, usize>,
+    /// Message id to its index in `messages`. Only looked up, never
+    /// iterated, so a hash map keeps the reading deterministic; a trace
+    /// has tens of thousands of messages.
+    by_id: FxHashMap<u64, usize>,
     /// Bands still open, by node.
     open_bands: BTreeMap<u32, (FaultKind, u64)>,
     node_bands: Vec<NodeBand>,
@@ -319,8 +322,8 @@ struct Reader {
     violations: Vec<Mark>,
     panics: Vec<Mark>,
     ops: Vec<OpSpan>,
-    /// Op id to its index in `ops`.
-    op_index: BTreeMap<u64, usize>,
+    /// Op id to its index in `ops` (looked up only, as `by_id`).
+    op_index: FxHashMap<u64, usize>,
 }
 
 impl Reader {

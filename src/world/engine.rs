@@ -41,6 +41,16 @@ pub enum Addr {
     Client(u32),
 }
 
+impl Addr {
+    /// Writes the address into a trace line, as `Display` does.
+    pub(super) fn write_to(self, line: &mut crate::trace::Fields<'_>) {
+        match self {
+            Addr::Node(i) => line.node(i),
+            Addr::Client(i) => line.client(i),
+        };
+    }
+}
+
 impl fmt::Display for Addr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -247,17 +257,19 @@ impl<N: Node> World<N> {
                 self.rec.coverage.delivered(msg);
                 self.nodes.slots[i as usize].handled = true;
                 self.rec.messages.delivered += 1;
-                self.rec
-                    .trace
-                    .record(now, "deliver", format_args!("from={from} to=n{i} msg={msg}"));
+                self.rec.trace.record_with(now, "deliver", |line| {
+                    from.write_to(line.text("from="));
+                    line.text(" to=").node(i).text(" msg=").number(msg);
+                });
                 self.deliver(i, now, from, wire);
             }
             NodeEvent::Timer { id, timer } => {
                 if self.nodes.timer_is_live(i, id) {
                     self.nodes.slots[i as usize].handled = true;
-                    self.rec
-                        .trace
-                        .record(now, "timer", format_args!("node=n{i} timer={id} payload={timer:?}"));
+                    self.rec.trace.record_with(now, "timer", |line| {
+                        line.text("node=").node(i).text(" timer=").number(id);
+                        line.args(format_args!(" payload={timer:?}"));
+                    });
                     self.dispatch(i, now, |node, ctx| node.on_timer(ctx, timer));
                 }
             }
@@ -398,11 +410,10 @@ impl<N: Node> World<N> {
         assert!(to.0 < self.nodes.len(), "n{from} sends to {to}, which is not a node");
         let id = self.new_msg();
         self.rec.messages.sent += 1;
-        self.rec.trace.record(
-            now,
-            "send",
-            format_args!("from=n{from} to={to} msg={id} payload={msg:?}"),
-        );
+        self.rec.trace.record_with(now, "send", |line| {
+            line.text("from=").node(from).text(" to=").node(to.0);
+            line.text(" msg=").number(id).args(format_args!(" payload={msg:?}"));
+        });
         match self.net.send(from, to.0, now) {
             Fate::Dropped(reason) => {
                 self.rec.dropped(now, Addr::Node(from), Addr::Node(to.0), id, reason);
@@ -431,9 +442,10 @@ impl<N: Node> World<N> {
         let id = self.new_msg();
         self.rec.messages.sent += 1;
         let call = <N::Service as Service>::call(&request.op);
-        self.rec
-            .trace
-            .record(now, "send", format_args!("from=c{c} to={to} msg={id} payload={call}"));
+        self.rec.trace.record_with(now, "send", |line| {
+            line.text("from=").client(c).text(" to=").node(to.0);
+            line.text(" msg=").number(id).args(format_args!(" payload={call}"));
+        });
         let at = now.saturating_add(self.net.client_delay_ns());
         self.schedule_node(to.0, at, deliver(Addr::Client(c), id, now, Wire::Request(request)));
     }
@@ -441,9 +453,10 @@ impl<N: Node> World<N> {
     fn send_reply(&mut self, i: u32, c: u32, request: RequestId, reply: Reply<OutputOf<N>>, now: u64) {
         let id = self.new_msg();
         self.rec.messages.sent += 1;
-        self.rec
-            .trace
-            .record(now, "send", format_args!("from=n{i} to=c{c} msg={id} payload={reply}"));
+        self.rec.trace.record_with(now, "send", |line| {
+            line.text("from=").node(i).text(" to=").client(c);
+            line.text(" msg=").number(id).args(format_args!(" payload={reply}"));
+        });
         let at = now.saturating_add(self.net.client_delay_ns());
         let event = ClientEvent::Reply {
             from: i,
@@ -471,15 +484,16 @@ impl<N: Node> World<N> {
                     reply,
                 } => {
                     self.rec.messages.delivered += 1;
-                    self.rec
-                        .trace
-                        .record(now, "deliver", format_args!("from=n{from} to=c{c} msg={msg}"));
+                    self.rec.trace.record_with(now, "deliver", |line| {
+                        line.text("from=").node(from).text(" to=").client(c);
+                        line.text(" msg=").number(msg);
+                    });
                     slot.session.on_reply(now, request, reply, out);
                 }
                 ClientEvent::Timer(timer) => {
-                    self.rec
-                        .trace
-                        .record(now, "timer", format_args!("client=c{c} payload={timer:?}"));
+                    self.rec.trace.record_with(now, "timer", |line| {
+                        line.text("client=").client(c).args(format_args!(" payload={timer:?}"));
+                    });
                     slot.session.on_timer(now, timer, budget, out);
                 }
             }

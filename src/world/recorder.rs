@@ -2,6 +2,7 @@
 //! fault counts, clock jumps and the fault schedule it played.
 
 use super::coverage::Coverage;
+use super::engine::Addr;
 use crate::fault::{FaultCounts, BUILT_IN};
 use crate::history::{Event, EventKind, History};
 use crate::net::DropReason;
@@ -90,7 +91,7 @@ impl Recorder {
     /// A message was lost: always a `drop` event, counted as a fault
     /// when the loss is one (link loss, a family's rule), not when it is
     /// the effect of another fault (a partition, a crashed receiver).
-    pub fn dropped(&mut self, now_ns: u64, from: impl fmt::Display, to: impl fmt::Display, msg: u64, why: DropReason) {
+    pub fn dropped(&mut self, now_ns: u64, from: Addr, to: Addr, msg: u64, why: DropReason) {
         self.messages.dropped += 1;
         if let Some(kind) = why.fault() {
             if let DropReason::Rule(name) = why {
@@ -100,9 +101,11 @@ impl Recorder {
             }
             self.faults.add(kind);
         }
-        let reason = why.as_str();
-        let fields = format_args!("from={from} to={to} msg={msg} reason={reason}");
-        self.trace.record(now_ns, "drop", fields);
+        self.trace.record_with(now_ns, "drop", |line| {
+            from.write_to(line.text("from="));
+            to.write_to(line.text(" to="));
+            line.text(" msg=").number(msg).text(" reason=").text(why.as_str());
+        });
     }
 
     /// A property broken: a `violation` event.
@@ -123,27 +126,26 @@ impl Recorder {
         let (t, p, op) = (e.time_ns, e.process, e.op);
         if e.kind == EventKind::Invoke {
             let input = e.input.as_ref().expect("an invoke has an input");
-            self.trace.record(
-                t,
-                "invoke",
-                format_args!("client=c{c} process={p} op={op} payload={input}"),
-            );
+            self.trace.record_with(t, "invoke", |line| {
+                line.text("client=").client(c).text(" process=").number(p);
+                line.text(" op=").number(op).args(format_args!(" payload={input}"));
+            });
         } else {
             let status = match e.kind {
                 EventKind::Ok => "ok",
                 EventKind::Fail => "fail",
                 _ => "info",
             };
-            let outcome = match (&e.output, &e.error) {
-                (Some(out), _) => out.to_string(),
-                (None, Some(why)) => why.clone(),
-                (None, None) => String::new(),
-            };
-            self.trace.record(
-                t,
-                "complete",
-                format_args!("client=c{c} process={p} op={op} status={status} payload={outcome}"),
-            );
+            self.trace.record_with(t, "complete", |line| {
+                line.text("client=").client(c).text(" process=").number(p);
+                line.text(" op=").number(op).text(" status=").text(status);
+                line.text(" payload=");
+                match (&e.output, &e.error) {
+                    (Some(out), _) => line.args(format_args!("{out}")),
+                    (None, Some(why)) => line.text(why),
+                    (None, None) => line,
+                };
+            });
         }
         self.history.push(e);
     }
