@@ -78,3 +78,18 @@ fn the_command_writes_the_minimal_scenario_its_report_and_log() {
     assert_eq!(replay.status.code(), Some(1), "the shrunk repro replays its failure");
     let _ = std::fs::remove_dir_all(&out);
 }
+
+/// A failure that needs no fault at all (skewed clocks alone): every
+/// fault goes, and the steps that move faults find none to move.
+#[test]
+fn a_failure_without_faults_shrinks_to_a_few_operations() {
+    let bound = common::load("scenarios/quorum-bug-wall-clock-lww.ron");
+    let s = shrink::shrink(&Registry::builtin(), &bound, 0, options(), &mut |_| {}).expect("seed 0 fails");
+    assert_eq!(s.after.faults, 0, "{:?}", s.after);
+    assert!(s.after.ops <= 20 && s.after.nodes <= 3, "{:?}", s.after);
+    assert!(
+        s.signature == "NoStaleReads" || s.signature == "NoLostWrites",
+        "{}",
+        s.signature
+    );
+}

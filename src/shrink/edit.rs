@@ -134,6 +134,44 @@ pub fn earliest(s: &Scenario, i: usize) -> Option<Scenario> {
     Some(c)
 }
 
+/// Fault `i` and every fault after it moved earlier together, so that
+/// the gap before fault `i` shrinks to `gap_ns` (rounded to whole
+/// milliseconds): a quiet stretch goes while the faults' order and
+/// spacing after it stay, and the fault phase can shorten behind them.
+pub fn gap_closed(s: &Scenario, i: usize, gap_ns: u64) -> Option<Scenario> {
+    let FaultSpec::At(at, _) = &s.faults[i] else {
+        return None;
+    };
+    let floor = at.0 - gap_before(s, i)?;
+    let target = (floor + gap_ns) / 1_000_000 * 1_000_000;
+    // At least a millisecond, so that the search ends.
+    if at.0 < target + 1_000_000 {
+        return None;
+    }
+    let by = at.0 - target;
+    let mut c = s.clone();
+    for f in &mut c.faults[i..] {
+        if let FaultSpec::At(t, _) = f {
+            t.0 = t.0.saturating_sub(by).max(floor);
+        }
+    }
+    debug_assert!(c.faults.len() == s.faults.len(), "a shift keeps every fault");
+    Some(c)
+}
+
+/// The time between scripted fault `i` and the one before it (or 1ms
+/// into the run); None if there is no such fault or it is not scripted.
+pub fn gap_before(s: &Scenario, i: usize) -> Option<u64> {
+    let Some(FaultSpec::At(at, _)) = s.faults.get(i) else {
+        return None;
+    };
+    let before = s.faults[..i].iter().rev().find_map(|f| match f {
+        FaultSpec::At(t, _) => Some(t.0),
+        FaultSpec::Random(_) => None,
+    });
+    Some(at.0.saturating_sub(before.unwrap_or(1_000_000)))
+}
+
 /// A clock jump of half the size.
 pub fn smaller_jump(s: &Scenario, i: usize) -> Option<Scenario> {
     let FaultSpec::At(at, Fault::ClockJump(t, by)) = &s.faults[i] else {
@@ -218,6 +256,22 @@ pub fn last_fault_ns(s: &Scenario) -> u64 {
     times.max().unwrap_or(0)
 }
 
+/// The operation counts to try below `current`, smallest first: the
+/// [`ladder`] from 4 without its last rung, and a half, three quarters
+/// and seven eighths of `current`; not one fewer at a time, which would
+/// crawl down a long workload at the price of a whole ladder per step.
+pub fn op_ladder(current: u64) -> Vec<u64> {
+    let mut out: Vec<u64> = ladder(current, 4).into_iter().filter(|n| *n + 1 < current).collect();
+    out.extend(
+        [current / 2, current * 3 / 4, current * 7 / 8]
+            .into_iter()
+            .filter(|n| *n >= 1 && *n < current),
+    );
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
 /// The ladder of smaller counts to try below `current`, smallest first:
 /// 1, 2, 3, 5, 8, ... then `current - 1`.
 pub fn ladder(current: u64, first: u64) -> Vec<u64> {
@@ -266,9 +320,31 @@ mod tests {
     }
 
     #[test]
+    fn closing_a_gap_moves_the_faults_after_it_along() {
+        let s = scenario("[At(\"1s\", Crash(Node(1))), At(\"5s\", Restart(Node(1))), At(\"5.5s\", Heal)]");
+        let at = |c: &Scenario| -> Vec<u64> {
+            c.faults
+                .iter()
+                .map(|f| match f {
+                    FaultSpec::At(t, _) => t.0 / 1_000_000,
+                    FaultSpec::Random(_) => unreachable!(),
+                })
+                .collect()
+        };
+        assert_eq!(gap_before(&s, 1), Some(4_000_000_000));
+        assert_eq!(at(&gap_closed(&s, 1, 0).unwrap()), [1000, 1000, 1500]);
+        assert_eq!(at(&gap_closed(&s, 1, 2_000_000_000).unwrap()), [1000, 3000, 3500]);
+        assert_eq!(at(&gap_closed(&s, 0, 0).unwrap()), [1, 4001, 4501]);
+        assert!(gap_closed(&s, 1, 4_000_000_000).is_none(), "nothing to close");
+        assert!(gap_before(&s, 3).is_none() && gap_before(&scenario("[]"), 0).is_none());
+    }
+
+    #[test]
     fn the_ladder_climbs_from_small_counts() {
         assert_eq!(ladder(10, 1), [1, 2, 3, 5, 8, 9]);
         assert_eq!(ladder(2, 1), [1]);
         assert!(ladder(1, 1).is_empty());
+        assert_eq!(op_ladder(100), [4, 5, 9, 14, 23, 37, 50, 60, 75, 87, 97]);
+        assert_eq!(op_ladder(5), [2, 3, 4]);
     }
 }

@@ -100,6 +100,9 @@ pub struct Progress<'a> {
     pub best: Size,
 }
 
+/// Seeds per candidate once the passes stall, in turn.
+const MORE_SEEDS: [u32; 2] = [8, 24];
+
 /// The engine: the best candidate so far and how to judge one.
 struct Shrinker<'a> {
     registry: &'a Registry,
@@ -108,6 +111,10 @@ struct Shrinker<'a> {
     started: Instant,
     best: Scenario,
     seed: u64,
+    /// Seeds tried per candidate now: `options.tries`, then more.
+    tries: u32,
+    /// When each operation of the best's failing run was invoked, in order.
+    invoked_ns: Vec<u64>,
     size: Size,
     runs: u64,
     log: Vec<String>,
@@ -139,6 +146,8 @@ pub fn shrink(
         started: Instant::now(),
         best: bound.spec().clone(),
         seed,
+        tries: options.tries,
+        invoked_ns: invoked_ns(&first),
         size: before,
         runs: 1,
         log: Vec::new(),
@@ -146,17 +155,21 @@ pub fn shrink(
         progress,
     };
     s.explicit(&first);
-    // Each step can open the way for another (a fault moved earlier lets
-    // the fault phase shorten): passes until one changes nothing.
+    // When the passes find nothing more, a candidate that lost the
+    // failure on a few seeds may still show it on others (the network's
+    // shared streams reshuffle after every edit): the passes run again
+    // with more seeds per candidate, up to the last of MORE_SEEDS. Each
+    // level costs little once the scenario is small.
+    let mut escalations = 0;
     loop {
-        let (size, faults) = (s.size, s.best.faults.clone());
-        s.fault_chunks();
-        s.structure();
-        s.simpler();
-        s.one_by_one();
-        if s.over() || (s.size == size && s.best.faults.len() == faults.len()) {
+        s.passes();
+        if s.over() || escalations == MORE_SEEDS.len() {
             break;
         }
+        s.tries = s.tries.max(MORE_SEEDS[escalations]);
+        escalations += 1;
+        let line = format!("seeds: {} per candidate from now on ({} runs so far)", s.tries, s.runs);
+        s.log.push(line);
     }
     let mut spec = s.best.clone();
     spec.seed = Some(s.seed);
@@ -193,6 +206,17 @@ fn signature(bound: &Bound, checked: &Checked) -> Option<String> {
     intended.or(failed.first()).map(|s| s.to_string())
 }
 
+/// The invocation times of a run's operations, earliest first.
+fn invoked_ns(checked: &Checked) -> Vec<u64> {
+    let events = checked.outcome.history.events.iter();
+    let mut times: Vec<u64> = events
+        .filter(|e| e.kind == crate::history::EventKind::Invoke)
+        .map(|e| e.time_ns)
+        .collect();
+    times.sort_unstable();
+    times
+}
+
 fn size_of(spec: &Scenario, checked: &Checked) -> Size {
     let scripted = spec.faults.iter().all(|f| matches!(f, FaultSpec::At(..)));
     Size {
@@ -220,7 +244,7 @@ impl Shrinker<'_> {
 
     /// The seeds a candidate is tried with: the current one first.
     fn seeds(&self) -> Vec<u64> {
-        let derived = (1..u64::from(self.options.tries)).map(|i| self.seed.wrapping_add(i));
+        let derived = (1..u64::from(self.tries)).map(|i| self.seed.wrapping_add(i));
         std::iter::once(self.seed).chain(derived).collect()
     }
 
@@ -230,6 +254,10 @@ impl Shrinker<'_> {
             return false;
         }
         let text = crate::scenario::write::to_ron(candidate);
+        // An edit that changes nothing would be kept forever.
+        if text == crate::scenario::write::to_ron(&self.best) {
+            return false;
+        }
         // An edit can make a scenario its family refuses (too few nodes
         // for its quorum): not a candidate.
         let Ok(bound) = self.registry.parse("candidate.ron", &text) else {
@@ -246,6 +274,7 @@ impl Shrinker<'_> {
                 self.best = bound.spec().clone();
                 self.seed = seed;
                 self.size = size_of(&self.best, &checked);
+                self.invoked_ns = invoked_ns(&checked);
                 self.log
                     .push(format!("{step}: {what} (seed {seed}; {} runs so far)", self.runs));
                 (self.progress)(&Progress {
@@ -260,6 +289,22 @@ impl Shrinker<'_> {
             }
         }
         false
+    }
+
+    /// Steps 2 to 5 in turn, again until a round keeps nothing: each can
+    /// open the way for another (a fault moved earlier lets the fault
+    /// phase shorten).
+    fn passes(&mut self) {
+        loop {
+            let before = self.log.len();
+            self.fault_chunks();
+            self.structure();
+            self.simpler();
+            self.one_by_one();
+            if self.over() || self.log.len() == before {
+                return;
+            }
+        }
     }
 
     /// Step 1: the schedule played, as `At` faults.
@@ -343,7 +388,11 @@ impl Shrinker<'_> {
         };
         for n in edit::ladder(u64::from(w.clients), 1) {
             let mut c = self.best.clone();
-            c.workload.as_mut().expect("has a workload").clients = n as u32;
+            let cw = c.workload.as_mut().expect("has a workload");
+            cw.clients = n as u32;
+            // Reader-only clients are the last ones; at least one client
+            // is left to write.
+            cw.readers = cw.readers.min(cw.clients - 1);
             if self.attempt("clients", &format!("{n} clients"), &c) {
                 break;
             }
@@ -353,15 +402,49 @@ impl Shrinker<'_> {
             c.workload.as_mut().expect("has a workload").keys = 1;
             self.attempt("keys", "one key", &c);
         }
-        for ops in edit::ladder(self.size.ops, 4) {
+        // Final reads count among the operations invoked but not toward
+        // the cap: the ladder starts below both.
+        let cap = w.ops.map_or(self.size.ops, |o| self.size.ops.min(u64::from(o)));
+        for ops in edit::op_ladder(cap) {
             let capped = edit::with_ops(&self.best, ops as u32, false);
             let spread = edit::with_ops(&self.best, ops as u32, true);
             if self.attempt("ops", &format!("at most {ops} operations"), &capped)
                 || self.attempt("ops", &format!("{ops} operations spread up to the last fault"), &spread)
+                || self.ops_meet_faults(ops)
             {
                 break;
             }
         }
+    }
+
+    /// The first `ops` operations kept, and the faults moved earlier to
+    /// meet them: to just after the last one's invocation, or a quarter of
+    /// them earlier. A failure that needs operations in flight when the
+    /// faults strike (an acknowledged write not yet durable) keeps them,
+    /// where a cap alone ends the workload long before the faults.
+    fn ops_meet_faults(&mut self, ops: u64) -> bool {
+        let Some(first_ns) = edit::gap_before(&self.best, 0).map(|g| g + 1_000_000) else {
+            return false;
+        };
+        let mut lasts = vec![ops, ops - ops / 4];
+        lasts.dedup();
+        for last in lasts {
+            let Some(&t) = self.invoked_ns.get(last as usize - 1) else {
+                continue;
+            };
+            if t + 1_000_000 >= first_ns {
+                continue;
+            }
+            let capped = edit::with_ops(&self.best, ops as u32, false);
+            let Some(c) = edit::gap_closed(&capped, 0, t) else {
+                continue;
+            };
+            let what = format!("at most {ops} operations, the faults moved to just after operation {last}");
+            if self.attempt("ops", &what, &c) {
+                return true;
+            }
+        }
+        false
     }
 
     fn phases(&mut self) {
@@ -399,6 +482,7 @@ impl Shrinker<'_> {
                     break;
                 }
             }
+            self.close_gap(i);
             if let Some(c) = edit::earliest(&self.best, i) {
                 self.attempt("simplify", &format!("fault {i} as early as it can be"), &c);
             }
@@ -418,6 +502,28 @@ impl Shrinker<'_> {
         while let Some((what, c)) = edit::plainer(&self.best).into_iter().find(|(w, _)| !tried.contains(w)) {
             tried.push(what);
             self.attempt("simplify", what, &c);
+        }
+    }
+
+    /// The quiet stretch before fault `i` removed, else halved while that
+    /// keeps the failure; the faults after it move along.
+    fn close_gap(&mut self, i: usize) {
+        let what = format!("fault {i} and those after it moved earlier");
+        if let Some(c) = edit::gap_closed(&self.best, i, 0) {
+            if self.attempt("simplify", &what, &c) {
+                return;
+            }
+        }
+        loop {
+            let Some(gap) = edit::gap_before(&self.best, i) else {
+                return;
+            };
+            let Some(c) = edit::gap_closed(&self.best, i, gap / 2) else {
+                return;
+            };
+            if !self.attempt("simplify", &what, &c) {
+                return;
+            }
         }
     }
 
