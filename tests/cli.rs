@@ -153,6 +153,15 @@ const MISTAKES: &[Mistake] = &[
         "expected reads: Lease(drift_bound_ppm: ...)",
     ),
     (
+        "lease property without leases",
+        &[
+            ("AsyncPrimaryBackup()", "Raft()"),
+            ("checks: [Recovers(within: \"500ms\")]", "checks: [ServesFromLease]"),
+        ],
+        "10:12",
+        "ServesFromLease watches lease reads; expected reads: Lease(drift_bound_ppm: ...)",
+    ),
+    (
         "raft invariant on another protocol",
         &[("checks: [Recovers(within: \"500ms\")]", "checks: [ElectionSafety]")],
         "10:12",

@@ -95,8 +95,8 @@ impl Bug {
 pub const BUG_NAMES: [&str; 5] = crate::protocols::bug_names!(Bug);
 
 /// What serde cannot check: the heartbeat against the timeout, the drift
-/// bound, a bug that needs leases.
-pub fn validate(r: &RaftConfig, _scenario: &Scenario) -> Result<(), Invalid> {
+/// bound, a bug or a property that needs leases.
+pub fn validate(r: &RaftConfig, scenario: &Scenario) -> Result<(), Invalid> {
     election_timers(r.election_timeout, r.heartbeat)?;
     max_batch(r.max_batch)?;
     if let Reads::Lease { drift_bound_ppm } = r.reads {
@@ -106,6 +106,11 @@ pub fn validate(r: &RaftConfig, _scenario: &Scenario) -> Result<(), Invalid> {
                 format!("drift_bound_ppm is {drift_bound_ppm}; expected 0 to {DRIFT_PPM_MAX}"),
             ));
         }
+    }
+    let asks = |name: &str| scenario.checks.iter().position(|c| c.name == name);
+    if let Some(i) = asks(super::properties::SERVES_FROM_LEASE).filter(|_| !matches!(r.reads, Reads::Lease { .. })) {
+        let message = "ServesFromLease watches lease reads; expected reads: Lease(drift_bound_ppm: ...)";
+        return Err(Invalid::at(path!["checks", i], message));
     }
     for (i, bug) in r.bugs.iter().enumerate() {
         if *bug == Bug::LeaseIgnoresDrift && !matches!(r.reads, Reads::Lease { .. }) {

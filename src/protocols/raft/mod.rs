@@ -357,6 +357,8 @@ pub struct Raft {
     /// Requests this node appended, by index, to answer once applied.
     waiting: BTreeMap<u64, RequestId>,
     lead: Leadership,
+    /// Reads answered from a lease, for the `ServesFromLease` property.
+    lease_reads: u64,
 }
 
 /// What invariant checkers may look at.
@@ -374,6 +376,8 @@ pub struct View<'a> {
     pub log: &'a [Entry],
     /// See [`Log::rewrites`].
     pub rewrites: &'a [u64],
+    /// Reads it answered from its lease, in this life.
+    pub lease_reads: u64,
 }
 
 impl Raft {
@@ -397,6 +401,7 @@ impl Raft {
             votes: Vec::new(),
             waiting: BTreeMap::new(),
             lead: Leadership::default(),
+            lease_reads: 0,
         }
     }
 
@@ -409,6 +414,7 @@ impl Raft {
             applied: self.applied,
             log: self.log.entries(),
             rewrites: self.log.rewrites(),
+            lease_reads: self.lease_reads,
         }
     }
 
@@ -655,7 +661,9 @@ impl Raft {
 
     fn read(&mut self, ctx: &mut Ctx<'_, Self>, request: RequestId, key: String) {
         let now = ctx.monotonic_ns();
-        if self.config.bugs.stale_leader_read || (self.lease_holds(now) && self.applied >= self.commit) {
+        let from_lease = self.lease_holds(now) && self.applied >= self.commit;
+        if self.config.bugs.stale_leader_read || from_lease {
+            self.lease_reads += u64::from(from_lease);
             let value = self.store.get(&key).cloned();
             return ctx.reply(request, Reply::Ok(Output::Value(value)));
         }

@@ -19,6 +19,10 @@
 //!   shared by a majority of the nodes that are up.
 //! - Leader Replaced (sometimes): a term was led by another node than the
 //!   term before it: a fault deposed a leader.
+//! - Serves From Lease (sometimes, lease reads only): a leader answered a
+//!   read from its lease, with no heartbeat round. Without it a sweep could
+//!   pass a lease scenario whose leases never hold (a lease of length 0 is
+//!   safe and slow).
 
 use super::{Entry, Raft, Role, View};
 use crate::core::NodeId;
@@ -39,6 +43,8 @@ pub const STATE_MACHINE_SAFETY: &str = "StateMachineSafety";
 pub const ELECTS_LEADER: &str = "ElectsLeader";
 /// A leader was succeeded by another node.
 pub const LEADER_REPLACED: &str = "LeaderReplaced";
+/// A leader answered a read from its lease.
+pub const SERVES_FROM_LEASE: &str = "ServesFromLease";
 
 /// What Raft offers scenarios' `checks`.
 pub const PROPERTIES: &[PropertyDef] = &[
@@ -71,6 +77,11 @@ pub const PROPERTIES: &[PropertyDef] = &[
         name: LEADER_REPLACED,
         when: When::Sometimes,
         about: "a term is led by another node than the term before: a leader was deposed",
+    },
+    PropertyDef {
+        name: SERVES_FROM_LEASE,
+        when: When::Sometimes,
+        about: "a leader answers a read from its lease, with no heartbeat round (reads: Lease)",
     },
 ];
 
@@ -131,6 +142,8 @@ pub struct Invariants {
     applications: u64,
     /// Terms whose leader was another node than the previous term's.
     replaced: u64,
+    /// Whether a leader answered a read from its lease.
+    served_from_lease: bool,
     /// The properties the scenario asked for: only these are reported.
     requested: Vec<&'static str>,
 }
@@ -162,6 +175,7 @@ impl Invariants {
             applied: Vec::new(),
             violations: Vec::new(),
             leader_after_heal_ns: None,
+            served_from_lease: false,
             leaders_checked: 0,
             applications: 0,
             replaced: 0,
@@ -400,6 +414,7 @@ impl Invariants {
                 LEADER_REPLACED,
                 format!("{} terms, every leader succeeded by itself", self.leaders.len()),
             ),
+            (SERVES_FROM_LEASE, "every read waited for a heartbeat round".to_string()),
         ]
     }
 }
@@ -417,6 +432,10 @@ impl Observer<Raft> for Invariants {
         }
         if led.is_none() && self.leader_after_heal_ns.is_some() && self.requested.contains(&ELECTS_LEADER) {
             found.reached(ELECTS_LEADER, "a majority followed a leader");
+        }
+        if !self.served_from_lease && node.view().lease_reads > 0 && self.requested.contains(&SERVES_FROM_LEASE) {
+            self.served_from_lease = true;
+            found.reached(SERVES_FROM_LEASE, format!("{id} answered a read from its lease"));
         }
     }
 
@@ -453,6 +472,7 @@ mod tests {
             applied: commit,
             log,
             rewrites: &[],
+            lease_reads: 0,
         }
     }
 
