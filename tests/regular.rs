@@ -79,12 +79,12 @@ fn misuse_is_an_error_at_its_line() {
         (
             "no-final-reads",
             raft.replace("    final_reads: \"2s\",\n", ""),
-            ":55:5: NoLostWrites judges the final reads after the heal; expected `final_reads` in the workload",
+            ":57:5: NoLostWrites judges the final reads after the heal; expected `final_reads` in the workload",
         ),
         (
             "arguments",
             raft.replace("NoStaleReads,", "NoStaleReads(within: \"1s\"),"),
-            ":55:5: NoStaleReads takes no arguments; expected `NoStaleReads` alone",
+            ":57:5: NoStaleReads takes no arguments; expected `NoStaleReads` alone",
         ),
         (
             "late",

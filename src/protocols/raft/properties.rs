@@ -15,6 +15,13 @@
 //!   an old term may win with votes that were slow to arrive, after a
 //!   newer leader committed more; those entries it need not hold.)
 //! - State Machine Safety: every node applies the same entry at an index.
+//! - Votes Once: a node's term never goes back, and its vote in a term,
+//!   once cast, never changes nor is forgotten, crashes included (the
+//!   durable term and vote are what Election Safety rests on).
+//! - Leader Stays In Term: a leader leads until it crashes or learns of a
+//!   newer term (this Raft has no leadership transfer nor check-quorum
+//!   step-down): a leader giving up its term for nothing stalls writes
+//!   until the next election.
 //! - Elects Leader (eventually): after the heal, some leader's term is
 //!   shared by a majority of the nodes that are up.
 //! - Leader Replaced (sometimes): a term was led by another node than the
@@ -39,6 +46,10 @@ pub const LOG_MATCHING: &str = "LogMatching";
 pub const LEADER_COMPLETENESS: &str = "LeaderCompleteness";
 /// No two nodes apply different entries at one index.
 pub const STATE_MACHINE_SAFETY: &str = "StateMachineSafety";
+/// Terms never go back; a vote cast in a term is never changed or lost.
+pub const VOTES_ONCE: &str = "VotesOnce";
+/// A leader leads until it crashes or sees a newer term.
+pub const LEADER_STAYS_IN_TERM: &str = "LeaderStaysInTerm";
 /// After the heal, a leader whose term a majority shares.
 pub const ELECTS_LEADER: &str = "ElectsLeader";
 /// A leader was succeeded by another node.
@@ -67,6 +78,16 @@ pub const PROPERTIES: &[PropertyDef] = &[
         name: STATE_MACHINE_SAFETY,
         when: When::Always,
         about: "no two nodes apply different commands at one index",
+    },
+    PropertyDef {
+        name: VOTES_ONCE,
+        when: When::Always,
+        about: "a node's term never goes back, and its vote in a term is never changed nor forgotten",
+    },
+    PropertyDef {
+        name: LEADER_STAYS_IN_TERM,
+        when: When::Always,
+        about: "a leader leads until it crashes or learns of a newer term",
     },
     PropertyDef {
         name: ELECTS_LEADER,
@@ -126,6 +147,9 @@ struct Committed {
 /// chain per log between them.
 pub struct Invariants {
     watch: Vec<Watch>,
+    /// Each node's term and vote as last seen: kept across its crashes,
+    /// since both must be durable.
+    ballots: Vec<(u64, Option<NodeId>)>,
     leaders: BTreeMap<u64, NodeId>,
     /// The chain of every (index, term) seen in any log.
     chains: BTreeMap<(u64, u64), (u64, NodeId)>,
@@ -142,6 +166,8 @@ pub struct Invariants {
     applications: u64,
     /// Terms whose leader was another node than the previous term's.
     replaced: u64,
+    /// Votes seen cast.
+    votes: u64,
     /// Whether a leader answered a read from its lease.
     served_from_lease: bool,
     /// The properties the scenario asked for: only these are reported.
@@ -169,6 +195,7 @@ impl Invariants {
         };
         Invariants {
             watch: vec![watch; nodes as usize],
+            ballots: vec![(0, None); nodes as usize],
             leaders: BTreeMap::new(),
             chains: BTreeMap::new(),
             committed: Vec::new(),
@@ -179,6 +206,7 @@ impl Invariants {
             leaders_checked: 0,
             applications: 0,
             replaced: 0,
+            votes: 0,
             requested: PROPERTIES.iter().map(|p| p.name).collect(),
         }
     }
@@ -196,7 +224,15 @@ impl Invariants {
     /// Returns the violations found by this step, each property's first.
     pub fn check(&mut self, now_ns: u64, id: NodeId, v: View<'_>, recover_at_ns: Option<u64>) -> Vec<Found> {
         let mut found = Vec::new();
+        self.check_ballot(id, &v, &mut found);
         let w = &mut self.watch[id.0 as usize];
+        if w.up && w.role == Role::Leader && v.role != Role::Leader && v.term == w.term {
+            found.push((
+                LEADER_STAYS_IN_TERM,
+                vec![id],
+                format!("{id} stopped leading term {} while still in it", v.term),
+            ));
+        }
         w.up = true;
         w.term = v.term;
         w.role = v.role;
@@ -220,6 +256,31 @@ impl Invariants {
             first
         });
         found
+    }
+
+    fn check_ballot(&mut self, id: NodeId, v: &View<'_>, found: &mut Vec<Found>) {
+        let (term, vote) = std::mem::replace(&mut self.ballots[id.0 as usize], (v.term, v.vote));
+        let name = |vote: Option<NodeId>| vote.map_or("nobody".to_string(), |n| n.to_string());
+        if v.vote.is_some() && (v.term, v.vote) != (term, vote) {
+            self.votes += 1;
+        }
+        if v.term < term {
+            found.push((
+                VOTES_ONCE,
+                vec![id],
+                format!("{id} went back from term {term} to term {}", v.term),
+            ));
+        } else if v.term == term && vote.is_some() && v.vote != vote {
+            found.push((
+                VOTES_ONCE,
+                vec![id],
+                format!(
+                    "{id} voted for {} in term {term}, then for {}",
+                    name(vote),
+                    name(v.vote)
+                ),
+            ));
+        }
     }
 
     /// Brings the node's chain up to date with its log, checking each new
@@ -407,6 +468,14 @@ impl Invariants {
                 ),
             ),
             (
+                VOTES_ONCE,
+                format!("{} votes cast, none changed or lost; no term went back", self.votes),
+            ),
+            (
+                LEADER_STAYS_IN_TERM,
+                "every leader led until it crashed or saw a newer term".to_string(),
+            ),
+            (
                 ELECTS_LEADER,
                 "no leader was followed by a majority after the heal".to_string(),
             ),
@@ -467,6 +536,7 @@ mod tests {
     fn view(term: u64, role: Role, commit: u64, log: &[Entry]) -> View<'_> {
         View {
             term,
+            vote: None,
             role,
             commit,
             applied: commit,
@@ -506,6 +576,62 @@ mod tests {
             "2 new leaders each held every entry committed before their term"
         );
         assert_eq!(held[3].1, "4 applications of 2 indices agreed");
+    }
+
+    fn voted(term: u64, vote: u32) -> View<'static> {
+        View {
+            vote: Some(NodeId(vote)),
+            ..view(term, Role::Follower, 0, &[])
+        }
+    }
+
+    #[test]
+    fn a_vote_changed_or_forgotten_in_its_term_breaks_votes_once() {
+        let mut inv = Invariants::new(3);
+        assert!(inv.check(1, NodeId(0), voted(2, 1), None).is_empty());
+        assert!(
+            inv.check(2, NodeId(0), voted(3, 2), None).is_empty(),
+            "a new term, a new vote"
+        );
+        let v = inv.check(3, NodeId(0), voted(3, 1), None);
+        assert_eq!(names(&v), [VOTES_ONCE]);
+        assert_eq!(v[0].2, "n0 voted for n2 in term 3, then for n1");
+
+        let mut inv = Invariants::new(3);
+        inv.check(1, NodeId(1), voted(4, 0), None);
+        inv.watch[1] = Watch::default(); // crashed: the vote must survive it
+        let v = inv.check(2, NodeId(1), view(4, Role::Follower, 0, &[]), None);
+        assert_eq!(v[0].2, "n1 voted for n0 in term 4, then for nobody");
+        assert_eq!(inv.votes, 1);
+    }
+
+    #[test]
+    fn a_term_that_goes_back_breaks_votes_once() {
+        let mut inv = Invariants::new(2);
+        inv.check(1, NodeId(1), view(5, Role::Follower, 0, &[]), None);
+        let v = inv.check(2, NodeId(1), view(4, Role::Follower, 0, &[]), None);
+        assert_eq!(names(&v), [VOTES_ONCE]);
+        assert_eq!(v[0].2, "n1 went back from term 5 to term 4");
+    }
+
+    #[test]
+    fn a_leader_that_gives_up_its_term_breaks_leader_stays_in_term() {
+        let mut inv = Invariants::new(3);
+        inv.check(1, NodeId(0), view(2, Role::Leader, 0, &[]), None);
+        assert!(
+            inv.check(2, NodeId(0), view(3, Role::Follower, 0, &[]), None)
+                .is_empty(),
+            "a newer term"
+        );
+        inv.check(3, NodeId(1), view(3, Role::Leader, 0, &[]), None);
+        inv.watch[1] = Watch::default(); // crashed and restarted
+        assert!(inv
+            .check(4, NodeId(1), view(3, Role::Follower, 0, &[]), None)
+            .is_empty());
+        inv.check(5, NodeId(2), view(4, Role::Leader, 0, &[]), None);
+        let v = inv.check(6, NodeId(2), view(4, Role::Candidate, 0, &[]), None);
+        assert_eq!(names(&v), [LEADER_STAYS_IN_TERM]);
+        assert_eq!(v[0].2, "n2 stopped leading term 4 while still in it");
     }
 
     #[test]
