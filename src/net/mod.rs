@@ -1,6 +1,7 @@
 //! The simulated network between nodes: every message passes a chain of
 //! per-packet rules (as turmoil's `Rule::on_packet`), each with its own
-//! random stream: partition, loss, latency with a tail, duplication, then
+//! random streams (one per directed link for the built-in ones, see
+//! `rules.rs`): partition, loss, latency with a tail, duplication, then
 //! any rule a family adds. A new kind of network fault (corruption, delay
 //! spikes, omission) is one more [`Rule`].
 //!
@@ -16,7 +17,8 @@
 //!
 //! Clients are not part of this mesh: each client sits next to its node
 //! (as Jepsen's clients do) and its link only has latency, never loss,
-//! duplication or partitions. Faults are between servers.
+//! duplication or partitions. Faults are between servers. Each client's
+//! link draws from its own stream (`net/client/<c>`).
 
 mod latency;
 mod partition;
@@ -121,23 +123,25 @@ pub struct Network {
     partitions: Partitions,
     rules: Vec<Box<dyn Rule>>,
     client_latency: Latency,
-    client_rng: SimRng,
+    client_rngs: Vec<SimRng>,
+    seed: u64,
 }
 
 impl Network {
     /// The network a scenario describes, drawing from `seed`'s streams
-    /// (`net/<rule>`).
+    /// (`net/<rule>/<from>-><to>`, `net/client/<c>`).
     pub fn new(spec: &NetworkSpec, nodes: u32, seed: u64) -> Self {
         let rules: Vec<Box<dyn Rule>> = vec![
-            Box::new(Loss::new(spec, nodes, stream(seed, "net/loss"))),
-            Box::new(LinkLatency::new(spec, nodes, stream(seed, "net/latency"))),
-            Box::new(Duplication::new(spec, nodes, stream(seed, "net/duplicate"))),
+            Box::new(Loss::new(spec, nodes, seed)),
+            Box::new(LinkLatency::new(spec, nodes, seed)),
+            Box::new(Duplication::new(spec, nodes, seed)),
         ];
         Network {
             partitions: Partitions::new(nodes),
             rules,
             client_latency: spec.latency.clone(),
-            client_rng: stream(seed, "net/clients"),
+            client_rngs: Vec::new(),
+            seed,
         }
     }
 
@@ -178,9 +182,14 @@ impl Network {
         rules.into_iter().find_map(|r| r.on_arrive(&packet, arrive_ns))
     }
 
-    /// Latency of a client link (see the module comment).
-    pub fn client_delay_ns(&mut self) -> u64 {
-        sample_ns(&self.client_latency, &mut self.client_rng)
+    /// Latency of client `c`'s link (see the module comment).
+    pub fn client_delay_ns(&mut self, c: u32) -> u64 {
+        let c = c as usize;
+        while self.client_rngs.len() <= c {
+            let next = self.client_rngs.len();
+            self.client_rngs.push(stream(self.seed, &format!("net/client/{next}")));
+        }
+        sample_ns(&self.client_latency, &mut self.client_rngs[c])
     }
 
     /// The partition rule, which the nemesis cuts and heals links through.
@@ -201,6 +210,12 @@ mod tests {
 
     fn net(spec: NetworkSpec) -> Network {
         Network::new(&spec, 3, 1)
+    }
+
+    impl Network {
+        fn send_many(&mut self, from: u32, to: u32, count: u64) -> Vec<Fate> {
+            (0..count).map(|t| self.send(from, to, t)).collect()
+        }
     }
 
     #[test]
@@ -265,6 +280,48 @@ mod tests {
         assert!(matches!(n.send(0, 1, 5), Fate::Arrives { .. }));
         assert_eq!(DropReason::Rule("blackhole").fault(), Some("blackhole"));
         assert_eq!(DropReason::Partition.fault(), None);
+    }
+
+    #[test]
+    fn a_link_draws_the_same_whatever_other_links_carry() {
+        let spec = NetworkSpec {
+            latency: Latency::Uniform(Dur::from_millis(1), Dur::from_millis(100)),
+            loss: Probability(0.3),
+            duplicate: Probability(0.3),
+            ..NetworkSpec::default()
+        };
+        let on_link_0_1 = |busy: bool| {
+            let mut n = Network::new(&spec, 3, 9);
+            let mut fates = Vec::new();
+            for t in 0..200 {
+                if busy {
+                    n.send(1, 2, t);
+                    n.send(2, 0, t);
+                    n.client_delay_ns(0);
+                }
+                fates.push(n.send(0, 1, t));
+            }
+            fates
+        };
+        let quiet = on_link_0_1(false);
+        assert_eq!(quiet, on_link_0_1(true));
+        assert_ne!(quiet, Network::new(&spec, 3, 10).send_many(0, 1, 200));
+    }
+
+    #[test]
+    fn a_client_link_draws_the_same_whatever_other_clients_do() {
+        let spec = NetworkSpec {
+            latency: Latency::Uniform(Dur::from_millis(1), Dur::from_millis(100)),
+            ..NetworkSpec::default()
+        };
+        let mut quiet = Network::new(&spec, 3, 4);
+        let mut busy = Network::new(&spec, 3, 4);
+        for _ in 0..50 {
+            busy.client_delay_ns(0);
+            busy.send(0, 1, 0);
+            assert_eq!(quiet.client_delay_ns(1), busy.client_delay_ns(1));
+        }
+        assert_ne!(quiet.client_delay_ns(0), quiet.client_delay_ns(1));
     }
 
     #[test]

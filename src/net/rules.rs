@@ -1,11 +1,15 @@
 //! The built-in per-packet rules after the partition: loss, latency with a
 //! tail, duplication. Each holds its setting per directed link (the
 //! scenario's network, then its `links` overrides in order) and draws from
-//! its own random stream.
+//! a random stream of its own per directed link (`net/<rule>/<from>-><to>`):
+//! the n-th message on a link draws the same as long as the link carried
+//! the same messages before it, whatever happens on other links. That is
+//! what lets the shrinker remove a fault without reshuffling every later
+//! draw of the run.
 
 use super::latency::sample_ns;
 use super::{DropReason, Packet, Rule, Verdict};
-use crate::env::rng::SimRng;
+use crate::env::rng::{stream, SimRng};
 use crate::scenario::{Latency, NetworkSpec, Tail};
 use rand::Rng;
 
@@ -38,18 +42,37 @@ impl<T: Clone> PerLink<T> {
     }
 }
 
+/// One random stream per directed link, named after the rule.
+struct LinkStreams(PerLink<SimRng>);
+
+impl LinkStreams {
+    fn new(seed: u64, rule: &str, nodes: u32) -> Self {
+        let n = nodes as usize;
+        let values = (0..n * n)
+            .map(|i| stream(seed, &format!("net/{rule}/{}->{}", i / n, i % n)))
+            .collect();
+        LinkStreams(PerLink { nodes: n, values })
+    }
+
+    fn get(&mut self, p: &Packet) -> &mut SimRng {
+        let n = self.0.nodes;
+        debug_assert!((p.from as usize) < n && (p.to as usize) < n);
+        &mut self.0.values[p.from as usize * n + p.to as usize]
+    }
+}
+
 /// Loses a packet with its link's probability.
 pub struct Loss {
     p: PerLink<f64>,
-    rng: SimRng,
+    rng: LinkStreams,
 }
 
 impl Loss {
-    /// The loss of `spec`'s links.
-    pub fn new(spec: &NetworkSpec, nodes: u32, rng: SimRng) -> Self {
+    /// The loss of `spec`'s links, drawing from `seed`'s `net/loss/..` streams.
+    pub fn new(spec: &NetworkSpec, nodes: u32, seed: u64) -> Self {
         Loss {
             p: PerLink::new(spec, nodes, spec.loss.0, |l| l.loss.map(|p| p.0)),
-            rng,
+            rng: LinkStreams::new(seed, "loss", nodes),
         }
     }
 }
@@ -57,7 +80,7 @@ impl Loss {
 impl Rule for Loss {
     fn on_send(&mut self, packet: &Packet) -> Verdict {
         let p = *self.p.get(packet);
-        if p > 0.0 && self.rng.gen_bool(p) {
+        if p > 0.0 && self.rng.get(packet).gen_bool(p) {
             Verdict::Drop(DropReason::Loss)
         } else {
             Verdict::Pass
@@ -110,22 +133,23 @@ fn delays(spec: &NetworkSpec, nodes: u32) -> PerLink<Delay> {
 /// Delays each packet by a draw from its link's latency (plus the tail).
 pub struct LinkLatency {
     delay: PerLink<Delay>,
-    rng: SimRng,
+    rng: LinkStreams,
 }
 
 impl LinkLatency {
-    /// The latencies of `spec`'s links.
-    pub fn new(spec: &NetworkSpec, nodes: u32, rng: SimRng) -> Self {
+    /// The latencies of `spec`'s links, drawing from `seed`'s
+    /// `net/latency/..` streams.
+    pub fn new(spec: &NetworkSpec, nodes: u32, seed: u64) -> Self {
         LinkLatency {
             delay: delays(spec, nodes),
-            rng,
+            rng: LinkStreams::new(seed, "latency", nodes),
         }
     }
 }
 
 impl Rule for LinkLatency {
     fn on_send(&mut self, packet: &Packet) -> Verdict {
-        Verdict::Delay(self.delay.get(packet).sample_ns(&mut self.rng))
+        Verdict::Delay(self.delay.get(packet).sample_ns(self.rng.get(packet)))
     }
 }
 
@@ -134,16 +158,17 @@ impl Rule for LinkLatency {
 pub struct Duplication {
     p: PerLink<f64>,
     delay: PerLink<Delay>,
-    rng: SimRng,
+    rng: LinkStreams,
 }
 
 impl Duplication {
-    /// The duplication of `spec`'s links.
-    pub fn new(spec: &NetworkSpec, nodes: u32, rng: SimRng) -> Self {
+    /// The duplication of `spec`'s links, drawing from `seed`'s
+    /// `net/duplicate/..` streams.
+    pub fn new(spec: &NetworkSpec, nodes: u32, seed: u64) -> Self {
         Duplication {
             p: PerLink::new(spec, nodes, spec.duplicate.0, |l| l.duplicate.map(|p| p.0)),
             delay: delays(spec, nodes),
-            rng,
+            rng: LinkStreams::new(seed, "duplicate", nodes),
         }
     }
 }
@@ -151,8 +176,9 @@ impl Duplication {
 impl Rule for Duplication {
     fn on_send(&mut self, packet: &Packet) -> Verdict {
         let p = *self.p.get(packet);
-        if p > 0.0 && self.rng.gen_bool(p) {
-            Verdict::Duplicate(self.delay.get(packet).sample_ns(&mut self.rng))
+        let rng = self.rng.get(packet);
+        if p > 0.0 && rng.gen_bool(p) {
+            Verdict::Duplicate(self.delay.get(packet).sample_ns(rng))
         } else {
             Verdict::Pass
         }

@@ -20,12 +20,14 @@
 //!    is 1-minimal in its faults.
 //!
 //! What stays stable when a fault goes: each concern draws from its own
-//! random stream (network loss, latency and duplication, each node, each
-//! client, the nemesis), so removing a fault leaves the clients' requests
-//! and the nodes' own draws as they were; the network's streams are shared
-//! by all links, so the messages after a removed fault meet other losses
-//! and latencies. Trying a few seeds per candidate makes up for some of
-//! that.
+//! random stream (per directed link and network rule, per client and its
+//! link, per node and disk, the clocks in node order, the nemesis), so
+//! removing a fault leaves the clients' requests, the nodes' own draws and
+//! each link's draws as they were. After step 1 the faults name their
+//! nodes and links, so the nemesis stream no longer matters. What moves:
+//! a link that carries other messages after the edit meets other losses
+//! and latencies from then on. Trying a few seeds per candidate makes up
+//! for some of that.
 //!
 //! The shrinker reads the wall clock for its budget only; every run it
 //! makes is deterministic, so a shrink that ends within its budget gives

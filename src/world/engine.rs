@@ -446,7 +446,7 @@ impl<N: Node> World<N> {
             line.text("from=").client(c).text(" to=").node(to.0);
             line.text(" msg=").number(id).args(format_args!(" payload={call}"));
         });
-        let at = now.saturating_add(self.net.client_delay_ns());
+        let at = now.saturating_add(self.net.client_delay_ns(c));
         self.schedule_node(to.0, at, deliver(Addr::Client(c), id, now, Wire::Request(request)));
     }
 
@@ -457,7 +457,7 @@ impl<N: Node> World<N> {
             line.text("from=").node(i).text(" to=").client(c);
             line.text(" msg=").number(id).args(format_args!(" payload={reply}"));
         });
-        let at = now.saturating_add(self.net.client_delay_ns());
+        let at = now.saturating_add(self.net.client_delay_ns(c));
         let event = ClientEvent::Reply {
             from: i,
             msg: id,
