@@ -44,11 +44,11 @@
 //!
 //! | bug | scenario | seeds failing as expected | by check | first |
 //! |---|---|---|---|---|
-//! | `VoteWithoutLogCheck` | `raft-bug-vote-without-log-check` | 200 | LeaderCompleteness 200, StateMachineSafety 200 | 0 |
-//! | `CommitPreviousTerm` | `raft-bug-commit-previous-term` | 39 | LeaderCompleteness 38, StateMachineSafety 35 | 11 |
-//! | `NoFsync` | `raft-bug-no-fsync` | 132 | LeaderCompleteness 132, StateMachineSafety 130 | 1 |
-//! | `StaleLeaderRead` | `raft-bug-stale-leader-read` | 54 | Linearizable(kv) 54 | 0 |
-//! | `LeaseIgnoresDrift` | `raft-bug-lease-ignores-drift` | 13 | Linearizable(kv) 13 | 8 |
+//! | `VoteWithoutLogCheck` | `raft-bug-vote-without-log-check` | 199 | LeaderCompleteness 199, StateMachineSafety 199 | 0 |
+//! | `CommitPreviousTerm` | `raft-bug-commit-previous-term` | 35 | LeaderCompleteness 33, StateMachineSafety 34 | 8 |
+//! | `NoFsync` | `raft-bug-no-fsync` | 141 | LeaderCompleteness 140, StateMachineSafety 139, ElectionSafety 1, LogMatching 1 | 0 |
+//! | `StaleLeaderRead` | `raft-bug-stale-leader-read` | 55 | Linearizable(kv) 55 | 0 |
+//! | `LeaseIgnoresDrift` | `raft-bug-lease-ignores-drift` | 8 | Linearizable(kv) 8 | 0 |
 
 pub mod config;
 mod family;
