@@ -73,9 +73,15 @@ pub trait DiskHook: Send {
 /// One record per line, as JSON: the durable log format that the built-in
 /// protocols share.
 pub fn encode_line<T: serde::Serialize>(record: &T) -> Vec<u8> {
-    let mut line = serde_json::to_vec(record).expect("log records always serialise");
-    line.push(b'\n');
+    let mut line = Vec::new();
+    encode_line_into(&mut line, record);
     line
+}
+
+/// [`encode_line`], appended to `out`.
+pub fn encode_line_into<T: serde::Serialize>(out: &mut Vec<u8>, record: &T) {
+    serde_json::to_writer(&mut *out, record).expect("log records always serialise");
+    out.push(b'\n');
 }
 
 /// Replays a log written by [`encode_line`]. A torn last line (cut short,
