@@ -225,14 +225,8 @@ impl Invariants {
     pub fn check(&mut self, now_ns: u64, id: NodeId, v: View<'_>, recover_at_ns: Option<u64>) -> Vec<Found> {
         let mut found = Vec::new();
         self.check_ballot(id, &v, &mut found);
+        self.check_leader_stays(id, &v, &mut found);
         let w = &mut self.watch[id.0 as usize];
-        if w.up && w.role == Role::Leader && v.role != Role::Leader && v.term == w.term {
-            found.push((
-                LEADER_STAYS_IN_TERM,
-                vec![id],
-                format!("{id} stopped leading term {} while still in it", v.term),
-            ));
-        }
         w.up = true;
         w.term = v.term;
         w.role = v.role;
@@ -256,6 +250,19 @@ impl Invariants {
             first
         });
         found
+    }
+
+    /// A leader seen before (and not crashed since) that is no longer
+    /// leader in the same term gave its term up.
+    fn check_leader_stays(&self, id: NodeId, v: &View<'_>, found: &mut Vec<Found>) {
+        let w = &self.watch[id.0 as usize];
+        if w.up && w.role == Role::Leader && v.role != Role::Leader && v.term == w.term {
+            found.push((
+                LEADER_STAYS_IN_TERM,
+                vec![id],
+                format!("{id} stopped leading term {} while still in it", v.term),
+            ));
+        }
     }
 
     fn check_ballot(&mut self, id: NodeId, v: &View<'_>, found: &mut Vec<Found>) {
