@@ -37,8 +37,17 @@ impl<T: Clone> PerLink<T> {
     }
 
     fn get(&self, p: &Packet) -> &T {
+        &self.values[self.index(p)]
+    }
+
+    fn get_mut(&mut self, p: &Packet) -> &mut T {
+        let i = self.index(p);
+        &mut self.values[i]
+    }
+
+    fn index(&self, p: &Packet) -> usize {
         debug_assert!((p.from as usize) < self.nodes && (p.to as usize) < self.nodes);
-        &self.values[p.from as usize * self.nodes + p.to as usize]
+        p.from as usize * self.nodes + p.to as usize
     }
 }
 
@@ -55,9 +64,7 @@ impl LinkStreams {
     }
 
     fn get(&mut self, p: &Packet) -> &mut SimRng {
-        let n = self.0.nodes;
-        debug_assert!((p.from as usize) < n && (p.to as usize) < n);
-        &mut self.0.values[p.from as usize * n + p.to as usize]
+        self.0.get_mut(p)
     }
 }
 
