@@ -1,4 +1,4 @@
-//! `simulate shrink REPRO | FILE --seed N [--out DIR] [--budget DUR] [--tries N]`:
+//! `simulate shrink REPRO | FILE --seed N [--out DIR] [--budget DUR] [--tries N] [--restarts N]`:
 //! cuts a failing run down to a small scenario that fails the same way,
 //! and writes it (`minimal.ron`), its report folder and repro, and
 //! `shrink.log`.
@@ -7,7 +7,7 @@ use super::run::{execute, How, ReportWhen};
 use super::{Env, EXIT_FAIL, EXIT_USAGE};
 use crate::protocols::Bound;
 use crate::report::{self, repro};
-use crate::shrink::{self, Options, Shrunk, Size};
+use crate::shrink::{self, Options, Shrunk};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -29,6 +29,11 @@ pub struct ShrinkArgs {
     /// Seeds tried per candidate: the current one, then derived ones.
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=20))]
     tries: u32,
+    /// Shrinks again from the input on up to this many other seeds that
+    /// fail it too (among the 8 after the first --tries), keeping the
+    /// smallest result.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=8))]
+    restarts: u32,
 }
 
 fn parse_budget(text: &str) -> Result<Duration, String> {
@@ -81,12 +86,13 @@ pub fn shrink(args: ShrinkArgs, env: &Env<'_>) -> i32 {
     }
     let options = Options {
         tries: args.tries,
+        restarts: args.restarts,
         budget: args.budget,
         stop: Some(&STOP),
     };
     let bar = spinner();
     let mut progress = |p: &shrink::Progress<'_>| {
-        bar.set_message(format!("{}: {} runs, now {}", p.step, p.runs, size_text(&p.best)));
+        bar.set_message(format!("{}: {} runs, now {}", p.step, p.runs, p.best));
     };
     let shrunk = shrink::shrink(env.registry, &bound, seed, options, &mut progress);
     bar.finish_and_clear();
@@ -123,16 +129,6 @@ fn spinner() -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::new_spinner();
     bar.enable_steady_tick(Duration::from_millis(200));
     bar
-}
-
-fn size_text(s: &Size) -> String {
-    format!(
-        "{} faults, {} nodes, {} ops, {}",
-        s.faults,
-        s.nodes,
-        s.ops,
-        crate::scenario::Dur(s.duration_ns)
-    )
 }
 
 /// minimal.ron, the report folder of its failing seed (with repro.ron),
@@ -174,8 +170,8 @@ fn summary(s: &Shrunk, dir: &Path) -> String {
         "shrunk: fails {} on seed {}{cut}\n  before: {}\n  after:  {}\n  {} runs, {} steps kept\n  minimal: {}\n  replay:  simulate replay {}",
         s.signature,
         s.seed,
-        size_text(&s.before),
-        size_text(&s.after),
+        s.before,
+        s.after,
         s.runs,
         s.log.len(),
         dir.join("minimal.ron").display(),

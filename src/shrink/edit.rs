@@ -1,41 +1,121 @@
 //! The edits the shrinker tries on a scenario: each returns a smaller or
 //! simpler scenario, or None when it has nothing to change.
 
-use crate::scenario::{Dur, Fault, FaultSpec, Latency, Probability, Scenario, Shape, SignedDur, Target};
+use crate::scenario::{Dur, Fault, FaultSpec, Latency, LinkSpec, Probability, Scenario, Shape, SignedDur, Target};
 
 /// The scenario on `k` nodes: faults that name a node from `k` on lose
 /// it, and vanish if nothing is left of them.
 pub fn with_nodes(s: &Scenario, k: u32) -> Option<Scenario> {
+    let keep: Vec<u32> = (0..k).collect();
+    with_nodes_kept(s, &keep)
+}
+
+/// The scenario on the nodes `keep` only (increasing, a proper non-empty
+/// subset of its nodes), renumbered in order: `keep[j]` becomes node `j`
+/// in every fault and per-link setting. What names a dropped node loses
+/// it, and vanishes if nothing is left of it; so the nodes a failure
+/// involves can stay whatever their numbers, where dropping the highest
+/// numbers would take the faults' nodes with them.
+pub fn with_nodes_kept(s: &Scenario, keep: &[u32]) -> Option<Scenario> {
+    let k = u32::try_from(keep.len()).ok()?;
     if k == 0 || k >= s.nodes {
         return None;
     }
+    assert!(
+        keep.windows(2).all(|w| w[0] < w[1]) && keep[keep.len() - 1] < s.nodes,
+        "kept nodes increase and exist: {keep:?}"
+    );
+    let map = |n: u32| keep.binary_search(&n).ok().map(|j| j as u32);
     let faults = s
         .faults
         .iter()
         .filter_map(|f| match f {
-            FaultSpec::At(at, fault) => fault_within(fault, k).map(|f| FaultSpec::At(*at, f)),
+            FaultSpec::At(at, fault) => fault_mapped(fault, &map).map(|f| FaultSpec::At(*at, f)),
             random => Some(random.clone()),
+        })
+        .collect();
+    let mut network = s.network.clone();
+    network.links = network
+        .links
+        .iter()
+        .filter_map(|l| {
+            let from: Vec<u32> = l.from.iter().filter_map(|n| map(*n)).collect();
+            let to: Vec<u32> = l.to.iter().filter_map(|n| map(*n)).collect();
+            (!from.is_empty() && !to.is_empty()).then(|| LinkSpec { from, to, ..l.clone() })
         })
         .collect();
     Some(Scenario {
         nodes: k,
         faults,
+        network,
         ..s.clone()
     })
 }
 
-/// `fault` with only nodes below `k`; None if that leaves nothing.
-fn fault_within(fault: &Fault, k: u32) -> Option<Fault> {
+/// The node sets of size `k` to try, at most `most` of them: those that
+/// keep more of the nodes the faults name first (so a fault stays whole),
+/// then in increasing order, so `0..k` leads among equals.
+pub fn node_sets(s: &Scenario, k: u32, most: usize) -> Vec<Vec<u32>> {
+    let named = named_nodes(s);
+    let mut sets = subsets(s.nodes, k);
+    // A stable sort keeps the increasing order among sets that keep as many.
+    sets.sort_by_key(|set| std::cmp::Reverse(set.iter().filter(|n| named.contains(n)).count()));
+    sets.truncate(most);
+    sets
+}
+
+/// The nodes the scripted faults name, each once, in increasing order.
+fn named_nodes(s: &Scenario) -> Vec<u32> {
+    let named = std::cell::RefCell::new(Vec::new());
+    for f in &s.faults {
+        if let FaultSpec::At(_, fault) = f {
+            fault_mapped(fault, &|n| {
+                named.borrow_mut().push(n);
+                Some(n)
+            });
+        }
+    }
+    let mut named = named.into_inner();
+    named.sort_unstable();
+    named.dedup();
+    named
+}
+
+/// Every `k`-subset of `0..n`, each increasing, in lexicographic order.
+fn subsets(n: u32, k: u32) -> Vec<Vec<u32>> {
+    let mut out = Vec::new();
+    let mut set: Vec<u32> = (0..k).collect();
+    if k == 0 || k > n {
+        return out;
+    }
+    loop {
+        out.push(set.clone());
+        // The rightmost element that can still move right, moved, and the
+        // ones after it packed behind it.
+        let Some(i) = (0..k as usize).rev().find(|&i| set[i] < n - k + i as u32) else {
+            return out;
+        };
+        set[i] += 1;
+        for j in i + 1..k as usize {
+            set[j] = set[j - 1] + 1;
+        }
+    }
+}
+
+/// `fault` with each node it names passed through `map`: those mapped to
+/// None go; None if that leaves nothing of the fault.
+fn fault_mapped(fault: &Fault, map: &dyn Fn(u32) -> Option<u32>) -> Option<Fault> {
     let links = |l: &[(u32, u32)]| {
-        let kept: Vec<(u32, u32)> = l.iter().copied().filter(|(a, b)| *a < k && *b < k).collect();
+        let kept: Vec<(u32, u32)> = l.iter().filter_map(|(a, b)| Some((map(*a)?, map(*b)?))).collect();
         (!kept.is_empty()).then_some(kept)
     };
+    let target = |t: &Target| target_mapped(t, map);
     Some(match fault {
-        Fault::Partition(Shape::Isolate(t)) => Fault::Partition(Shape::Isolate(target_within(t, k)?)),
+        Fault::Partition(Shape::Isolate(t)) => Fault::Partition(Shape::Isolate(target(t)?)),
         Fault::Partition(Shape::Groups(groups)) => {
             let kept: Vec<Vec<u32>> = groups
                 .iter()
-                .map(|g| g.iter().copied().filter(|n| *n < k).collect::<Vec<u32>>())
+                .map(|g| g.iter().filter_map(|n| map(*n)).collect::<Vec<u32>>())
                 .filter(|g| !g.is_empty())
                 .collect();
             if kept.len() < 2 {
@@ -44,26 +124,26 @@ fn fault_within(fault: &Fault, k: u32) -> Option<Fault> {
             Fault::Partition(Shape::Groups(kept))
         }
         Fault::PartitionOneWay { from, to } => Fault::PartitionOneWay {
-            from: target_within(from, k)?,
-            to: target_within(to, k)?,
+            from: target(from)?,
+            to: target(to)?,
         },
         Fault::CutLinks(l) => Fault::CutLinks(links(l)?),
         Fault::CutLinksOneWay(l) => Fault::CutLinksOneWay(links(l)?),
         Fault::HealLinks(l) => Fault::HealLinks(links(l)?),
-        Fault::Crash(t) => Fault::Crash(target_within(t, k)?),
-        Fault::Restart(t) => Fault::Restart(target_within(t, k)?),
-        Fault::Pause(t) => Fault::Pause(target_within(t, k)?),
-        Fault::Resume(t) => Fault::Resume(target_within(t, k)?),
-        Fault::ClockJump(t, by) => Fault::ClockJump(target_within(t, k)?, *by),
+        Fault::Crash(t) => Fault::Crash(target(t)?),
+        Fault::Restart(t) => Fault::Restart(target(t)?),
+        Fault::Pause(t) => Fault::Pause(target(t)?),
+        Fault::Resume(t) => Fault::Resume(target(t)?),
+        Fault::ClockJump(t, by) => Fault::ClockJump(target(t)?, *by),
         other => other.clone(),
     })
 }
 
-fn target_within(t: &Target, k: u32) -> Option<Target> {
+fn target_mapped(t: &Target, map: &dyn Fn(u32) -> Option<u32>) -> Option<Target> {
     match t {
-        Target::Node(n) => (*n < k).then_some(Target::Node(*n)),
+        Target::Node(n) => map(*n).map(Target::Node),
         Target::Nodes(ns) => {
-            let kept: Vec<u32> = ns.iter().copied().filter(|n| *n < k).collect();
+            let kept: Vec<u32> = ns.iter().filter_map(|n| map(*n)).collect();
             (!kept.is_empty()).then_some(Target::Nodes(kept))
         }
         symbolic => Some(symbolic.clone()),
@@ -307,6 +387,70 @@ mod tests {
         assert_eq!(c.faults.len(), 1, "{:?}", c.faults);
         assert!(matches!(&c.faults[0], FaultSpec::At(_, Fault::CutLinks(l)) if *l == [(1, 2)]));
         assert!(with_nodes(&s, 5).is_none() && with_nodes(&s, 0).is_none());
+    }
+
+    #[test]
+    fn kept_nodes_are_renumbered_in_faults_and_links() {
+        let src = "Scenario(name: \"s\", protocol: Single, nodes: 5, duration: \"10s\", \
+            network: (links: [(from: [4], to: [0, 2], loss: 0.5), (from: [1], to: [3], loss: 0.1)]), \
+            faults: [At(\"1s\", CutLinks([(2, 4), (4, 2), (0, 4), (1, 3)])), At(\"2s\", Crash(Node(4))), \
+            At(\"3s\", Partition(Groups([[0, 2], [4, 1]]))), At(\"4s\", Pause(Nodes([1, 3]))), \
+            At(\"5s\", Partition(Isolate(Leader)))])";
+        let s = crate::scenario::parse("s.ron", src).unwrap().spec;
+        let c = with_nodes_kept(&s, &[2, 3, 4]).unwrap();
+        assert_eq!(c.nodes, 3);
+        let faults: Vec<&Fault> = c
+            .faults
+            .iter()
+            .map(|f| match f {
+                FaultSpec::At(_, f) => f,
+                FaultSpec::Random(_) => unreachable!(),
+            })
+            .collect();
+        // 2 -> 0, 3 -> 1, 4 -> 2; links and groups that lose an end go.
+        assert_eq!(
+            faults,
+            [
+                &Fault::CutLinks(vec![(0, 2), (2, 0)]),
+                &Fault::Crash(Target::Node(2)),
+                &Fault::Partition(Shape::Groups(vec![vec![0], vec![2]])),
+                &Fault::Pause(Target::Nodes(vec![1])),
+                &Fault::Partition(Shape::Isolate(Target::Leader)),
+            ]
+        );
+        // Groups left with one side go.
+        let one_side = with_nodes_kept(&s, &[0, 2, 3]).unwrap();
+        assert!(!one_side
+            .faults
+            .iter()
+            .any(|f| matches!(f, FaultSpec::At(_, Fault::Partition(Shape::Groups(_))))));
+        assert_eq!(c.network.links.len(), 1);
+        assert_eq!(
+            (c.network.links[0].from.as_slice(), c.network.links[0].to.as_slice()),
+            (&[2][..], &[0][..])
+        );
+        // The result is a valid scenario on 3 nodes.
+        let text = crate::scenario::write::to_ron(&c);
+        crate::scenario::parse("c.ron", &text).expect("a valid scenario");
+        assert!(with_nodes_kept(&s, &[0, 1, 2, 3, 4]).is_none() && with_nodes_kept(&s, &[]).is_none());
+    }
+
+    #[test]
+    fn node_sets_keep_the_faults_nodes_first() {
+        assert_eq!(subsets(4, 2), [[0, 1], [0, 2], [0, 3], [1, 2], [1, 3], [2, 3]]);
+        assert_eq!(subsets(3, 3), [[0, 1, 2]]);
+        assert!(subsets(2, 3).is_empty());
+        let s = scenario("[At(\"1s\", CutLinks([(3, 4), (4, 3)])), At(\"2s\", Crash(Node(1)))]");
+        let sets = node_sets(&s, 3, 10);
+        assert_eq!(sets.len(), 10);
+        assert_eq!(sets[0], [1, 3, 4], "the only set with every named node");
+        assert_eq!(sets[1], [0, 1, 3], "then sets with two of them, in order");
+        assert_eq!(node_sets(&s, 3, 4).len(), 4);
+        assert_eq!(
+            node_sets(&scenario("[]"), 2, 10)[0],
+            [0, 1],
+            "without faults, the lowest first"
+        );
     }
 
     #[test]

@@ -12,7 +12,10 @@
 //! 2. faults are removed by delta debugging: halves, then smaller chunks,
 //!    then one at a time;
 //! 3. fewer nodes, clients, keys and operations; a shorter fault phase and
-//!    recovery;
+//!    recovery. Fewer nodes means any subset of them, renumbered from 0
+//!    (faults and per-link settings follow): the nodes the faults name
+//!    are kept first, where dropping the highest numbers would take the
+//!    faults that matter with them;
 //! 4. simpler faults and network: one node isolated instead of a shape,
 //!    faults moved earlier (partitions shorter), clock jumps halved, loss,
 //!    duplication, tail latency, drift and offsets to zero;
@@ -28,6 +31,15 @@
 //! a link that carries other messages after the edit meets other losses
 //! and latencies from then on. Trying a few seeds per candidate makes up
 //! for some of that.
+//!
+//! When the passes keep nothing more, they run again with more seeds per
+//! candidate (8, 24, then 96: cheap once the scenario is small, and a
+//! failure that hinges on a race can show on one seed in a hundred).
+//! Then, budget left, restarts: the input itself, from the next seeds
+//! that fail it too (`restarts` of them, past the first `tries`), shrunk
+//! the same way; each takes another path, and the smallest result wins.
+//! Smaller means fewer faults, then fewer nodes, then fewer operations
+//! invoked, then a shorter run (fault phase plus recovery).
 //!
 //! The shrinker reads the wall clock for its budget only; every run it
 //! makes is deterministic, so a shrink that ends within its budget gives
@@ -50,6 +62,9 @@ pub struct Options {
     pub tries: u32,
     /// Wall time allowed; the best scenario so far is kept when it runs out.
     pub budget: Duration,
+    /// Shrinks again from the input on the next seeds that fail it, each
+    /// kept if it ends smaller.
+    pub restarts: u32,
     /// Set from outside (Ctrl-C) to stop with the best so far.
     pub stop: Option<&'static AtomicBool>,
 }
@@ -102,8 +117,14 @@ pub struct Progress<'a> {
     pub best: Size,
 }
 
+/// Seeds among which the restarts look for ones that fail the input too.
+const RESTART_SEEDS: u64 = 8;
+
+/// Node sets tried per node count (all of them up to 5 nodes).
+const NODE_SETS_MAX: usize = 10;
+
 /// Seeds per candidate once the passes stall, in turn.
-const MORE_SEEDS: [u32; 2] = [8, 24];
+const MORE_SEEDS: [u32; 3] = [8, 24, 96];
 
 /// The engine: the best candidate so far and how to judge one.
 struct Shrinker<'a> {
@@ -133,6 +154,7 @@ pub fn shrink(
     progress: &mut dyn FnMut(&Progress<'_>),
 ) -> Result<Shrunk, NotFailing> {
     assert!(options.tries >= 1, "at least the seed itself is tried");
+    let started = Instant::now();
     let first = crate::run::run(bound, seed, &RunOptions::default(), false);
     let signature = signature(bound, &first).ok_or_else(|| {
         let name = &bound.spec().name;
@@ -141,54 +163,96 @@ pub fn shrink(
         ))
     })?;
     let before = size_of(bound.spec(), &first);
-    let mut s = Shrinker {
-        registry,
-        signature,
-        options,
-        started: Instant::now(),
-        best: bound.spec().clone(),
-        seed,
-        tries: options.tries,
-        invoked_ns: invoked_ns(&first),
-        size: before,
-        runs: 1,
-        log: Vec::new(),
-        cut_short: None,
-        progress,
-    };
-    s.explicit(&first);
-    // When the passes find nothing more, a candidate that lost the
-    // failure on a few seeds may still show it on others (the network's
-    // shared streams reshuffle after every edit): the passes run again
-    // with more seeds per candidate, up to the last of MORE_SEEDS. Each
-    // level costs little once the scenario is small.
-    let mut escalations = 0;
-    loop {
-        s.passes();
-        if s.over() || escalations == MORE_SEEDS.len() {
+    let mut s = Shrinker::new(registry, bound, seed, &first, signature, options, started, progress);
+    s.runs = 1;
+    s.all_passes(&first);
+    let mut best = s.found();
+    let mut log = std::mem::take(&mut s.log);
+    // Restarts: the input scenario again from the next seeds that fail it
+    // too (as a candidate counts under a derived seed, so does the
+    // input), each shrunk as the first was; another run can take a path
+    // to a smaller scenario that the first closed off early.
+    // The scan starts past the seeds the first shrink tried its first
+    // candidates on: a restart from one of those tends to retrace its path.
+    let mut restarts = 0;
+    let from = seed.saturating_add(u64::from(options.tries));
+    for other in from..from.saturating_add(RESTART_SEEDS) {
+        if restarts == options.restarts || s.over() {
             break;
         }
-        s.tries = s.tries.max(MORE_SEEDS[escalations]);
-        escalations += 1;
-        let line = format!("seeds: {} per candidate from now on ({} runs so far)", s.tries, s.runs);
-        s.log.push(line);
+        let run = crate::run::run(bound, other, &RunOptions::default(), false);
+        s.runs += 1;
+        if !run
+            .checks
+            .iter()
+            .any(|c| c.name == s.signature && c.verdict == Verdict::Fail)
+        {
+            continue;
+        }
+        restarts += 1;
+        log.push(format!(
+            "restart {restarts}: the input from seed {other} ({} runs so far)",
+            s.runs
+        ));
+        s.restart(bound, other, &run);
+        s.all_passes(&run);
+        let found = s.found();
+        let kept = found.size.smaller_than(&best.size);
+        log.append(&mut s.log);
+        log.push(format!(
+            "restart {restarts}: ended with {} on seed {}; {} ({} runs so far)",
+            found.size,
+            found.seed,
+            if kept { "smaller, kept" } else { "not smaller" },
+            s.runs
+        ));
+        if kept {
+            best = found;
+        }
     }
-    let mut spec = s.best.clone();
-    spec.seed = Some(s.seed);
+    let mut spec = best.spec;
+    spec.seed = Some(best.seed);
     debug_assert!(
-        s.size.faults <= before.faults || s.runs == 1,
+        best.size.faults <= before.faults || s.runs == 1,
         "shrinking never grows the fault list"
     );
     Ok(Shrunk {
         spec,
-        seed: s.seed,
+        seed: best.seed,
         signature: s.signature,
         before,
-        after: s.size,
+        after: best.size,
         runs: s.runs,
-        log: s.log,
+        log,
         cut_short: s.cut_short,
     })
+}
+
+/// The result of one shrink from one seed.
+struct Found {
+    spec: Scenario,
+    seed: u64,
+    size: Size,
+}
+
+impl Size {
+    /// Whether `self` is smaller than `other`: fewer faults, then fewer
+    /// nodes, then fewer operations, then a shorter run.
+    pub fn smaller_than(&self, other: &Size) -> bool {
+        let key = |s: &Size| (s.faults, s.nodes, s.ops, s.duration_ns);
+        key(self) < key(other)
+    }
+}
+
+impl std::fmt::Display for Size {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let run = crate::scenario::Dur(self.duration_ns);
+        write!(
+            f,
+            "{} faults, {} nodes, {} ops, {run}",
+            self.faults, self.nodes, self.ops
+        )
+    }
 }
 
 /// The check whose failure is kept: the first expected one that failed,
@@ -233,7 +297,76 @@ fn size_of(spec: &Scenario, checked: &Checked) -> Size {
     }
 }
 
-impl Shrinker<'_> {
+impl<'a> Shrinker<'a> {
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        registry: &'a Registry,
+        bound: &Bound,
+        seed: u64,
+        first: &Checked,
+        signature: String,
+        options: Options,
+        started: Instant,
+        progress: &'a mut dyn FnMut(&Progress<'_>),
+    ) -> Self {
+        Shrinker {
+            registry,
+            signature,
+            options,
+            started,
+            best: bound.spec().clone(),
+            seed,
+            tries: options.tries,
+            invoked_ns: invoked_ns(first),
+            size: size_of(bound.spec(), first),
+            runs: 0,
+            log: Vec::new(),
+            cut_short: None,
+            progress,
+        }
+    }
+
+    /// Starts again from the input, failing on `seed` as `run` shows;
+    /// the runs and the clock go on.
+    fn restart(&mut self, bound: &Bound, seed: u64, run: &Checked) {
+        self.best = bound.spec().clone();
+        self.seed = seed;
+        self.tries = self.options.tries;
+        self.invoked_ns = invoked_ns(run);
+        self.size = size_of(bound.spec(), run);
+    }
+
+    fn found(&self) -> Found {
+        Found {
+            spec: self.best.clone(),
+            seed: self.seed,
+            size: self.size,
+        }
+    }
+
+    /// Step 1, then the passes until they keep nothing, with more seeds
+    /// per candidate each time they stall, up to the last of MORE_SEEDS:
+    /// a candidate that lost the failure on a few seeds may still show it
+    /// on others (a link's draws follow its traffic, which every edit
+    /// moves). Each level costs little once the scenario is small.
+    fn all_passes(&mut self, first: &Checked) {
+        self.explicit(first);
+        let mut escalations = 0;
+        loop {
+            self.passes();
+            if self.over() || escalations == MORE_SEEDS.len() {
+                return;
+            }
+            self.tries = self.tries.max(MORE_SEEDS[escalations]);
+            escalations += 1;
+            let line = format!(
+                "seeds: {} per candidate from now on ({} runs so far)",
+                self.tries, self.runs
+            );
+            self.log.push(line);
+        }
+    }
+
     /// Whether to stop: budget spent or interrupted.
     fn over(&mut self) -> bool {
         if self.options.stop.is_some_and(|s| s.load(Ordering::Relaxed)) {
@@ -372,16 +505,30 @@ impl Shrinker<'_> {
 
     /// Step 3: fewer nodes, clients, keys, operations; shorter phases.
     fn structure(&mut self) {
-        for k in edit::ladder(u64::from(self.best.nodes), 1) {
-            let Some(c) = edit::with_nodes(&self.best, k as u32) else {
-                continue;
-            };
-            if self.attempt("nodes", &format!("{k} nodes"), &c) {
-                break;
-            }
-        }
+        self.fewer_nodes();
         self.workload();
         self.phases();
+    }
+
+    /// Fewer nodes, fewest first: for each count, the node sets that keep
+    /// the faults' nodes first, renumbered (see [`edit::with_nodes_kept`]).
+    fn fewer_nodes(&mut self) {
+        for k in edit::ladder(u64::from(self.best.nodes), 1) {
+            let k = k as u32;
+            for keep in edit::node_sets(&self.best, k, NODE_SETS_MAX) {
+                let Some(c) = edit::with_nodes_kept(&self.best, &keep) else {
+                    continue;
+                };
+                let what = if keep.iter().copied().eq(0..k) {
+                    format!("{k} nodes")
+                } else {
+                    format!("{k} nodes: {keep:?} kept, renumbered from 0")
+                };
+                if self.attempt("nodes", &what, &c) {
+                    return;
+                }
+            }
+        }
     }
 
     fn workload(&mut self) {
@@ -545,5 +692,30 @@ impl Shrinker<'_> {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Size;
+
+    fn size(faults: usize, nodes: u32, ops: u64, duration_ns: u64) -> Size {
+        Size {
+            faults,
+            nodes,
+            ops,
+            duration_ns,
+        }
+    }
+
+    #[test]
+    fn smaller_means_faults_then_nodes_then_ops_then_duration() {
+        let a = size(2, 5, 100, 9);
+        assert!(size(1, 9, 900, 99).smaller_than(&a), "fewer faults win over all else");
+        assert!(size(2, 3, 900, 99).smaller_than(&a), "then fewer nodes");
+        assert!(size(2, 5, 20, 99).smaller_than(&a), "then fewer operations");
+        assert!(size(2, 5, 100, 8).smaller_than(&a), "then a shorter run");
+        assert!(!a.smaller_than(&a), "a tie keeps the first");
+        assert!(!size(3, 1, 1, 1).smaller_than(&a));
     }
 }
