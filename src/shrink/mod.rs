@@ -52,6 +52,7 @@ use crate::protocols::{Bound, Registry};
 use crate::run::Checked;
 use crate::scenario::{Expect, Fault, FaultSpec, Scenario};
 use crate::world::RunOptions;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -136,6 +137,8 @@ struct Shrinker<'a> {
     seed: u64,
     /// Seeds tried per candidate now: `options.tries`, then more.
     tries: u32,
+    /// The seeds each candidate (by its text) was run on without failing.
+    passed: BTreeMap<String, BTreeSet<u64>>,
     /// When each operation of the best's failing run was invoked, in order.
     invoked_ns: Vec<u64>,
     size: Size,
@@ -317,6 +320,7 @@ impl<'a> Shrinker<'a> {
             best: bound.spec().clone(),
             seed,
             tries: options.tries,
+            passed: BTreeMap::new(),
             invoked_ns: invoked_ns(first),
             size: size_of(bound.spec(), first),
             runs: 0,
@@ -393,12 +397,20 @@ impl<'a> Shrinker<'a> {
         if text == crate::scenario::write::to_ron(&self.best) {
             return false;
         }
+        // A run is a function of the scenario and the seed, so a seed this
+        // candidate already passed on (tried before the seeds per candidate
+        // grew, or by another round on the same best) need not run again.
+        let passed = self.passed.get(&text).cloned().unwrap_or_default();
+        let seeds: Vec<u64> = self.seeds().into_iter().filter(|s| !passed.contains(s)).collect();
+        if seeds.is_empty() {
+            return false;
+        }
         // An edit can make a scenario its family refuses (too few nodes
         // for its quorum): not a candidate.
         let Ok(bound) = self.registry.parse("candidate.ron", &text) else {
             return false;
         };
-        for seed in self.seeds() {
+        for seed in seeds {
             let checked = crate::run::run(&bound, seed, &RunOptions::default(), false);
             self.runs += 1;
             let same = checked
@@ -419,6 +431,7 @@ impl<'a> Shrinker<'a> {
                 });
                 return true;
             }
+            self.passed.entry(text.clone()).or_default().insert(seed);
             if self.over() {
                 return false;
             }
