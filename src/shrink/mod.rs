@@ -3,8 +3,9 @@
 //! The failure kept is its signature: the first check that failed (for a
 //! bug demonstration, the first of its expected checks that failed). A
 //! candidate is kept when that check fails again under the current seed or
-//! one of the next few seeds (`tries`: seed, seed + 1, ...); the seed that failed goes
-//! with it, so `minimal.ron` names it.
+//! one of the next few seeds (`tries`: seed, seed + 1, ...); the seed that
+//! failed goes with it, so `minimal.ron` names it. A run is a function of
+//! its scenario and seed, so no candidate runs twice on one seed.
 //!
 //! Steps, in order:
 //! 1. the faults the run played (random generators included) become an
@@ -169,50 +170,9 @@ pub fn shrink(
     let mut s = Shrinker::new(registry, bound, seed, &first, signature, options, started, progress);
     s.runs = 1;
     s.all_passes(&first);
-    let mut best = s.found();
+    let best = s.found();
     let mut log = std::mem::take(&mut s.log);
-    // Restarts: the input scenario again from the next seeds that fail it
-    // too (as a candidate counts under a derived seed, so does the
-    // input), each shrunk as the first was; another run can take a path
-    // to a smaller scenario that the first closed off early.
-    // The scan starts past the seeds the first shrink tried its first
-    // candidates on: a restart from one of those tends to retrace its path.
-    let mut restarts = 0;
-    let from = seed.saturating_add(u64::from(options.tries));
-    for other in from..from.saturating_add(RESTART_SEEDS) {
-        if restarts == options.restarts || s.over() {
-            break;
-        }
-        let run = crate::run::run(bound, other, &RunOptions::default(), false);
-        s.runs += 1;
-        if !run
-            .checks
-            .iter()
-            .any(|c| c.name == s.signature && c.verdict == Verdict::Fail)
-        {
-            continue;
-        }
-        restarts += 1;
-        log.push(format!(
-            "restart {restarts}: the input from seed {other} ({} runs so far)",
-            s.runs
-        ));
-        s.restart(bound, other, &run);
-        s.all_passes(&run);
-        let found = s.found();
-        let kept = found.size.smaller_than(&best.size);
-        log.append(&mut s.log);
-        log.push(format!(
-            "restart {restarts}: ended with {} on seed {}; {} ({} runs so far)",
-            found.size,
-            found.seed,
-            if kept { "smaller, kept" } else { "not smaller" },
-            s.runs
-        ));
-        if kept {
-            best = found;
-        }
-    }
+    let best = s.restarts(bound, seed, best, &mut log);
     let mut spec = best.spec;
     spec.seed = Some(best.seed);
     debug_assert!(
@@ -340,6 +300,54 @@ impl<'a> Shrinker<'a> {
         self.size = size_of(bound.spec(), run);
     }
 
+    /// Restarts: the input again from the next seeds that fail it too
+    /// (as a candidate counts under a derived seed, so does the input),
+    /// each shrunk as the first was; another run can take a path to a
+    /// smaller scenario that the first closed off early. The scan starts
+    /// past the seeds the first shrink tried its first candidates on: a
+    /// restart from one of those tends to retrace its path. Returns the
+    /// smallest of `best` and the restarts' results; `log` gets their steps.
+    fn restarts(&mut self, bound: &Bound, seed: u64, mut best: Found, log: &mut Vec<String>) -> Found {
+        let mut restarts = 0;
+        let from = seed.saturating_add(u64::from(self.options.tries));
+        for other in from..from.saturating_add(RESTART_SEEDS) {
+            if restarts == self.options.restarts || self.over() {
+                break;
+            }
+            let run = crate::run::run(bound, other, &RunOptions::default(), false);
+            self.runs += 1;
+            if !self.fails_same(&run) {
+                continue;
+            }
+            restarts += 1;
+            log.push(format!(
+                "restart {restarts}: the input from seed {other} ({} runs so far)",
+                self.runs
+            ));
+            self.restart(bound, other, &run);
+            self.all_passes(&run);
+            let found = self.found();
+            let kept = found.size.smaller_than(&best.size);
+            log.append(&mut self.log);
+            let verdict = if kept { "smaller, kept" } else { "not smaller" };
+            log.push(format!(
+                "restart {restarts}: ended with {} on seed {}; {verdict} ({} runs so far)",
+                found.size, found.seed, self.runs
+            ));
+            if kept {
+                best = found;
+            }
+        }
+        debug_assert!(restarts <= self.options.restarts, "no more restarts than asked");
+        best
+    }
+
+    /// Whether `checked` fails the check the shrink keeps.
+    fn fails_same(&self, checked: &Checked) -> bool {
+        let failed = |c: &crate::check::CheckResult| c.name == self.signature && c.verdict == Verdict::Fail;
+        checked.checks.iter().any(failed)
+    }
+
     fn found(&self) -> Found {
         Found {
             spec: self.best.clone(),
@@ -413,11 +421,7 @@ impl<'a> Shrinker<'a> {
         for seed in seeds {
             let checked = crate::run::run(&bound, seed, &RunOptions::default(), false);
             self.runs += 1;
-            let same = checked
-                .checks
-                .iter()
-                .any(|c| c.name == self.signature && c.verdict == Verdict::Fail);
-            if same {
+            if self.fails_same(&checked) {
                 self.best = bound.spec().clone();
                 self.seed = seed;
                 self.size = size_of(&self.best, &checked);
