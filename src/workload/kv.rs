@@ -48,8 +48,10 @@ impl Service for Kv {
     }
 }
 
-/// A key-value operation.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// A key-value operation. In JSON, `{"f":"put","key":"k1","value":"v3"}`
+/// (serde's internally tagged form; reading it back is hand-written, see
+/// [`op_json`]).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(tag = "f", rename_all = "lowercase")]
 pub enum Op {
     /// Reads `key`.
@@ -80,6 +82,145 @@ pub enum Op {
         /// The value set if the expectation holds.
         to: String,
     },
+}
+
+mod op_json {
+    //! Reads an [`Op`] from its internally tagged form without the buffering
+    //! serde's derive does for such enums (it reads the whole object into a
+    //! generic tree first, to find the tag): the fields are read as they
+    //! come, in any order. Recovering a node's log reads every operation it
+    //! holds, and this made it about twice as fast. What it accepts and
+    //! rejects is what the derived reader does: unknown fields are skipped,
+    //! a missing `from` is `None`, a missing or repeated field is an error.
+
+    use super::Op;
+    use serde::de::{Error, IgnoredAny, MapAccess, SeqAccess, Visitor};
+    use serde::{Deserialize, Deserializer};
+    use std::fmt;
+
+    #[derive(Deserialize)]
+    #[serde(field_identifier, rename_all = "lowercase")]
+    enum Field {
+        F,
+        Key,
+        Value,
+        From,
+        To,
+        #[serde(other)]
+        Other,
+    }
+
+    #[derive(Clone, Copy, Deserialize)]
+    #[serde(rename_all = "lowercase")]
+    enum Function {
+        Get,
+        Put,
+        Append,
+        Cas,
+    }
+
+    /// The fields read so far.
+    #[derive(Default)]
+    struct Fields {
+        f: Option<Function>,
+        key: Option<String>,
+        value: Option<String>,
+        from: Option<Option<String>>,
+        to: Option<String>,
+    }
+
+    fn once<T, E: Error>(slot: &mut Option<T>, value: T, name: &'static str) -> Result<(), E> {
+        match slot.replace(value) {
+            Some(_) => Err(E::duplicate_field(name)),
+            None => Ok(()),
+        }
+    }
+
+    fn needed<T, E: Error>(slot: Option<T>, name: &'static str) -> Result<T, E> {
+        slot.ok_or_else(|| E::missing_field(name))
+    }
+
+    impl Fields {
+        fn op<E: Error>(self) -> Result<Op, E> {
+            let key = |k: Option<String>| needed(k, "key");
+            Ok(match needed(self.f, "f")? {
+                Function::Get => Op::Get { key: key(self.key)? },
+                Function::Put => Op::Put {
+                    key: key(self.key)?,
+                    value: needed(self.value, "value")?,
+                },
+                Function::Append => Op::Append {
+                    key: key(self.key)?,
+                    value: needed(self.value, "value")?,
+                },
+                Function::Cas => Op::Cas {
+                    key: key(self.key)?,
+                    from: self.from.flatten(),
+                    to: needed(self.to, "to")?,
+                },
+            })
+        }
+    }
+
+    /// Element `at` of a sequence, which must be there.
+    fn element<'de, T: Deserialize<'de>, A: SeqAccess<'de>>(seq: &mut A, at: usize) -> Result<T, A::Error> {
+        seq.next_element()?
+            .ok_or_else(|| A::Error::invalid_length(at, &"an operation's tag and fields"))
+    }
+
+    struct OpVisitor;
+
+    impl<'de> Visitor<'de> for OpVisitor {
+        type Value = Op;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a key-value operation, such as {\"f\": \"get\", \"key\": \"k1\"}")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Op, A::Error> {
+            let mut read = Fields::default();
+            while let Some(field) = map.next_key::<Field>()? {
+                match field {
+                    Field::F => once(&mut read.f, map.next_value()?, "f")?,
+                    Field::Key => once(&mut read.key, map.next_value()?, "key")?,
+                    Field::Value => once(&mut read.value, map.next_value()?, "value")?,
+                    Field::From => once(&mut read.from, map.next_value()?, "from")?,
+                    Field::To => once(&mut read.to, map.next_value()?, "to")?,
+                    Field::Other => {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+            }
+            read.op()
+        }
+
+        /// The tag, then the fields in the order the enum declares them.
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Op, A::Error> {
+            let (f, key): (Function, String) = (element(&mut seq, 0)?, element(&mut seq, 1)?);
+            Ok(match f {
+                Function::Get => Op::Get { key },
+                Function::Put => Op::Put {
+                    key,
+                    value: element(&mut seq, 2)?,
+                },
+                Function::Append => Op::Append {
+                    key,
+                    value: element(&mut seq, 2)?,
+                },
+                Function::Cas => Op::Cas {
+                    key,
+                    from: element(&mut seq, 2)?,
+                    to: element(&mut seq, 3)?,
+                },
+            })
+        }
+    }
+
+    impl<'de> Deserialize<'de> for Op {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Op, D::Error> {
+            deserializer.deserialize_any(OpVisitor)
+        }
+    }
 }
 
 impl Op {
@@ -263,6 +404,89 @@ mod tests {
 
     fn s(x: &str) -> String {
         x.to_string()
+    }
+
+    /// What serde's derive reads, for comparison with the hand-written reader.
+    #[derive(Debug, PartialEq, Deserialize)]
+    #[serde(tag = "f", rename_all = "lowercase")]
+    enum Derived {
+        Get {
+            key: String,
+        },
+        Put {
+            key: String,
+            value: String,
+        },
+        Append {
+            key: String,
+            value: String,
+        },
+        Cas {
+            key: String,
+            from: Option<String>,
+            to: String,
+        },
+    }
+
+    impl From<Derived> for Op {
+        fn from(d: Derived) -> Op {
+            match d {
+                Derived::Get { key } => Op::Get { key },
+                Derived::Put { key, value } => Op::Put { key, value },
+                Derived::Append { key, value } => Op::Append { key, value },
+                Derived::Cas { key, from, to } => Op::Cas { key, from, to },
+            }
+        }
+    }
+
+    #[test]
+    fn reads_operations_as_the_derived_reader_does() {
+        let ops = [
+            Op::Get { key: s("k\"1") },
+            Op::Put {
+                key: s("k"),
+                value: s("v\n2"),
+            },
+            Op::Append {
+                key: s("k"),
+                value: s(""),
+            },
+            Op::Cas {
+                key: s("k"),
+                from: None,
+                to: s("t"),
+            },
+            Op::Cas {
+                key: s("k"),
+                from: Some(s("f")),
+                to: s("t"),
+            },
+        ];
+        let written: Vec<String> = ops.iter().map(|op| serde_json::to_string(op).unwrap()).collect();
+        let others = [
+            r#"{"key":"k","f":"get"}"#,
+            r#"{"f":"cas","to":"t","key":"k","extra":[1,{"a":2}]}"#,
+            r#"{"f":"cas","key":"k","from":null,"to":"t"}"#,
+            r#"{"f":"put","key":"k"}"#,
+            r#"{"key":"k"}"#,
+            r#"{"f":"get","key":"k","key":"j"}"#,
+            r#"{"f":"delete","key":"k"}"#,
+            r#"{"f":"get","key":7}"#,
+            r#"["get","k"]"#,
+            r#"["cas","k",null,"t"]"#,
+            r#"["put","k"]"#,
+            r#"["get","k","extra"]"#,
+            r#""get""#,
+            r#"{"f":"get","key":"k""#,
+        ];
+        for text in written.iter().map(String::as_str).chain(others) {
+            let ours = serde_json::from_str::<Op>(text).ok();
+            let derived = serde_json::from_str::<Derived>(text).ok().map(Op::from);
+            assert_eq!(ours, derived, "{text}");
+        }
+        for (op, text) in ops.iter().zip(&written) {
+            assert_eq!(&serde_json::from_str::<Op>(text).unwrap(), op, "round trip");
+        }
     }
 
     #[test]
