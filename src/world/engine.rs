@@ -23,6 +23,7 @@ use crate::history::Event;
 use crate::net::{DropReason, Fate, Network};
 use crate::property::{FaultEvent, Findings, Moment, Observer};
 use crate::scenario::Scenario;
+use crate::trace::Trace;
 use crate::workload::{Budget, ClientAction, ClientTimer, Session, Workload};
 use std::fmt;
 use std::sync::{Arc, Mutex, Weak};
@@ -113,7 +114,7 @@ where
     N::Service: Workload,
 {
     /// Must be called inside the madsim runtime (it reads madsim's clock).
-    pub fn new(scenario: &Scenario, seed: u64, factory: Factory<N>, hooks: Hooks<N>, echo_trace: bool) -> Self {
+    pub fn new(scenario: &Scenario, seed: u64, factory: Factory<N>, hooks: Hooks<N>, trace: Trace) -> Self {
         let mut net = Network::new(&scenario.network, scenario.nodes, seed);
         for rule in hooks.rules {
             net.push_rule(rule);
@@ -123,7 +124,7 @@ where
             nodes: Nodes::new(scenario, seed, factory, hooks.disk.as_deref()),
             clients: clients(scenario, seed),
             net,
-            rec: Recorder::new(echo_trace, scenario.nodes),
+            rec: Recorder::new(trace, scenario.nodes),
             meter: Meter::new(&scenario.budget),
             watch: Watch {
                 observers: hooks.observers,

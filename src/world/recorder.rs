@@ -65,9 +65,9 @@ pub(super) struct Recorder {
 }
 
 impl Recorder {
-    pub fn new(echo_trace: bool, nodes: u32) -> Self {
+    pub fn new(trace: Trace, nodes: u32) -> Self {
         Recorder {
-            trace: Trace::new(echo_trace),
+            trace,
             coverage: Coverage::new(nodes),
             scheduling: true,
             ..Recorder::default()
