@@ -84,14 +84,21 @@ pub enum Op {
     },
 }
 
-mod op_json {
-    //! Reads an [`Op`] from its internally tagged form without the buffering
-    //! serde's derive does for such enums (it reads the whole object into a
-    //! generic tree first, to find the tag): the fields are read as they
-    //! come, in any order. Recovering a node's log reads every operation it
-    //! holds, and this made it about twice as fast. What it accepts and
-    //! rejects is what the derived reader does: unknown fields are skipped,
-    //! a missing `from` is `None`, a missing or repeated field is an error.
+pub mod op_json {
+    //! An [`Op`]'s JSON form, read and written fast, since every family's
+    //! durable log holds operations and a node reads all of them back when
+    //! it restarts.
+    //!
+    //! Serde reading: the fields as they come, in any order, without the
+    //! buffering serde's derive does for internally tagged enums (it reads
+    //! the whole object into a generic tree first, to find the tag). What it
+    //! accepts and rejects is what the derived reader does: unknown fields
+    //! are skipped, a missing `from` is `None`, a missing or repeated field
+    //! is an error.
+    //!
+    //! [`write`] and [`read`] go without serde: the same bytes as
+    //! `serde_json::to_writer`, and reading exactly that form back (anything
+    //! else, such as an escaped string, is left to serde).
 
     use super::Op;
     use serde::de::{Error, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -221,6 +228,99 @@ mod op_json {
             deserializer.deserialize_any(OpVisitor)
         }
     }
+
+    /// Appends `op` as `serde_json::to_writer` would write it.
+    pub fn write(op: &Op, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{\"f\":\"");
+        out.extend_from_slice(op.f().as_bytes());
+        out.extend_from_slice(b"\",\"key\":");
+        write_str(op.key(), out);
+        match op {
+            Op::Get { .. } => {}
+            Op::Put { value, .. } | Op::Append { value, .. } => {
+                out.extend_from_slice(b",\"value\":");
+                write_str(value, out);
+            }
+            Op::Cas { from, to, .. } => {
+                out.extend_from_slice(b",\"from\":");
+                match from {
+                    Some(from) => write_str(from, out),
+                    None => out.extend_from_slice(b"null"),
+                }
+                out.extend_from_slice(b",\"to\":");
+                write_str(to, out);
+            }
+        }
+        out.push(b'}');
+    }
+
+    /// A JSON string, escaped as serde_json escapes it.
+    pub fn write_str(text: &str, out: &mut Vec<u8>) {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        out.push(b'"');
+        for &b in text.as_bytes() {
+            match b {
+                b'"' => out.extend_from_slice(b"\\\""),
+                b'\\' => out.extend_from_slice(b"\\\\"),
+                b'\n' => out.extend_from_slice(b"\\n"),
+                b'\r' => out.extend_from_slice(b"\\r"),
+                b'\t' => out.extend_from_slice(b"\\t"),
+                0x08 => out.extend_from_slice(b"\\b"),
+                0x0c => out.extend_from_slice(b"\\f"),
+                0..=0x1f => out.extend_from_slice(&[
+                    b'\\',
+                    b'u',
+                    b'0',
+                    b'0',
+                    HEX[usize::from(b >> 4)],
+                    HEX[usize::from(b & 15)],
+                ]),
+                _ => out.push(b),
+            }
+        }
+        out.push(b'"');
+    }
+
+    /// Reads an op written by [`write`] from the start of `bytes`; returns
+    /// it and the bytes after it, or `None` if they hold anything else.
+    pub fn read(bytes: &[u8]) -> Option<(Op, &[u8])> {
+        let rest = bytes.strip_prefix(b"{\"f\":\"")?;
+        let name_end = rest.iter().position(|&b| b == b'"')?;
+        let (name, rest) = (&rest[..name_end], &rest[name_end + 1..]);
+        let (key, rest) = read_str(rest.strip_prefix(b",\"key\":")?)?;
+        let (op, rest) = match name {
+            b"get" => (Op::Get { key }, rest),
+            b"put" | b"append" => {
+                let (value, rest) = read_str(rest.strip_prefix(b",\"value\":")?)?;
+                match name {
+                    b"put" => (Op::Put { key, value }, rest),
+                    _ => (Op::Append { key, value }, rest),
+                }
+            }
+            b"cas" => {
+                let rest = rest.strip_prefix(b",\"from\":")?;
+                let (from, rest) = match rest.strip_prefix(b"null") {
+                    Some(rest) => (None, rest),
+                    None => read_str(rest).map(|(s, rest)| (Some(s), rest))?,
+                };
+                let (to, rest) = read_str(rest.strip_prefix(b",\"to\":")?)?;
+                (Op::Cas { key, from, to }, rest)
+            }
+            _ => return None,
+        };
+        Some((op, rest.strip_prefix(b"}")?))
+    }
+
+    /// A JSON string without escapes at the start of `bytes`, and the rest.
+    pub fn read_str(bytes: &[u8]) -> Option<(String, &[u8])> {
+        let rest = bytes.strip_prefix(b"\"")?;
+        let end = rest.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+        if rest[end] != b'"' {
+            return None;
+        }
+        let text = std::str::from_utf8(&rest[..end]).ok()?;
+        Some((text.to_string(), &rest[end + 1..]))
+    }
 }
 
 impl Op {
@@ -259,7 +359,7 @@ impl fmt::Display for Op {
 }
 
 /// What a key-value operation answers.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Output {
     /// The value read (`None`: key absent).
@@ -486,6 +586,54 @@ mod tests {
         }
         for (op, text) in ops.iter().zip(&written) {
             assert_eq!(&serde_json::from_str::<Op>(text).unwrap(), op, "round trip");
+        }
+    }
+
+    #[test]
+    fn writes_operations_as_serde_json_does_and_reads_them_back() {
+        let every_ascii: String = (0u8..128).map(char::from).collect();
+        let texts = [s(""), s("k1"), s("v\u{e9}\u{1f600}"), every_ascii];
+        for a in &texts {
+            for b in &texts {
+                for op in [
+                    Op::Get { key: a.clone() },
+                    Op::Put {
+                        key: a.clone(),
+                        value: b.clone(),
+                    },
+                    Op::Append {
+                        key: b.clone(),
+                        value: a.clone(),
+                    },
+                    Op::Cas {
+                        key: a.clone(),
+                        from: None,
+                        to: b.clone(),
+                    },
+                    Op::Cas {
+                        key: a.clone(),
+                        from: Some(b.clone()),
+                        to: a.clone(),
+                    },
+                ] {
+                    let mut ours = Vec::new();
+                    op_json::write(&op, &mut ours);
+                    assert_eq!(ours, serde_json::to_vec(&op).unwrap(), "{op:?}");
+                    ours.extend_from_slice(b"tail");
+                    match op_json::read(&ours) {
+                        Some((back, rest)) => assert_eq!((back, rest), (op, &b"tail"[..])),
+                        // Only strings with escapes are left to serde.
+                        None => assert!(ours.contains(&b'\\'), "{op:?}"),
+                    }
+                }
+            }
+        }
+        for cut in [
+            &br#"{"f":"get","key":"k"#[..],
+            br#"{"f":"get","key":"k""#,
+            br#"{"f":"gets","key":"k"}"#,
+        ] {
+            assert_eq!(op_json::read(cut), None, "{}", String::from_utf8_lossy(cut));
         }
     }
 
