@@ -32,6 +32,7 @@
 
 pub mod timeline;
 
+use crate::core::PayloadHasher;
 use std::fmt::{self, Write};
 
 /// A run's trace as it is recorded: how many events it has, the running
@@ -259,6 +260,17 @@ impl Fields<'_> {
         self.number(u64::from(n))
     }
 
+    /// A payload, last on the line: `hash` puts it into the hash (see
+    /// [`Node::hash_msg`](crate::core::Node::hash_msg)), and `text`, its
+    /// text, is written only when the text is kept.
+    pub fn payload(&mut self, hash: impl FnOnce(&mut PayloadHasher<'_>), text: fmt::Arguments<'_>) -> &mut Self {
+        hash(&mut PayloadHasher::new(self.parts));
+        if let Some(line) = &mut self.line {
+            Bytes(line).write_fmt(text).expect("writing to memory");
+        }
+        self
+    }
+
     /// Formatted text, as `write!` gives it.
     pub fn args(&mut self, args: fmt::Arguments<'_>) -> &mut Self {
         match args.as_str() {
@@ -313,18 +325,8 @@ fn has_line_break(bytes: &[u8]) -> bool {
 }
 
 /// `n` in decimal, as `{}` writes it.
-fn push_decimal(line: &mut Vec<u8>, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    line.extend_from_slice(&digits[at..]);
+fn push_decimal(line: &mut Vec<u8>, n: u64) {
+    line.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
 
 /// `n` (below a billion) as exactly nine digits, as `{n:09}` writes it.
