@@ -365,6 +365,13 @@ impl<'a> TraceLine<'a> {
 /// Splits one event line (not a comment) into its parts; an error says
 /// what is malformed.
 pub fn parse_line(line: &str) -> Result<TraceLine<'_>, String> {
+    parse_line_reusing(line, Vec::with_capacity(6))
+}
+
+/// [`parse_line`] with `fields` (cleared first) holding the fields: a
+/// reader of a whole trace hands back the last line's, and allocates once.
+pub fn parse_line_reusing<'a>(line: &'a str, mut fields: Vec<(&'a str, &'a str)>) -> Result<TraceLine<'a>, String> {
+    fields.clear();
     let mut words = LineWords {
         line,
         at: Some(0),
@@ -383,7 +390,6 @@ pub fn parse_line(line: &str) -> Result<TraceLine<'_>, String> {
     };
     let time_ns = parse_time(next("time")?)?;
     let kind = next("kind")?;
-    let mut fields = Vec::with_capacity(6);
     for w in &mut words {
         match w.bytes().position(|b| b == b'=') {
             Some(i) => fields.push((&w[..i], &w[i + 1..])),
