@@ -390,19 +390,49 @@ pub fn parse_line_reusing<'a>(line: &'a str, mut fields: Vec<(&'a str, &'a str)>
     };
     let time_ns = parse_time(next("time")?)?;
     let kind = next("kind")?;
-    for w in &mut words {
-        match w.bytes().position(|b| b == b'=') {
-            Some(i) => fields.push((&w[..i], &w[i + 1..])),
-            None => return Err(format!("field {w:?} is not KEY=VALUE")),
-        }
-    }
+    let payload = match words.at {
+        Some(at) => split_fields(&line[at..], &mut fields)?,
+        None => words.payload,
+    };
     Ok(TraceLine {
         seq,
         time_ns,
         kind,
         fields,
-        payload: words.payload,
+        payload,
     })
+}
+
+/// Splits `rest`, the words after the kind, into `KEY=VALUE` fields up to a
+/// word starting `payload=`, whose text (to the end) it returns: the
+/// words [`LineWords`] gives, each scanned once for its space and its
+/// first `=` (reports read whole traces back, line by line).
+fn split_fields<'a>(mut rest: &'a str, fields: &mut Vec<(&'a str, &'a str)>) -> Result<Option<&'a str>, String> {
+    const MARK: &str = "payload=";
+    loop {
+        if let Some(payload) = rest.strip_prefix(MARK) {
+            return Ok(Some(payload));
+        }
+        let (mut equals, mut end) = (None, rest.len());
+        for (i, &b) in rest.as_bytes().iter().enumerate() {
+            if b == b' ' {
+                end = i;
+                break;
+            }
+            if b == b'=' && equals.is_none() {
+                equals = Some(i);
+            }
+        }
+        let word = &rest[..end];
+        match equals {
+            Some(i) => fields.push((&word[..i], &word[i + 1..])),
+            None => return Err(format!("field {word:?} is not KEY=VALUE")),
+        }
+        if end == rest.len() {
+            return Ok(None);
+        }
+        rest = &rest[end + 1..];
+    }
 }
 
 /// The words of a line between single spaces, up to its first
