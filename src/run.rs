@@ -24,10 +24,14 @@ pub struct Checked {
 }
 
 /// Runs seed `seed` of `bound` and checks it; with `determinism`, runs it
-/// twice and compares the traces too.
+/// twice and compares the traces too (their texts: both keep them).
 pub fn run(bound: &Bound, seed: u64, options: &RunOptions, determinism: bool) -> Checked {
     let started = Instant::now();
-    let outcome = bound.run(seed, options);
+    let text_kept = RunOptions {
+        hash_only: false,
+        ..options.clone()
+    };
+    let outcome = bound.run(seed, if determinism { &text_kept } else { options });
     let mut checks = bound.check_until(&outcome, options.interrupt);
     if determinism {
         let again = bound.run(seed, &RunOptions::default());
@@ -54,7 +58,32 @@ impl Checked {
         check::classify(&self.not_passed(), &bound.expected)
     }
 
+    /// This run with its trace's text, which a report needs: itself if it
+    /// kept the text, else the seed run again keeping it. The rerun must
+    /// give the same trace hash; if it does not, the run is not
+    /// deterministic, and a failed `Determinism` check says so (the report
+    /// then shows the rerun's trace).
+    pub fn with_text(mut self, bound: &Bound) -> Checked {
+        if self.outcome.trace.has_text() {
+            return self;
+        }
+        let again = bound.run(self.outcome.seed, &RunOptions::default());
+        let (was, is) = (self.outcome.trace.hash_hex(), again.trace.hash_hex());
+        if was != is {
+            let detail = format!(
+                "the seed run again to write its trace gave trace hash {is}, the first run {was}: the same seed ran differently"
+            );
+            self.checks
+                .push(CheckResult::new("Determinism".to_string(), Verdict::Fail, detail));
+            self.verdict = check::overall(&self.checks);
+        }
+        self.outcome = again;
+        self
+    }
+
     /// The report of this run; its folder is `dir`, if one is wanted.
+    /// Its outcome must have kept the trace's text (see
+    /// [`Checked::with_text`]).
     pub fn report<'a>(&'a self, bound: &'a Bound, dir: Option<PathBuf>, program: &'a str) -> RunReport<'a> {
         RunReport {
             scenario: &bound.loaded,

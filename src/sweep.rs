@@ -118,8 +118,10 @@ pub fn run_one(
     program: &str,
     cancel: Option<&'static AtomicBool>,
 ) -> SeedResult {
+    // A seed's text is formatted only if it gets a report (run again).
     let options = RunOptions {
         interrupt: cancel,
+        hash_only: true,
         ..RunOptions::default()
     };
     let checked = run::run(scenario, seed, &options, false);
@@ -136,9 +138,13 @@ pub fn run_one(
     // A bug demonstration failing as it should needs no report folder:
     // `simulate run FILE --seed N` makes one.
     let wanted = matches!(expectation, Expectation::Failed | Expectation::Unknown) && !interrupted;
+    let (verdict, wall_ms) = (checked.verdict, checked.wall_ms);
+    let trace_hash = checked.outcome.trace.hash();
+    let effects = checked.outcome.coverage.iter().copied().collect();
     let report = reports.filter(|_| wanted).map(|folder| {
         let dir = folder.join(seed.to_string());
         let written = checked
+            .with_text(scenario)
             .report(scenario, Some(dir.clone()), program)
             .write()
             .map_err(|e| format!("cannot write {}: {e}", dir.display()));
@@ -147,13 +153,13 @@ pub fn run_one(
     SeedResult {
         scenario: index,
         seed,
-        verdict: checked.verdict,
+        verdict,
         expectation,
-        trace_hash: checked.outcome.trace.hash(),
+        trace_hash,
         not_passed,
         seen,
-        effects: checked.outcome.coverage.iter().copied().collect(),
-        wall_ms: checked.wall_ms,
+        effects,
+        wall_ms,
         report,
         interrupted,
     }

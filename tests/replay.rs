@@ -57,13 +57,13 @@ fn a_replay_that_differs_fails_and_keeps_the_record() {
     let hash_line = text.lines().find(|l| l.contains("trace_hash")).unwrap();
     let tampered = text
         .replace(hash_line, "  trace_hash: \"0123456789abcdef\",")
-        .replace("version: \"", "version: \"0.0.0-old");
+        .replace("version: \"", "version: \"9.9.9-other");
     std::fs::write(&repro, &tampered).unwrap();
     let replay = simulate(&["replay", repro.to_str().unwrap()]);
     let stderr = String::from_utf8_lossy(&replay.stderr);
     assert_eq!(replay.status.code(), Some(1), "{stderr}");
     assert!(
-        stderr.contains("warning: ") && stderr.contains("was written by simulate 0.0.0-old"),
+        stderr.contains("warning: ") && stderr.contains("was written by simulate 9.9.9-other"),
         "{stderr}"
     );
     assert!(stderr.contains("the replay differs from the recorded run"), "{stderr}");
@@ -71,6 +71,30 @@ fn a_replay_that_differs_fails_and_keeps_the_record() {
     let broken = simulate(&["replay", dir.join("summary.json").to_str().unwrap()]);
     assert_eq!(broken.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&broken.stderr).contains("not a repro file"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_repro_from_before_the_hash_changed_compares_its_verdict_only() {
+    let dir = temp_dir("old-hash");
+    let run = run_with_report("scenarios/single-kv.ron", 3, &dir);
+    assert_eq!(run.status.code(), Some(0));
+    let repro = dir.join("repro.ron");
+    let text = std::fs::read_to_string(&repro).unwrap();
+    let version = text.lines().find(|l| l.contains("version: ")).unwrap();
+    let hash_line = text.lines().find(|l| l.contains("trace_hash")).unwrap();
+    let old = text
+        .replace(version, "  version: \"0.1.0\",")
+        .replace(hash_line, "  trace_hash: \"0123456789abcdef\",");
+    std::fs::write(&repro, &old).unwrap();
+    let replay = simulate(&["replay", repro.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&replay.stderr);
+    assert_eq!(replay.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("only the verdict is compared"), "{stderr}");
+    assert!(stderr.contains("reproduced: verdict pass as recorded"), "{stderr}");
+    std::fs::write(&repro, old.replace("verdict: \"pass\"", "verdict: \"fail\"")).unwrap();
+    let replay = simulate(&["replay", repro.to_str().unwrap()]);
+    assert_eq!(replay.status.code(), Some(1), "a verdict that differs still fails");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

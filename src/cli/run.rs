@@ -102,8 +102,10 @@ pub(super) struct How {
 /// (with a repro file) to `dir` if `how.report` wants one. Returns the run,
 /// or the exit code if the report could not be written.
 pub(super) fn execute(bound: &Bound, seed: u64, how: &How, dir: PathBuf, env: &Env<'_>) -> Result<Checked, i32> {
+    // Only a report needs the trace's text.
     let options = RunOptions {
         echo_trace: how.trace,
+        hash_only: how.report == ReportWhen::Never,
         ..RunOptions::default()
     };
     let checked = crate::run::run(bound, seed, &options, how.check_determinism);

@@ -111,6 +111,84 @@ pub trait Node: Send + 'static {
     fn role(&self) -> Role {
         Role::NONE
     }
+
+    /// Puts `msg` into the trace hash. The default puts its Debug text,
+    /// which is what the trace shows; messages that implement `Hash` can go
+    /// in as they are, several times faster: `msg.hash(into)`. (The
+    /// trace's text shows the Debug form either way.)
+    fn hash_msg(msg: &Self::Msg, into: &mut PayloadHasher<'_>) {
+        into.debug(msg);
+    }
+
+    /// Puts `timer` into the trace hash, as [`Node::hash_msg`] does a message.
+    fn hash_timer(timer: &Self::Timer, into: &mut PayloadHasher<'_>) {
+        into.debug(timer);
+    }
+}
+
+/// Where a message or timer goes into the trace hash (see
+/// [`Node::hash_msg`]): a [`Hasher`](std::hash::Hasher) that keeps what it
+/// is given, integers as little-endian bytes (`usize` and `isize` as 8), so
+/// that a value hashes alike on every machine.
+pub struct PayloadHasher<'a>(&'a mut Vec<u8>);
+
+impl<'a> PayloadHasher<'a> {
+    /// A hasher that appends to `bytes`.
+    pub fn new(bytes: &'a mut Vec<u8>) -> Self {
+        PayloadHasher(bytes)
+    }
+
+    /// Puts `value`'s Debug text in.
+    pub fn debug(&mut self, value: &dyn Debug) {
+        fmt::Write::write_fmt(self, format_args!("{value:?}")).expect("writing to memory");
+    }
+}
+
+impl fmt::Write for PayloadHasher<'_> {
+    fn write_str(&mut self, text: &str) -> fmt::Result {
+        self.0.extend_from_slice(text.as_bytes());
+        Ok(())
+    }
+}
+
+impl std::hash::Hasher for PayloadHasher<'_> {
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.extend_from_slice(bytes);
+    }
+
+    fn write_u8(&mut self, n: u8) {
+        self.0.push(n);
+    }
+
+    fn write_u16(&mut self, n: u16) {
+        self.0.extend_from_slice(&n.to_le_bytes());
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.0.extend_from_slice(&n.to_le_bytes());
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0.extend_from_slice(&n.to_le_bytes());
+    }
+
+    fn write_u128(&mut self, n: u128) {
+        self.0.extend_from_slice(&n.to_le_bytes());
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+
+    fn write_isize(&mut self, n: isize) {
+        self.write_u64(n as i64 as u64);
+    }
+
+    /// Not a hash: what was written so far, folded with FNV-1a, for a
+    /// caller that asks (the trace reads the bytes themselves).
+    fn finish(&self) -> u64 {
+        crate::fnv::hash(self.0)
+    }
 }
 
 /// What a handler asked for, carried out by the host after it returns. An
@@ -305,6 +383,20 @@ impl<'a, N: Node + ?Sized> Ctx<'a, N> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_payload_hashes_to_the_same_bytes_on_every_machine() {
+        use std::hash::Hash;
+        let mut bytes = Vec::new();
+        (7u8, 0x0102_0304u32, 5usize, -1isize, "ab").hash(&mut PayloadHasher::new(&mut bytes));
+        let mut expected = vec![7, 4, 3, 2, 1, 5, 0, 0, 0, 0, 0, 0, 0];
+        expected.extend([0xff; 8]);
+        expected.extend([b'a', b'b', 0xff]);
+        assert_eq!(bytes, expected);
+        bytes.clear();
+        PayloadHasher::new(&mut bytes).debug(&Some(3));
+        assert_eq!(bytes, b"Some(3)");
+    }
 
     #[test]
     fn peers_skip_the_node_itself_and_borrow_nothing() {

@@ -91,7 +91,7 @@ pub struct Request<Op> {
 }
 
 /// A node's answer to a client.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Reply<Output> {
     /// The operation took effect, with this output.
     Ok(Output),

@@ -192,7 +192,10 @@ impl History {
         for e in &self.events {
             if let (EventKind::Invoke, Some(call)) = (e.kind, &e.input) {
                 kind_of.insert(e.op, call.f.as_str());
-                kinds.entry(call.f.clone()).or_default().invoked += 1;
+                match kinds.get_mut(&call.f) {
+                    Some(c) => c.invoked += 1,
+                    None => kinds.entry(call.f.clone()).or_default().invoked += 1,
+                }
                 continue;
             }
             let Some(c) = kind_of.get(&e.op).and_then(|f| kinds.get_mut(*f)) else {

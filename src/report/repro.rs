@@ -12,6 +12,14 @@ use serde::Deserialize;
 /// This build's crate version. A repro records it; replaying under another
 /// version warns that the run may differ.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Whether a repro written by simulate `version` has a trace hash this
+/// build computes the same way: before 0.2 the hash was FNV-1a over the
+/// trace's text lines (see [`crate::trace`]), so only the verdict of such a
+/// repro can be compared.
+pub fn hash_comparable(version: &str) -> bool {
+    !(version.starts_with("0.0.") || version.starts_with("0.1."))
+}
 const SCENARIO_START: &str = "\n  scenario:\n";
 const END: &str = "\n)\n";
 

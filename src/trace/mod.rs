@@ -18,35 +18,67 @@
 //! or memory, `used=` and `limit=` in events or bytes). `partition cut=`
 //! and `heal links=` list directed links as `n0>n1,n1>n0`.
 //!
-//! The trace hash is FNV-1a 64 over the event lines, each with its
-//! trailing newline: anyone can recompute it from the trace file.
+//! The trace hash folds, event by event, the event's parts as they are
+//! recorded rather than its text: its time (8 bytes, little-endian), its
+//! kind, a 0xff byte, then its fields in order, text as written (payloads
+//! as their Debug or Display text) and numbers as 8 little-endian bytes
+//! (`n` or `c` before a node's or client's). The bytes go in 8 at a time
+//! (the last word zero-padded, then the event's length) through
+//! `h = (h.rotate_left(5) ^ word) * 0x517cc1b727220a95`, from
+//! `0xcbf29ce484222325`; the hash is `h` through splitmix64's finalizer.
+//! So a run that keeps no text (a sweep's passing seeds) gets the same
+//! hash as one that writes the trace out, without formatting a number.
+//! (Before simulate 0.2 the hash was FNV-1a over the text lines.)
 
 pub mod timeline;
 
-use crate::fnv::Fnv64;
+use crate::core::PayloadHasher;
 use std::fmt::{self, Write};
 
-/// A run's trace as it is written: the text so far, how many events it
-/// has, and the running hash that two runs compare to show they were the
-/// same.
-#[derive(Clone, Debug, Default)]
+/// A run's trace as it is recorded: how many events it has, the running
+/// hash that two runs compare to show they were the same, and, unless the
+/// run keeps only its hash, the text.
+#[derive(Clone, Debug)]
 pub struct Trace {
-    text: String,
+    /// The text so far, one event per line; `None` when not kept.
+    text: Option<String>,
     events: u64,
-    hash: Fnv64,
-    /// The line being recorded, as bytes: numbers go in without a UTF-8
-    /// check each, and the whole line is checked once.
+    hash: u64,
+    /// Bytes hashed so far: the trace's size as a run's budget counts it.
+    hashed_bytes: u64,
+    /// The event being recorded, in the form the hash reads.
+    parts: Vec<u8>,
+    /// The event being recorded as text, when the text is kept. Numbers go
+    /// in as bytes without a UTF-8 check each; the line is checked once.
     line: Vec<u8>,
     /// Also print each line to stderr as it is recorded.
-    pub echo: bool,
+    echo: bool,
+}
+
+/// The hash's starting state (FNV's offset basis, as good as any).
+const HASH_START: u64 = 0xcbf2_9ce4_8422_2325;
+/// Between an event's kind and its fields: no UTF-8 text holds this byte.
+const FIELDS_MARK: u8 = 0xff;
+
+impl Default for Trace {
+    /// An empty trace that keeps its text.
+    fn default() -> Self {
+        Trace::new(true, false)
+    }
 }
 
 impl Trace {
-    /// An empty trace; with `echo`, each line also goes to stderr.
-    pub fn new(echo: bool) -> Self {
+    /// An empty trace; with `keep_text`, it keeps the text of its events,
+    /// and with `echo` (which keeps the text too) prints each to stderr.
+    pub fn new(keep_text: bool, echo: bool) -> Self {
         Trace {
+            text: (keep_text || echo).then(String::new),
+            events: 0,
+            hash: HASH_START,
+            hashed_bytes: 0,
+            parts: Vec::with_capacity(256),
+            line: Vec::new(),
             echo,
-            ..Trace::default()
         }
     }
 
@@ -61,41 +93,51 @@ impl Trace {
 
     /// [`Trace::record`] with the fields written by `fields` piece by
     /// piece: hot events (send, deliver, timer, drop) skip `format_args!`,
-    /// whose machinery costs more than the rest of recording.
+    /// whose machinery costs more than the rest of recording, and numbers
+    /// are formatted only when the text is kept.
     pub fn record_with(&mut self, time_ns: u64, kind: &str, fields: impl FnOnce(&mut Fields<'_>)) {
-        let line = &mut self.line;
-        line.clear();
-        let (secs, nanos) = (time_ns / 1_000_000_000, time_ns % 1_000_000_000);
-        push_decimal(line, self.events);
-        line.push(b' ');
-        push_decimal(line, secs);
-        line.push(b'.');
-        push_nine_digits(line, nanos);
-        line.push(b' ');
-        line.extend_from_slice(kind.as_bytes());
-        let before_fields = line.len();
-        line.push(b' ');
-        fields(&mut Fields(line));
+        let parts = &mut self.parts;
+        parts.clear();
+        parts.extend_from_slice(&time_ns.to_le_bytes());
+        parts.extend_from_slice(kind.as_bytes());
+        parts.push(FIELDS_MARK);
+        if self.text.is_some() {
+            let before_fields = start_line(&mut self.line, self.events, time_ns, kind);
+            fields(&mut Fields {
+                parts,
+                line: Some(&mut self.line),
+            });
+            self.end_line(before_fields);
+        } else {
+            fields(&mut Fields { parts, line: None });
+        }
+        self.hash = fold_event(self.hash, &self.parts);
+        self.hashed_bytes += self.parts.len() as u64;
+        self.events += 1;
+    }
+
+    /// Puts the line being recorded (its fields start at `before_fields`)
+    /// into the text.
+    fn end_line(&mut self, before_fields: usize) {
+        let (line, text) = (&mut self.line, self.text.as_mut().expect("keeping text"));
         if line.len() == before_fields + 1 {
             line.truncate(before_fields);
         }
         line.push(b'\n');
-        let start = self.text.len();
-        let text = std::str::from_utf8(line).expect("a line is written from str pieces");
+        let start = text.len();
+        let written = std::str::from_utf8(line).expect("a line is written from str pieces");
         if has_line_break(&line[before_fields..line.len() - 1]) {
             // One event, one line, whatever a payload holds (a panic
             // message from assert_eq! spans several).
-            let (head, fields) = text[..text.len() - 1].split_at(before_fields);
-            self.text.push_str(head);
-            self.text.push_str(&fields.replace('\n', "\\n").replace('\r', "\\r"));
-            self.text.push('\n');
+            let (head, fields) = written[..written.len() - 1].split_at(before_fields);
+            text.push_str(head);
+            text.push_str(&fields.replace('\n', "\\n").replace('\r', "\\r"));
+            text.push('\n');
         } else {
-            self.text.push_str(text);
+            text.push_str(written);
         }
-        self.hash.write(&self.text.as_bytes()[start..]);
-        self.events += 1;
         if self.echo {
-            eprint!("{}", &self.text[start..]);
+            eprint!("{}", &text[start..]);
         }
     }
 
@@ -104,9 +146,13 @@ impl Trace {
         self.events
     }
 
-    /// FNV-1a 64 of every event line so far, newlines included.
+    /// The hash of every event so far (see the module's doc).
     pub fn hash(&self) -> u64 {
-        self.hash.finish()
+        // splitmix64's finalizer: every input bit reaches every output bit.
+        let mut x = self.hash;
+        x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        x ^ (x >> 31)
     }
 
     /// [`Trace::hash`] as 16 lower-case hex digits, as reports print it.
@@ -114,39 +160,115 @@ impl Trace {
         format!("{:016x}", self.hash())
     }
 
+    /// How many bytes the hash has read: about the size of the text,
+    /// whether it is kept or not (what a run's memory budget counts).
+    pub fn hashed_bytes(&self) -> u64 {
+        self.hashed_bytes
+    }
+
+    /// Whether the text is kept (see [`Trace::new`]).
+    pub fn has_text(&self) -> bool {
+        self.text.is_some()
+    }
+
     /// The whole trace, one event per line, each ending in a newline.
+    /// Only a trace that keeps its text has one: asking another is a bug
+    /// (rerun the seed with the text kept, as reports do).
     pub fn text(&self) -> &str {
-        &self.text
+        self.text
+            .as_deref()
+            .expect("this run kept only its trace hash; run it again keeping the text")
     }
 }
 
+/// Starts the text line of event `seq`: `SEQ TIME KIND ` (the space before
+/// the fields included); returns where the fields will begin, less one.
+fn start_line(line: &mut Vec<u8>, seq: u64, time_ns: u64, kind: &str) -> usize {
+    line.clear();
+    let (secs, nanos) = (time_ns / 1_000_000_000, time_ns % 1_000_000_000);
+    push_decimal(line, seq);
+    line.push(b' ');
+    push_decimal(line, secs);
+    line.push(b'.');
+    push_nine_digits(line, nanos);
+    line.push(b' ');
+    line.extend_from_slice(kind.as_bytes());
+    let before_fields = line.len();
+    line.push(b' ');
+    before_fields
+}
+
+/// Folds one event's parts into the running hash `h`, 8 bytes at a time;
+/// the event's length goes last, so events never run into each other.
+fn fold_event(mut h: u64, parts: &[u8]) -> u64 {
+    let step = |h: u64, word: u64| (h.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
+    let mut words = parts.chunks_exact(8);
+    for word in &mut words {
+        h = step(h, u64::from_le_bytes(word.try_into().expect("eight bytes")));
+    }
+    let rest = words.remainder();
+    if !rest.is_empty() {
+        let mut last = [0u8; 8];
+        last[..rest.len()].copy_from_slice(rest);
+        h = step(h, u64::from_le_bytes(last));
+    }
+    step(h, parts.len() as u64)
+}
+
 /// The fields of an event being recorded, written in line order (see
-/// [`Trace::record_with`]): the same text `format_args!` would give.
-pub struct Fields<'a>(&'a mut Vec<u8>);
+/// [`Trace::record_with`]): into the parts the hash reads and, when the
+/// text is kept, the same text `format_args!` would give.
+pub struct Fields<'a> {
+    parts: &'a mut Vec<u8>,
+    line: Option<&'a mut Vec<u8>>,
+}
 
 impl Fields<'_> {
     /// Text as it is.
     pub fn text(&mut self, text: &str) -> &mut Self {
-        self.0.extend_from_slice(text.as_bytes());
+        self.parts.extend_from_slice(text.as_bytes());
+        if let Some(line) = &mut self.line {
+            line.extend_from_slice(text.as_bytes());
+        }
         self
     }
 
     /// A number in decimal, as `{}` writes it.
     pub fn number(&mut self, n: u64) -> &mut Self {
-        push_decimal(self.0, n);
+        self.parts.extend_from_slice(&n.to_le_bytes());
+        if let Some(line) = &mut self.line {
+            push_decimal(line, n);
+        }
         self
     }
 
     /// A node's name, `n3`.
     pub fn node(&mut self, n: u32) -> &mut Self {
-        self.0.push(b'n');
-        self.number(u64::from(n))
+        self.named(b'n', n)
     }
 
     /// A client's name, `c3`.
     pub fn client(&mut self, c: u32) -> &mut Self {
-        self.0.push(b'c');
-        self.number(u64::from(c))
+        self.named(b'c', c)
+    }
+
+    fn named(&mut self, letter: u8, n: u32) -> &mut Self {
+        self.parts.push(letter);
+        if let Some(line) = &mut self.line {
+            line.push(letter);
+        }
+        self.number(u64::from(n))
+    }
+
+    /// A payload, last on the line: `hash` puts it into the hash (see
+    /// [`Node::hash_msg`](crate::core::Node::hash_msg)), and `text`, its
+    /// text, is written only when the text is kept.
+    pub fn payload(&mut self, hash: impl FnOnce(&mut PayloadHasher<'_>), text: fmt::Arguments<'_>) -> &mut Self {
+        hash(&mut PayloadHasher::new(self.parts));
+        if let Some(line) = &mut self.line {
+            Bytes(line).write_fmt(text).expect("writing to memory");
+        }
+        self
     }
 
     /// Formatted text, as `write!` gives it.
@@ -154,7 +276,11 @@ impl Fields<'_> {
         match args.as_str() {
             Some(text) => self.text(text),
             None => {
-                self.write_fmt(args).expect("writing to memory");
+                let start = self.parts.len();
+                Bytes(self.parts).write_fmt(args).expect("writing to memory");
+                if let Some(line) = &mut self.line {
+                    line.extend_from_slice(&self.parts[start..]);
+                }
                 self
             }
         }
@@ -162,6 +288,16 @@ impl Fields<'_> {
 }
 
 impl fmt::Write for Fields<'_> {
+    fn write_str(&mut self, text: &str) -> fmt::Result {
+        self.text(text);
+        Ok(())
+    }
+}
+
+/// Formatted text into bytes.
+struct Bytes<'a>(&'a mut Vec<u8>);
+
+impl fmt::Write for Bytes<'_> {
     fn write_str(&mut self, text: &str) -> fmt::Result {
         self.0.extend_from_slice(text.as_bytes());
         Ok(())
@@ -189,18 +325,8 @@ fn has_line_break(bytes: &[u8]) -> bool {
 }
 
 /// `n` in decimal, as `{}` writes it.
-fn push_decimal(line: &mut Vec<u8>, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    line.extend_from_slice(&digits[at..]);
+fn push_decimal(line: &mut Vec<u8>, n: u64) {
+    line.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
 
 /// `n` (below a billion) as exactly nine digits, as `{n:09}` writes it.
@@ -239,6 +365,13 @@ impl<'a> TraceLine<'a> {
 /// Splits one event line (not a comment) into its parts; an error says
 /// what is malformed.
 pub fn parse_line(line: &str) -> Result<TraceLine<'_>, String> {
+    parse_line_reusing(line, Vec::with_capacity(6))
+}
+
+/// [`parse_line`] with `fields` (cleared first) holding the fields: a
+/// reader of a whole trace hands back the last line's, and allocates once.
+pub fn parse_line_reusing<'a>(line: &'a str, mut fields: Vec<(&'a str, &'a str)>) -> Result<TraceLine<'a>, String> {
+    fields.clear();
     let mut words = LineWords {
         line,
         at: Some(0),
@@ -257,20 +390,49 @@ pub fn parse_line(line: &str) -> Result<TraceLine<'_>, String> {
     };
     let time_ns = parse_time(next("time")?)?;
     let kind = next("kind")?;
-    let mut fields = Vec::with_capacity(6);
-    for w in &mut words {
-        match w.bytes().position(|b| b == b'=') {
-            Some(i) => fields.push((&w[..i], &w[i + 1..])),
-            None => return Err(format!("field {w:?} is not KEY=VALUE")),
-        }
-    }
+    let payload = match words.at {
+        Some(at) => split_fields(&line[at..], &mut fields)?,
+        None => words.payload,
+    };
     Ok(TraceLine {
         seq,
         time_ns,
         kind,
         fields,
-        payload: words.payload,
+        payload,
     })
+}
+
+/// Splits `rest`, the words after the kind, into `KEY=VALUE` fields up to a
+/// word starting `payload=`, whose text (to the end) it returns: the
+/// words [`LineWords`] gives, each scanned once for its space and its
+/// first `=` (reports read whole traces back, line by line).
+fn split_fields<'a>(mut rest: &'a str, fields: &mut Vec<(&'a str, &'a str)>) -> Result<Option<&'a str>, String> {
+    const MARK: &str = "payload=";
+    loop {
+        if let Some(payload) = rest.strip_prefix(MARK) {
+            return Ok(Some(payload));
+        }
+        let (mut equals, mut end) = (None, rest.len());
+        for (i, &b) in rest.as_bytes().iter().enumerate() {
+            if b == b' ' {
+                end = i;
+                break;
+            }
+            if b == b'=' && equals.is_none() {
+                equals = Some(i);
+            }
+        }
+        let word = &rest[..end];
+        match equals {
+            Some(i) => fields.push((&word[..i], &word[i + 1..])),
+            None => return Err(format!("field {word:?} is not KEY=VALUE")),
+        }
+        if end == rest.len() {
+            return Ok(None);
+        }
+        rest = &rest[end + 1..];
+    }
 }
 
 /// The words of a line between single spaces, up to its first
@@ -413,14 +575,57 @@ mod tests {
         }
     }
 
+    /// Records the same few events into `t`.
+    fn sample(t: &mut Trace, payload: &str, at: u64) {
+        t.record_with(at, "send", |line| {
+            line.text("from=").node(0).text(" to=").client(12);
+            line.text(" msg=").number(7).args(format_args!(" payload={payload:?}"));
+        });
+        t.record(at + 1, "heal", format_args!(""));
+        t.record(at + 2, "phase", format_args!("name={}", "recover"));
+    }
+
     #[test]
-    fn hash_is_fnv_of_the_lines() {
-        let mut t = Trace::default();
-        t.record(5, "heal", format_args!(""));
-        assert_eq!(t.hash(), crate::fnv::hash(b"0 0.000000005 heal\n"));
-        let mut u = Trace::default();
-        u.record(6, "heal", format_args!(""));
-        assert_ne!(t.hash(), u.hash());
+    fn the_hash_is_the_same_with_or_without_the_text() {
+        let (mut kept, mut hashed) = (Trace::new(true, false), Trace::new(false, false));
+        sample(&mut kept, "x", 5);
+        sample(&mut hashed, "x", 5);
+        assert!(kept.has_text() && !hashed.has_text());
+        assert_eq!((kept.hash(), kept.events()), (hashed.hash(), hashed.events()));
+        assert_eq!(kept.hashed_bytes(), hashed.hashed_bytes());
+        assert_eq!(
+            event_lines(kept.text()).next(),
+            Some("0 0.000000005 send from=n0 to=c12 msg=7 payload=\"x\"")
+        );
+    }
+
+    #[test]
+    fn the_hash_changes_with_any_part_of_any_event() {
+        let hash = |f: &dyn Fn(&mut Trace)| {
+            let mut t = Trace::new(false, false);
+            f(&mut t);
+            t.hash()
+        };
+        let base = hash(&|t| sample(t, "x", 5));
+        assert_ne!(base, hash(&|t| sample(t, "y", 5)), "payload");
+        assert_ne!(base, hash(&|t| sample(t, "x", 6)), "time");
+        assert_ne!(base, hash(&|t| sample(t, "xx", 5)), "length");
+        let other_node = hash(&|t| {
+            t.record_with(5, "send", |line| {
+                line.text("from=").node(1).text(" to=").client(12);
+                line.text(" msg=").number(7).args(format_args!(" payload={:?}", "x"));
+            });
+            t.record(6, "heal", format_args!(""));
+            t.record(7, "phase", format_args!("name={}", "recover"));
+        });
+        assert_ne!(base, other_node, "a node");
+        // The same bytes split into other events hash otherwise.
+        let one = hash(&|t| t.record(1, "heal", format_args!("a=1 b=2")));
+        let two = hash(&|t| {
+            t.record(1, "heal", format_args!("a=1"));
+        });
+        assert_ne!(one, two);
+        assert_ne!(hash(&|_| {}), one, "an empty trace");
     }
 
     #[test]

@@ -227,9 +227,11 @@ impl Timeline {
             kinds: kinds.clone(),
             ..Reader::default()
         };
+        let mut spare = Vec::with_capacity(8);
         for line in trace::event_lines(text) {
-            if let Ok(line) = trace::parse_line(line) {
+            if let Ok(line) = trace::parse_line_reusing(line, std::mem::take(&mut spare)) {
                 reader.read(&line);
+                spare = line.fields;
             }
         }
         reader.finish()

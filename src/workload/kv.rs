@@ -48,8 +48,10 @@ impl Service for Kv {
     }
 }
 
-/// A key-value operation.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// A key-value operation. In JSON, `{"f":"put","key":"k1","value":"v3"}`
+/// (serde's internally tagged form; reading it back is hand-written, see
+/// [`op_json`]).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(tag = "f", rename_all = "lowercase")]
 pub enum Op {
     /// Reads `key`.
@@ -80,6 +82,245 @@ pub enum Op {
         /// The value set if the expectation holds.
         to: String,
     },
+}
+
+pub mod op_json {
+    //! An [`Op`]'s JSON form, read and written fast, since every family's
+    //! durable log holds operations and a node reads all of them back when
+    //! it restarts.
+    //!
+    //! Serde reading: the fields as they come, in any order, without the
+    //! buffering serde's derive does for internally tagged enums (it reads
+    //! the whole object into a generic tree first, to find the tag). What it
+    //! accepts and rejects is what the derived reader does: unknown fields
+    //! are skipped, a missing `from` is `None`, a missing or repeated field
+    //! is an error.
+    //!
+    //! [`write`] and [`read`] go without serde: the same bytes as
+    //! `serde_json::to_writer`, and reading exactly that form back (anything
+    //! else, such as an escaped string, is left to serde).
+
+    use super::Op;
+    use serde::de::{Error, IgnoredAny, MapAccess, SeqAccess, Visitor};
+    use serde::{Deserialize, Deserializer};
+    use std::fmt;
+
+    #[derive(Deserialize)]
+    #[serde(field_identifier, rename_all = "lowercase")]
+    enum Field {
+        F,
+        Key,
+        Value,
+        From,
+        To,
+        #[serde(other)]
+        Other,
+    }
+
+    #[derive(Clone, Copy, Deserialize)]
+    #[serde(rename_all = "lowercase")]
+    enum Function {
+        Get,
+        Put,
+        Append,
+        Cas,
+    }
+
+    /// The fields read so far.
+    #[derive(Default)]
+    struct Fields {
+        f: Option<Function>,
+        key: Option<String>,
+        value: Option<String>,
+        from: Option<Option<String>>,
+        to: Option<String>,
+    }
+
+    fn once<T, E: Error>(slot: &mut Option<T>, value: T, name: &'static str) -> Result<(), E> {
+        match slot.replace(value) {
+            Some(_) => Err(E::duplicate_field(name)),
+            None => Ok(()),
+        }
+    }
+
+    fn needed<T, E: Error>(slot: Option<T>, name: &'static str) -> Result<T, E> {
+        slot.ok_or_else(|| E::missing_field(name))
+    }
+
+    impl Fields {
+        fn op<E: Error>(self) -> Result<Op, E> {
+            let key = |k: Option<String>| needed(k, "key");
+            Ok(match needed(self.f, "f")? {
+                Function::Get => Op::Get { key: key(self.key)? },
+                Function::Put => Op::Put {
+                    key: key(self.key)?,
+                    value: needed(self.value, "value")?,
+                },
+                Function::Append => Op::Append {
+                    key: key(self.key)?,
+                    value: needed(self.value, "value")?,
+                },
+                Function::Cas => Op::Cas {
+                    key: key(self.key)?,
+                    from: self.from.flatten(),
+                    to: needed(self.to, "to")?,
+                },
+            })
+        }
+    }
+
+    /// Element `at` of a sequence, which must be there.
+    fn element<'de, T: Deserialize<'de>, A: SeqAccess<'de>>(seq: &mut A, at: usize) -> Result<T, A::Error> {
+        seq.next_element()?
+            .ok_or_else(|| A::Error::invalid_length(at, &"an operation's tag and fields"))
+    }
+
+    struct OpVisitor;
+
+    impl<'de> Visitor<'de> for OpVisitor {
+        type Value = Op;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a key-value operation, such as {\"f\": \"get\", \"key\": \"k1\"}")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Op, A::Error> {
+            let mut read = Fields::default();
+            while let Some(field) = map.next_key::<Field>()? {
+                match field {
+                    Field::F => once(&mut read.f, map.next_value()?, "f")?,
+                    Field::Key => once(&mut read.key, map.next_value()?, "key")?,
+                    Field::Value => once(&mut read.value, map.next_value()?, "value")?,
+                    Field::From => once(&mut read.from, map.next_value()?, "from")?,
+                    Field::To => once(&mut read.to, map.next_value()?, "to")?,
+                    Field::Other => {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+            }
+            read.op()
+        }
+
+        /// The tag, then the fields in the order the enum declares them.
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Op, A::Error> {
+            let (f, key): (Function, String) = (element(&mut seq, 0)?, element(&mut seq, 1)?);
+            Ok(match f {
+                Function::Get => Op::Get { key },
+                Function::Put => Op::Put {
+                    key,
+                    value: element(&mut seq, 2)?,
+                },
+                Function::Append => Op::Append {
+                    key,
+                    value: element(&mut seq, 2)?,
+                },
+                Function::Cas => Op::Cas {
+                    key,
+                    from: element(&mut seq, 2)?,
+                    to: element(&mut seq, 3)?,
+                },
+            })
+        }
+    }
+
+    impl<'de> Deserialize<'de> for Op {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Op, D::Error> {
+            deserializer.deserialize_any(OpVisitor)
+        }
+    }
+
+    /// Appends `op` as `serde_json::to_writer` would write it.
+    pub fn write(op: &Op, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{\"f\":\"");
+        out.extend_from_slice(op.f().as_bytes());
+        out.extend_from_slice(b"\",\"key\":");
+        write_str(op.key(), out);
+        match op {
+            Op::Get { .. } => {}
+            Op::Put { value, .. } | Op::Append { value, .. } => {
+                out.extend_from_slice(b",\"value\":");
+                write_str(value, out);
+            }
+            Op::Cas { from, to, .. } => {
+                out.extend_from_slice(b",\"from\":");
+                match from {
+                    Some(from) => write_str(from, out),
+                    None => out.extend_from_slice(b"null"),
+                }
+                out.extend_from_slice(b",\"to\":");
+                write_str(to, out);
+            }
+        }
+        out.push(b'}');
+    }
+
+    /// A JSON string, escaped as serde_json escapes it.
+    pub fn write_str(text: &str, out: &mut Vec<u8>) {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        out.push(b'"');
+        for &b in text.as_bytes() {
+            match b {
+                b'"' => out.extend_from_slice(b"\\\""),
+                b'\\' => out.extend_from_slice(b"\\\\"),
+                b'\n' => out.extend_from_slice(b"\\n"),
+                b'\r' => out.extend_from_slice(b"\\r"),
+                b'\t' => out.extend_from_slice(b"\\t"),
+                0x08 => out.extend_from_slice(b"\\b"),
+                0x0c => out.extend_from_slice(b"\\f"),
+                0..=0x1f => out.extend_from_slice(&[
+                    b'\\',
+                    b'u',
+                    b'0',
+                    b'0',
+                    HEX[usize::from(b >> 4)],
+                    HEX[usize::from(b & 15)],
+                ]),
+                _ => out.push(b),
+            }
+        }
+        out.push(b'"');
+    }
+
+    /// Reads an op written by [`write`] from the start of `bytes`; returns
+    /// it and the bytes after it, or `None` if they hold anything else.
+    pub fn read(bytes: &[u8]) -> Option<(Op, &[u8])> {
+        let rest = bytes.strip_prefix(b"{\"f\":\"")?;
+        let name_end = rest.iter().position(|&b| b == b'"')?;
+        let (name, rest) = (&rest[..name_end], &rest[name_end + 1..]);
+        let (key, rest) = read_str(rest.strip_prefix(b",\"key\":")?)?;
+        let (op, rest) = match name {
+            b"get" => (Op::Get { key }, rest),
+            b"put" | b"append" => {
+                let (value, rest) = read_str(rest.strip_prefix(b",\"value\":")?)?;
+                match name {
+                    b"put" => (Op::Put { key, value }, rest),
+                    _ => (Op::Append { key, value }, rest),
+                }
+            }
+            b"cas" => {
+                let rest = rest.strip_prefix(b",\"from\":")?;
+                let (from, rest) = match rest.strip_prefix(b"null") {
+                    Some(rest) => (None, rest),
+                    None => read_str(rest).map(|(s, rest)| (Some(s), rest))?,
+                };
+                let (to, rest) = read_str(rest.strip_prefix(b",\"to\":")?)?;
+                (Op::Cas { key, from, to }, rest)
+            }
+            _ => return None,
+        };
+        Some((op, rest.strip_prefix(b"}")?))
+    }
+
+    /// A JSON string without escapes at the start of `bytes`, and the rest.
+    pub fn read_str(bytes: &[u8]) -> Option<(String, &[u8])> {
+        let rest = bytes.strip_prefix(b"\"")?;
+        let end = rest.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+        if rest[end] != b'"' {
+            return None;
+        }
+        let text = std::str::from_utf8(&rest[..end]).ok()?;
+        Some((text.to_string(), &rest[end + 1..]))
+    }
 }
 
 impl Op {
@@ -118,7 +359,7 @@ impl fmt::Display for Op {
 }
 
 /// What a key-value operation answers.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Output {
     /// The value read (`None`: key absent).
@@ -263,6 +504,137 @@ mod tests {
 
     fn s(x: &str) -> String {
         x.to_string()
+    }
+
+    /// What serde's derive reads, for comparison with the hand-written reader.
+    #[derive(Debug, PartialEq, Deserialize)]
+    #[serde(tag = "f", rename_all = "lowercase")]
+    enum Derived {
+        Get {
+            key: String,
+        },
+        Put {
+            key: String,
+            value: String,
+        },
+        Append {
+            key: String,
+            value: String,
+        },
+        Cas {
+            key: String,
+            from: Option<String>,
+            to: String,
+        },
+    }
+
+    impl From<Derived> for Op {
+        fn from(d: Derived) -> Op {
+            match d {
+                Derived::Get { key } => Op::Get { key },
+                Derived::Put { key, value } => Op::Put { key, value },
+                Derived::Append { key, value } => Op::Append { key, value },
+                Derived::Cas { key, from, to } => Op::Cas { key, from, to },
+            }
+        }
+    }
+
+    #[test]
+    fn reads_operations_as_the_derived_reader_does() {
+        let ops = [
+            Op::Get { key: s("k\"1") },
+            Op::Put {
+                key: s("k"),
+                value: s("v\n2"),
+            },
+            Op::Append {
+                key: s("k"),
+                value: s(""),
+            },
+            Op::Cas {
+                key: s("k"),
+                from: None,
+                to: s("t"),
+            },
+            Op::Cas {
+                key: s("k"),
+                from: Some(s("f")),
+                to: s("t"),
+            },
+        ];
+        let written: Vec<String> = ops.iter().map(|op| serde_json::to_string(op).unwrap()).collect();
+        let others = [
+            r#"{"key":"k","f":"get"}"#,
+            r#"{"f":"cas","to":"t","key":"k","extra":[1,{"a":2}]}"#,
+            r#"{"f":"cas","key":"k","from":null,"to":"t"}"#,
+            r#"{"f":"put","key":"k"}"#,
+            r#"{"key":"k"}"#,
+            r#"{"f":"get","key":"k","key":"j"}"#,
+            r#"{"f":"delete","key":"k"}"#,
+            r#"{"f":"get","key":7}"#,
+            r#"["get","k"]"#,
+            r#"["cas","k",null,"t"]"#,
+            r#"["put","k"]"#,
+            r#"["get","k","extra"]"#,
+            r#""get""#,
+            r#"{"f":"get","key":"k""#,
+        ];
+        for text in written.iter().map(String::as_str).chain(others) {
+            let ours = serde_json::from_str::<Op>(text).ok();
+            let derived = serde_json::from_str::<Derived>(text).ok().map(Op::from);
+            assert_eq!(ours, derived, "{text}");
+        }
+        for (op, text) in ops.iter().zip(&written) {
+            assert_eq!(&serde_json::from_str::<Op>(text).unwrap(), op, "round trip");
+        }
+    }
+
+    #[test]
+    fn writes_operations_as_serde_json_does_and_reads_them_back() {
+        let every_ascii: String = (0u8..128).map(char::from).collect();
+        let texts = [s(""), s("k1"), s("v\u{e9}\u{1f600}"), every_ascii];
+        for a in &texts {
+            for b in &texts {
+                for op in [
+                    Op::Get { key: a.clone() },
+                    Op::Put {
+                        key: a.clone(),
+                        value: b.clone(),
+                    },
+                    Op::Append {
+                        key: b.clone(),
+                        value: a.clone(),
+                    },
+                    Op::Cas {
+                        key: a.clone(),
+                        from: None,
+                        to: b.clone(),
+                    },
+                    Op::Cas {
+                        key: a.clone(),
+                        from: Some(b.clone()),
+                        to: a.clone(),
+                    },
+                ] {
+                    let mut ours = Vec::new();
+                    op_json::write(&op, &mut ours);
+                    assert_eq!(ours, serde_json::to_vec(&op).unwrap(), "{op:?}");
+                    ours.extend_from_slice(b"tail");
+                    match op_json::read(&ours) {
+                        Some((back, rest)) => assert_eq!((back, rest), (op, &b"tail"[..])),
+                        // Only strings with escapes are left to serde.
+                        None => assert!(ours.contains(&b'\\'), "{op:?}"),
+                    }
+                }
+            }
+        }
+        for cut in [
+            &br#"{"f":"get","key":"k"#[..],
+            br#"{"f":"get","key":"k""#,
+            br#"{"f":"gets","key":"k"}"#,
+        ] {
+            assert_eq!(op_json::read(cut), None, "{}", String::from_utf8_lossy(cut));
+        }
     }
 
     #[test]

@@ -12,7 +12,8 @@ use std::fmt;
 pub enum Resource {
     /// Trace events.
     Events,
-    /// The trace's bytes, plus a fixed size per message in flight and per
+    /// The trace's bytes (as its hash reads them: about its text's
+    /// size, kept or not), plus a fixed size per message in flight and per
     /// history event.
     Memory,
 }
@@ -123,12 +124,15 @@ fn memory_bytes(rec: &Recorder) -> u64 {
     let m = &rec.messages;
     let in_flight = (m.sent + m.duplicated).saturating_sub(m.delivered + m.dropped);
     let items = in_flight + rec.history.events.len() as u64;
-    (rec.trace.text().len() as u64).saturating_add(items.saturating_mul(RunBudget::ITEM_BYTES))
+    rec.trace
+        .hashed_bytes()
+        .saturating_add(items.saturating_mul(RunBudget::ITEM_BYTES))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::trace::Trace;
 
     fn meter(events: u64, memory_mb: u64) -> Meter {
         Meter::new(&RunBudget { events, memory_mb })
@@ -136,7 +140,7 @@ mod tests {
 
     #[test]
     fn the_first_budget_to_run_out_ends_the_run_once() {
-        let (mut m, mut rec) = (meter(2, 1), Recorder::new(false, 1));
+        let (mut m, mut rec) = (meter(2, 1), Recorder::new(Trace::default(), 1));
         for t in 0..2 {
             rec.trace.record(t, "timer", format_args!(""));
             assert!(!m.over(&mut rec, t), "two events are within a budget of two");
@@ -160,7 +164,7 @@ mod tests {
 
     #[test]
     fn memory_counts_the_trace_and_each_message_in_flight() {
-        let (mut m, mut rec) = (meter(u64::MAX, 1), Recorder::new(false, 1));
+        let (mut m, mut rec) = (meter(u64::MAX, 1), Recorder::new(Trace::default(), 1));
         rec.messages.sent = (1 << 20) / RunBudget::ITEM_BYTES;
         assert!(!m.over(&mut rec, 0), "exactly 1 MB");
         rec.messages.delivered = 1;

@@ -23,8 +23,10 @@ use crate::history::Event;
 use crate::net::{DropReason, Fate, Network};
 use crate::property::{FaultEvent, Findings, Moment, Observer};
 use crate::scenario::Scenario;
+use crate::trace::Trace;
 use crate::workload::{Budget, ClientAction, ClientTimer, Session, Workload};
 use std::fmt;
+use std::hash::Hash;
 use std::sync::{Arc, Mutex, Weak};
 use std::task::Waker;
 
@@ -113,7 +115,7 @@ where
     N::Service: Workload,
 {
     /// Must be called inside the madsim runtime (it reads madsim's clock).
-    pub fn new(scenario: &Scenario, seed: u64, factory: Factory<N>, hooks: Hooks<N>, echo_trace: bool) -> Self {
+    pub fn new(scenario: &Scenario, seed: u64, factory: Factory<N>, hooks: Hooks<N>, trace: Trace) -> Self {
         let mut net = Network::new(&scenario.network, scenario.nodes, seed);
         for rule in hooks.rules {
             net.push_rule(rule);
@@ -123,7 +125,7 @@ where
             nodes: Nodes::new(scenario, seed, factory, hooks.disk.as_deref()),
             clients: clients(scenario, seed),
             net,
-            rec: Recorder::new(echo_trace, scenario.nodes),
+            rec: Recorder::new(trace, scenario.nodes),
             meter: Meter::new(&scenario.budget),
             watch: Watch {
                 observers: hooks.observers,
@@ -267,8 +269,8 @@ impl<N: Node> World<N> {
                 if self.nodes.timer_is_live(i, id) {
                     self.nodes.slots[i as usize].handled = true;
                     self.rec.trace.record_with(now, "timer", |line| {
-                        line.text("node=").node(i).text(" timer=").number(id);
-                        line.args(format_args!(" payload={timer:?}"));
+                        line.text("node=").node(i).text(" timer=").number(id).text(" payload=");
+                        line.payload(|h| N::hash_timer(&timer, h), format_args!("{timer:?}"));
                     });
                     self.dispatch(i, now, |node, ctx| node.on_timer(ctx, timer));
                 }
@@ -412,7 +414,8 @@ impl<N: Node> World<N> {
         self.rec.messages.sent += 1;
         self.rec.trace.record_with(now, "send", |line| {
             line.text("from=").node(from).text(" to=").node(to.0);
-            line.text(" msg=").number(id).args(format_args!(" payload={msg:?}"));
+            line.text(" msg=").number(id).text(" payload=");
+            line.payload(|h| N::hash_msg(&msg, h), format_args!("{msg:?}"));
         });
         match self.net.send(from, to.0, now) {
             Fate::Dropped(reason) => {
@@ -444,7 +447,8 @@ impl<N: Node> World<N> {
         let call = <N::Service as Service>::call(&request.op);
         self.rec.trace.record_with(now, "send", |line| {
             line.text("from=").client(c).text(" to=").node(to.0);
-            line.text(" msg=").number(id).args(format_args!(" payload={call}"));
+            line.text(" msg=").number(id).text(" payload=");
+            line.payload(|h| call.hash(h), format_args!("{call}"));
         });
         let at = now.saturating_add(self.net.client_delay_ns(c));
         self.schedule_node(to.0, at, deliver(Addr::Client(c), id, now, Wire::Request(request)));

@@ -57,6 +57,10 @@ pub struct Stats {
 pub struct RunOptions {
     /// Print every trace line to stderr as it happens.
     pub echo_trace: bool,
+    /// Keep only the trace's hash and counts, not its text: what a sweep
+    /// needs of a seed that passes (a report runs the seed again for the
+    /// text). Formatting the text is a third of a run's cost.
+    pub hash_only: bool,
     /// Set (by Ctrl-C, say), the run's checks give up with unknown as soon
     /// as they notice. The simulation itself runs to its end: it is cheap
     /// next to a search, and bounded by its budget.
@@ -166,10 +170,10 @@ where
     let slot: Arc<Mutex<Option<Shared<N>>>> = Arc::default();
     let world_slot = slot.clone();
     let factory: Factory<N> = Box::new(factory);
-    let echo = options.echo_trace;
+    let trace = crate::trace::Trace::new(!options.hash_only, options.echo_trace);
     let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
         runtime.block_on(async move {
-            let world = Arc::new(Mutex::new(World::new(scenario, seed, factory, hooks, echo)));
+            let world = Arc::new(Mutex::new(World::new(scenario, seed, factory, hooks, trace)));
             world.lock().expect("no panic yet").me = Arc::downgrade(&world);
             *world_slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(world.clone());
             drive(scenario, seed, &world).await;

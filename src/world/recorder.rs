@@ -10,6 +10,7 @@ use crate::scenario::Fault;
 use crate::trace::Trace;
 use serde::Serialize;
 use std::fmt;
+use std::hash::Hash;
 
 /// Message counts of a run.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -65,9 +66,9 @@ pub(super) struct Recorder {
 }
 
 impl Recorder {
-    pub fn new(echo_trace: bool, nodes: u32) -> Self {
+    pub fn new(trace: Trace, nodes: u32) -> Self {
         Recorder {
-            trace: Trace::new(echo_trace),
+            trace,
             coverage: Coverage::new(nodes),
             scheduling: true,
             ..Recorder::default()
@@ -128,7 +129,8 @@ impl Recorder {
             let input = e.input.as_ref().expect("an invoke has an input");
             self.trace.record_with(t, "invoke", |line| {
                 line.text("client=").client(c).text(" process=").number(p);
-                line.text(" op=").number(op).args(format_args!(" payload={input}"));
+                line.text(" op=").number(op).text(" payload=");
+                line.payload(|h| input.hash(h), format_args!("{input}"));
             });
         } else {
             let status = match e.kind {
@@ -141,7 +143,7 @@ impl Recorder {
                 line.text(" op=").number(op).text(" status=").text(status);
                 line.text(" payload=");
                 match (&e.output, &e.error) {
-                    (Some(out), _) => line.args(format_args!("{out}")),
+                    (Some(out), _) => line.payload(|h| out.hash(h), format_args!("{out}")),
                     (None, Some(why)) => line.text(why),
                     (None, None) => line,
                 };

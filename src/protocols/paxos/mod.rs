@@ -167,7 +167,7 @@ impl From<&config::PaxosConfig> for Config {
 }
 
 /// What Multi-Paxos nodes send each other.
-#[derive(Clone)]
+#[derive(Clone, Hash)]
 pub enum PaxosMsg {
     /// Phase 1a: promise `ballot` for every slot from `from` on.
     Prepare {
@@ -268,7 +268,7 @@ impl fmt::Debug for PaxosMsg {
 }
 
 /// Multi-Paxos's timers.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 pub enum PaxosTimer {
     /// Time to check whether phase 1 is due.
     Election,
@@ -988,6 +988,14 @@ impl Node for Paxos {
             Role::Follower => crate::core::Role::follows("follower"),
             Role::Candidate => crate::core::Role::follows("candidate"),
         }
+    }
+
+    fn hash_msg(msg: &PaxosMsg, into: &mut crate::core::PayloadHasher<'_>) {
+        std::hash::Hash::hash(msg, into);
+    }
+
+    fn hash_timer(timer: &PaxosTimer, into: &mut crate::core::PayloadHasher<'_>) {
+        std::hash::Hash::hash(timer, into);
     }
 }
 

@@ -36,7 +36,7 @@ const PRIMARY: NodeId = NodeId(0);
 const FETCH_BATCH: usize = 64;
 
 /// What primary and backups send each other.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 pub enum PbMsg {
     /// A backup passes a client's write to the primary.
     Forward {
@@ -87,7 +87,7 @@ struct LogEntry {
 }
 
 /// The primary's timer.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 pub enum PbTimer {
     /// Time to tell the backups the log's length.
     Heartbeat,
@@ -261,6 +261,14 @@ impl Node for PrimaryBackup {
         } else {
             Role::follows("backup")
         }
+    }
+
+    fn hash_msg(msg: &PbMsg, into: &mut crate::core::PayloadHasher<'_>) {
+        std::hash::Hash::hash(msg, into);
+    }
+
+    fn hash_timer(timer: &PbTimer, into: &mut crate::core::PayloadHasher<'_>) {
+        std::hash::Hash::hash(timer, into);
     }
 }
 

@@ -141,7 +141,7 @@ const HINTS: &str = "quorum.hints";
 const BOOTS: &str = "quorum.boots";
 
 /// What nodes send each other.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 pub enum QMsg {
     /// A coordinator asks a replica for its copy of `key` (a read, or a
     /// write's version read).
@@ -222,7 +222,7 @@ pub enum QMsg {
 }
 
 /// What a node's timers carry.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 pub enum QTimer {
     /// A request's quorum did not come in time.
     Expire(RequestId),
@@ -485,5 +485,13 @@ impl Node for Quorum {
 
     fn role(&self) -> Role {
         Role::follows("replica")
+    }
+
+    fn hash_msg(msg: &QMsg, into: &mut crate::core::PayloadHasher<'_>) {
+        std::hash::Hash::hash(msg, into);
+    }
+
+    fn hash_timer(timer: &QTimer, into: &mut crate::core::PayloadHasher<'_>) {
+        std::hash::Hash::hash(timer, into);
     }
 }

@@ -27,7 +27,7 @@ pub struct Version {
 }
 
 /// A value with its version, as last-write-wins replicas keep it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Stored {
     /// Its version.
     pub version: Version,
@@ -91,7 +91,7 @@ impl fmt::Debug for Clock {
 
 /// One of a key's values under version vectors, with the clock of the
 /// write that made it.
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Sibling {
     /// The write's clock: unique to it (its actor's count is new).
     pub clock: Clock,
@@ -108,7 +108,7 @@ impl fmt::Debug for Sibling {
 /// A replica's copy of a key. Serialised (data files) and printed
 /// (traces) as its contents alone, so last-write-wins stores look as they
 /// did before version vectors existed.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Held {
     /// Last write wins: the newest version seen.
@@ -212,7 +212,7 @@ impl Held {
 
 /// What a digest or a handoff acknowledgement says of a copy: its version,
 /// or its siblings' clocks.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub enum Tag {
     /// A last-write-wins copy's version.
     Version(Version),

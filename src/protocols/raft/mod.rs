@@ -58,11 +58,12 @@ pub mod properties;
 pub use family::RaftFamily;
 pub use log::{Entry, Log};
 
-use crate::core::{Ctx, Node, NodeId, Reply, Request, RequestId};
+use crate::core::{Ctx, Node, NodeId, PayloadHasher, Reply, Request, RequestId};
 use crate::workload::kv::{Kv, KvStore, Op, Output};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
+use std::hash::Hash;
 use std::time::Duration;
 
 /// What a Raft node is in its term.
@@ -204,7 +205,7 @@ pub enum Command {
 }
 
 /// What Raft nodes send each other.
-#[derive(Clone, Serialize)]
+#[derive(Clone, Hash, Serialize)]
 pub enum RaftMsg {
     /// A candidate asks for a vote in `term`; its log ends at `last_index` of `last_term`.
     RequestVote {
@@ -229,7 +230,7 @@ pub enum RaftMsg {
 }
 
 /// A leader's append: entries after `prev_index`, and its commit index.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Hash, Serialize)]
 pub struct Append {
     /// The leader's term.
     pub term: u64,
@@ -246,7 +247,7 @@ pub struct Append {
 }
 
 /// A follower's answer to an append.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Hash, Serialize)]
 pub struct Appended {
     /// The follower's term.
     pub term: u64,
@@ -289,7 +290,7 @@ impl fmt::Debug for RaftMsg {
 }
 
 /// Raft's timers.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 pub enum RaftTimer {
     /// Time to check whether an election is due.
     Election,
@@ -960,6 +961,14 @@ impl Node for Raft {
             Role::Follower => crate::core::Role::follows("follower"),
             Role::Candidate => crate::core::Role::follows("candidate"),
         }
+    }
+
+    fn hash_msg(msg: &RaftMsg, into: &mut PayloadHasher<'_>) {
+        msg.hash(into);
+    }
+
+    fn hash_timer(timer: &RaftTimer, into: &mut PayloadHasher<'_>) {
+        timer.hash(into);
     }
 }
 
