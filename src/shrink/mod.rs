@@ -53,6 +53,15 @@ use crate::protocols::{Bound, Registry};
 use crate::run::Checked;
 use crate::scenario::{Expect, Fault, FaultSpec, Scenario};
 use crate::world::RunOptions;
+
+/// How the shrinker runs a candidate: it reads verdicts, sizes and the
+/// schedule played, never the trace's text (the report of the result is
+/// written by a run that keeps it).
+const HASH_ONLY: RunOptions = RunOptions {
+    echo_trace: false,
+    hash_only: true,
+    interrupt: None,
+};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -159,7 +168,7 @@ pub fn shrink(
 ) -> Result<Shrunk, NotFailing> {
     assert!(options.tries >= 1, "at least the seed itself is tried");
     let started = Instant::now();
-    let first = crate::run::run(bound, seed, &RunOptions::default(), false);
+    let first = crate::run::run(bound, seed, &HASH_ONLY, false);
     let signature = signature(bound, &first).ok_or_else(|| {
         let name = &bound.spec().name;
         NotFailing(format!(
@@ -314,7 +323,7 @@ impl<'a> Shrinker<'a> {
             if restarts == self.options.restarts || self.over() {
                 break;
             }
-            let run = crate::run::run(bound, other, &RunOptions::default(), false);
+            let run = crate::run::run(bound, other, &HASH_ONLY, false);
             self.runs += 1;
             if !self.fails_same(&run) {
                 continue;
@@ -419,7 +428,7 @@ impl<'a> Shrinker<'a> {
             return false;
         };
         for seed in seeds {
-            let checked = crate::run::run(&bound, seed, &RunOptions::default(), false);
+            let checked = crate::run::run(&bound, seed, &HASH_ONLY, false);
             self.runs += 1;
             if self.fails_same(&checked) {
                 self.best = bound.spec().clone();
