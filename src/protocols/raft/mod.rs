@@ -575,8 +575,8 @@ impl Raft {
             let output = match &entry.command {
                 Command::Noop => None,
                 Command::Client { client, request, op } => {
-                    let (client, request, op) = (*client, *request, op.clone());
-                    self.apply_client(client, request, &op).map(|out| (request, out))
+                    Raft::apply_client(&mut self.sessions, &mut self.store, *client, *request, op)
+                        .map(|out| (*request, out))
                 }
             };
             if let Some(waiting) = self.waiting.remove(&self.applied) {
@@ -600,14 +600,22 @@ impl Raft {
     /// Applies a client command once per (client, request): a retry gets
     /// the first output; a request older than the client's latest (which
     /// the client gave up on) is not applied at all.
-    fn apply_client(&mut self, client: u32, request: RequestId, op: &Op) -> Option<Output> {
-        match self.sessions.get(&client) {
+    /// (The node's sessions and store are passed on their own, so that the
+    /// operation can stay borrowed from the log.)
+    fn apply_client(
+        sessions: &mut BTreeMap<u32, (RequestId, Output)>,
+        store: &mut KvStore,
+        client: u32,
+        request: RequestId,
+        op: &Op,
+    ) -> Option<Output> {
+        match sessions.get(&client) {
             Some((last, out)) if *last == request => return Some(out.clone()),
             Some((last, _)) if *last > request => return None,
             _ => {}
         }
-        let (out, _) = self.store.apply(op);
-        self.sessions.insert(client, (request, out.clone()));
+        let (out, _) = store.apply(op);
+        sessions.insert(client, (request, out.clone()));
         Some(out)
     }
 
