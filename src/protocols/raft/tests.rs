@@ -721,3 +721,65 @@ fn a_sticky_follower_moved_to_a_new_term_by_a_stale_answer_still_does_not_vote()
         "n0's lease holds, and rightly"
     );
 }
+
+#[test]
+fn messages_read_as_they_always_did_in_traces() {
+    let append = |entries: usize| Append {
+        term: 7,
+        prev_index: 41,
+        prev_term: 6,
+        entries: vec![
+            Entry {
+                term: 7,
+                command: Command::Noop,
+            };
+            entries
+        ],
+        commit: 40,
+        sent_at: 1,
+    };
+    let appended = |success: bool, conflict_term: Option<u64>| Appended {
+        term: u64::MAX,
+        index: 0,
+        success,
+        conflict_term,
+        sent_at: 2,
+    };
+    let cases = [
+        (
+            RaftMsg::RequestVote {
+                term: 3,
+                last_index: 10,
+                last_term: 2,
+            },
+            "RequestVote t3 last=10@t2".to_string(),
+        ),
+        (RaftMsg::Vote { term: 3, granted: true }, "Vote t3 granted=true".into()),
+        (
+            RaftMsg::Vote {
+                term: 0,
+                granted: false,
+            },
+            "Vote t0 granted=false".into(),
+        ),
+        (
+            RaftMsg::Append(append(0)),
+            "Append t7 prev=41@t6 entries=none commit=40".into(),
+        ),
+        (
+            RaftMsg::Append(append(3)),
+            "Append t7 prev=41@t6 entries=42..=44 commit=40".into(),
+        ),
+        (
+            RaftMsg::Appended(appended(true, None)),
+            format!("Appended t{} success=true index=0 conflict=None", u64::MAX),
+        ),
+        (
+            RaftMsg::Appended(appended(false, Some(5))),
+            format!("Appended t{} success=false index=0 conflict=Some(5)", u64::MAX),
+        ),
+    ];
+    for (msg, text) in cases {
+        assert_eq!(format!("{msg:?}"), text);
+    }
+}
