@@ -1,6 +1,6 @@
 //! FNV-1a, 64 bit: a hash that is the same on every machine and build.
 //!
-//! Used for the trace hash and to name RNG streams. std's hashers are
+//! Used to name RNG streams and for sweep digests. std's hashers are
 //! seeded per process or may change between Rust releases; this one is a
 //! dozen lines and never changes.
 

@@ -1,7 +1,7 @@
 //! simulate: a deterministic distributed-systems simulator and chaos tester.
 //!
 //! Module map, lowest layer first (each module only uses those above it):
-//! - [`fnv`]: a hash that is the same on every machine (trace hash, stream names).
+//! - [`fnv`]: a hash that is the same on every machine (stream names, sweep digests).
 //! - [`env`](mod@env): a node's environment: drifting clocks, a disk with a fault hook, seeded random streams.
 //! - [`core`]: the node API: `Node`, its `Ctx` and `Effects`, services with their requests and
 //!   replies, neutral values, roles, and a harness to drive one node by hand.

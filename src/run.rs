@@ -70,9 +70,11 @@ impl Checked {
         let again = bound.run(self.outcome.seed, &RunOptions::default());
         let (was, is) = (self.outcome.trace.hash_hex(), again.trace.hash_hex());
         if was != is {
+            // The report shows the rerun: its checks, not the first run's.
             let detail = format!(
-                "the seed run again to write its trace gave trace hash {is}, the first run {was}: the same seed ran differently"
+                "the seed run again to write its trace gave trace hash {is}, the first run {was}: the same seed ran differently (this report shows the second run)"
             );
+            self.checks = bound.check(&again);
             self.checks
                 .push(CheckResult::new("Determinism".to_string(), Verdict::Fail, detail));
             self.verdict = check::overall(&self.checks);

@@ -483,6 +483,52 @@ fn determinism_check_names_the_first_event_that_differs() {
 }
 
 #[test]
+fn determinism_check_fails_runs_whose_texts_agree_but_hashes_do_not() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static RUNS: AtomicU64 = AtomicU64::new(0);
+    /// Its trace text shows only `seen`; its hash covers `hidden` too.
+    #[derive(Clone, Hash)]
+    struct Note {
+        seen: u64,
+        hidden: u64,
+    }
+    impl std::fmt::Debug for Note {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "Note {}", self.seen)
+        }
+    }
+    struct Hides(u64);
+    impl Node for Hides {
+        type Msg = Note;
+        type Timer = ();
+        type Service = NoService;
+        fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
+            ctx.set_timer(Duration::from_millis(100), ());
+        }
+        fn on_message(&mut self, _: &mut Ctx<'_, Self>, _: NodeId, _: Note) {}
+        fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, _: ()) {
+            ctx.broadcast(Note {
+                seen: 1,
+                hidden: self.0,
+            });
+        }
+        fn hash_msg(msg: &Note, into: &mut simulate::core::PayloadHasher<'_>) {
+            std::hash::Hash::hash(msg, into);
+        }
+    }
+    let s = scenario(&probe_scenario(2, ""));
+    let run = || {
+        let generation = RUNS.fetch_add(1, Ordering::SeqCst);
+        world::run(&s.spec, 3, &RunOptions::default(), move |_| Hides(generation))
+    };
+    let (first, second) = (run(), run());
+    assert_eq!(first.trace.text(), second.trace.text(), "the texts agree");
+    let result = simulate::check::determinism(&first, &second);
+    assert_eq!(result.verdict, simulate::check::Verdict::Fail);
+    assert!(result.detail.contains("hash differently"), "{}", result.detail);
+}
+
+#[test]
 fn a_reply_to_a_request_from_before_a_crash_goes_nowhere() {
     /// Remembers requests on disk without answering; answers them all
     /// after a restart.

@@ -115,7 +115,10 @@ pub trait Node: Send + 'static {
     /// Puts `msg` into the trace hash. The default puts its Debug text,
     /// which is what the trace shows; messages that implement `Hash` can go
     /// in as they are, several times faster: `msg.hash(into)`. (The
-    /// trace's text shows the Debug form either way.)
+    /// trace's text shows the Debug form either way, and only a run that
+    /// keeps the text formats it: Debug must not panic.) Not for messages
+    /// holding slices of integers: std hashes those as raw memory, which
+    /// differs between machines.
     fn hash_msg(msg: &Self::Msg, into: &mut PayloadHasher<'_>) {
         into.debug(msg);
     }

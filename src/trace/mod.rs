@@ -20,9 +20,13 @@
 //!
 //! The trace hash folds, event by event, the event's parts as they are
 //! recorded rather than its text: its time (8 bytes, little-endian), its
-//! kind, a 0xff byte, then its fields in order, text as written (payloads
-//! as their Debug or Display text) and numbers as 8 little-endian bytes
-//! (`n` or `c` before a node's or client's). The bytes go in 8 at a time
+//! kind, a 0xff byte, then its fields in order: text as written, numbers
+//! as 8 little-endian bytes (`n` or `c` before a node's or client's), and
+//! payloads after a 0xfe byte as [`Node::hash_msg`](crate::core::Node::hash_msg)
+//! and `hash_timer` put them (by default their Debug text; the built-in
+//! families hash their messages through `Hash`, which covers what the text
+//! leaves out), client operations and outputs through `Value`'s `Hash`.
+//! The hash cannot be recomputed from the trace file. The bytes go in 8 at a time
 //! (the last word zero-padded, then the event's length) through
 //! `h = (h.rotate_left(5) ^ word) * 0x517cc1b727220a95`, from
 //! `0xcbf29ce484222325`; the hash is `h` through splitmix64's finalizer.
@@ -59,6 +63,9 @@ pub struct Trace {
 const HASH_START: u64 = 0xcbf2_9ce4_8422_2325;
 /// Between an event's kind and its fields: no UTF-8 text holds this byte.
 const FIELDS_MARK: u8 = 0xff;
+/// Before a payload put in by [`Fields::payload`] (no UTF-8 text holds it
+/// either), so that it never reads as text put in by [`Fields::text`].
+const PAYLOAD_MARK: u8 = 0xfe;
 
 impl Default for Trace {
     /// An empty trace that keeps its text.
@@ -264,6 +271,8 @@ impl Fields<'_> {
     /// [`Node::hash_msg`](crate::core::Node::hash_msg)), and `text`, its
     /// text, is written only when the text is kept.
     pub fn payload(&mut self, hash: impl FnOnce(&mut PayloadHasher<'_>), text: fmt::Arguments<'_>) -> &mut Self {
+        // Marks hashed bytes apart from text, which never holds this byte.
+        self.parts.push(PAYLOAD_MARK);
         hash(&mut PayloadHasher::new(self.parts));
         if let Some(line) = &mut self.line {
             Bytes(line).write_fmt(text).expect("writing to memory");

@@ -117,8 +117,7 @@ pub mod op_json {
         Other,
     }
 
-    #[derive(Clone, Copy, Deserialize)]
-    #[serde(rename_all = "lowercase")]
+    #[derive(Clone, Copy)]
     enum Function {
         Get,
         Put,
@@ -126,14 +125,156 @@ pub mod op_json {
         Cas,
     }
 
+    /// The tag: a name (or, as serde's identifiers allow, its index).
+    impl<'de> Deserialize<'de> for Function {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Function, D::Error> {
+            deserializer.deserialize_identifier(FunctionVisitor)
+        }
+    }
+
+    struct FunctionVisitor;
+
+    impl Visitor<'_> for FunctionVisitor {
+        type Value = Function;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("variant identifier")
+        }
+
+        fn visit_u64<E: Error>(self, n: u64) -> Result<Function, E> {
+            let all = [Function::Get, Function::Put, Function::Append, Function::Cas];
+            let unexpected = serde::de::Unexpected::Unsigned(n);
+            all.get(n as usize)
+                .copied()
+                .ok_or_else(|| E::invalid_value(unexpected, &"variant index 0 <= i < 4"))
+        }
+
+        fn visit_str<E: Error>(self, name: &str) -> Result<Function, E> {
+            match name {
+                "get" => Ok(Function::Get),
+                "put" => Ok(Function::Put),
+                "append" => Ok(Function::Append),
+                "cas" => Ok(Function::Cas),
+                _ => Err(E::unknown_variant(name, &["get", "put", "append", "cas"])),
+            }
+        }
+
+        fn visit_bytes<E: Error>(self, name: &[u8]) -> Result<Function, E> {
+            match std::str::from_utf8(name) {
+                Ok(name) => self.visit_str(name),
+                Err(_) => Err(E::invalid_value(serde::de::Unexpected::Bytes(name), &self)),
+            }
+        }
+    }
+
+    /// A field that only some operations have, read before the tag may be
+    /// known: its type and repeats matter only to an operation that has it.
+    enum Loose {
+        Str(String),
+        Null,
+        Other,
+    }
+
+    impl<'de> Deserialize<'de> for Loose {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Loose, D::Error> {
+            deserializer.deserialize_any(LooseVisitor)
+        }
+    }
+
+    struct LooseVisitor;
+
+    impl<'de> Visitor<'de> for LooseVisitor {
+        type Value = Loose;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("any value")
+        }
+
+        fn visit_str<E: Error>(self, text: &str) -> Result<Loose, E> {
+            Ok(Loose::Str(text.to_string()))
+        }
+
+        fn visit_string<E: Error>(self, text: String) -> Result<Loose, E> {
+            Ok(Loose::Str(text))
+        }
+
+        fn visit_unit<E: Error>(self) -> Result<Loose, E> {
+            Ok(Loose::Null)
+        }
+
+        fn visit_none<E: Error>(self) -> Result<Loose, E> {
+            Ok(Loose::Null)
+        }
+
+        fn visit_bool<E: Error>(self, _: bool) -> Result<Loose, E> {
+            Ok(Loose::Other)
+        }
+
+        fn visit_i64<E: Error>(self, _: i64) -> Result<Loose, E> {
+            Ok(Loose::Other)
+        }
+
+        fn visit_u64<E: Error>(self, _: u64) -> Result<Loose, E> {
+            Ok(Loose::Other)
+        }
+
+        fn visit_f64<E: Error>(self, _: f64) -> Result<Loose, E> {
+            Ok(Loose::Other)
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Loose, A::Error> {
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            Ok(Loose::Other)
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Loose, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(Loose::Other)
+        }
+    }
+
+    /// One of the fields only some operations have: its first value, and
+    /// whether it came again.
+    #[derive(Default)]
+    struct Slot {
+        first: Option<Loose>,
+        repeated: bool,
+    }
+
+    impl Slot {
+        fn put(&mut self, value: Loose) {
+            self.repeated |= self.first.is_some();
+            self.first.get_or_insert(value);
+        }
+
+        /// The field as an operation that has it reads it: present at most
+        /// once, a string (or, if `nullable`, null).
+        fn read<E: Error>(self, name: &'static str, nullable: bool) -> Result<Option<String>, E> {
+            let wrong = |what| E::invalid_type(serde::de::Unexpected::Other(what), &"a string");
+            match (self.repeated, self.first) {
+                (true, _) => Err(E::duplicate_field(name)),
+                (false, None) if nullable => Ok(None),
+                (false, None) => Err(E::missing_field(name)),
+                (false, Some(Loose::Str(text))) => Ok(Some(text)),
+                (false, Some(Loose::Null)) if nullable => Ok(None),
+                (false, Some(Loose::Null)) => Err(wrong("null")),
+                (false, Some(Loose::Other)) => Err(wrong("a value that is not a string")),
+            }
+        }
+
+        fn needed<E: Error>(self, name: &'static str) -> Result<String, E> {
+            self.read(name, false).map(|v| v.expect("a field read as not nullable"))
+        }
+    }
+
     /// The fields read so far.
     #[derive(Default)]
     struct Fields {
         f: Option<Function>,
         key: Option<String>,
-        value: Option<String>,
-        from: Option<Option<String>>,
-        to: Option<String>,
+        value: Slot,
+        from: Slot,
+        to: Slot,
     }
 
     fn once<T, E: Error>(slot: &mut Option<T>, value: T, name: &'static str) -> Result<(), E> {
@@ -154,16 +295,16 @@ pub mod op_json {
                 Function::Get => Op::Get { key: key(self.key)? },
                 Function::Put => Op::Put {
                     key: key(self.key)?,
-                    value: needed(self.value, "value")?,
+                    value: self.value.needed("value")?,
                 },
                 Function::Append => Op::Append {
                     key: key(self.key)?,
-                    value: needed(self.value, "value")?,
+                    value: self.value.needed("value")?,
                 },
                 Function::Cas => Op::Cas {
                     key: key(self.key)?,
-                    from: self.from.flatten(),
-                    to: needed(self.to, "to")?,
+                    from: self.from.read("from", true)?,
+                    to: self.to.needed("to")?,
                 },
             })
         }
@@ -190,9 +331,9 @@ pub mod op_json {
                 match field {
                     Field::F => once(&mut read.f, map.next_value()?, "f")?,
                     Field::Key => once(&mut read.key, map.next_value()?, "key")?,
-                    Field::Value => once(&mut read.value, map.next_value()?, "value")?,
-                    Field::From => once(&mut read.from, map.next_value()?, "from")?,
-                    Field::To => once(&mut read.to, map.next_value()?, "to")?,
+                    Field::Value => read.value.put(map.next_value()?),
+                    Field::From => read.from.put(map.next_value()?),
+                    Field::To => read.to.put(map.next_value()?),
                     Field::Other => {
                         map.next_value::<IgnoredAny>()?;
                     }
@@ -578,6 +719,22 @@ mod tests {
             r#"["get","k","extra"]"#,
             r#""get""#,
             r#"{"f":"get","key":"k""#,
+            r#"{"f":"get","key":"k","value":5}"#,
+            r#"{"f":"get","key":"k","value":"a","value":"b"}"#,
+            r#"{"f":"put","key":"k","value":"v","to":1}"#,
+            r#"{"f":"put","key":"k","value":"v","from":"x"}"#,
+            r#"{"f":"put","key":"k","value":"v","value":"w"}"#,
+            r#"{"f":"put","key":"k","value":7}"#,
+            r#"{"f":"cas","key":"k","to":"t","value":3}"#,
+            r#"{"f":"cas","key":"k","from":"x","to":"t","from":null}"#,
+            r#"{"f":"cas","key":"k","from":5,"to":"t"}"#,
+            r#"{"f":"cas","key":"k","to":null}"#,
+            r#"{"f":{"get":null},"key":"k"}"#,
+            r#"[{"get":null},"k"]"#,
+            r#"{"f":"get","key":"k","f":"get"}"#,
+            r#"{"f":0,"key":"k"}"#,
+            r#"{"f":4,"key":"k"}"#,
+            r#"["cas","k","t"]"#,
         ];
         for text in written.iter().map(String::as_str).chain(others) {
             let ours = serde_json::from_str::<Op>(text).ok();
