@@ -187,10 +187,16 @@ impl FaultKinds {
     }
 
     /// The kind of a trace event with these fields, if it is a fault.
-    pub fn of_event(&self, event: &str, field: impl Fn(&str) -> Option<String>) -> Option<&FaultKind> {
+    pub fn of_event<'f>(&self, event: &str, field: impl Fn(&str) -> Option<&'f str>) -> Option<&FaultKind> {
         self.0
             .iter()
-            .find(|k| k.event == event && k.only_if.is_none_or(|(f, v)| field(f).as_deref() == Some(v)))
+            .find(|k| k.event == event && k.only_if.is_none_or(|(f, v)| field(f) == Some(v)))
+    }
+
+    /// The events some kind describes: no other event is a fault, whatever
+    /// its fields (readers of whole traces look here first).
+    pub fn events(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.0.iter().map(|k| k.event)
     }
 
     /// Every kind with its count (zero if it never happened), then any
@@ -252,7 +258,7 @@ mod tests {
             ..kind("drop", "deaf", "deaf", Show::Count)
         });
         assert_eq!(kinds.all().len(), BUILT_IN.len() + 1, "another drop kind, not refused");
-        let reason = |r: &'static str| move |f: &str| (f == "reason").then(|| r.to_string());
+        let reason = |r: &'static str| move |f: &str| (f == "reason").then_some(r);
         assert_eq!(kinds.of_event("drop", reason("deaf")).map(|k| k.key), Some("deaf"));
         let mut counts = FaultCounts::default();
         counts.add("deaf");
@@ -284,7 +290,7 @@ mod tests {
     #[test]
     fn a_drop_is_a_fault_only_when_the_link_lost_it() {
         let kinds = FaultKinds::default();
-        let reason = |r: &'static str| move |f: &str| (f == "reason").then(|| r.to_string());
+        let reason = |r: &'static str| move |f: &str| (f == "reason").then_some(r);
         assert_eq!(kinds.of_event("drop", reason("loss")).map(|k| k.key), Some("drop"));
         assert_eq!(kinds.of_event("drop", reason("partition")), None);
         assert_eq!(kinds.of_event("crash", |_| None).map(|k| k.key), Some("crash"));

@@ -202,7 +202,7 @@ fn a_reused_folder_loses_the_counterexample_of_an_earlier_run() {
 fn a_paxos_timeline_names_its_message_kinds_and_draws_each_new_leader() {
     let outcome = common::load("scenarios/paxos-leader-isolation.ron").run(0, &RunOptions::default());
     let t = Timeline::from_trace(outcome.trace.text());
-    let kinds: std::collections::BTreeSet<&str> = t.messages.iter().map(|m| m.kind.as_str()).collect();
+    let kinds: std::collections::BTreeSet<&str> = t.messages.iter().map(|m| &*m.kind).collect();
     for kind in ["Prepare", "Promise", "Accept", "Accepted", "Commit"] {
         assert!(kinds.contains(kind), "{kind} missing from {kinds:?}");
     }

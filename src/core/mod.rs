@@ -129,6 +129,27 @@ pub trait Node: Send + 'static {
     }
 }
 
+/// A formatter written to piece by piece, numbers through `itoa`: for a
+/// hand-written `Debug` of messages and timers that every event formats
+/// (the trace hash reads their text unless [`Node::hash_msg`] says
+/// otherwise), where `derive(Debug)`'s builders cost more than the rest of
+/// recording the event. Write the text `derive` would give, so traces read
+/// the same.
+pub struct Pieces<'a, 'b>(pub &'a mut fmt::Formatter<'b>);
+
+impl Pieces<'_, '_> {
+    /// Text as it is.
+    pub fn text(&mut self, text: &str) -> Result<&mut Self, fmt::Error> {
+        self.0.write_str(text)?;
+        Ok(self)
+    }
+
+    /// A number in decimal, as `{}` writes it.
+    pub fn num(&mut self, n: u64) -> Result<&mut Self, fmt::Error> {
+        self.text(itoa::Buffer::new().format(n))
+    }
+}
+
 /// Where a message or timer goes into the trace hash (see
 /// [`Node::hash_msg`]): a [`Hasher`](std::hash::Hasher) that keeps what it
 /// is given, integers as little-endian bytes (`usize` and `isize` as 8), so

@@ -52,9 +52,9 @@ pub struct Trace {
     hashed_bytes: u64,
     /// The event being recorded, in the form the hash reads.
     parts: Vec<u8>,
-    /// The event being recorded as text, when the text is kept. Numbers go
-    /// in as bytes without a UTF-8 check each; the line is checked once.
-    line: Vec<u8>,
+    /// The event being recorded as text, when the text is kept: written
+    /// from `str` pieces only, so it never needs a UTF-8 check.
+    line: String,
     /// Also print each line to stderr as it is recorded.
     echo: bool,
 }
@@ -84,7 +84,7 @@ impl Trace {
             hash: HASH_START,
             hashed_bytes: 0,
             parts: Vec::with_capacity(256),
-            line: Vec::new(),
+            line: String::new(),
             echo,
         }
     }
@@ -130,10 +130,10 @@ impl Trace {
         if line.len() == before_fields + 1 {
             line.truncate(before_fields);
         }
-        line.push(b'\n');
+        line.push('\n');
         let start = text.len();
-        let written = std::str::from_utf8(line).expect("a line is written from str pieces");
-        if has_line_break(&line[before_fields..line.len() - 1]) {
+        let written = line.as_str();
+        if has_line_break(&line.as_bytes()[before_fields..line.len() - 1]) {
             // One event, one line, whatever a payload holds (a panic
             // message from assert_eq! spans several).
             let (head, fields) = written[..written.len() - 1].split_at(before_fields);
@@ -190,18 +190,18 @@ impl Trace {
 
 /// Starts the text line of event `seq`: `SEQ TIME KIND ` (the space before
 /// the fields included); returns where the fields will begin, less one.
-fn start_line(line: &mut Vec<u8>, seq: u64, time_ns: u64, kind: &str) -> usize {
+fn start_line(line: &mut String, seq: u64, time_ns: u64, kind: &str) -> usize {
     line.clear();
     let (secs, nanos) = (time_ns / 1_000_000_000, time_ns % 1_000_000_000);
     push_decimal(line, seq);
-    line.push(b' ');
+    line.push(' ');
     push_decimal(line, secs);
-    line.push(b'.');
+    line.push('.');
     push_nine_digits(line, nanos);
-    line.push(b' ');
-    line.extend_from_slice(kind.as_bytes());
+    line.push(' ');
+    line.push_str(kind);
     let before_fields = line.len();
-    line.push(b' ');
+    line.push(' ');
     before_fields
 }
 
@@ -227,7 +227,7 @@ fn fold_event(mut h: u64, parts: &[u8]) -> u64 {
 /// text is kept, the same text `format_args!` would give.
 pub struct Fields<'a> {
     parts: &'a mut Vec<u8>,
-    line: Option<&'a mut Vec<u8>>,
+    line: Option<&'a mut String>,
 }
 
 impl Fields<'_> {
@@ -235,7 +235,7 @@ impl Fields<'_> {
     pub fn text(&mut self, text: &str) -> &mut Self {
         self.parts.extend_from_slice(text.as_bytes());
         if let Some(line) = &mut self.line {
-            line.extend_from_slice(text.as_bytes());
+            line.push_str(text);
         }
         self
     }
@@ -262,7 +262,7 @@ impl Fields<'_> {
     fn named(&mut self, letter: u8, n: u32) -> &mut Self {
         self.parts.push(letter);
         if let Some(line) = &mut self.line {
-            line.push(letter);
+            line.push(char::from(letter));
         }
         self.number(u64::from(n))
     }
@@ -275,7 +275,7 @@ impl Fields<'_> {
         self.parts.push(PAYLOAD_MARK);
         hash(&mut PayloadHasher::new(self.parts));
         if let Some(line) = &mut self.line {
-            Bytes(line).write_fmt(text).expect("writing to memory");
+            line.write_fmt(text).expect("writing to memory");
         }
         self
     }
@@ -285,10 +285,13 @@ impl Fields<'_> {
         match args.as_str() {
             Some(text) => self.text(text),
             None => {
-                let start = self.parts.len();
-                Bytes(self.parts).write_fmt(args).expect("writing to memory");
-                if let Some(line) = &mut self.line {
-                    line.extend_from_slice(&self.parts[start..]);
+                match &mut self.line {
+                    Some(line) => {
+                        let start = line.len();
+                        line.write_fmt(args).expect("writing to memory");
+                        self.parts.extend_from_slice(&line.as_bytes()[start..]);
+                    }
+                    None => Bytes(self.parts).write_fmt(args).expect("writing to memory"),
                 }
                 self
             }
@@ -334,19 +337,15 @@ fn has_line_break(bytes: &[u8]) -> bool {
 }
 
 /// `n` in decimal, as `{}` writes it.
-fn push_decimal(line: &mut Vec<u8>, n: u64) {
-    line.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+fn push_decimal(line: &mut String, n: u64) {
+    line.push_str(itoa::Buffer::new().format(n));
 }
 
 /// `n` (below a billion) as exactly nine digits, as `{n:09}` writes it.
-fn push_nine_digits(line: &mut Vec<u8>, mut n: u64) {
+fn push_nine_digits(line: &mut String, n: u64) {
     debug_assert!(n < 1_000_000_000, "nanoseconds of a second: {n}");
-    let mut digits = [b'0'; 9];
-    for d in digits.iter_mut().rev() {
-        *d = b'0' + (n % 10) as u8;
-        n /= 10;
-    }
-    line.extend_from_slice(&digits);
+    // A billion more has ten digits, the first a 1: the other nine are n's.
+    line.push_str(&itoa::Buffer::new().format(n + 1_000_000_000)[1..]);
 }
 
 /// One parsed trace line, borrowing from the text.
@@ -422,18 +421,9 @@ fn split_fields<'a>(mut rest: &'a str, fields: &mut Vec<(&'a str, &'a str)>) -> 
         if let Some(payload) = rest.strip_prefix(MARK) {
             return Ok(Some(payload));
         }
-        let (mut equals, mut end) = (None, rest.len());
-        for (i, &b) in rest.as_bytes().iter().enumerate() {
-            if b == b' ' {
-                end = i;
-                break;
-            }
-            if b == b'=' && equals.is_none() {
-                equals = Some(i);
-            }
-        }
+        let end = find_byte(rest.as_bytes(), b' ').unwrap_or(rest.len());
         let word = &rest[..end];
-        match equals {
+        match find_byte(word.as_bytes(), b'=') {
             Some(i) => fields.push((&word[..i], &word[i + 1..])),
             None => return Err(format!("field {word:?} is not KEY=VALUE")),
         }
@@ -467,7 +457,7 @@ impl<'a> Iterator for LineWords<'a> {
             self.at = None;
             return None;
         }
-        match rest.bytes().position(|b| b == b' ') {
+        match find_byte(rest.as_bytes(), b' ') {
             Some(i) => {
                 self.at = Some(at + i + 1);
                 Some(&rest[..i])
@@ -480,12 +470,49 @@ impl<'a> Iterator for LineWords<'a> {
     }
 }
 
+/// Where the first `needle` (not 0) is in `bytes`. Eight bytes at a time:
+/// a byte-by-byte search branches on every byte, and reports scan whole
+/// traces, field by field.
+fn find_byte(bytes: &[u8], needle: u8) -> Option<usize> {
+    const ONES: u64 = u64::from_le_bytes([1; 8]);
+    const HIGHS: u64 = ONES << 7;
+    debug_assert!(needle != 0, "the last word is padded with zeros");
+    let pattern = ONES * u64::from(needle);
+    let mut at = 0;
+    while at < bytes.len() {
+        let rest = &bytes[at..];
+        let word = match rest.first_chunk::<8>() {
+            Some(word) => u64::from_le_bytes(*word),
+            None => {
+                let mut last = [0u8; 8];
+                last[..rest.len()].copy_from_slice(rest);
+                u64::from_le_bytes(last)
+            }
+        };
+        // The lowest byte the classic (x - 1) & !x marks is the first zero
+        // byte of x: the first byte equal to the needle.
+        let x = word ^ pattern;
+        let found = x.wrapping_sub(ONES) & !x & HIGHS;
+        if found != 0 {
+            return Some(at + (found.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    None
+}
+
 /// `text` as a number if it is 1 to `most` ASCII digits (so no overflow
 /// for `most` up to 19); anything else is left to `str::parse`, with its
 /// errors.
 fn plain_digits(text: &str, most: usize) -> Option<u64> {
-    let plain = (1..=most).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit());
-    plain.then(|| text.bytes().fold(0, |n, b| n * 10 + u64::from(b - b'0')))
+    if !(1..=most).contains(&text.len()) {
+        return None;
+    }
+    // One pass: each byte checked as it is added.
+    text.bytes().try_fold(0, |n: u64, b| {
+        let digit = b.wrapping_sub(b'0');
+        (digit <= 9).then(|| n * 10 + u64::from(digit))
+    })
 }
 
 fn parse_time(t: &str) -> Result<u64, String> {
@@ -681,6 +708,28 @@ mod tests {
         }
         let a_b = parse_line("1 0.000000001 send a=b=c payload=x").unwrap();
         assert_eq!(a_b.fields, vec![("a", "b=c")]);
+    }
+
+    #[test]
+    fn finds_a_byte_as_position_does() {
+        let text = b"from=n0 to=c12 msg=123456789 reason=loss x";
+        for len in 0..=text.len() {
+            for start in 0..len.min(9) {
+                let bytes = &text[start..len];
+                for needle in [b' ', b'=', b'x', b'\n'] {
+                    let expected = bytes.iter().position(|&b| b == needle);
+                    assert_eq!(
+                        find_byte(bytes, needle),
+                        expected,
+                        "{:?} {needle}",
+                        std::str::from_utf8(bytes)
+                    );
+                }
+            }
+        }
+        // A byte just above the needle borrows into the next: still found.
+        assert_eq!(find_byte(b"!!!!!!!  ", b' '), Some(7));
+        assert_eq!(find_byte(&[0x21, 0x20, 0x21, 0x20], b' '), Some(1));
     }
 
     #[test]

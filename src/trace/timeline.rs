@@ -5,8 +5,9 @@
 
 use crate::fault::{FaultKind, FaultKinds, Show};
 use crate::trace::{self, TraceLine};
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 /// A row of the space-time diagram: a node or a client.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -79,8 +80,10 @@ pub struct Message {
     pub sent_ns: u64,
     /// Delivered, dropped or still in flight.
     pub fate: Fate,
-    /// The payload's first word: `Append`, `Vote`, `get`, `redirect`.
-    pub kind: String,
+    /// The payload's first word: `Append`, `Vote`, `get`, `redirect`
+    /// (shared by every message of that kind: a trace has tens of
+    /// thousands of messages and a handful of kinds).
+    pub kind: Arc<str>,
 }
 
 /// A node under a fault (crashed, paused...) over [from_ns, to_ns).
@@ -225,6 +228,7 @@ impl Timeline {
     pub fn from_trace_with(text: &str, kinds: &FaultKinds) -> Timeline {
         let mut reader = Reader {
             kinds: kinds.clone(),
+            fault_events: kinds.events().collect(),
             ..Reader::default()
         };
         let mut spare = Vec::with_capacity(8);
@@ -302,8 +306,13 @@ fn groups(cut: &BTreeSet<(u32, u32)>, nodes: u32) -> Option<Vec<Vec<u32>>> {
 }
 
 #[derive(Default)]
-struct Reader {
+struct Reader<'a> {
     kinds: FaultKinds,
+    /// The events some fault kind describes: only these are looked up
+    /// among the kinds (looked up only, so a hash set stays deterministic).
+    fault_events: FxHashSet<&'static str>,
+    /// Each message kind met so far, shared by its messages.
+    message_kinds: FxHashMap<&'a str, Arc<str>>,
     nodes: u32,
     end_ns: u64,
     messages: Vec<Message>,
@@ -328,8 +337,8 @@ struct Reader {
     op_index: FxHashMap<u64, usize>,
 }
 
-impl Reader {
-    fn read(&mut self, line: &TraceLine<'_>) {
+impl<'a> Reader<'a> {
+    fn read(&mut self, line: &TraceLine<'a>) {
         let t = line.time_ns;
         self.end_ns = self.end_ns.max(t);
         let node = line.field("node").and_then(Lane::parse).and_then(Lane::node);
@@ -337,12 +346,14 @@ impl Reader {
             self.see_node(n);
             self.close_band_ended_by(n, line.kind, t);
         }
-        let field = |f: &str| match f {
-            "payload" => line.payload.map(str::to_string),
-            _ => line.field(f).map(str::to_string),
-        };
-        if let Some(kind) = self.kinds.of_event(line.kind, field).copied() {
-            self.fault(line, kind, node);
+        if self.fault_events.contains(line.kind) {
+            let field = |f: &str| match f {
+                "payload" => line.payload,
+                _ => line.field(f),
+            };
+            if let Some(kind) = self.kinds.of_event(line.kind, field).copied() {
+                self.fault(line, kind, node);
+            }
         }
         match line.kind {
             "send" => self.sent(line),
@@ -445,7 +456,7 @@ impl Reader {
         }
     }
 
-    fn sent(&mut self, line: &TraceLine<'_>) {
+    fn sent(&mut self, line: &TraceLine<'a>) {
         let ends = (
             line.field("from").and_then(Lane::parse),
             line.field("to").and_then(Lane::parse),
@@ -458,14 +469,24 @@ impl Reader {
                 self.see_node(n);
             }
         }
+        let kind = self.message_kind(line.payload.unwrap_or(""));
         self.by_id.insert(id, self.messages.len());
         self.messages.push(Message {
             from,
             to,
             sent_ns: line.time_ns,
             fate: Fate::Lost,
-            kind: first_word(line.payload.unwrap_or("")),
+            kind,
         });
+    }
+
+    /// The payload's first word, shared with the messages of its kind.
+    fn message_kind(&mut self, payload: &'a str) -> Arc<str> {
+        let word = first_word(payload);
+        self.message_kinds
+            .entry(word)
+            .or_insert_with(|| Arc::from(word))
+            .clone()
     }
 
     /// The copy travels on its own, from the moment it was made.
@@ -601,11 +622,11 @@ fn parse_link(text: &str) -> Option<(u32, u32)> {
     }
 }
 
-fn first_word(payload: &str) -> String {
+fn first_word(payload: &str) -> &str {
     let end = payload
         .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
         .unwrap_or(payload.len());
-    payload[..end].to_string()
+    &payload[..end]
 }
 
 #[cfg(test)]
@@ -668,7 +689,7 @@ mod tests {
                 (Lane::Client(0), Lane::Node(2), 4_000_000, Fate::Lost),
             ]
         );
-        let kinds: Vec<_> = t.messages.iter().map(|m| m.kind.as_str()).collect();
+        let kinds: Vec<_> = t.messages.iter().map(|m| &*m.kind).collect();
         assert_eq!(kinds, ["Append", "Append", "get"]);
     }
 

@@ -58,7 +58,7 @@ pub mod properties;
 pub use family::RaftFamily;
 pub use log::{Entry, Log};
 
-use crate::core::{Ctx, Node, NodeId, PayloadHasher, Reply, Request, RequestId};
+use crate::core::{Ctx, Node, NodeId, PayloadHasher, Pieces, Reply, Request, RequestId};
 use crate::workload::kv::{Kv, KvStore, Op, Output};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -316,20 +316,6 @@ impl fmt::Debug for RaftMsg {
             }
         }
         .map(|_| ())
-    }
-}
-
-/// A formatter written to piece by piece.
-struct Pieces<'a, 'b>(&'a mut fmt::Formatter<'b>);
-
-impl Pieces<'_, '_> {
-    fn text(&mut self, text: &str) -> Result<&mut Self, fmt::Error> {
-        self.0.write_str(text)?;
-        Ok(self)
-    }
-
-    fn num(&mut self, n: u64) -> Result<&mut Self, fmt::Error> {
-        self.text(itoa::Buffer::new().format(n))
     }
 }
 
