@@ -16,6 +16,7 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 /// The key-value service.
 #[derive(Clone, Copy, Debug)]
@@ -31,19 +32,17 @@ impl Service for Kv {
         let call = Call::new(op.f()).key(Value::from(op.key()));
         match op {
             Op::Get { .. } => call,
-            Op::Put { value, .. } | Op::Append { value, .. } => call.value(Value::from(value.as_str())),
-            Op::Cas { from, to, .. } => {
-                call.value(Value::List(vec![Value::from(from.clone()), Value::from(to.as_str())]))
-            }
+            Op::Put { value, .. } | Op::Append { value, .. } => call.value(Value::from(&**value)),
+            Op::Cas { from, to, .. } => call.value(Value::List(vec![Value::from(from.as_deref()), Value::from(&**to)])),
         }
     }
 
     fn output(_op: &Op, output: &Output) -> Value {
         match output {
-            Output::Value(v) => Value::from(v.clone()),
+            Output::Value(v) => Value::from(v.as_deref()),
             Output::Done => Value::Nil,
             Output::Cas(b) => Value::Bool(*b),
-            Output::Siblings(values) => Value::List(values.iter().map(|v| Value::from(v.as_str())).collect()),
+            Output::Siblings(values) => Value::List(values.iter().map(|v| Value::from(&**v)).collect()),
         }
     }
 }
@@ -57,30 +56,30 @@ pub enum Op {
     /// Reads `key`.
     Get {
         /// The key read.
-        key: String,
+        key: Arc<str>,
     },
     /// Sets `key` to `value`.
     Put {
         /// The key written.
-        key: String,
+        key: Arc<str>,
         /// Its new value.
-        value: String,
+        value: Arc<str>,
     },
     /// Appends `value` to what `key` holds (absent reads as empty).
     Append {
         /// The key written.
-        key: String,
+        key: Arc<str>,
         /// What is appended.
-        value: String,
+        value: Arc<str>,
     },
     /// Sets `key` to `to` if it currently holds `from` (`None`: absent).
     Cas {
         /// The key.
-        key: String,
+        key: Arc<str>,
         /// The value expected (`None`: absent).
-        from: Option<String>,
+        from: Option<Arc<str>>,
         /// The value set if the expectation holds.
-        to: String,
+        to: Arc<str>,
     },
 }
 
@@ -104,6 +103,7 @@ pub mod op_json {
     use serde::de::{Error, IgnoredAny, MapAccess, SeqAccess, Visitor};
     use serde::{Deserialize, Deserializer};
     use std::fmt;
+    use std::sync::Arc;
 
     #[derive(Deserialize)]
     #[serde(field_identifier, rename_all = "lowercase")]
@@ -170,7 +170,7 @@ pub mod op_json {
     /// A field that only some operations have, read before the tag may be
     /// known: its type and repeats matter only to an operation that has it.
     enum Loose {
-        Str(String),
+        Str(Arc<str>),
         Null,
         Other,
     }
@@ -191,11 +191,11 @@ pub mod op_json {
         }
 
         fn visit_str<E: Error>(self, text: &str) -> Result<Loose, E> {
-            Ok(Loose::Str(text.to_string()))
+            Ok(Loose::Str(Arc::from(text)))
         }
 
         fn visit_string<E: Error>(self, text: String) -> Result<Loose, E> {
-            Ok(Loose::Str(text))
+            Ok(Loose::Str(Arc::from(text)))
         }
 
         fn visit_unit<E: Error>(self) -> Result<Loose, E> {
@@ -249,7 +249,7 @@ pub mod op_json {
 
         /// The field as an operation that has it reads it: present at most
         /// once, a string (or, if `nullable`, null).
-        fn read<E: Error>(self, name: &'static str, nullable: bool) -> Result<Option<String>, E> {
+        fn read<E: Error>(self, name: &'static str, nullable: bool) -> Result<Option<Arc<str>>, E> {
             let wrong = |what| E::invalid_type(serde::de::Unexpected::Other(what), &"a string");
             match (self.repeated, self.first) {
                 (true, _) => Err(E::duplicate_field(name)),
@@ -262,7 +262,7 @@ pub mod op_json {
             }
         }
 
-        fn needed<E: Error>(self, name: &'static str) -> Result<String, E> {
+        fn needed<E: Error>(self, name: &'static str) -> Result<Arc<str>, E> {
             self.read(name, false).map(|v| v.expect("a field read as not nullable"))
         }
     }
@@ -271,7 +271,7 @@ pub mod op_json {
     #[derive(Default)]
     struct Fields {
         f: Option<Function>,
-        key: Option<String>,
+        key: Option<Arc<str>>,
         value: Slot,
         from: Slot,
         to: Slot,
@@ -290,7 +290,7 @@ pub mod op_json {
 
     impl Fields {
         fn op<E: Error>(self) -> Result<Op, E> {
-            let key = |k: Option<String>| needed(k, "key");
+            let key = |k: Option<Arc<str>>| needed(k, "key");
             Ok(match needed(self.f, "f")? {
                 Function::Get => Op::Get { key: key(self.key)? },
                 Function::Put => Op::Put {
@@ -344,7 +344,7 @@ pub mod op_json {
 
         /// The tag, then the fields in the order the enum declares them.
         fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Op, A::Error> {
-            let (f, key): (Function, String) = (element(&mut seq, 0)?, element(&mut seq, 1)?);
+            let (f, key): (Function, Arc<str>) = (element(&mut seq, 0)?, element(&mut seq, 1)?);
             Ok(match f {
                 Function::Get => Op::Get { key },
                 Function::Put => Op::Put {
@@ -453,20 +453,25 @@ pub mod op_json {
     }
 
     /// A JSON string without escapes at the start of `bytes`, and the rest.
-    pub fn read_str(bytes: &[u8]) -> Option<(String, &[u8])> {
+    pub fn read_str(bytes: &[u8]) -> Option<(Arc<str>, &[u8])> {
         let rest = bytes.strip_prefix(b"\"")?;
         let end = rest.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
         if rest[end] != b'"' {
             return None;
         }
         let text = std::str::from_utf8(&rest[..end]).ok()?;
-        Some((text.to_string(), &rest[end + 1..]))
+        Some((Arc::from(text), &rest[end + 1..]))
     }
 }
 
 impl Op {
     /// The key the operation works on.
     pub fn key(&self) -> &str {
+        self.key_shared()
+    }
+
+    /// The key, to keep without copying it.
+    pub fn key_shared(&self) -> &Arc<str> {
         match self {
             Op::Get { key } | Op::Put { key, .. } | Op::Append { key, .. } | Op::Cas { key, .. } => key,
         }
@@ -504,7 +509,7 @@ impl fmt::Display for Op {
 #[serde(rename_all = "lowercase")]
 pub enum Output {
     /// The value read (`None`: key absent).
-    Value(Option<String>),
+    Value(Option<Arc<str>>),
     /// A put or append took effect.
     Done,
     /// Whether a cas matched and took effect.
@@ -512,23 +517,25 @@ pub enum Output {
     /// A read of a store that keeps concurrent writes (version vectors):
     /// two or more values, none of whose writes superseded another,
     /// sorted. Checks take the read as fresh if one of them is.
-    Siblings(Vec<String>),
+    Siblings(Vec<Arc<str>>),
 }
 
-/// The key-value state machine.
+/// The key-value state machine. Keys and values are shared with the
+/// operations that wrote them and the outputs that read them: a read or a
+/// replicated write costs no copy of a value, however long appends made it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KvStore {
-    map: BTreeMap<String, String>,
+    map: BTreeMap<Arc<str>, Arc<str>>,
 }
 
 impl KvStore {
     /// What `key` holds.
-    pub fn get(&self, key: &str) -> Option<&String> {
+    pub fn get(&self, key: &str) -> Option<&Arc<str>> {
         self.map.get(key)
     }
 
     /// Every key and its value, in key order (to snapshot or ship a store).
-    pub fn entries(&self) -> impl Iterator<Item = (&String, &String)> {
+    pub fn entries(&self) -> impl Iterator<Item = (&Arc<str>, &Arc<str>)> {
         self.map.iter()
     }
 
@@ -543,7 +550,8 @@ impl KvStore {
                 (Output::Done, Some(op.clone()))
             }
             Op::Append { key, value } => {
-                self.map.entry(key.clone()).or_default().push_str(value);
+                let held = self.map.entry(key.clone()).or_insert_with(|| Arc::from(""));
+                *held = Arc::from([&**held, &**value].concat());
                 (Output::Done, Some(op.clone()))
             }
             Op::Cas { key, from, to } => {
@@ -568,7 +576,7 @@ pub struct KvGenerator {
     /// Cumulative weights of get, put, append, cas.
     mix: [f64; 4],
     /// Last value seen per key (`None`: seen absent); a cas expects it.
-    seen: BTreeMap<String, Option<String>>,
+    seen: BTreeMap<Arc<str>, Option<Arc<str>>>,
 }
 
 impl KvGenerator {
@@ -596,33 +604,44 @@ impl KvGenerator {
 
 impl Generator<Kv> for KvGenerator {
     fn next_op(&mut self, request: RequestId, rng: &mut SimRng) -> Op {
-        let key = format!("k{}", rng.gen_range(0..self.keys));
+        let key: Arc<str> = Arc::from(format!("k{}", rng.gen_range(0..self.keys)));
         let roll = rng.gen::<f64>() * self.mix[3];
         let value = format!("v{}", request.0);
         if roll < self.mix[0] {
             Op::Get { key }
         } else if roll < self.mix[1] {
-            Op::Put { key, value }
+            Op::Put {
+                key,
+                value: Arc::from(value),
+            }
         } else if roll < self.mix[2] {
             Op::Append {
                 key,
-                value: format!("{value};"),
+                value: Arc::from(format!("{value};")),
             }
         } else {
             let from = self.seen.get(&key).cloned().flatten();
-            Op::Cas { key, from, to: value }
+            Op::Cas {
+                key,
+                from,
+                to: Arc::from(value),
+            }
         }
     }
 
     fn final_ops(&mut self) -> Vec<Op> {
-        (0..self.keys).map(|k| Op::Get { key: format!("k{k}") }).collect()
+        (0..self.keys)
+            .map(|k| Op::Get {
+                key: Arc::from(format!("k{k}")),
+            })
+            .collect()
     }
 
     fn observe(&mut self, op: &Op, outcome: Outcome<'_, Output>) {
         let Outcome::Ok(output) = outcome else {
             return;
         };
-        let key = op.key().to_string();
+        let key = op.key_shared().clone();
         match (op, output) {
             (Op::Get { .. }, Output::Value(v)) => {
                 self.seen.insert(key, v.clone());
@@ -643,8 +662,8 @@ impl Generator<Kv> for KvGenerator {
 mod tests {
     use super::*;
 
-    fn s(x: &str) -> String {
-        x.to_string()
+    fn s(x: &str) -> Arc<str> {
+        Arc::from(x)
     }
 
     /// What serde's derive reads, for comparison with the hand-written reader.
@@ -652,20 +671,20 @@ mod tests {
     #[serde(tag = "f", rename_all = "lowercase")]
     enum Derived {
         Get {
-            key: String,
+            key: Arc<str>,
         },
         Put {
-            key: String,
-            value: String,
+            key: Arc<str>,
+            value: Arc<str>,
         },
         Append {
-            key: String,
-            value: String,
+            key: Arc<str>,
+            value: Arc<str>,
         },
         Cas {
-            key: String,
-            from: Option<String>,
-            to: String,
+            key: Arc<str>,
+            from: Option<Arc<str>>,
+            to: Arc<str>,
         },
     }
 
@@ -749,7 +768,7 @@ mod tests {
     #[test]
     fn writes_operations_as_serde_json_does_and_reads_them_back() {
         let every_ascii: String = (0u8..128).map(char::from).collect();
-        let texts = [s(""), s("k1"), s("v\u{e9}\u{1f600}"), every_ascii];
+        let texts = [s(""), s("k1"), s("v\u{e9}\u{1f600}"), s(&every_ascii)];
         for a in &texts {
             for b in &texts {
                 for op in [

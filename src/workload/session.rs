@@ -592,7 +592,7 @@ mod tests {
                 other => assert!(t == 2 && other.is_none(), "budget exhausted at t={t}: {other:?}"),
             }
         }
-        assert_eq!(values, ["v0", "v1"]);
+        assert_eq!(values, [std::sync::Arc::from("v0"), std::sync::Arc::from("v1")]);
     }
 
     #[test]

@@ -284,7 +284,7 @@ mod tests {
             request: RequestId(request),
             op: Op::Put {
                 key: "k".into(),
-                value: format!("v{request}"),
+                value: format!("v{request}").into(),
             },
         }
     }

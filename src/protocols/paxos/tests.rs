@@ -231,7 +231,7 @@ fn a_leader_answers_once_a_majority_accepted_and_a_retry_applies_once() {
     assert_eq!(sent(&answer), ["n0: Accepted b1.0 slot=1 prefix=0"]);
     let done = c.relay(1, &answer, 0, T + 3 * MS);
     assert_eq!(done.replies, [(RequestId(1), Reply::Ok(Output::Done))]);
-    assert_eq!(c.node(0).store().get("k").map(String::as_str), Some("v1"));
+    assert_eq!(c.node(0).store().get("k").map(|v| &**v), Some("v1"));
     let again = c.request(0, T + 4 * MS, 7, 1, put("k", "v1"));
     assert_eq!(again.replies, [(RequestId(1), Reply::Ok(Output::Done))]);
     assert!(again.sends.is_empty(), "answered from the session");
@@ -250,7 +250,7 @@ fn a_follower_learns_its_accepted_values_from_a_heartbeat_and_asks_for_the_rest(
     let values = c.relay(2, &ask, 0, T + 52 * MS);
     assert_eq!(sent(&values), ["n2: Chosen b1.0 slots=1..2 prefix=1"]);
     c.relay(0, &values, 2, T + 53 * MS);
-    assert_eq!(c.node(2).store().get("k").map(String::as_str), Some("v1"));
+    assert_eq!(c.node(2).store().get("k").map(|v| &**v), Some("v1"));
 }
 
 #[test]

@@ -332,7 +332,7 @@ mod tests {
             self.0.crash_and_restart();
         }
 
-        fn get(&mut self, key: &str) -> Option<String> {
+        fn get(&mut self, key: &str) -> Option<std::sync::Arc<str>> {
             let request = Request {
                 id: RequestId(999),
                 client: 0,

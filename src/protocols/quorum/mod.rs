@@ -474,8 +474,8 @@ impl Node for Quorum {
 
     fn on_request(&mut self, ctx: &mut Ctx<'_, Self>, request: Request<Op>) {
         match request.op {
-            Op::Get { key } => self.start_read(ctx, request.id, key),
-            Op::Put { key, value } => self.start_write(ctx, request.id, key, value),
+            Op::Get { key } => self.start_read(ctx, request.id, String::from(&*key)),
+            Op::Put { key, value } => self.start_write(ctx, request.id, String::from(&*key), String::from(&*value)),
             op => {
                 let why = format!("{} is not atomic under quorums; this store serves get and put", op.f());
                 ctx.reply(request.id, Reply::Fail(why));

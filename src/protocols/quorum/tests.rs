@@ -59,7 +59,7 @@ fn a_replica_syncs_before_it_acknowledges_and_keeps_the_newer_version() {
     let mut r = node(preference[0].0, QuorumConfig::default());
     let write = |s: Held| QMsg::Write {
         op: RequestId(1),
-        key: key.clone(),
+        key: key.as_str().into(),
         stored: s,
     };
     let fx = r.deliver(NodeId(c), write(stored(5, 2, "new")));
@@ -80,7 +80,7 @@ fn a_write_is_stamped_above_every_version_its_quorum_reported() {
     let (key, preference, c) = outside_key();
     let mut coord = node(c, QuorumConfig::default());
     let put = Op::Put {
-        key: key.clone(),
+        key: key.as_str().into(),
         value: "v9".into(),
     };
     let fx = coord.request(request(9, put));
@@ -110,7 +110,12 @@ fn a_write_is_stamped_above_every_version_its_quorum_reported() {
 fn read_with_a_late_newer_reply(bugs: Vec<Bug>) -> Vec<Fx> {
     let (key, preference, c) = outside_key();
     let mut coord = node(c, with_bugs(bugs));
-    coord.request(request(7, Op::Get { key: key.clone() }));
+    coord.request(request(
+        7,
+        Op::Get {
+            key: key.as_str().into(),
+        },
+    ));
     let reply = |s| QMsg::ReadReply {
         op: RequestId(7),
         stored: Some(s),
@@ -152,7 +157,7 @@ fn the_repair_bug_overwrites_a_newer_replica() {
             NodeId(4),
             QMsg::Write {
                 op: RequestId(1),
-                key: key.clone(),
+                key: key.as_str().into(),
                 stored: stored(4, 0, "new"),
             },
         );
@@ -175,7 +180,7 @@ fn hinted_write(bugs: Vec<Bug>) -> bool {
     coord.request(request(
         3,
         Op::Put {
-            key,
+            key: key.into(),
             value: "v3".into(),
         },
     ));
@@ -217,7 +222,7 @@ fn a_fallback_keeps_hints_durably_and_hands_them_off() {
         NodeId(0),
         QMsg::Hint {
             op: RequestId(1),
-            key: key.clone(),
+            key: key.as_str().into(),
             stored: stored(5, 0, "v"),
             home,
         },
@@ -248,7 +253,7 @@ fn anti_entropy_pushes_what_a_peer_lacks_and_pulls_what_it_has() {
         NodeId(4),
         QMsg::Write {
             op: RequestId(1),
-            key: key.clone(),
+            key: key.as_str().into(),
             stored: stored(5, 0, "v"),
         },
     );
@@ -324,7 +329,12 @@ fn concurrent_writes_become_siblings_and_a_write_that_read_both_replaces_them() 
     assert_eq!(both.values(), ["a", "b"], "neither clock descends from the other");
     // A read returns both; a write after it descends from both.
     let mut coord = node(c, vectors());
-    coord.request(request(5, Op::Get { key: key.clone() }));
+    coord.request(request(
+        5,
+        Op::Get {
+            key: key.as_str().into(),
+        },
+    ));
     let reply = |op, stored| QMsg::ReadReply {
         op: RequestId(op),
         stored,
@@ -336,7 +346,7 @@ fn concurrent_writes_become_siblings_and_a_write_that_read_both_replaces_them() 
     coord.request(request(
         6,
         Op::Put {
-            key: key.clone(),
+            key: key.as_str().into(),
             value: "c".into(),
         },
     ));

@@ -12,6 +12,7 @@ use crate::core::Value;
 use crate::workload::kv::Output;
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::sync::Arc;
 
 /// Orders the writes of one key: the newer version wins. `boot` keeps two
 /// lives of one node apart (a restarted coordinator's Lamport clock may
@@ -204,8 +205,8 @@ impl Held {
     pub fn output(&self) -> Output {
         let values = self.values();
         match values.as_slice() {
-            [one] => Output::Value(Some(one.to_string())),
-            many => Output::Siblings(many.iter().map(|v| v.to_string()).collect()),
+            [one] => Output::Value(Some(Arc::from(*one))),
+            many => Output::Siblings(many.iter().map(|v| Arc::from(*v)).collect()),
         }
     }
 }

@@ -263,9 +263,9 @@ mod tests {
     #[test]
     fn records_are_written_as_serde_json_writes_them_and_read_back() {
         let op = |key: &str| Op::Cas {
-            key: key.to_string(),
-            from: Some("a\"b".to_string()),
-            to: "v".to_string(),
+            key: key.into(),
+            from: Some("a\"b".into()),
+            to: "v".into(),
         };
         let commands = [
             Command::Noop,

@@ -64,6 +64,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::hash::Hash;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// What a Raft node is in its term.
@@ -343,7 +344,7 @@ struct Meta {
 #[derive(Debug)]
 struct PendingRead {
     request: RequestId,
-    key: String,
+    key: Arc<str>,
     index: u64,
     /// Confirmed by acks of heartbeats sent at or after this (leader's
     /// monotonic clock).
@@ -688,7 +689,7 @@ impl Raft {
             && now < self.confirmed_since(now).saturating_add(self.config.lease_ns())
     }
 
-    fn read(&mut self, ctx: &mut Ctx<'_, Self>, request: RequestId, key: String) {
+    fn read(&mut self, ctx: &mut Ctx<'_, Self>, request: RequestId, key: Arc<str>) {
         let now = ctx.monotonic_ns();
         let from_lease = self.lease_holds(now) && self.applied >= self.commit;
         if self.config.bugs.stale_leader_read || from_lease {

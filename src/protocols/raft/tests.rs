@@ -432,7 +432,7 @@ fn a_leader_commits_its_own_entry_on_a_majority_and_only_then_answers() {
     let fx = c.deliver(2, 0, 330 * MS, appended(1, 2, 310 * MS));
     assert_eq!(c.node(0).commit, 2);
     assert_eq!(fx.replies, [(RequestId(1), Reply::Ok(Output::Done))]);
-    assert_eq!(c.node(0).store.get("k"), Some(&"v".to_string()));
+    assert_eq!(c.node(0).store.get("k"), Some(&"v".into()));
 }
 
 /// Figure 8: node 0 leads term 3 with an index-2 entry of term 2; a batch
@@ -538,12 +538,12 @@ fn a_request_logged_twice_changes_the_store_once() {
     );
     let fx = c.deliver(1, 0, 330 * MS, appended(1, 3, 320 * MS));
     assert_eq!(c.node(0).commit, 3);
-    assert_eq!(c.node(0).store.get("k"), Some(&"x".to_string()));
+    assert_eq!(c.node(0).store.get("k"), Some(&"x".into()));
     assert!(fx.replies.iter().all(|r| *r == (RequestId(1), Reply::Ok(Output::Done))));
     // A follower applying the same log agrees.
     let entries = vec![noop(1), client_entry(1, 7, 1, op.clone()), client_entry(1, 7, 1, op)];
     c.deliver(0, 2, 340 * MS, append(1, 0, 0, entries, 3));
-    assert_eq!(c.node(2).store.get("k"), Some(&"x".to_string()));
+    assert_eq!(c.node(2).store.get("k"), Some(&"x".into()));
 }
 
 // --- Recovery ----------------------------------------------------------
@@ -587,7 +587,7 @@ fn commit_index_and_store_are_rebuilt_once_the_commit_index_is_learned_again() {
     let mut c = Cluster::new(3, Config::default());
     let entries = vec![noop(1), client_entry(1, 7, 1, put("k", "v"))];
     c.deliver(0, 1, 10 * MS, append(1, 0, 0, entries, 2));
-    assert_eq!(c.node(1).store.get("k"), Some(&"v".to_string()));
+    assert_eq!(c.node(1).store.get("k"), Some(&"v".into()));
     c.restart(1, 20 * MS);
     let n = c.node(1);
     assert_eq!((n.commit, n.applied, n.store.get("k")), (0, 0, None));
@@ -595,7 +595,7 @@ fn commit_index_and_store_are_rebuilt_once_the_commit_index_is_learned_again() {
     c.deliver(0, 1, 30 * MS, append(1, 2, 1, vec![], 2));
     let n = c.node(1);
     assert_eq!((n.commit, n.applied), (2, 2));
-    assert_eq!(n.store.get("k"), Some(&"v".to_string()));
+    assert_eq!(n.store.get("k"), Some(&"v".into()));
     assert_eq!(n.sessions.get(&7).map(|s| s.0), Some(RequestId(1)), "sessions too");
 }
 
