@@ -174,6 +174,93 @@ pub fn isolations(s: &Scenario, i: usize) -> Vec<Scenario> {
         .collect()
 }
 
+/// Every directed link between node `n` and the other nodes of `nodes`:
+/// what isolating it cuts.
+fn links_of(nodes: u32, n: u32) -> Vec<(u32, u32)> {
+    (0..nodes).filter(|&m| m != n).flat_map(|m| [(n, m), (m, n)]).collect()
+}
+
+/// The links scripted fault `i` takes out of service, if it is a cut of
+/// known links: those `CutLinks` names, those of the one node a
+/// `Partition(Isolate(Node(n)))` isolates, or those of the one node a
+/// `Pause(Node(n))` stops (a paused node hears and answers nobody, as an
+/// isolated one; what was sent to it waits, where a cut drops it). With
+/// the fault's time.
+fn cut_at(s: &Scenario, i: usize) -> Option<(Dur, Vec<(u32, u32)>)> {
+    let FaultSpec::At(at, fault) = &s.faults[i] else {
+        return None;
+    };
+    let links = match fault {
+        Fault::CutLinks(l) => l.clone(),
+        Fault::Partition(Shape::Isolate(Target::Node(n))) | Fault::Pause(Target::Node(n)) => links_of(s.nodes, *n),
+        _ => return None,
+    };
+    Some((*at, links))
+}
+
+/// The fault after `k` that resumes node `n`, if the first one that names
+/// it at all is exactly `Resume(Node(n))`; None if none resumes it (it
+/// stays paused until recovery), Err if another target resumes it.
+fn resume_of(s: &Scenario, k: usize, n: u32) -> Result<Option<usize>, ()> {
+    for (r, f) in s.faults.iter().enumerate().skip(k + 1) {
+        let FaultSpec::At(_, Fault::Resume(t)) = f else {
+            continue;
+        };
+        return match t {
+            Target::Node(m) if *m == n => Ok(Some(r)),
+            Target::Node(_) => continue,
+            Target::Nodes(ns) if !ns.contains(&n) => continue,
+            _ => Err(()),
+        };
+    }
+    Ok(None)
+}
+
+/// Fault `i` and the next cut after it (see [`cut_at`]) as one cut of
+/// both's links: one fault fewer. First at the later one's time, then at
+/// the earlier one's. A pause among them becomes its node's isolation, so
+/// the `Resume(Node(n))` that ends it becomes a heal of the same links;
+/// the links of the other stay cut as before. Empty if fault `i` is no
+/// cut, no cut follows, or a pause is ended by a resume of another target.
+pub fn merged_cuts(s: &Scenario, i: usize) -> Vec<Scenario> {
+    let Some((ti, li)) = cut_at(s, i) else {
+        return Vec::new();
+    };
+    let Some(j) = (i + 1..s.faults.len()).find(|&j| cut_at(s, j).is_some()) else {
+        return Vec::new();
+    };
+    let (tj, lj) = cut_at(s, j).expect("found as a cut");
+    let mut union = li;
+    for l in lj {
+        if !union.contains(&l) {
+            union.push(l);
+        }
+    }
+    let mut base = s.clone();
+    for k in [i, j] {
+        let FaultSpec::At(_, Fault::Pause(Target::Node(n))) = &s.faults[k] else {
+            continue;
+        };
+        match resume_of(s, k, *n) {
+            Ok(Some(r)) => {
+                let FaultSpec::At(at, _) = &s.faults[r] else {
+                    unreachable!("a resume found is scripted");
+                };
+                base.faults[r] = FaultSpec::At(*at, Fault::HealLinks(links_of(s.nodes, *n)));
+            }
+            Ok(None) => {}
+            Err(()) => return Vec::new(),
+        }
+    }
+    let mut later = base.clone();
+    later.faults[j] = FaultSpec::At(tj, Fault::CutLinks(union.clone()));
+    later.faults.remove(i);
+    let mut earlier = base;
+    earlier.faults[i] = FaultSpec::At(ti, Fault::CutLinks(union));
+    earlier.faults.remove(j);
+    vec![later, earlier]
+}
+
 /// Fault `i` moved halfway toward the fault before it (or the start):
 /// partitions shorten when their heals move, and times get rounder.
 pub fn earlier(s: &Scenario, i: usize) -> Option<Scenario> {
@@ -461,6 +548,79 @@ mod tests {
         let e = earlier(&s, 1).unwrap();
         assert!(matches!(&e.faults[1], FaultSpec::At(t, Fault::Heal) if t.0 == 2_000_000_000));
         assert!(matches!(&earlier(&s, 0).unwrap().faults[0], FaultSpec::At(t, _) if t.0 == 500_000_000));
+    }
+
+    /// Each fault of `c` with its time in milliseconds.
+    fn timed(c: &Scenario) -> Vec<(u64, Fault)> {
+        c.faults
+            .iter()
+            .map(|f| match f {
+                FaultSpec::At(t, f) => (t.0 / 1_000_000, f.clone()),
+                FaultSpec::Random(_) => unreachable!(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn two_cuts_merge_into_one_at_the_later_time_then_the_earlier() {
+        let s = scenario(
+            "[At(\"1s\", CutLinks([(0, 1), (1, 0)])), At(\"2s\", Crash(Node(3))), \
+             At(\"3s\", CutLinks([(1, 0), (0, 2)])), At(\"4s\", CutLinks([(3, 4)]))]",
+        );
+        let c = merged_cuts(&s, 0);
+        assert_eq!(c.len(), 2);
+        let union = Fault::CutLinks(vec![(0, 1), (1, 0), (0, 2)]);
+        let rest = |head: Vec<(u64, Fault)>| {
+            let mut v = head;
+            v.push((4000, Fault::CutLinks(vec![(3, 4)])));
+            v
+        };
+        // Only the next cut merges; what lies between stays where it was.
+        assert_eq!(
+            timed(&c[0]),
+            rest(vec![(2000, Fault::Crash(Target::Node(3))), (3000, union.clone())])
+        );
+        assert_eq!(
+            timed(&c[1]),
+            rest(vec![(1000, union), (2000, Fault::Crash(Target::Node(3)))])
+        );
+        assert!(merged_cuts(&s, 1).is_empty(), "a crash is no cut");
+        assert!(merged_cuts(&s, 3).is_empty(), "no cut after the last");
+        for m in merged_cuts(&s, 2) {
+            assert_eq!(m.faults.len(), s.faults.len() - 1, "one fault fewer");
+        }
+    }
+
+    #[test]
+    fn a_paused_node_merges_as_its_isolation_and_its_resume_as_the_heal() {
+        let s = scenario(
+            "[At(\"1s\", Pause(Node(2))), At(\"2s\", CutLinks([(0, 1), (1, 0)])), At(\"3s\", Resume(Node(2)))]",
+        );
+        let isolated = vec![(2, 0), (0, 2), (2, 1), (1, 2), (2, 3), (3, 2), (2, 4), (4, 2)];
+        let mut union = isolated.clone();
+        union.extend([(0, 1), (1, 0)]);
+        let heal = (3000, Fault::HealLinks(isolated));
+        let c = merged_cuts(&s, 0);
+        assert_eq!(timed(&c[0]), [(2000, Fault::CutLinks(union.clone())), heal.clone()]);
+        assert_eq!(timed(&c[1]), [(1000, Fault::CutLinks(union)), heal]);
+        // An isolation of one node counts as its links cut.
+        let s = scenario("[At(\"1s\", Partition(Isolate(Node(4)))), At(\"2s\", Pause(Node(0)))]");
+        let c = merged_cuts(&s, 0);
+        assert_eq!(c[0].faults.len(), 1);
+        let FaultSpec::At(_, Fault::CutLinks(l)) = &c[0].faults[0] else {
+            panic!("a cut: {:?}", c[0].faults);
+        };
+        assert_eq!(l.len(), 8 + 6, "node 4's links and node 0's, (0, 4) and (4, 0) once");
+        // A pause ended by a resume of another target has no heal to match.
+        let s = scenario("[At(\"1s\", Pause(Node(2))), At(\"2s\", CutLinks([(0, 1)])), At(\"3s\", Resume(All))]");
+        assert!(merged_cuts(&s, 0).is_empty());
+        // A pause never resumed stays an isolation until recovery.
+        let s = scenario("[At(\"1s\", Pause(Node(2))), At(\"2s\", CutLinks([(0, 1)])), At(\"3s\", Resume(Node(1)))]");
+        let c = merged_cuts(&s, 0);
+        assert!(matches!(
+            &c[0].faults[1],
+            FaultSpec::At(_, Fault::Resume(Target::Node(1)))
+        ));
     }
 
     #[test]

@@ -20,7 +20,10 @@
 //! 4. simpler faults and network: one node isolated instead of a shape,
 //!    faults moved earlier (partitions shorter), clock jumps halved, loss,
 //!    duplication, tail latency, drift and offsets to zero;
-//! 5. a last pass removing each fault left, until none can go: the result
+//! 5. faults merged: each cut with the next (a pause of one node counted
+//!    as its isolation, its resume as the heal), into one cut of both's
+//!    links at the later time, else the earlier;
+//! 6. a last pass removing each fault left, until none can go: the result
 //!    is 1-minimal in its faults.
 //!
 //! What stays stable when a fault goes: each concern draws from its own
@@ -452,7 +455,7 @@ impl<'a> Shrinker<'a> {
         false
     }
 
-    /// Steps 2 to 5 in turn, again until a round keeps nothing: each can
+    /// Steps 2 to 6 in turn, again until a round keeps nothing: each can
     /// open the way for another (a fault moved earlier lets the fault
     /// phase shorten).
     fn passes(&mut self) {
@@ -461,6 +464,7 @@ impl<'a> Shrinker<'a> {
             self.fault_chunks();
             self.structure();
             self.simpler();
+            self.merge();
             self.one_by_one();
             if self.over() || self.log.len() == before {
                 return;
@@ -680,6 +684,29 @@ impl<'a> Shrinker<'a> {
         }
     }
 
+    /// Fewer faults by merging: each cut (a pause of one node counted as
+    /// its isolation) with the next cut, into one cut of both's links (see
+    /// [`edit::merged_cuts`]). A failure that needs several links down at
+    /// once, which the run's schedule happened to cut one after another,
+    /// keeps one fault for them where removing either loses it.
+    fn merge(&mut self) {
+        let mut i = 0;
+        while i < self.best.faults.len() && !self.over() {
+            let left = self.best.faults.len() - 1;
+            let merged = edit::merged_cuts(&self.best, i)
+                .iter()
+                .zip(["later", "earlier"])
+                .any(|(c, when)| {
+                    let what =
+                        format!("fault {i} and the next cut merged into one cut, at the {when} time ({left} left)");
+                    self.attempt("merge", &what, c)
+                });
+            if !merged {
+                i += 1;
+            }
+        }
+    }
+
     /// The quiet stretch before fault `i` removed, else halved while that
     /// keeps the failure; the faults after it move along.
     fn close_gap(&mut self, i: usize) {
@@ -702,7 +729,7 @@ impl<'a> Shrinker<'a> {
         }
     }
 
-    /// Step 5: each fault left, removed alone, until none can go.
+    /// Step 6: each fault left, removed alone, until none can go.
     fn one_by_one(&mut self) {
         let mut changed = true;
         while changed && !self.over() {
