@@ -83,15 +83,24 @@ fn a_repro_from_before_the_hash_changed_compares_its_verdict_only() {
     let text = std::fs::read_to_string(&repro).unwrap();
     let version = text.lines().find(|l| l.contains("version: ")).unwrap();
     let hash_line = text.lines().find(|l| l.contains("trace_hash")).unwrap();
+    for (old_version, why) in [
+        ("0.1.0", "another way (before 0.2)"),
+        ("0.2.3", "wake-ups another way (before 0.3)"),
+    ] {
+        let old = text
+            .replace(version, &format!("  version: \"{old_version}\","))
+            .replace(hash_line, "  trace_hash: \"0123456789abcdef\",");
+        std::fs::write(&repro, &old).unwrap();
+        let replay = simulate(&["replay", repro.to_str().unwrap()]);
+        let stderr = String::from_utf8_lossy(&replay.stderr);
+        assert_eq!(replay.status.code(), Some(0), "{stderr}");
+        assert!(stderr.contains(why), "{stderr}");
+        assert!(stderr.contains("only the verdict is compared"), "{stderr}");
+        assert!(stderr.contains("reproduced: verdict pass as recorded"), "{stderr}");
+    }
     let old = text
         .replace(version, "  version: \"0.1.0\",")
         .replace(hash_line, "  trace_hash: \"0123456789abcdef\",");
-    std::fs::write(&repro, &old).unwrap();
-    let replay = simulate(&["replay", repro.to_str().unwrap()]);
-    let stderr = String::from_utf8_lossy(&replay.stderr);
-    assert_eq!(replay.status.code(), Some(0), "{stderr}");
-    assert!(stderr.contains("only the verdict is compared"), "{stderr}");
-    assert!(stderr.contains("reproduced: verdict pass as recorded"), "{stderr}");
     std::fs::write(&repro, old.replace("verdict: \"pass\"", "verdict: \"fail\"")).unwrap();
     let replay = simulate(&["replay", repro.to_str().unwrap()]);
     assert_eq!(replay.status.code(), Some(1), "a verdict that differs still fails");

@@ -126,13 +126,11 @@ pub fn replay(args: ReplayArgs, env: &Env<'_>) -> i32 {
         out!("{}", trace_view::render(outcome.trace.text(), &outcome.clocks, &filter));
     }
     let hash = outcome.trace.hash_hex();
-    let hashes = repro::hash_comparable(&h.version);
-    if !hashes {
-        eprintln!(
-            "warning: simulate {} computed trace hashes another way (before 0.2); only the verdict is compared",
-            h.version
-        );
+    let incomparable = repro::hash_incomparable(&h.version);
+    if let Some(why) = incomparable {
+        eprintln!("warning: simulate {} {why}; only the verdict is compared", h.version);
     }
+    let hashes = incomparable.is_none();
     if (hashes && hash != h.trace_hash) || verdict.as_str() != h.verdict {
         eprintln!(
             "error: the replay differs from the recorded run: trace hash {hash} (recorded {}), verdict {} (recorded {})",
