@@ -623,15 +623,53 @@ fn parse_link(text: &str) -> Option<(u32, u32)> {
 }
 
 fn first_word(payload: &str) -> &str {
-    let end = payload
-        .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
+    let word = |c: char| c.is_alphanumeric() || c == '_' || c == '-';
+    // ASCII byte by byte (every built-in payload); past a non-ASCII byte,
+    // char by char.
+    let ascii = payload
+        .bytes()
+        .position(|b| !(b.is_ascii_alphanumeric() || b == b'_' || b == b'-'))
         .unwrap_or(payload.len());
+    let end = match payload.as_bytes().get(ascii) {
+        Some(b) if !b.is_ascii() => {
+            ascii
+                + payload[ascii..]
+                    .find(|c: char| !word(c))
+                    .unwrap_or(payload.len() - ascii)
+        }
+        _ => ascii,
+    };
     &payload[..end]
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_payloads_first_word_is_what_the_char_rule_gives() {
+        let by_chars = |p: &str| {
+            let end = p
+                .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
+                .unwrap_or(p.len());
+            p[..end].to_string()
+        };
+        for payload in [
+            "Append t1",
+            "get \"k\"",
+            "",
+            "x",
+            "Vote{t:1}",
+            "añadir x",
+            "über",
+            "a_b-c.d",
+            "日本語 x",
+            "a\u{301}b c",
+            "é",
+        ] {
+            assert_eq!(first_word(payload), by_chars(payload), "{payload:?}");
+        }
+    }
 
     const TRACE: &str = "\
 # simulate trace v1
