@@ -9,7 +9,7 @@
 
 use super::engine::{Shared, World};
 use crate::core::Node;
-use madsim::time::{Instant, TimeHandle};
+use madsim::time::{Instant, Sleep, TimeHandle};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::PoisonError;
@@ -46,14 +46,17 @@ impl SimTime {
         self.origin_instant + Duration::from_nanos(ns.min(FAR_FUTURE_NS))
     }
 
-    /// Wakes `waker` at time `ns` exactly. madsim's `sleep_until` rounds up
-    /// to at least 1 ms from now, which would distort sub-millisecond
-    /// latencies; `Sleep::reset` sets the deadline as given.
-    pub fn wake_at(&self, ns: u64, waker: &Waker) {
+    /// Wakes `waker` at time `ns` exactly, through `sleep` (made on first
+    /// use and kept: each poll of a madsim `Sleep` arms a timer of its own,
+    /// so one serves every wake-up, and making one costs a lock and two
+    /// reference counts). madsim's `sleep_until` rounds up to at least 1 ms
+    /// from now, which would distort sub-millisecond latencies;
+    /// `Sleep::reset` sets the deadline as given.
+    pub fn wake_at(&self, ns: u64, waker: &Waker, sleep: &mut Option<Sleep>) {
         let at = self.instant(ns);
-        let mut sleep = self.handle.sleep_until(at);
-        Pin::new(&mut sleep).reset(at);
-        if Pin::new(&mut sleep).poll(&mut Context::from_waker(waker)).is_ready() {
+        let sleep = sleep.get_or_insert_with(|| self.handle.sleep_until(at));
+        Pin::new(&mut *sleep).reset(at);
+        if Pin::new(sleep).poll(&mut Context::from_waker(waker)).is_ready() {
             waker.wake_by_ref();
         }
     }
@@ -79,6 +82,8 @@ pub struct Wake {
     /// first: a timer is armed only when it is earlier than all of them,
     /// so it goes on the end.
     armed_ns: Vec<u64>,
+    /// What arms the timers (see [`SimTime::wake_at`]).
+    sleep: Option<Sleep>,
 }
 
 impl Wake {
@@ -108,7 +113,7 @@ impl Wake {
             return;
         }
         if let Some(waker) = &self.waker {
-            time.wake_at(due_ns, waker);
+            time.wake_at(due_ns, waker, &mut self.sleep);
             debug_assert!(self.armed_ns.last().is_none_or(|&t| t > due_ns), "kept latest first");
             self.armed_ns.push(due_ns);
         }
