@@ -15,14 +15,59 @@ use super::rng::SimRng;
 use std::collections::BTreeMap;
 use std::fmt;
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 struct File {
     /// What reads return; `None` once removed.
     current: Option<Vec<u8>>,
-    /// What survives a crash; `None` if never synced (or removal synced).
-    durable: Option<Vec<u8>>,
-    /// Only appends since the last sync: syncing can copy just the tail.
+    /// What survives a crash.
+    durable: Durable,
+    /// Only appends since the last sync (a crash can tear them).
     appended_only: bool,
+}
+
+/// What of a file survives a crash. A log is appended to and synced over
+/// and over: its durable part is a prefix of what the node sees, and
+/// keeping it as a length, not a second copy, spares copying each append
+/// twice and doubling the memory of every log.
+#[derive(Clone, Default, PartialEq, Eq)]
+enum Durable {
+    /// Nothing: never synced, or its removal was.
+    #[default]
+    Absent,
+    /// The first this many bytes of `current`: only appends since.
+    Prefix(usize),
+    /// A copy of its own: the file was rewritten or removed since.
+    Copy(Vec<u8>),
+}
+
+impl File {
+    /// The bytes a crash would keep (before any torn write).
+    fn durable_bytes(&self) -> Option<&[u8]> {
+        match &self.durable {
+            Durable::Absent => None,
+            Durable::Prefix(len) => Some(&self.current.as_ref().expect("a prefix of something")[..*len]),
+            Durable::Copy(bytes) => Some(bytes),
+        }
+    }
+
+    /// Gives the durable part a copy of its own, before `current` changes
+    /// other than by an append.
+    fn detach(&mut self) {
+        if let Durable::Prefix(len) = self.durable {
+            let current = self.current.as_ref().expect("a prefix of something");
+            self.durable = Durable::Copy(current[..len].to_vec());
+        }
+    }
+}
+
+impl fmt::Debug for File {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("File")
+            .field("current", &self.current)
+            .field("durable", &self.durable_bytes())
+            .field("appended_only", &self.appended_only)
+            .finish()
+    }
 }
 
 /// A node's disk. Crash-consistent by default: fsynced data survives, the
@@ -117,7 +162,8 @@ impl Disk {
     /// Replaces the contents of `name`.
     pub fn write(&mut self, name: &str, data: &[u8]) {
         self.stats.bytes_written += data.len() as u64;
-        let file = self.files.entry(name.to_string()).or_default();
+        let file = self.file(name);
+        file.detach();
         file.current = Some(data.to_vec());
         file.appended_only = false;
     }
@@ -125,17 +171,28 @@ impl Disk {
     /// Appends to `name`, creating it if needed.
     pub fn append(&mut self, name: &str, data: &[u8]) {
         self.stats.bytes_written += data.len() as u64;
-        let file = self.files.entry(name.to_string()).or_insert_with(|| File {
-            appended_only: true,
-            ..File::default()
-        });
+        let file = self.file(name);
         match &mut file.current {
             Some(bytes) => bytes.extend_from_slice(data),
             None => {
                 file.current = Some(data.to_vec());
-                file.appended_only &= file.durable.is_none();
+                file.appended_only &= file.durable == Durable::Absent;
             }
         }
+    }
+
+    /// The file called `name`; a new one (as if only appended to) if none.
+    fn file(&mut self, name: &str) -> &mut File {
+        // Looked up before inserting: an insert needs the name as a
+        // String of its own, and nearly every call finds the file.
+        if !self.files.contains_key(name) {
+            let new = File {
+                appended_only: true,
+                ..File::default()
+            };
+            self.files.insert(name.to_string(), new);
+        }
+        self.files.get_mut(name).expect("just made sure")
     }
 
     /// The contents of `name` as the node sees them now, synced or not;
@@ -154,6 +211,7 @@ impl Disk {
     /// only once synced.
     pub fn remove(&mut self, name: &str) {
         if let Some(file) = self.files.get_mut(name) {
+            file.detach();
             file.current = None;
             file.appended_only = false;
         }
@@ -179,7 +237,8 @@ impl Disk {
         for file in self.files.values_mut() {
             sync_file(file);
         }
-        self.files.retain(|_, f| f.current.is_some() || f.durable.is_some());
+        self.files
+            .retain(|_, f| f.current.is_some() || f.durable != Durable::Absent);
         Ok(())
     }
 
@@ -215,42 +274,48 @@ impl Disk {
 }
 
 fn sync_file(file: &mut File) {
-    match (&file.current, &mut file.durable) {
-        (Some(cur), Some(dur)) if file.appended_only => {
-            debug_assert!(cur.starts_with(dur), "append-only file diverged from its synced prefix");
-            let synced = dur.len();
-            dur.extend_from_slice(&cur[synced..]);
-        }
-        (cur, dur) if cur != dur => *dur = cur.clone(),
-        _ => {}
-    }
+    file.durable = match &file.current {
+        Some(current) => Durable::Prefix(current.len()),
+        None => Durable::Absent,
+    };
     file.appended_only = true;
 }
 
-/// Bytes appended past the durable copy (all of them if never synced).
+/// Bytes appended past the durable part (all of them if never synced).
 fn appended_tail(file: &File) -> usize {
-    let durable = file.durable.as_ref().map_or(0, Vec::len);
+    let durable = file.durable_bytes().map_or(0, <[u8]>::len);
     file.current.as_ref().map_or(0, |c| c.len().saturating_sub(durable))
 }
 
-/// The file as a crash leaves it: its durable copy, plus the first `torn`
+/// The file as a crash leaves it: its durable part, plus the first `torn`
 /// unsynced appended bytes.
 fn keep_durable(file: &mut File, torn: usize) {
-    let mut kept = file.durable.clone();
-    if torn > 0 {
-        let cur = file.current.as_ref().expect("a torn file has unsynced bytes");
-        let start = kept.as_ref().map_or(0, Vec::len);
-        kept.get_or_insert_with(Vec::new)
-            .extend_from_slice(&cur[start..start + torn]);
+    match std::mem::take(&mut file.durable) {
+        Durable::Prefix(len) => {
+            let current = file.current.as_mut().expect("a prefix of something");
+            current.truncate(len + torn);
+            file.durable = Durable::Prefix(len);
+        }
+        Durable::Absent if torn > 0 => {
+            file.current
+                .as_mut()
+                .expect("a torn file has unsynced bytes")
+                .truncate(torn);
+        }
+        Durable::Absent => file.current = None,
+        Durable::Copy(bytes) => {
+            assert_eq!(torn, 0, "only a file appended to since its sync is torn");
+            file.durable = Durable::Prefix(bytes.len());
+            file.current = Some(bytes);
+        }
     }
-    file.current = kept;
     file.appended_only = true;
 }
 
 fn unsynced_bytes(file: &File) -> u64 {
-    match (&file.current, &file.durable) {
+    match (file.current.as_deref(), file.durable_bytes()) {
         (Some(cur), Some(dur)) if cur.starts_with(dur) => (cur.len() - dur.len()) as u64,
-        (Some(cur), _) if file.current != file.durable => cur.len() as u64,
+        (Some(cur), dur) if Some(cur) != dur => cur.len() as u64,
         _ => 0,
     }
 }
@@ -334,6 +399,49 @@ mod tests {
         let kinds: Vec<_> = d.take_faults().into_iter().map(|(k, _)| k).collect();
         assert_eq!(kinds, ["fsync-error", "torn-write"]);
         assert!(d.take_faults().is_empty());
+    }
+
+    struct Tears;
+
+    impl DiskHook for Tears {
+        fn torn_bytes(&mut self, _file: &str, unsynced_bytes: usize, _rng: &mut SimRng) -> usize {
+            unsynced_bytes / 2
+        }
+    }
+
+    #[test]
+    fn a_torn_append_after_a_sync_keeps_the_synced_prefix_and_part_of_the_tail() {
+        let mut d = Disk::with_hook(Box::new(Tears), crate::env::rng::stream(0, "disk/0"));
+        d.append("log", b"ab");
+        d.fsync().unwrap();
+        d.append("log", b"cdef");
+        d.crash();
+        assert_eq!(d.read("log"), Some(&b"abcd"[..]));
+        assert_eq!(d.stats().bytes_lost, 2);
+        // What the torn write kept is not durable until synced.
+        d.append("log", b"x");
+        d.crash();
+        assert_eq!(d.read("log"), Some(&b"abc"[..]), "3 unsynced bytes, 1 torn in");
+        d.append("log", b"yz");
+        d.fsync().unwrap();
+        d.crash();
+        assert_eq!(d.read("log"), Some(&b"abcyz"[..]));
+    }
+
+    #[test]
+    fn a_rewrite_after_a_sync_keeps_the_synced_bytes_for_a_crash() {
+        let mut d = Disk::default();
+        d.append("f", b"abc");
+        d.fsync().unwrap();
+        d.append("f", b"d");
+        d.write("f", b"x");
+        assert!(format!("{d:?}").contains("durable: Some([97, 98, 99])"), "{d:?}");
+        d.crash();
+        assert_eq!(d.read("f"), Some(&b"abc"[..]));
+        assert_eq!(d.stats().bytes_lost, 1);
+        d.remove("f");
+        d.crash();
+        assert_eq!(d.read("f"), Some(&b"abc"[..]), "the removal was never synced");
     }
 
     #[test]
