@@ -34,6 +34,7 @@
 use super::{Entry, Raft, Role, View};
 use crate::core::NodeId;
 use crate::property::{Findings, Moment, Observer, PropertyDef, When};
+use rustc_hash::FxHashMap;
 use rustc_hash::FxHasher;
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
@@ -152,7 +153,9 @@ pub struct Invariants {
     ballots: Vec<(u64, Option<NodeId>)>,
     leaders: BTreeMap<u64, NodeId>,
     /// The chain of every (index, term) seen in any log.
-    chains: BTreeMap<(u64, u64), (u64, NodeId)>,
+    /// (Looked up for every entry each node appends, never iterated: a
+    /// hash map's order cannot reach the run.)
+    chains: FxHashMap<(u64, u64), (u64, NodeId)>,
     /// The longest committed prefix seen, index 1 first.
     committed: Vec<Committed>,
     /// What was applied at each index, index 1 first.
@@ -197,7 +200,7 @@ impl Invariants {
             watch: vec![watch; nodes as usize],
             ballots: vec![(0, None); nodes as usize],
             leaders: BTreeMap::new(),
-            chains: BTreeMap::new(),
+            chains: FxHashMap::default(),
             committed: Vec::new(),
             applied: Vec::new(),
             violations: Vec::new(),
@@ -320,6 +323,11 @@ impl Invariants {
 
     fn check_leader(&mut self, id: NodeId, v: &View<'_>, found: &mut Vec<Found>) {
         let term = v.term;
+        if self.watch[id.0 as usize].led == Some(term) {
+            // Checked when it took the term: each property is reported
+            // once, and nothing below changes while it leads it.
+            return;
+        }
         match self.leaders.get(&term) {
             Some(&other) if other != id => found.push((
                 ELECTION_SAFETY,
@@ -336,9 +344,6 @@ impl Invariants {
             }
         }
         let w = &mut self.watch[id.0 as usize];
-        if w.led == Some(term) {
-            return;
-        }
         w.led = Some(term);
         self.leaders_checked += 1;
         let n = self
