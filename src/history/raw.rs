@@ -206,9 +206,8 @@ impl Pairer {
     /// order, with the output `output_of` gives it (Porcupine's rule for
     /// its kv logs). Afterwards nothing is open.
     pub fn close_open(&mut self, output_of: impl Fn(&RawOp) -> Value) {
-        let mut open: Vec<RawOp> = std::mem::take(&mut self.open).into_values().collect();
-        open.sort_by_key(|op| op.call);
-        for mut op in open {
+        let open: Vec<RawOp> = std::mem::take(&mut self.open).into_values().collect();
+        for mut op in in_call_order(open) {
             op.output = Some(output_of(&op));
             op.ret = Some(self.next_position());
             self.done.push(op);
@@ -218,12 +217,25 @@ impl Pairer {
     /// Operations still open become indeterminate.
     pub fn finish(mut self) -> RawHistory {
         self.done.extend(self.open.into_values());
-        self.done.sort_by_key(|op| op.call);
         RawHistory {
-            ops: self.done,
+            ops: in_call_order(self.done),
             failed: self.failed,
         }
     }
+}
+
+/// `ops` sorted by call. An op is large and sorting moves each one many
+/// times: the (call, index) pairs are sorted instead, then each op moved
+/// once into place. Calls are unique, so no order is left to stability.
+fn in_call_order(ops: Vec<RawOp>) -> Vec<RawOp> {
+    let mut order: Vec<(u64, usize)> = ops.iter().enumerate().map(|(i, op)| (op.call, i)).collect();
+    order.sort_unstable();
+    debug_assert!(order.windows(2).all(|w| w[0].0 < w[1].0), "calls are unique");
+    let mut slots: Vec<Option<RawOp>> = ops.into_iter().map(Some).collect();
+    order
+        .iter()
+        .map(|&(_, i)| slots[i].take().expect("each index once"))
+        .collect()
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ pub fn parse(text: &str) -> Result<RawHistory, LineError> {
         }
         let event: Event = serde_json::from_str(line)
             .map_err(|e| line_error(n, format!("not a history event: {}", clipped(&e.to_string()))))?;
-        reader.add(n, event)?;
+        reader.add(n, &event)?;
     }
     Ok(reader.pairer.finish())
 }
@@ -29,7 +29,7 @@ pub fn parse(text: &str) -> Result<RawHistory, LineError> {
 pub fn from_history(history: &History) -> Result<RawHistory, LineError> {
     let mut reader = Reader::default();
     for (i, event) in history.events.iter().enumerate() {
-        reader.add(i + 1, event.clone())?;
+        reader.add(i + 1, event)?;
     }
     Ok(reader.pairer.finish())
 }
@@ -43,11 +43,13 @@ struct Reader {
 }
 
 impl Reader {
-    fn add(&mut self, n: usize, event: Event) -> Result<(), LineError> {
+    /// Takes in event `n`, copying only what the pairer keeps.
+    fn add(&mut self, n: usize, event: &Event) -> Result<(), LineError> {
         let process = event.process;
         if event.kind == EventKind::Invoke {
             let call = event
                 .input
+                .as_ref()
                 .ok_or_else(|| line_error(n, "an invoke needs an \"input\""))?;
             if self.seen.contains(&event.op) {
                 return Err(line_error(
@@ -55,7 +57,8 @@ impl Reader {
                     format!("op {} is invoked a second time; op ids are unique", event.op),
                 ));
             }
-            self.pairer.invoke(n, process, &call.f, call.key, call.value)?;
+            self.pairer
+                .invoke(n, process, &call.f, call.key.clone(), call.value.clone())?;
             self.seen.insert(event.op);
             self.open.insert(process, event.op);
             return Ok(());
@@ -70,7 +73,10 @@ impl Reader {
         }
         let completion = match event.kind {
             EventKind::Ok => {
-                let output = event.output.ok_or_else(|| line_error(n, "an ok needs an \"output\""))?;
+                let output = event
+                    .output
+                    .clone()
+                    .ok_or_else(|| line_error(n, "an ok needs an \"output\""))?;
                 Completion::Ok(Some(output))
             }
             EventKind::Fail => Completion::Fail,
@@ -135,12 +141,12 @@ mod tests {
         // A refused completion leaves op 1 open: op 2 still cannot complete it.
         let mut reader = Reader::default();
         let event = |line: &str| serde_json::from_str::<Event>(line).unwrap();
-        reader.add(1, event(&invoke(1, 1))).unwrap();
+        reader.add(1, &event(&invoke(1, 1))).unwrap();
         let no_output = ok(1, 1).replace(r#","output":null"#, "");
-        assert!(reader.add(2, event(&no_output)).is_err());
-        let e = reader.add(3, event(&ok(2, 1))).unwrap_err();
+        assert!(reader.add(2, &event(&no_output)).is_err());
+        let e = reader.add(3, &event(&ok(2, 1))).unwrap_err();
         assert!(e.message.contains("whose open op is 1"), "{e:?}");
-        reader.add(4, event(&ok(1, 1))).unwrap();
+        reader.add(4, &event(&ok(1, 1))).unwrap();
         assert_eq!(reader.pairer.finish().ops[0].ret, Some(1));
     }
 
