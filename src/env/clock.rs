@@ -11,6 +11,10 @@ use std::cell::Cell;
 
 const PPM: i128 = 1_000_000;
 
+/// Below this (about 73 simulated minutes), a time times a rate or a
+/// million stays under 2^63: the arithmetic fits in a u64.
+const EXACT_IN_U64_NS: u64 = 1 << 42;
+
 /// One node's clocks: a monotonic clock that runs at a drifting rate, and a
 /// wall clock on top of it that can be offset and jumped.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,7 +51,17 @@ impl Clock {
 
     /// Local monotonic time at global time `global_ns`.
     pub fn monotonic_ns(&self, global_ns: u64) -> u64 {
+        if global_ns < EXACT_IN_U64_NS {
+            // The same integers in 64 bits: an i128 division is a call.
+            return global_ns * self.rate() / PPM as u64;
+        }
         saturate(i128::from(global_ns) * (PPM + i128::from(self.drift_ppm)) / PPM)
+    }
+
+    /// Local nanoseconds per million global ones, in (0, 2,000,000).
+    fn rate(&self) -> u64 {
+        debug_assert!(self.drift_ppm.abs() < 1_000_000, "a clock must move forward");
+        (PPM as i64 + self.drift_ppm) as u64
     }
 
     /// Local wall-clock time at global time `global_ns`; may be negative.
@@ -62,6 +76,10 @@ impl Clock {
     /// How much global time passes while this clock measures `local_ns`.
     /// Rounded up: a timer never fires before its local duration is over.
     pub fn global_span_ns(&self, local_ns: u64) -> u64 {
+        if local_ns < EXACT_IN_U64_NS {
+            let rate = self.rate();
+            return (local_ns * PPM as u64).div_ceil(rate);
+        }
         let rate = PPM + i128::from(self.drift_ppm);
         saturate((i128::from(local_ns) * PPM + rate - 1) / rate)
     }
@@ -121,6 +139,34 @@ mod tests {
         let slow = Clock::new(-100_000, 0);
         assert_eq!(slow.global_span_ns(900_000_000), 1_000_000_000);
         assert_eq!(Clock::new(0, 0).global_span_ns(5), 5);
+    }
+
+    #[test]
+    fn the_64_bit_path_gives_what_128_bits_give() {
+        let wide_mono = |c: &Clock, g: u64| saturate(i128::from(g) * (PPM + i128::from(c.drift_ppm)) / PPM);
+        let wide_span = |c: &Clock, l: u64| {
+            let rate = PPM + i128::from(c.drift_ppm);
+            saturate((i128::from(l) * PPM + rate - 1) / rate)
+        };
+        let mut rng = crate::env::rng::stream(7, "clock-test");
+        let drifts = [-999_999, -500_000, -1, 0, 1, 123, 999_999];
+        let edges = [
+            0,
+            1,
+            999_999,
+            EXACT_IN_U64_NS - 1,
+            EXACT_IN_U64_NS,
+            u64::MAX / 3,
+            u64::MAX,
+        ];
+        for drift in drifts {
+            let c = Clock::new(drift, 0);
+            let randoms = (0..200).map(|_| rand::Rng::gen_range(&mut rng, 0..EXACT_IN_U64_NS));
+            for t in edges.into_iter().chain(randoms) {
+                assert_eq!(c.monotonic_ns(t), wide_mono(&c, t), "drift {drift} at {t}");
+                assert_eq!(c.global_span_ns(t), wide_span(&c, t), "drift {drift} span {t}");
+            }
+        }
     }
 
     #[test]
