@@ -572,7 +572,8 @@ impl KvStore {
 /// One client's key-value operations: keys `k0..k{keys}`, kinds by the
 /// mix's weights (a reader only gets), unique written values.
 pub struct KvGenerator {
-    keys: u32,
+    /// The key names, `k0` on: made once, shared by every op on them.
+    keys: Vec<Arc<str>>,
     /// Cumulative weights of get, put, append, cas.
     mix: [f64; 4],
     /// Last value seen per key (`None`: seen absent); a cas expects it.
@@ -595,7 +596,7 @@ impl KvGenerator {
         }
         debug_assert!(mix[3] > 0.0, "validated: some weight is positive");
         KvGenerator {
-            keys: spec.keys,
+            keys: (0..spec.keys).map(|k| Arc::from(format!("k{k}"))).collect(),
             mix,
             seen: BTreeMap::new(),
         }
@@ -604,37 +605,36 @@ impl KvGenerator {
 
 impl Generator<Kv> for KvGenerator {
     fn next_op(&mut self, request: RequestId, rng: &mut SimRng) -> Op {
-        let key: Arc<str> = Arc::from(format!("k{}", rng.gen_range(0..self.keys)));
+        // Drawn as a u32, as always: a usize range draws other numbers.
+        let k: u32 = rng.gen_range(0..self.keys.len() as u32);
+        let key = self.keys[k as usize].clone();
         let roll = rng.gen::<f64>() * self.mix[3];
-        let value = format!("v{}", request.0);
+        // `v<request>`, as format! would write it, without its machinery.
+        let value = |end: &str| -> Arc<str> {
+            let mut v = String::with_capacity(24);
+            v.push('v');
+            v.push_str(itoa::Buffer::new().format(request.0));
+            v.push_str(end);
+            Arc::from(v)
+        };
         if roll < self.mix[0] {
             Op::Get { key }
         } else if roll < self.mix[1] {
-            Op::Put {
-                key,
-                value: Arc::from(value),
-            }
+            Op::Put { key, value: value("") }
         } else if roll < self.mix[2] {
-            Op::Append {
-                key,
-                value: Arc::from(format!("{value};")),
-            }
+            Op::Append { key, value: value(";") }
         } else {
             let from = self.seen.get(&key).cloned().flatten();
             Op::Cas {
                 key,
                 from,
-                to: Arc::from(value),
+                to: value(""),
             }
         }
     }
 
     fn final_ops(&mut self) -> Vec<Op> {
-        (0..self.keys)
-            .map(|k| Op::Get {
-                key: Arc::from(format!("k{k}")),
-            })
-            .collect()
+        self.keys.iter().map(|key| Op::Get { key: key.clone() }).collect()
     }
 
     fn observe(&mut self, op: &Op, outcome: Outcome<'_, Output>) {
