@@ -67,17 +67,34 @@ fn write_record(record: &RecordRef<'_>, out: &mut Vec<u8>) {
 
 /// The records of a log file, up to the first line that does not read (a
 /// torn write's): each read as [`write_record`] wrote it, or, if it is not
-/// in exactly that form, by serde_json.
+/// in exactly that form, by serde_json. Records are read one after the
+/// other, without finding each line's end first: only a line the fast
+/// reader refuses is looked for.
 fn read_records(bytes: &[u8]) -> impl Iterator<Item = Record> + '_ {
-    bytes
-        .split(|b| *b == b'\n')
-        .filter(|line| !line.is_empty())
-        .map_while(|line| read_record(line).or_else(|| serde_json::from_slice(line).ok()))
+    let mut rest = bytes;
+    std::iter::from_fn(move || {
+        while let Some(after) = rest.strip_prefix(b"\n") {
+            rest = after;
+        }
+        if rest.is_empty() {
+            return None;
+        }
+        if let Some((record, after)) = read_record(rest) {
+            rest = after;
+            return Some(record);
+        }
+        let end = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
+        let record = serde_json::from_slice(&rest[..end]).ok();
+        // Nothing after a line that does not read is read.
+        rest = if record.is_some() { &rest[end..] } else { &[] };
+        record
+    })
 }
 
-/// A line as [`write_record`] writes it, without its newline.
-fn read_record(line: &[u8]) -> Option<Record> {
-    let (index, rest) = read_number(line.strip_prefix(b"{\"index\":")?)?;
+/// A line as [`write_record`] writes it at the start of `bytes`, and what
+/// follows its newline (nothing if it ends the file).
+fn read_record(bytes: &[u8]) -> Option<(Record, &[u8])> {
+    let (index, rest) = read_number(bytes.strip_prefix(b"{\"index\":")?)?;
     let (term, rest) = read_number(rest.strip_prefix(b",\"term\":")?)?;
     let rest = rest.strip_prefix(b",\"command\":")?;
     let (command, rest) = match rest.strip_prefix(b"\"Noop\"") {
@@ -94,7 +111,13 @@ fn read_record(line: &[u8]) -> Option<Record> {
             (command, rest.strip_prefix(b"}}")?)
         }
     };
-    (rest == b"}").then_some(Record { index, term, command })
+    let rest = rest.strip_prefix(b"}")?;
+    let rest = match rest {
+        [] => rest,
+        [b'\n', after @ ..] => after,
+        _ => return None,
+    };
+    Some((Record { index, term, command }, rest))
 }
 
 /// A decimal number at the start of `bytes` (as serde_json writes a u64),
@@ -326,6 +349,19 @@ mod tests {
         assert_eq!(read_number(b"18446744073709551616"), None, "overflow");
         let spaced = b"{ \"index\": 1, \"term\": 2, \"command\": \"Noop\" }\n";
         assert_eq!(read_records(spaced).map(|r| r.term).collect::<Vec<_>>(), [2]);
+        // Lines of either form in any order, blank lines skipped; the first
+        // line that reads as neither ends the log.
+        let mixed = [
+            &bytes[..line],
+            b"\n",
+            spaced,
+            &bytes[line..],
+            b"not json\n",
+            &bytes[..line],
+        ]
+        .concat();
+        let read: Vec<_> = read_records(&mixed).map(|r| (r.index, r.term)).collect();
+        assert_eq!(read, [(1, 1), (1, 2), (2, 1)]);
     }
 
     #[test]
