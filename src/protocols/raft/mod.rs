@@ -580,9 +580,7 @@ impl Raft {
     }
 
     fn advance_commit(&mut self, ctx: &mut Ctx<'_, Self>) {
-        let mut matched = self.lead.matched.clone();
-        matched.sort_unstable_by(|a, b| b.cmp(a));
-        let replicated = matched[self.majority() - 1];
+        let replicated = nth_largest(self.lead.matched.iter().copied(), self.majority());
         if replicated <= self.commit {
             return;
         }
@@ -653,17 +651,14 @@ impl Raft {
     /// The leader's monotonic time from which a majority has acknowledged
     /// it: the oldest of the newest acks of a majority (itself: now).
     fn confirmed_since(&self, now: u64) -> u64 {
-        let mut acks: Vec<u64> = (0..self.nodes as usize)
-            .map(|p| {
-                if p == self.id.0 as usize {
-                    now
-                } else {
-                    self.lead.acked_at[p]
-                }
-            })
-            .collect();
-        acks.sort_unstable_by(|a, b| b.cmp(a));
-        acks[self.majority() - 1]
+        let acks = (0..self.nodes as usize).map(|p| {
+            if p == self.id.0 as usize {
+                now
+            } else {
+                self.lead.acked_at[p]
+            }
+        });
+        nth_largest(acks, self.majority())
     }
 
     fn serve_reads(&mut self, ctx: &mut Ctx<'_, Self>) {
@@ -860,6 +855,26 @@ impl Raft {
         }
         self.serve_reads(ctx);
     }
+}
+
+/// The `n`th largest of `values` (from 1): what a majority of `n` has
+/// reached. Sorted on the stack up to 16 values, since this runs on every
+/// acknowledgement.
+fn nth_largest(values: impl ExactSizeIterator<Item = u64>, n: usize) -> u64 {
+    assert!(n >= 1 && n <= values.len(), "the {n}th of {} values", values.len());
+    let (mut small, mut large) = ([0u64; 16], Vec::new());
+    let all: &mut [u64] = if values.len() <= small.len() {
+        let count = values.len();
+        for (slot, v) in small.iter_mut().zip(values) {
+            *slot = v;
+        }
+        &mut small[..count]
+    } else {
+        large.extend(values);
+        &mut large
+    };
+    all.sort_unstable_by(|a, b| b.cmp(a));
+    all[n - 1]
 }
 
 /// A failed fsync stops the node (it panics), as PostgreSQL does since

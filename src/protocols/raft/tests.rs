@@ -783,3 +783,18 @@ fn messages_read_as_they_always_did_in_traces() {
         assert_eq!(format!("{msg:?}"), text);
     }
 }
+
+#[test]
+fn nth_largest_is_the_value_a_majority_reached() {
+    assert_eq!(nth_largest([5, 9, 1].into_iter(), 2), 5);
+    assert_eq!(nth_largest([3].into_iter(), 1), 3);
+    // Past the stack's 16 slots, the same answer from the heap.
+    for len in [2usize, 15, 16, 17, 40] {
+        let values: Vec<u64> = (0..len as u64).map(|i| (i * 7919) % 101).collect();
+        let mut sorted = values.clone();
+        sorted.sort_unstable_by(|a, b| b.cmp(a));
+        for n in 1..=len {
+            assert_eq!(nth_largest(values.iter().copied(), n), sorted[n - 1], "{n}th of {len}");
+        }
+    }
+}
