@@ -505,7 +505,7 @@ impl fmt::Display for Op {
 }
 
 /// What a key-value operation answers.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Output {
     /// The value read (`None`: key absent).
@@ -518,6 +518,37 @@ pub enum Output {
     /// two or more values, none of whose writes superseded another,
     /// sorted. Checks take the read as fresh if one of them is.
     Siblings(Vec<Arc<str>>),
+}
+
+/// The text `derive(Debug)` gives. Every reply goes into the trace (and
+/// its hash) as this text, and a value appended to for a whole run is
+/// long: escaping it char by char was half of recording a reply.
+impl fmt::Debug for Output {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Output::Value(Some(v)) if !f.alternate() => {
+                f.write_str("Value(Some(")?;
+                debug_str(f, v)?;
+                f.write_str("))")
+            }
+            Output::Value(v) => f.debug_tuple("Value").field(v).finish(),
+            Output::Done => f.write_str("Done"),
+            Output::Cas(b) => f.debug_tuple("Cas").field(b).finish(),
+            Output::Siblings(v) => f.debug_tuple("Siblings").field(v).finish(),
+        }
+    }
+}
+
+/// `{:?}` of `s`: quoted as it is when it holds only printable ASCII
+/// other than quotes and backslashes, which Debug leaves alone.
+fn debug_str(f: &mut fmt::Formatter<'_>, s: &str) -> fmt::Result {
+    if s.bytes().all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\') {
+        f.write_str("\"")?;
+        f.write_str(s)?;
+        f.write_str("\"")
+    } else {
+        fmt::Debug::fmt(s, f)
+    }
 }
 
 /// The key-value state machine. Keys and values are shared with the
@@ -696,6 +727,43 @@ mod tests {
                 Derived::Append { key, value } => Op::Append { key, value },
                 Derived::Cas { key, from, to } => Op::Cas { key, from, to },
             }
+        }
+    }
+
+    #[test]
+    fn output_debug_is_the_derived_text() {
+        #[derive(Debug)]
+        #[allow(dead_code, reason = "read only through Debug")]
+        enum Derived {
+            Value(Option<Arc<str>>),
+            Done,
+            Cas(bool),
+            Siblings(Vec<Arc<str>>),
+        }
+        let texts = [
+            "",
+            "v1;v22;",
+            "a\"b",
+            "back\\slash",
+            "new\nline\t",
+            "caf\u{e9}",
+            "\u{7f}",
+            "it's",
+            "\u{301}x",
+        ];
+        let mut pairs = vec![
+            (Output::Done, Derived::Done),
+            (Output::Value(None), Derived::Value(None)),
+        ];
+        pairs.extend([true, false].map(|b| (Output::Cas(b), Derived::Cas(b))));
+        for t in texts {
+            pairs.push((Output::Value(Some(t.into())), Derived::Value(Some(t.into()))));
+        }
+        let all: Vec<Arc<str>> = texts.iter().map(|&t| t.into()).collect();
+        pairs.push((Output::Siblings(all.clone()), Derived::Siblings(all)));
+        for (ours, derived) in &pairs {
+            assert_eq!(format!("{ours:?}"), format!("{derived:?}"));
+            assert_eq!(format!("{ours:#?}"), format!("{derived:#?}"));
         }
     }
 

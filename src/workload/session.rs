@@ -18,7 +18,7 @@
 //!   to the next node), `RoundRobin` (each operation the next node).
 
 use super::{Generator, Outcome, Workload};
-use crate::core::{NodeId, Pieces, Reply, Request, RequestId, Service};
+use crate::core::{NodeId, Reply, Request, RequestId, Service};
 use crate::env::rng::SimRng;
 use crate::history::{Event, EventKind};
 use crate::scenario::{Routing, WorkloadSpec};
@@ -45,30 +45,42 @@ pub enum ClientTimer {
     },
 }
 
-/// The text `derive(Debug)` gives, written piece by piece: every client
-/// timer goes into the trace (and its hash) as this text.
-impl fmt::Debug for ClientTimer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut out = Pieces(f);
+impl ClientTimer {
+    /// The text `derive(Debug)` gives, piece by piece, to `out`: every
+    /// client timer goes into the trace (and its hash) as this text, and
+    /// the trace takes the pieces without fmt's machinery.
+    pub fn write_text(&self, out: &mut dyn FnMut(&str)) {
         match self {
-            ClientTimer::Think => out.text("Think"),
-            ClientTimer::Timeout(request) => out.text("Timeout(RequestId(")?.num(request.0)?.text("))"),
+            ClientTimer::Think => out("Think"),
+            ClientTimer::Timeout(request) => {
+                out("Timeout(RequestId(");
+                out(itoa::Buffer::new().format(request.0));
+                out("))");
+            }
             ClientTimer::Retry {
                 request,
                 attempt,
                 next_node,
-            } => out
-                .text("Retry { request: RequestId(")?
-                .num(request.0)?
-                .text("), attempt: ")?
-                .num(u64::from(*attempt))?
-                .text(if *next_node {
+            } => {
+                out("Retry { request: RequestId(");
+                out(itoa::Buffer::new().format(request.0));
+                out("), attempt: ");
+                out(itoa::Buffer::new().format(*attempt));
+                out(if *next_node {
                     ", next_node: true }"
                 } else {
                     ", next_node: false }"
-                }),
+                });
+            }
         }
-        .map(|_| ())
+    }
+}
+
+impl fmt::Debug for ClientTimer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut written = Ok(());
+        self.write_text(&mut |piece| written = written.and_then(|()| f.write_str(piece)));
+        written
     }
 }
 

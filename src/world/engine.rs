@@ -496,7 +496,10 @@ impl<N: Node> World<N> {
                 }
                 ClientEvent::Timer(timer) => {
                     self.rec.trace.record_with(now, "timer", |line| {
-                        line.text("client=").client(c).args(format_args!(" payload={timer:?}"));
+                        line.text("client=").client(c).text(" payload=");
+                        timer.write_text(&mut |piece| {
+                            line.text(piece);
+                        });
                     });
                     slot.session.on_timer(now, timer, budget, out);
                 }
