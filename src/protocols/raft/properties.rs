@@ -123,6 +123,39 @@ struct Watch {
     applied: u64,
     /// The last term in which this node was checked as a new leader.
     led: Option<u64>,
+    /// What the last check saw of the node (see [`Seen`]).
+    seen: Option<Seen>,
+}
+
+/// The parts of a node's view that its checks read. A step that changes
+/// none of them (a follower's heartbeat, most acknowledgements) has
+/// nothing new to check at that node: every check compares what changed
+/// since the node was last looked at with what others did before, and a
+/// conflict with what another node does later is found at that node's
+/// step. (A rewrite that keeps the log's length counts as a change.)
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Seen {
+    term: u64,
+    vote: Option<NodeId>,
+    role: Role,
+    commit: u64,
+    applied: u64,
+    log_len: usize,
+    rewrites: usize,
+}
+
+impl Seen {
+    fn of(v: &View<'_>) -> Self {
+        Seen {
+            term: v.term,
+            vote: v.vote,
+            role: v.role,
+            commit: v.commit,
+            applied: v.applied,
+            log_len: v.log.len(),
+            rewrites: v.rewrites.len(),
+        }
+    }
 }
 
 /// An applied entry: its term, hash, and the node that applied it first.
@@ -226,6 +259,12 @@ impl Invariants {
     /// separate so that tests can feed it states no correct node reaches.
     /// Returns the violations found by this step, each property's first.
     pub fn check(&mut self, now_ns: u64, id: NodeId, v: View<'_>, recover_at_ns: Option<u64>) -> Vec<Found> {
+        let seen = Some(Seen::of(&v));
+        if std::mem::replace(&mut self.watch[id.0 as usize].seen, seen) == seen {
+            debug_assert!(self.watch[id.0 as usize].up, "a crash forgets what was seen");
+            self.note_leader_after_heal(now_ns, recover_at_ns);
+            return Vec::new();
+        }
         let mut found = Vec::new();
         self.check_ballot(id, &v, &mut found);
         self.check_leader_stays(id, &v, &mut found);
@@ -239,12 +278,7 @@ impl Invariants {
         }
         self.record_commit(id, &v, &mut found);
         self.check_applied(id, &v, &mut found);
-        if recover_at_ns.is_some_and(|heal| now_ns >= heal)
-            && self.leader_after_heal_ns.is_none()
-            && self.led_by_majority()
-        {
-            self.leader_after_heal_ns = Some(now_ns);
-        }
+        self.note_leader_after_heal(now_ns, recover_at_ns);
         found.retain(|(property, _, _)| {
             let first = !self.violations.contains(property);
             if first {
@@ -253,6 +287,18 @@ impl Invariants {
             first
         });
         found
+    }
+
+    /// Notes the first moment after the heal at which a majority follows a
+    /// leader: on every step, whether the node changed or not, since it
+    /// depends on time and on the other nodes.
+    fn note_leader_after_heal(&mut self, now_ns: u64, recover_at_ns: Option<u64>) {
+        if recover_at_ns.is_some_and(|heal| now_ns >= heal)
+            && self.leader_after_heal_ns.is_none()
+            && self.led_by_majority()
+        {
+            self.leader_after_heal_ns = Some(now_ns);
+        }
     }
 
     /// A leader seen before (and not crashed since) that is no longer
@@ -588,6 +634,32 @@ mod tests {
             "2 new leaders each held every entry committed before their term"
         );
         assert_eq!(held[3].1, "4 applications of 2 indices agreed");
+    }
+
+    #[test]
+    fn a_step_that_changes_nothing_checks_nothing_new_but_counts_for_the_heal() {
+        let mut inv = Invariants::new(3);
+        let log = [noop(1)];
+        let leading = view(1, Role::Leader, 1, &log);
+        let following = view(1, Role::Follower, 1, &log);
+        assert!(inv.check(1, NodeId(0), leading, None).is_empty());
+        assert!(inv.check(2, NodeId(1), following, None).is_empty());
+        assert_eq!(inv.watch[1].seen, Some(Seen::of(&following)));
+        assert!(inv.check(3, NodeId(1), following, Some(3)).is_empty());
+        assert_eq!(inv.leader_after_heal_ns, Some(3), "noted on an unchanged step");
+        assert_eq!(
+            inv.held()[3].1,
+            "2 applications of 1 indices agreed",
+            "applied once each"
+        );
+        // A rewrite that keeps the log's length is a change.
+        let other = [noop(2)];
+        let rewritten = View {
+            rewrites: &[1],
+            ..view(1, Role::Follower, 1, &other)
+        };
+        let v = inv.check(4, NodeId(1), rewritten, Some(3));
+        assert!(names(&v).contains(&STATE_MACHINE_SAFETY), "{v:?}");
     }
 
     fn voted(term: u64, vote: u32) -> View<'static> {
