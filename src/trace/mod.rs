@@ -393,6 +393,61 @@ pub fn parse_line_reusing<'a>(line: &'a str, mut fields: Vec<(&'a str, &'a str)>
     parse_general(line, fields)
 }
 
+/// A `send` or `deliver` line in exactly the form the world writes it:
+/// `SEQ SECS.NNNNNNNNN send from=A to=B msg=N[ payload=...]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MessageLine<'a> {
+    /// Global simulated time of the event.
+    pub time_ns: u64,
+    /// `send` or `deliver`.
+    pub kind: &'a str,
+    /// The `from` field's value.
+    pub from: &'a str,
+    /// The `to` field's value.
+    pub to: &'a str,
+    /// The `msg` field's value.
+    pub msg: &'a str,
+    /// Everything after `payload=`, if the line has one.
+    pub payload: Option<&'a str>,
+}
+
+/// `line` as a [`MessageLine`], if it is one; `None` for anything else,
+/// which [`parse_line_reusing`] reads (or rejects). Most of a trace is
+/// sends and deliveries, and reading their three fields by place is a
+/// third of what finding them by name costs; where this reads a line, it
+/// reads what that one does (a test compares them).
+pub fn message_line(line: &str) -> Option<MessageLine<'_>> {
+    let (_, time_ns, kind, at) = plain_head(line)?;
+    if kind != "send" && kind != "deliver" {
+        return None;
+    }
+    let value = |rest: &'_ str, key: &str| -> Option<(usize, usize)> {
+        let start = rest.strip_prefix(key).map(|_| key.len())?;
+        let end = start + find_byte(&rest.as_bytes()[start..], b' ').unwrap_or(rest.len() - start);
+        Some((start, end))
+    };
+    let rest = &line[at..];
+    let (s, e) = value(rest, "from=")?;
+    let (from, rest) = (&rest[s..e], rest.get(e + 1..)?);
+    let (s, e) = value(rest, "to=")?;
+    let (to, rest) = (&rest[s..e], rest.get(e + 1..)?);
+    let (s, e) = value(rest, "msg=")?;
+    let (msg, rest) = (&rest[s..e], &rest[e..]);
+    let payload = match rest.strip_prefix(" payload=") {
+        Some(payload) => Some(payload),
+        None if rest.is_empty() => None,
+        None => return None,
+    };
+    Some(MessageLine {
+        time_ns,
+        kind,
+        from,
+        to,
+        msg,
+        payload,
+    })
+}
+
 /// [`parse_line_reusing`] for any line: the words one by one, each error
 /// with its reason.
 fn parse_general<'a>(line: &'a str, mut fields: Vec<(&'a str, &'a str)>) -> Result<TraceLine<'a>, String> {
@@ -557,7 +612,7 @@ fn find_byte(bytes: &[u8], needle: u8) -> Option<usize> {
 /// `text` as a number if it is 1 to `most` ASCII digits (so no overflow
 /// for `most` up to 19); anything else is left to `str::parse`, with its
 /// errors.
-fn plain_digits(text: &str, most: usize) -> Option<u64> {
+pub(crate) fn plain_digits(text: &str, most: usize) -> Option<u64> {
     if !(1..=most).contains(&text.len()) {
         return None;
     }
@@ -824,6 +879,43 @@ mod tests {
             assert_eq!(parse_line(line), parse_general(line, Vec::new()), "{line:?}");
         }
         assert!(plain_head(&lines[1]).is_some(), "the usual line takes the fast way");
+    }
+
+    #[test]
+    fn a_message_line_reads_as_the_general_reader_reads_it() {
+        let lines = [
+            "7 0.000000001 send from=n0 to=c12 msg=77 payload=put \"k\" \"v 1\"",
+            "8 0.000000002 deliver from=c1 to=n2 msg=78",
+            "9 0.000000002 deliver from=n1 to=n2 msg=78 payload=",
+            "9 0.000000002 send from= to==x msg=5payload=y payload=z",
+            // Not in the world's form: left to the general reader.
+            "9 0.000000002 deliver from=n1 to=n2 msg=78 reason=x",
+            "9 0.000000002 deliver to=n2 from=n1 msg=78",
+            "9 0.000000002 deliver from=n1 to=n2",
+            "9 0.000000002 deliver from=n1 to=n2 msg=7 ",
+            "9 0.000000002 deliver from=n1 to=n2 msg=7  payload=x",
+            "9 0.000000002 deliver from=n1  to=n2 msg=7",
+            "9 0.000000002 drop from=n1 to=n2 msg=7",
+            "9 0.000000002 send",
+            "9 0.000000002 send ",
+            "x 0.000000002 send from=n1 to=n2 msg=7",
+        ];
+        let read: Vec<bool> = lines.iter().map(|l| message_line(l).is_some()).collect();
+        assert_eq!(
+            read,
+            [true, true, true, true, false, false, false, false, false, false, false, false, false, false]
+        );
+        for line in lines {
+            let Some(m) = message_line(line) else { continue };
+            let general = parse_line(line).unwrap();
+            assert_eq!((general.time_ns, general.kind), (m.time_ns, m.kind), "{line}");
+            assert_eq!(
+                general.fields,
+                [("from", m.from), ("to", m.to), ("msg", m.msg)],
+                "{line}"
+            );
+            assert_eq!(general.payload, m.payload, "{line}");
+        }
     }
 
     #[test]
