@@ -325,7 +325,51 @@ impl RunReport<'_> {
             o.seed,
             o.trace.hash_hex()
         );
-        let json = serde_json::to_string_pretty(&self.to_json()).expect("the summary always serialises") + "\n";
+        // The timeline and its pictures (the most of a report's work) are
+        // drawn on a thread of their own while this one writes the rest:
+        // the same files, the summary still last.
+        std::thread::scope(|scope| {
+            let drawing = scope.spawn(|| {
+                let timeline = Timeline::from_trace_with(o.trace.text(), self.fault_kinds);
+                let pictures = self.pictures(&timeline);
+                (timeline, pictures)
+            });
+            let json = serde_json::to_string_pretty(&self.to_json()).expect("the summary always serialises") + "\n";
+            let text = self.to_text();
+            self.write_records(dir, &header)?;
+            let (timeline, mut pictures) = drawing.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            for p in &pictures {
+                if let Ok(svg) = &p.svg {
+                    write_atomic(&dir.join(p.file), svg.as_bytes())?;
+                }
+            }
+            if let Some(svg) = self.file("counterexample.svg") {
+                pictures.push(Picture {
+                    file: "counterexample.svg",
+                    title: "The linearizability counterexample",
+                    how_to_read: COUNTEREXAMPLE_HOW,
+                    svg: Ok(svg.to_string()),
+                });
+            }
+            let index = page::render(self, &timeline, &pictures);
+            write_atomic(&dir.join("index.html"), index.as_bytes())?;
+            write_atomic(&dir.join("summary.json"), json.as_bytes())?;
+            write_atomic(&dir.join("summary.txt"), text.as_bytes())
+        })?;
+        // A folder reused from an earlier, failing run should not keep its
+        // counterexample beside this run's report; the page does not link
+        // it. Best effort, once the report is whole: a stale file is no
+        // reason to lose the report.
+        for name in CHECK_FILES.iter().filter(|n| !self.has_file(n)) {
+            let _ = std::fs::remove_file(dir.join(name));
+        }
+        Ok(())
+    }
+
+    /// The run's records: its trace (after `header`), history, scenario,
+    /// repro, schedule and the checks' own files.
+    fn write_records(&self, dir: &Path, header: &str) -> io::Result<()> {
+        let o = self.outcome;
         // Header and text written one after the other: joining them would
         // copy the whole trace (megabytes) first.
         write_atomic_with(&dir.join("trace.log"), |file| {
@@ -339,39 +383,12 @@ impl RunReport<'_> {
             write_atomic(&dir.join("repro.ron"), repro.as_bytes())?;
         }
         write_atomic(&dir.join("schedule.ron"), self.schedule_text().as_bytes())?;
-
         for (name, contents) in self.checks.iter().flat_map(|c| &c.files) {
             debug_assert!(
                 CHECK_FILES.contains(&name.as_str()),
                 "{name} is cleaned from reused folders"
             );
             write_atomic(&dir.join(name), contents.as_bytes())?;
-        }
-        let timeline = Timeline::from_trace_with(o.trace.text(), self.fault_kinds);
-        let mut pictures = self.pictures(&timeline);
-        for p in &pictures {
-            if let Ok(svg) = &p.svg {
-                write_atomic(&dir.join(p.file), svg.as_bytes())?;
-            }
-        }
-        if let Some(svg) = self.file("counterexample.svg") {
-            pictures.push(Picture {
-                file: "counterexample.svg",
-                title: "The linearizability counterexample",
-                how_to_read: COUNTEREXAMPLE_HOW,
-                svg: Ok(svg.to_string()),
-            });
-        }
-        let index = page::render(self, &timeline, &pictures);
-        write_atomic(&dir.join("index.html"), index.as_bytes())?;
-        write_atomic(&dir.join("summary.json"), json.as_bytes())?;
-        write_atomic(&dir.join("summary.txt"), self.to_text().as_bytes())?;
-        // A folder reused from an earlier, failing run should not keep its
-        // counterexample beside this run's report; the page does not link
-        // it. Best effort, once the report is whole: a stale file is no
-        // reason to lose the report.
-        for name in CHECK_FILES.iter().filter(|n| !self.has_file(n)) {
-            let _ = std::fs::remove_file(dir.join(name));
         }
         Ok(())
     }
