@@ -377,11 +377,17 @@ mod tests {
         assert_eq!(decode_lines::<(u32, String)>(&bytes), records);
     }
 
-    struct Faulty;
+    /// Tears half of every unsynced tail; fails every fsync if `fsyncs_fail`.
+    struct Faulty {
+        fsyncs_fail: bool,
+    }
 
     impl DiskHook for Faulty {
         fn fsync(&mut self, _rng: &mut SimRng) -> Result<(), DiskError> {
-            Err(DiskError("EIO".into()))
+            match self.fsyncs_fail {
+                true => Err(DiskError("EIO".into())),
+                false => Ok(()),
+            }
         }
         fn torn_bytes(&mut self, _file: &str, unsynced_bytes: usize, _rng: &mut SimRng) -> usize {
             unsynced_bytes / 2
@@ -390,7 +396,10 @@ mod tests {
 
     #[test]
     fn a_hook_fails_fsyncs_and_tears_appends() {
-        let mut d = Disk::with_hook(Box::new(Faulty), crate::env::rng::stream(0, "disk/0"));
+        let mut d = Disk::with_hook(
+            Box::new(Faulty { fsyncs_fail: true }),
+            crate::env::rng::stream(0, "disk/0"),
+        );
         d.append("log", b"abcd");
         assert_eq!(d.fsync(), Err(DiskError("EIO".into())));
         d.crash();
@@ -401,17 +410,12 @@ mod tests {
         assert!(d.take_faults().is_empty());
     }
 
-    struct Tears;
-
-    impl DiskHook for Tears {
-        fn torn_bytes(&mut self, _file: &str, unsynced_bytes: usize, _rng: &mut SimRng) -> usize {
-            unsynced_bytes / 2
-        }
-    }
-
     #[test]
     fn a_torn_append_after_a_sync_keeps_the_synced_prefix_and_part_of_the_tail() {
-        let mut d = Disk::with_hook(Box::new(Tears), crate::env::rng::stream(0, "disk/0"));
+        let mut d = Disk::with_hook(
+            Box::new(Faulty { fsyncs_fail: false }),
+            crate::env::rng::stream(0, "disk/0"),
+        );
         d.append("log", b"ab");
         d.fsync().unwrap();
         d.append("log", b"cdef");

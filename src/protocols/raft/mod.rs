@@ -861,7 +861,7 @@ impl Raft {
 /// reached. Sorted on the stack up to 16 values, since this runs on every
 /// acknowledgement.
 fn nth_largest(values: impl ExactSizeIterator<Item = u64>, n: usize) -> u64 {
-    assert!(n >= 1 && n <= values.len(), "the {n}th of {} values", values.len());
+    debug_assert!(n >= 1 && n <= values.len(), "the {n}th of {} values", values.len());
     let (mut small, mut large) = ([0u64; 16], Vec::new());
     let all: &mut [u64] = if values.len() <= small.len() {
         let count = values.len();
