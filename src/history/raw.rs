@@ -109,10 +109,18 @@ pub enum Completion {
 
 /// Pairs invocations with completions by process, in file order: a process
 /// has at most one open operation, and a completion closes it.
+///
+/// Operations stay where they were invoked, in call order, and are only
+/// marked as they complete: a history's ops are large, and keeping the open
+/// ones in a map or sorting them at the end moved each many times.
 #[derive(Default)]
 pub struct Pairer {
-    open: BTreeMap<u64, RawOp>,
-    done: Vec<RawOp>,
+    /// Every operation invoked, in call order; those that failed are marked
+    /// in `dropped` and left out at the end.
+    ops: Vec<RawOp>,
+    dropped: Vec<bool>,
+    /// Each open operation's index in `ops`, by process.
+    open: BTreeMap<u64, usize>,
     failed: usize,
     position: u64,
 }
@@ -128,26 +136,29 @@ impl Pairer {
         key: Option<Value>,
         input: Value,
     ) -> Result<(), LineError> {
-        if let Some(open) = self.open.get(&process) {
+        if let Some(&open) = self.open.get(&process) {
             return Err(line_error(
                 line,
                 format!(
                     "process {process} invokes again, but its operation from line {} is still open",
-                    open.line
+                    self.ops[open].line
                 ),
             ));
         }
-        let op = RawOp {
+        let call = self.next_position();
+        debug_assert!(self.ops.last().is_none_or(|op| op.call < call), "kept in call order");
+        self.open.insert(process, self.ops.len());
+        self.ops.push(RawOp {
             process,
             f: f.to_string(),
             key,
             input,
             output: None,
-            call: self.next_position(),
+            call,
             ret: None,
             line,
-        };
-        self.open.insert(process, op);
+        });
+        self.dropped.push(false);
         Ok(())
     }
 
@@ -166,12 +177,13 @@ impl Pairer {
     ) -> Result<(), LineError> {
         // Nothing changes before every check passed: an error leaves the
         // operation open, as it was.
-        let Some(open) = self.open.get(&process) else {
+        let Some(&index) = self.open.get(&process) else {
             return Err(line_error(
                 line,
                 format!("process {process} completes an operation it never invoked"),
             ));
         };
+        let open = &self.ops[index];
         if let Some(f) = f.filter(|f| *f != open.f) {
             return Err(line_error(
                 line,
@@ -183,16 +195,19 @@ impl Pairer {
                 ),
             ));
         }
-        let mut op = self.open.remove(&process).expect("checked above");
+        self.open.remove(&process);
         let position = self.next_position();
         match completion {
             Completion::Ok(output) => {
+                let op = &mut self.ops[index];
                 op.output = output;
                 op.ret = Some(position);
-                self.done.push(op);
             }
-            Completion::Fail => self.failed += 1,
-            Completion::Info => self.done.push(op),
+            Completion::Fail => {
+                self.dropped[index] = true;
+                self.failed += 1;
+            }
+            Completion::Info => {}
         }
         Ok(())
     }
@@ -206,36 +221,29 @@ impl Pairer {
     /// order, with the output `output_of` gives it (Porcupine's rule for
     /// its kv logs). Afterwards nothing is open.
     pub fn close_open(&mut self, output_of: impl Fn(&RawOp) -> Value) {
-        let open: Vec<RawOp> = std::mem::take(&mut self.open).into_values().collect();
-        for mut op in in_call_order(open) {
-            op.output = Some(output_of(&op));
-            op.ret = Some(self.next_position());
-            self.done.push(op);
+        let mut open: Vec<usize> = std::mem::take(&mut self.open).into_values().collect();
+        // Indices follow calls.
+        open.sort_unstable();
+        for index in open {
+            let output = output_of(&self.ops[index]);
+            let ret = self.next_position();
+            let op = &mut self.ops[index];
+            op.output = Some(output);
+            op.ret = Some(ret);
         }
     }
 
     /// Operations still open become indeterminate.
     pub fn finish(mut self) -> RawHistory {
-        self.done.extend(self.open.into_values());
+        assert_eq!(self.ops.len(), self.dropped.len(), "one mark per operation");
+        let mut dropped = self.dropped.iter();
+        self.ops.retain(|_| !*dropped.next().expect("one mark per operation"));
+        debug_assert!(self.ops.windows(2).all(|w| w[0].call < w[1].call), "in call order");
         RawHistory {
-            ops: in_call_order(self.done),
+            ops: self.ops,
             failed: self.failed,
         }
     }
-}
-
-/// `ops` sorted by call. An op is large and sorting moves each one many
-/// times: the (call, index) pairs are sorted instead, then each op moved
-/// once into place. Calls are unique, so no order is left to stability.
-fn in_call_order(ops: Vec<RawOp>) -> Vec<RawOp> {
-    let mut order: Vec<(u64, usize)> = ops.iter().enumerate().map(|(i, op)| (op.call, i)).collect();
-    order.sort_unstable();
-    debug_assert!(order.windows(2).all(|w| w[0].0 < w[1].0), "calls are unique");
-    let mut slots: Vec<Option<RawOp>> = ops.into_iter().map(Some).collect();
-    order
-        .iter()
-        .map(|&(_, i)| slots[i].take().expect("each index once"))
-        .collect()
 }
 
 #[cfg(test)]
