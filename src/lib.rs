@@ -14,8 +14,8 @@
 //! - [`nemesis`]: fault plans, scripted and random, with symbolic targets; the schedule played.
 //! - [`workload`]: clients: the session rules, and generators per service (key-value).
 //! - [`property`]: properties typed by when they must hold, and the observers that judge them.
-//! - [`world`]: the world on madsim: nodes, clients, transport, records, observers, fault hooks, budgets,
-//!   fault coverage.
+//! - [`world`]: the world, stepped in time order in one madsim task: nodes, clients, transport, records,
+//!   observers, fault hooks, budgets, fault coverage.
 //! - [`check`]: checkers giving verdicts: linearizability with its models, regular-register reads,
 //!   lost writes, liveness, properties, and the convergence observer families offer.
 //! - [`protocols`]: protocol families behind one trait and one registry, and the built-in ones.

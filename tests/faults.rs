@@ -224,6 +224,27 @@ fn a_one_way_partition_cuts_one_direction_only() {
 }
 
 #[test]
+fn events_happen_at_their_due_times_and_ties_in_the_order_they_were_scheduled() {
+    let (outcome, _) = run_probe(&probe_scenario(2, ""), 100);
+    let all = lines(&outcome);
+    let at = |kind: &str, when: u64| -> Vec<String> {
+        let here = all.iter().filter(|l| l.kind == kind && l.time_ns == when);
+        here.map(|l| l.field("node").or(l.field("to")).unwrap().to_string())
+            .collect()
+    };
+    // Both boot at 0, n0 first, and set their timers in that order: at
+    // 100 ms both fire, in that order; their pings arrive 10 ms later.
+    assert_eq!(at("start", 0), ["n0", "n1"]);
+    assert_eq!(at("timer", 100 * MS), ["n0", "n1"]);
+    assert_eq!(at("deliver", 110 * MS), ["n1", "n0"]);
+    let off_time: Vec<_> = all
+        .iter()
+        .filter(|l| matches!(l.kind.as_ref(), "timer" | "deliver") && l.time_ns % (10 * MS) != 0)
+        .collect();
+    assert!(off_time.is_empty(), "events away from their due times: {off_time:?}");
+}
+
+#[test]
 fn a_paused_node_handles_nothing_until_resumed_then_everything_that_waited() {
     let src = probe_scenario(2, r#"faults: [At("1s", Pause(Node(1))), At("2s", Resume(Node(1)))]"#);
     let (outcome, log) = run_probe(&src, 100);

@@ -86,6 +86,7 @@ fn a_repro_from_before_the_hash_changed_compares_its_verdict_only() {
     for (old_version, why) in [
         ("0.1.0", "another way (before 0.2)"),
         ("0.2.3", "wake-ups another way (before 0.3)"),
+        ("0.3.0", "as a madsim task (before 0.4)"),
     ] {
         let old = text
             .replace(version, &format!("  version: \"{old_version}\","))

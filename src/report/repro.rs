@@ -18,13 +18,19 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// was FNV-1a over the trace's text lines (see [`crate::trace`]); before
 /// 0.3 hosts armed a madsim timer again for a wake-up already armed, and
 /// madsim advances time 50 to 100 ns per round of tasks, so events landed
-/// tens of nanoseconds elsewhere. Only the verdict of such a repro can be
-/// compared. None: the hash can be compared.
+/// tens of nanoseconds elsewhere; before 0.4 every node and client ran as
+/// a madsim task, woken by a madsim timer, so each event happened 50 ns
+/// or more after its due time, and events due at once in a random order
+/// (0.4 steps them all from one task, each at its due time). Only the
+/// verdict of such a repro can be compared. None: the hash can be
+/// compared.
 pub fn hash_incomparable(version: &str) -> Option<&'static str> {
     if version.starts_with("0.0.") || version.starts_with("0.1.") {
         Some("computed trace hashes another way (before 0.2)")
     } else if version.starts_with("0.2.") {
         Some("scheduled wake-ups another way (before 0.3), so events may fall tens of nanoseconds apart")
+    } else if version.starts_with("0.3.") {
+        Some("ran each node as a madsim task (before 0.4), so events fell 50 ns or more after their due times")
     } else {
         None
     }

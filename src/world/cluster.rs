@@ -1,6 +1,7 @@
-//! The world as the nemesis sees it: node faults go through madsim (kill,
-//! restart, pause, resume the node's madsim task), network faults through
-//! the network's partition rule, clock faults through the node's clock.
+//! The world as the nemesis sees it: node faults change the node's status
+//! (a crashed node's events are dropped, a paused node's held, a restarted
+//! node boots once the fault step is over), network faults go through the
+//! network's partition rule, clock faults through the node's clock.
 //! Each fault is traced, counted, shown to the observers and, until the
 //! recovery phase, written into the schedule the run played.
 
@@ -11,15 +12,8 @@ use crate::core::{Node, NodeId};
 use crate::nemesis::{Cluster, Status};
 use crate::scenario::duration::format_ns;
 use crate::scenario::{Fault, SignedDur, Target};
-use madsim::runtime::Handle;
 
 impl<N: Node> World<N> {
-    fn madsim_id(&self, i: u32) -> madsim::task::NodeId {
-        self.nodes.slots[i as usize]
-            .madsim
-            .expect("nodes get their madsim id before any fault")
-    }
-
     /// Traces and counts a node fault, and tells the observers.
     fn node_fault(&mut self, kind: &'static str, node: u32, fault: Fault) {
         let now = self.now_ns();
@@ -31,7 +25,7 @@ impl<N: Node> World<N> {
     /// A paused node that has an event due now had it delayed by the pause.
     fn note_pause_effect(&mut self, node: u32) {
         let paused = self.nodes.slots[node as usize].status == Status::Paused;
-        if paused && self.nodes.has_due(node, self.now_ns()) {
+        if paused && self.has_due(node) {
             self.rec.coverage.saw(Effect::Pause);
         }
     }
@@ -82,10 +76,8 @@ impl<N: Node> Cluster for World<N> {
             self.rec.coverage.saw(Effect::Crash);
         }
         self.nodes.slots[node as usize].epoch += 1;
-        Handle::current().kill(self.madsim_id(node));
         self.wipe(node);
         self.nodes.slots[node as usize].status = Status::Crashed;
-        self.spawn_down_host(node);
         self.node_fault("crash", node, Fault::Crash(Target::Node(node)));
     }
 
@@ -96,16 +88,13 @@ impl<N: Node> Cluster for World<N> {
         slot.status = Status::Up;
         slot.up_since_ns = now;
         slot.epoch += 1;
-        // The down host's wake-ups are not the new host's.
-        slot.wake.reset();
-        // Re-runs the node's init: a new host task, which boots a new node.
-        Handle::current().restart(self.madsim_id(node));
+        // A new node from the factory, once this fault step is over.
+        slot.unbooted = true;
         self.node_fault("restart", node, Fault::Restart(Target::Node(node)));
     }
 
     fn pause(&mut self, node: u32) {
         assert_eq!(self.status(node), Status::Up);
-        Handle::current().pause(self.madsim_id(node));
         self.nodes.slots[node as usize].status = Status::Paused;
         self.nodes.slots[node as usize].epoch += 1;
         self.node_fault("pause", node, Fault::Pause(Target::Node(node)));
@@ -114,9 +103,9 @@ impl<N: Node> Cluster for World<N> {
     fn resume(&mut self, node: u32) {
         assert_eq!(self.status(node), Status::Paused);
         self.note_pause_effect(node);
-        Handle::current().resume(self.madsim_id(node));
         self.nodes.slots[node as usize].status = Status::Up;
         self.nodes.slots[node as usize].epoch += 1;
+        self.release_held(node);
         self.node_fault("resume", node, Fault::Resume(Target::Node(node)));
     }
 

@@ -1,25 +1,27 @@
 //! The world: every node, client, link and clock of one run, and the rules
 //! for moving events between them.
 //!
-//! Each node and client has its own time-ordered event queue. Sending a
-//! message decides its fate on the network at once and puts it in the
-//! receiver's queue at its arrival time; the receiver's host is woken then.
-//! Whether it is actually delivered is decided on arrival: not if the
+//! Every event of a run waits in one time-ordered queue, whichever node or
+//! client it is for, and the world handles them one at a time, earliest
+//! first, at their due time (see [`World::step_before`]). Sending a message
+//! decides its fate on the network at once and queues it at its arrival
+//! time. Whether it is actually delivered is decided on arrival: not if the
 //! receiver was down when it arrived, not if its link was cut while it was
-//! in flight.
+//! in flight. A paused node's events wait until it resumes.
 //!
 //! The world is split along what it does: [`Nodes`] run protocol code and
 //! carry out its effects, [`Clients`] run the sessions, the [`Recorder`]
 //! keeps the trace, history and counts, [`Watch`] holds the observers.
 
 use super::budget::Meter;
-use super::host::{SimTime, Wake, Who};
 use super::nodes::{NodeEvent, Nodes, Wire};
+use super::queue::EventQueue;
 use super::recorder::Recorder;
 use super::{Adversary, Hooks};
 use crate::core::{Node, NodeId, OutputOf, Reply, Request, RequestId, Service};
 use crate::env::rng::{stream, SimRng};
 use crate::history::Event;
+use crate::nemesis::Status;
 use crate::net::{DropReason, Fate, Network};
 use crate::property::{FaultEvent, Findings, Moment, Observer};
 use crate::scenario::Scenario;
@@ -27,10 +29,7 @@ use crate::trace::Trace;
 use crate::workload::{Budget, ClientAction, ClientTimer, Session, Workload};
 use std::fmt;
 use std::hash::Hash;
-use std::sync::{Arc, Mutex, Weak};
-use std::task::Waker;
 
-pub type Shared<N> = Arc<Mutex<World<N>>>;
 /// Builds a node: at boot and at every restart.
 pub type Factory<N> = Box<dyn Fn(NodeId) -> N + Send + Sync>;
 
@@ -73,10 +72,13 @@ pub(super) enum ClientEvent<Out> {
 }
 
 pub(super) struct ClientSlot<N: Node> {
-    pub madsim: Option<madsim::task::NodeId>,
     session: Session<N::Service>,
-    queue: super::queue::EventQueue<ClientEvent<OutputOf<N>>>,
-    wake: Wake,
+}
+
+/// An event waiting in the world's queue, and whom it is for.
+pub(super) enum Pending<N: Node> {
+    Node(u32, NodeEvent<N>),
+    Client(u32, ClientEvent<OutputOf<N>>),
 }
 
 /// The clients of a run and what they share.
@@ -93,7 +95,11 @@ pub(super) struct Watch<N: Node> {
 }
 
 pub struct World<N: Node> {
-    pub(super) time: SimTime,
+    /// Simulated time, in nanoseconds since the run began: the due time of
+    /// the event being handled, or of the fault being applied.
+    now_ns: u64,
+    /// Every event still to come, earliest first.
+    queue: EventQueue<Pending<N>>,
     pub(super) nodes: Nodes<N>,
     pub(super) clients: Clients<N>,
     pub(super) net: Network,
@@ -104,24 +110,20 @@ pub struct World<N: Node> {
     adversary: Option<(Box<dyn Adversary<N>>, SimRng)>,
     pub(super) recover_at_ns: Option<u64>,
     next_msg: u64,
-    /// Itself, for spawning hosts while a fault is applied.
-    pub(super) me: Weak<Mutex<World<N>>>,
-    /// The madsim node that runs `Down` hosts (never crashed itself).
-    pub(super) down_node: Option<madsim::task::NodeId>,
 }
 
 impl<N: Node> World<N>
 where
     N::Service: Workload,
 {
-    /// Must be called inside the madsim runtime (it reads madsim's clock).
     pub fn new(scenario: &Scenario, seed: u64, factory: Factory<N>, hooks: Hooks<N>, trace: Trace) -> Self {
         let mut net = Network::new(&scenario.network, scenario.nodes, seed);
         for rule in hooks.rules {
             net.push_rule(rule);
         }
         World {
-            time: SimTime::current(),
+            now_ns: 0,
+            queue: EventQueue::default(),
             nodes: Nodes::new(scenario, seed, factory, hooks.disk.as_deref()),
             clients: clients(scenario, seed),
             net,
@@ -134,8 +136,6 @@ where
             adversary: hooks.adversary.map(|a| (a, stream(seed, "adversary"))),
             recover_at_ns: None,
             next_msg: 0,
-            me: Weak::new(),
-            down_node: None,
         }
     }
 }
@@ -146,7 +146,6 @@ where
 {
     let slots = scenario.workload.iter().flat_map(|w| {
         (0..w.clients).map(|c| ClientSlot {
-            madsim: None,
             session: Session::new(
                 c,
                 w,
@@ -154,8 +153,6 @@ where
                 scenario.duration.0,
                 stream(seed, &format!("client/{c}")),
             ),
-            queue: Default::default(),
-            wake: Wake::default(),
         })
     });
     Clients {
@@ -170,64 +167,92 @@ where
 
 impl<N: Node> World<N> {
     pub fn now_ns(&self) -> u64 {
-        self.time.now_ns()
+        self.now_ns
     }
 
-    /// Starts the `Down` host of crashed node `i`.
-    pub(super) fn spawn_down_host(&self, i: u32) {
-        let world = self.me.upgrade().expect("the world outlives its run");
-        let id = self.down_node.expect("the down node exists before any fault");
-        let node = madsim::runtime::Handle::current()
-            .get_node(id)
-            .expect("the down node is never removed");
-        node.spawn(super::host::Host::new(world, Who::Down(i)));
+    /// Moves time on to `ns` (never back).
+    pub(super) fn advance_to(&mut self, ns: u64) {
+        debug_assert!(ns >= self.now_ns, "time moves forward");
+        self.now_ns = self.now_ns.max(ns);
     }
 
-    /// One poll of a host: boot if new, then handle everything now due.
-    /// Returns false when the host's work is over.
-    pub(super) fn poll_host(&mut self, who: Who, waker: &Waker, first: bool) -> bool {
-        if self.meter.spent.is_some() {
-            // The run is over: its hosts idle until the driver stops them.
-            return true;
+    /// The run begins: every node boots, in order, then every client starts.
+    pub(super) fn boot_everyone(&mut self) {
+        for i in 0..self.nodes.len() {
+            self.boot_node(i);
         }
-        let now = self.now_ns();
-        match who {
-            Who::Node(i) => self.poll_node(i, waker, first, now),
-            Who::Client(c) => self.poll_client(c, waker, first, now),
-            Who::Down(i) => return self.poll_down(i, waker, now),
+        for c in 0..self.clients.slots.len() as u32 {
+            self.clients.slots[c as usize].session.start(&mut self.clients.out);
+            self.client_actions(c, self.now_ns);
         }
-        true
     }
 
-    /// Drops every message that arrives while node `i` is down; stops once
-    /// the node is back (its new host takes over the queue).
-    fn poll_down(&mut self, i: u32, waker: &Waker, now: u64) -> bool {
-        let Some(lost) = self.nodes.drain_down(i, waker, now, &self.time) else {
-            return false;
-        };
-        for (from, msg) in lost {
-            self.rec.dropped(now, from, Addr::Node(i), msg, DropReason::Down);
-        }
-        true
-    }
-
-    fn poll_node(&mut self, i: u32, waker: &Waker, first: bool, now: u64) {
-        self.nodes.polled(i, waker, now);
-        if first {
-            self.nodes.boot(i);
-            self.rec.trace.record(now, "start", format_args!("node=n{i}"));
-            self.notify(now, |o, at, found| o.started(at, NodeId(i), found));
-            self.dispatch(i, now, |node, ctx| node.on_start(ctx));
-        }
-        while let Some((due, event)) = self.nodes.pop_due(i, now) {
-            self.node_event(i, due, event, now);
-            // Events due now may go on being due now (a zero delay): only
-            // the budget ends such a loop.
-            if self.meter.over(&mut self.rec, now) {
-                return;
+    /// Boots the nodes restarted by the fault step just over (a paused one
+    /// boots when it resumes).
+    pub(super) fn boot_restarted(&mut self) {
+        for i in 0..self.nodes.len() {
+            let slot = &self.nodes.slots[i as usize];
+            if slot.unbooted && slot.status == Status::Up {
+                self.boot_node(i);
             }
         }
-        self.nodes.rearm(i, &self.time);
+    }
+
+    /// A new life of node `i` begins now.
+    fn boot_node(&mut self, i: u32) {
+        let now = self.now_ns;
+        self.nodes.boot(i);
+        self.rec.trace.record(now, "start", format_args!("node=n{i}"));
+        self.notify(now, |o, at, found| o.started(at, NodeId(i), found));
+        self.dispatch(i, now, |node, ctx| node.on_start(ctx));
+    }
+
+    /// Handles the earliest event if it is due before `bound_ns`, at its
+    /// due time; false if there is none. Two events due at once happen in
+    /// the order they were scheduled. Afterwards the budget may be spent.
+    pub(super) fn step_before(&mut self, bound_ns: u64) -> bool {
+        let Some((due, event)) = self.queue.pop_before(bound_ns) else {
+            return false;
+        };
+        // Events a pause held are overdue when they come back.
+        self.now_ns = self.now_ns.max(due);
+        let now = self.now_ns;
+        match event {
+            Pending::Node(i, event) => match self.nodes.slots[i as usize].status {
+                Status::Up => self.node_event(i, due, event, now),
+                Status::Paused => self.nodes.slots[i as usize].held.push((due, event)),
+                Status::Crashed => self.arrive_down(i, event, now),
+            },
+            Pending::Client(c, event) => self.client_event(c, event, now),
+        }
+        self.meter.over(&mut self.rec, now);
+        true
+    }
+
+    /// What arrives at a crashed node is lost.
+    fn arrive_down(&mut self, i: u32, event: NodeEvent<N>, now: u64) {
+        match event {
+            NodeEvent::Deliver { from, msg, .. } => self.rec.dropped(now, from, Addr::Node(i), msg, DropReason::Down),
+            NodeEvent::Timer { .. } => unreachable!("a crash removes the node's timers"),
+        }
+    }
+
+    /// Node `i` resumes: what came due while it was paused is due now.
+    pub(super) fn release_held(&mut self, i: u32) {
+        let held = std::mem::take(&mut self.nodes.slots[i as usize].held);
+        for (due, event) in held {
+            self.queue.push(due, Pending::Node(i, event));
+        }
+    }
+
+    /// Whether node `i` has an event due by now that it has not handled:
+    /// while it is paused, one the pause delays.
+    pub(super) fn has_due(&self, i: u32) -> bool {
+        let now = self.now_ns;
+        !self.nodes.slots[i as usize].held.is_empty()
+            || self
+                .queue
+                .any(|due, e| due <= now && matches!(e, Pending::Node(n, _) if *n == i))
     }
 
     fn node_event(&mut self, i: u32, due: u64, event: NodeEvent<N>, now: u64) {
@@ -393,13 +418,13 @@ impl<N: Node> World<N> {
     }
 
     fn schedule_node(&mut self, i: u32, due: u64, event: NodeEvent<N>) {
-        self.nodes.schedule(i, due, event, &self.time);
+        debug_assert!(due >= self.now_ns, "n{i}: an event in the past");
+        self.queue.push(due, Pending::Node(i, event));
     }
 
     fn schedule_client(&mut self, c: u32, due: u64, event: ClientEvent<OutputOf<N>>) {
-        let slot = &mut self.clients.slots[c as usize];
-        slot.queue.push(due, event);
-        slot.wake.want(due, &self.time);
+        debug_assert!(due >= self.now_ns, "c{c}: an event in the past");
+        self.queue.push(due, Pending::Client(c, event));
     }
 
     fn new_msg(&mut self) -> u64 {
@@ -471,48 +496,34 @@ impl<N: Node> World<N> {
         self.schedule_client(c, at, event);
     }
 
-    fn poll_client(&mut self, c: u32, waker: &Waker, first: bool, now: u64) {
-        self.clients.slots[c as usize].wake.polled(waker, now);
-        if first {
-            self.clients.slots[c as usize].session.start(&mut self.clients.out);
-            self.client_actions(c, now);
-        }
-        while let Some((_, event)) = self.clients.slots[c as usize].queue.pop_due(now) {
-            let Clients { slots, budget, out } = &mut self.clients;
-            let slot = &mut slots[c as usize];
-            match event {
-                ClientEvent::Reply {
-                    from,
-                    msg,
-                    request,
-                    reply,
-                } => {
-                    self.rec.messages.delivered += 1;
-                    self.rec.trace.record_with(now, "deliver", |line| {
-                        line.text("from=").node(from).text(" to=").client(c);
-                        line.text(" msg=").number(msg);
-                    });
-                    slot.session.on_reply(now, request, reply, out);
-                }
-                ClientEvent::Timer(timer) => {
-                    self.rec.trace.record_with(now, "timer", |line| {
-                        line.text("client=").client(c).text(" payload=");
-                        timer.write_text(&mut |piece| {
-                            line.text(piece);
-                        });
-                    });
-                    slot.session.on_timer(now, timer, budget, out);
-                }
+    fn client_event(&mut self, c: u32, event: ClientEvent<OutputOf<N>>, now: u64) {
+        let Clients { slots, budget, out } = &mut self.clients;
+        let slot = &mut slots[c as usize];
+        match event {
+            ClientEvent::Reply {
+                from,
+                msg,
+                request,
+                reply,
+            } => {
+                self.rec.messages.delivered += 1;
+                self.rec.trace.record_with(now, "deliver", |line| {
+                    line.text("from=").node(from).text(" to=").client(c);
+                    line.text(" msg=").number(msg);
+                });
+                slot.session.on_reply(now, request, reply, out);
             }
-            self.client_actions(c, now);
-            if self.meter.over(&mut self.rec, now) {
-                return;
+            ClientEvent::Timer(timer) => {
+                self.rec.trace.record_with(now, "timer", |line| {
+                    line.text("client=").client(c).text(" payload=");
+                    timer.write_text(&mut |piece| {
+                        line.text(piece);
+                    });
+                });
+                slot.session.on_timer(now, timer, budget, out);
             }
         }
-        let slot = &mut self.clients.slots[c as usize];
-        if let Some(due) = slot.queue.next_due_ns() {
-            slot.wake.want(due, &self.time);
-        }
+        self.client_actions(c, now);
     }
 
     fn client_actions(&mut self, c: u32, now: u64) {
@@ -553,39 +564,48 @@ impl<N: Node> World<N> {
         self.rec.client_event(c, e);
     }
 
-    /// Messages still queued when the run ends (sent, never handled).
+    /// Messages still queued when the run ends (sent, never handled),
+    /// those a pause held included.
     pub(super) fn count_in_flight(&mut self) -> u64 {
-        let nodes = self.nodes.drain_in_flight();
-        let clients: usize = self
-            .clients
-            .slots
-            .iter_mut()
-            .map(|s| {
-                s.queue
-                    .drain()
-                    .filter(|(_, e)| matches!(e, ClientEvent::Reply { .. }))
-                    .count()
-            })
-            .sum();
-        nodes + clients as u64
+        let held = self.nodes.slots.iter().flat_map(|s| &s.held).map(|(_, e)| e);
+        let held = held.filter(|e| matches!(e, NodeEvent::Deliver { .. })).count();
+        let queued = self.queue.drain().filter(|(_, e)| {
+            matches!(
+                e,
+                Pending::Node(_, NodeEvent::Deliver { .. }) | Pending::Client(_, ClientEvent::Reply { .. })
+            )
+        });
+        (queued.count() + held) as u64
     }
 
-    /// Forgets a crashed node's volatile state. Messages already queued
-    /// but not handled are lost now; those still in flight are dropped as
-    /// they arrive (by the `Down` host), unless the node is back by then.
+    /// Forgets a crashed node's volatile state. Messages already due but
+    /// not handled (held by a pause, or due this instant) are lost now;
+    /// those still in flight are dropped as they arrive, unless the node is
+    /// back by then. Its timers are gone.
     pub(super) fn wipe(&mut self, i: u32) {
-        let now = self.now_ns();
+        let now = self.now_ns;
         self.notify(now, |o, at, found| o.crashed(at, NodeId(i), found));
-        let lost = self.nodes.wipe(i, now);
+        let mut lost: Vec<(u64, Addr, u64)> = Vec::new();
+        for (due, event) in self.nodes.wipe(i) {
+            if let NodeEvent::Deliver { from, msg, .. } = event {
+                lost.push((due, from, msg));
+            }
+        }
+        self.queue.retain(|due, e| match e {
+            Pending::Node(n, NodeEvent::Deliver { from, msg, .. }) if *n == i && due <= now => {
+                lost.push((due, *from, *msg));
+                false
+            }
+            Pending::Node(n, NodeEvent::Timer { .. }) => *n != i,
+            _ => true,
+        });
         let disk_faults = self.nodes.take_disk_faults(i);
         self.node_faults(i, now, disk_faults);
-        for (from, msg) in lost {
+        // In the order they arrived.
+        lost.sort_unstable_by_key(|&(due, _, msg)| (due, msg));
+        for (_, from, msg) in lost {
             self.rec.dropped(now, from, Addr::Node(i), msg, DropReason::Down);
         }
-    }
-
-    pub(super) fn client_madsim_ids(&self) -> impl Iterator<Item = madsim::task::NodeId> + '_ {
-        self.clients.slots.iter().filter_map(|s| s.madsim)
     }
 }
 

@@ -1,19 +1,24 @@
-//! The simulated world on madsim: one seeded runtime per run, a madsim node
-//! per simulated node and client, our own network, clocks and disks.
+//! The simulated world: one seeded madsim runtime per run, whose one task
+//! steps every node and client; our own network, clocks and disks.
 //!
-//! A run: build the world, create the madsim nodes (their hosts boot the
-//! protocol nodes and clients), walk the nemesis timeline until the end of
-//! the run (or until its budget runs out), then stop every node and hand
-//! back the trace, history, counts, what the observers found and the fault
-//! schedule played. The only randomness is the seed's: madsim's scheduler
-//! is seeded with it, and every draw of ours comes from a named stream of
-//! it.
+//! A run: build the world, boot the nodes and start the clients, then
+//! handle every event in time order, applying the nemesis's faults at
+//! their times, until the end of the run (or until its budget runs out),
+//! and hand back the trace, history, counts, what the observers found and
+//! the fault schedule played. The only randomness is the seed's: every
+//! draw comes from a named stream of it.
+//!
+//! Why one task, not a madsim node per simulated node (as before simulate
+//! 0.4): node code never touches madsim (its time, randomness and I/O come
+//! through `Ctx`), and a task per node cost, for every event, a madsim
+//! timer, a wake-up and a switch of tasks: a quarter of a run's time,
+//! measured. The world's queue gives each event its exact due time, and
+//! events due at the same instant happen in the order they were scheduled.
 
 mod budget;
 mod cluster;
 pub mod coverage;
 mod engine;
-mod host;
 mod nodes;
 mod queue;
 mod recorder;
@@ -34,12 +39,9 @@ use crate::property::{Findings, Moment, Observer};
 use crate::scenario::{Fault, Scenario};
 use crate::trace::Trace;
 use crate::workload::Workload;
-use engine::{Shared, World};
-use host::{Host, Who};
+use engine::World;
 use std::collections::BTreeSet;
 use std::panic::AssertUnwindSafe;
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
 
 /// Message and fault counts of a run.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -167,24 +169,12 @@ where
     N::Service: Workload,
 {
     let runtime = madsim::runtime::Runtime::with_seed_and_config(seed, madsim::Config::default());
-    let slot: Arc<Mutex<Option<Shared<N>>>> = Arc::default();
-    let world_slot = slot.clone();
     let factory: Factory<N> = Box::new(factory);
     let trace = crate::trace::Trace::new(!options.hash_only, options.echo_trace);
+    let mut world = World::new(scenario, seed, factory, hooks, trace);
     let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
-        runtime.block_on(async move {
-            let world = Arc::new(Mutex::new(World::new(scenario, seed, factory, hooks, trace)));
-            world.lock().expect("no panic yet").me = Arc::downgrade(&world);
-            *world_slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(world.clone());
-            drive(scenario, seed, &world).await;
-        })
+        runtime.block_on(async { drive(scenario, seed, &mut world) });
     }));
-    let world = slot
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .take()
-        .expect("the world is built before anything can panic");
-    let mut world = world.lock().unwrap_or_else(PoisonError::into_inner);
     let panic = result.err().map(|p| panic_message(&*p));
     let outcome = finish(&mut world, scenario, seed, panic);
     drop(world);
@@ -264,26 +254,14 @@ fn judge_the_end<N: Node>(world: &mut World<N>, now: u64) -> Findings {
     findings
 }
 
-/// The run's main task: create the nodes, play the nemesis, stop at the end.
-async fn drive<N: Node>(scenario: &Scenario, seed: u64, world: &Shared<N>) {
-    let handle = madsim::runtime::Handle::current();
+/// The run's one task: boot the nodes and clients, then handle their
+/// events in time order, with the nemesis's steps and the workload's end
+/// between them (a step due at the same time as events goes first), until
+/// the end of the run or of its budget.
+fn drive<N: Node>(scenario: &Scenario, seed: u64, world: &mut World<N>) {
     let end_ns = scenario.run_length().0;
-    let (node_count, client_count) = {
-        let w = world.lock().expect("no panic yet");
-        (w.nodes.len(), w.clients.slots.len() as u32)
-    };
-    for i in 0..node_count {
-        let id = spawn_host(&handle, world, format!("n{i}"), Who::Node(i));
-        world.lock().expect("no panic yet").nodes.slots[i as usize].madsim = Some(id);
-    }
-    for c in 0..client_count {
-        let id = spawn_host(&handle, world, format!("c{c}"), Who::Client(c));
-        world.lock().expect("no panic yet").clients.slots[c as usize].madsim = Some(id);
-    }
-    let down = handle.create_node().name("down").build().id();
-    world.lock().expect("no panic yet").down_node = Some(down);
+    world.boot_everyone();
     let mut nemesis = Nemesis::new(scenario, rng::stream(seed, "nemesis"));
-    let time = host::SimTime::current();
     // The workload's end, then its final reads once every operation
     // pending at the end has had its full timeout: no write is still
     // pending when they begin. Validated: both inside the recovery phase.
@@ -294,66 +272,39 @@ async fn drive<N: Node>(scenario: &Scenario, seed: u64, world: &Shared<N>) {
         }),
         None => Vec::new(),
     };
-    loop {
+    while world.meter.spent.is_none() {
         let nemesis_due = nemesis.next_due_ns().filter(|t| *t <= end_ns);
         // At a tie the nemesis goes first: the finale follows the heal.
         let finale_first = finale.last().is_some_and(|f| nemesis_due.is_none_or(|n| *f < n));
-        let Some(due) = (if finale_first {
+        let step_due = if finale_first {
             finale.last().copied()
         } else {
             nemesis_due
-        }) else {
+        };
+        let bound = step_due.unwrap_or(end_ns);
+        while world.meter.spent.is_none() && world.step_before(bound) {}
+        let Some(due) = step_due.filter(|_| world.meter.spent.is_none()) else {
             break;
         };
-        time.sleep_until(due).await;
-        let mut w = world.lock().expect("a panic ends the run");
-        if w.meter.spent.is_some() {
-            break;
-        }
+        world.advance_to(due);
         if finale_first {
             finale.pop();
             match finale.is_empty() {
-                false => w.end_workload(),
-                true => w.begin_final_reads(),
+                false => world.end_workload(),
+                true => world.begin_final_reads(),
             }
             continue;
         }
-        w.rec.step_due_ns = due;
-        nemesis.step(&mut *w);
+        world.rec.step_due_ns = due;
+        nemesis.step(world);
+        world.boot_restarted();
     }
-    if world.lock().expect("a panic ends the run").meter.spent.is_none() {
-        time.sleep_until(end_ns).await;
+    if world.meter.spent.is_none() {
+        world.advance_to(end_ns);
     }
-    let ids: Vec<_> = {
-        let mut w = world.lock().expect("a panic ends the run");
-        let now = w.now_ns();
-        // A spent budget stopped the run earlier.
-        w.rec.ended_at_ns.get_or_insert(now);
-        let nodes = w.nodes.slots.iter().filter_map(|s| s.madsim);
-        let ids: Vec<_> = nodes.chain(w.client_madsim_ids()).chain(w.down_node).collect();
-        ids
-    };
-    for id in ids {
-        handle.kill(id);
-    }
-    // Let madsim drop the killed tasks before block_on returns; tasks left
-    // pending would leak (and keep the world alive).
-    madsim::time::sleep(Duration::from_millis(1)).await;
-}
-
-fn spawn_host<N: Node>(
-    handle: &madsim::runtime::Handle,
-    world: &Shared<N>,
-    name: String,
-    who: Who,
-) -> madsim::task::NodeId {
-    let world = world.clone();
-    handle
-        .create_node()
-        .name(name)
-        .init(move || Host::new(world.clone(), who))
-        .build()
-        .id()
+    // A spent budget stopped the run earlier.
+    let now = world.now_ns();
+    world.rec.ended_at_ns.get_or_insert(now);
 }
 
 fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {

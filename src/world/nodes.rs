@@ -2,8 +2,6 @@
 //! random stream and timers, and the running of its handlers.
 
 use super::engine::{Addr, Factory};
-use super::host::{SimTime, Wake};
-use super::queue::EventQueue;
 use crate::core::{Ctx, Effects, Node, NodeId, OpOf, Parts, Request, RequestId, Role, TimerId};
 use crate::env::clock::Clock;
 use crate::env::disk::{Disk, DiskHook};
@@ -12,7 +10,6 @@ use crate::nemesis::Status;
 use crate::scenario::Scenario;
 use rand::Rng;
 use std::collections::{BTreeMap, BTreeSet};
-use std::task::Waker;
 
 /// What travels to a node.
 pub(super) enum Wire<N: Node> {
@@ -34,14 +31,15 @@ pub(super) enum NodeEvent<N: Node> {
 }
 
 pub(super) struct NodeSlot<N: Node> {
-    pub madsim: Option<madsim::task::NodeId>,
     pub state: Option<N>,
     pub status: Status,
     /// Start of the current life; messages that arrived before it are lost.
     pub up_since_ns: u64,
     /// Counts node faults (crash, restart, pause, resume) done to it.
     pub epoch: u64,
-    queue: EventQueue<NodeEvent<N>>,
+    /// Events that came due while the node was paused, in the order they
+    /// did: it handles them when it resumes.
+    pub held: Vec<(u64, NodeEvent<N>)>,
     pub clock: Clock,
     disk: Disk,
     rng: SimRng,
@@ -49,7 +47,9 @@ pub(super) struct NodeSlot<N: Node> {
     next_timer: u64,
     /// Requests received in this life, awaiting a reply: id -> client.
     requests: BTreeMap<RequestId, u32>,
-    pub wake: Wake,
+    /// Restarted and not booted yet: it boots once the fault step that
+    /// restarted it is over (or, if paused meanwhile, when it resumes).
+    pub unbooted: bool,
     /// The role last recorded in the trace (a crash forgets it).
     role: Role,
     /// Handled a message, request or timer in this life: a crash now
@@ -81,19 +81,18 @@ impl<N: Node> Nodes<N> {
                     None => Disk::default(),
                 };
                 NodeSlot {
-                    madsim: None,
                     state: None,
                     status: Status::Up,
                     up_since_ns: 0,
                     epoch: 0,
-                    queue: EventQueue::default(),
+                    held: Vec::new(),
                     clock: Clock::new(drift, offset),
                     disk,
                     rng: stream(seed, &format!("node/{i}")),
                     live_timers: BTreeSet::new(),
                     next_timer: 0,
                     requests: BTreeMap::new(),
-                    wake: Wake::default(),
+                    unbooted: true,
                     role: Role::NONE,
                     handled: false,
                 }
@@ -129,64 +128,14 @@ impl<N: Node> Nodes<N> {
         slot.handled || slot.disk.files().next().is_some()
     }
 
-    /// Whether node `i` has an event due at or before `now` that it has
-    /// not handled: while it is paused, one the pause delays.
-    pub fn has_due(&self, i: u32, now: u64) -> bool {
-        self.slots[i as usize].queue.next_due_ns().is_some_and(|due| due <= now)
-    }
-
     /// A new life: a fresh node from the factory.
     pub fn boot(&mut self, i: u32) {
         let node = (self.factory)(NodeId(i));
         let slot = self.slot(i);
         debug_assert!(slot.state.is_none(), "a node boots once per life");
+        debug_assert_eq!(slot.status, Status::Up, "only a running node boots");
         slot.state = Some(node);
-    }
-
-    pub fn polled(&mut self, i: u32, waker: &Waker, now: u64) {
-        let slot = self.slot(i);
-        // madsim drops a killed node's task instead of running it.
-        debug_assert_ne!(slot.status, Status::Crashed, "a crashed node's host ran");
-        slot.wake.polled(waker, now);
-    }
-
-    pub fn pop_due(&mut self, i: u32, now: u64) -> Option<(u64, NodeEvent<N>)> {
-        self.slot(i).queue.pop_due(now)
-    }
-
-    /// Asks to be woken for the node's next event.
-    pub fn rearm(&mut self, i: u32, time: &SimTime) {
-        let slot = self.slot(i);
-        if let Some(due) = slot.queue.next_due_ns() {
-            slot.wake.want(due, time);
-        }
-    }
-
-    pub fn schedule(&mut self, i: u32, due: u64, event: NodeEvent<N>, time: &SimTime) {
-        let slot = self.slot(i);
-        slot.queue.push(due, event);
-        slot.wake.want(due, time);
-    }
-
-    /// For the `Down` host of crashed node `i`: what arrived by now, to be
-    /// dropped; `None` once the node is back up.
-    pub fn drain_down(&mut self, i: u32, waker: &Waker, now: u64, time: &SimTime) -> Option<Vec<(Addr, u64)>> {
-        let slot = self.slot(i);
-        if slot.status != Status::Crashed {
-            return None;
-        }
-        slot.wake.polled(waker, now);
-        let mut lost = Vec::new();
-        while let Some((_, event)) = slot.queue.pop_due(now) {
-            match event {
-                NodeEvent::Deliver { from, msg, .. } => lost.push((from, msg)),
-                NodeEvent::Timer { .. } => unreachable!("a crash removes the node's timers"),
-            }
-        }
-        if let Some(due) = slot.queue.next_due_ns() {
-            slot.wake.want(due, time);
-        }
-        Some(lost)
+        slot.unbooted = false;
     }
 
     pub fn timer_is_live(&mut self, i: u32, id: u64) -> bool {
@@ -251,20 +200,9 @@ impl<N: Node> Nodes<N> {
         self.slot(i).live_timers.remove(&id.0);
     }
 
-    /// Messages queued at any node when the run ends.
-    pub fn drain_in_flight(&mut self) -> u64 {
-        let count = |s: &mut NodeSlot<N>| {
-            s.queue
-                .drain()
-                .filter(|(_, e)| matches!(e, NodeEvent::Deliver { .. }))
-                .count() as u64
-        };
-        self.slots.iter_mut().map(count).sum()
-    }
-
-    /// Forgets node `i`'s volatile state; returns the messages that had
-    /// arrived and were waiting, now lost.
-    pub fn wipe(&mut self, i: u32, now: u64) -> Vec<(Addr, u64)> {
+    /// Forgets node `i`'s volatile state; returns the events it held
+    /// while paused (the world's queue holds the rest).
+    pub fn wipe(&mut self, i: u32) -> Vec<(u64, NodeEvent<N>)> {
         let slot = self.slot(i);
         slot.state = None;
         slot.role = Role::NONE;
@@ -272,17 +210,7 @@ impl<N: Node> Nodes<N> {
         slot.disk.crash();
         slot.live_timers.clear();
         slot.requests.clear();
-        slot.wake.reset();
-        let mut lost = Vec::new();
-        slot.queue.retain(|due, e| match e {
-            NodeEvent::Deliver { from, msg, .. } if due <= now => {
-                lost.push((*from, *msg));
-                false
-            }
-            NodeEvent::Deliver { .. } => true,
-            NodeEvent::Timer { .. } => false,
-        });
-        lost
+        std::mem::take(&mut slot.held)
     }
 
     /// Each node's clock over the run, from its jumps.

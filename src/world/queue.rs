@@ -1,4 +1,7 @@
 //! A time-ordered event queue: earliest due first, ties in insertion order.
+//! The world keeps one for every event of a run, whichever node or client
+//! it is for, so that events at the same instant happen in the order they
+//! were scheduled.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -63,8 +66,18 @@ impl<E> EventQueue<E> {
         self.heap.pop().map(|e| (e.due_ns, e.event))
     }
 
+    /// The earliest event if it is due before `bound_ns`.
+    pub fn pop_before(&mut self, bound_ns: u64) -> Option<(u64, E)> {
+        self.pop_due(bound_ns.checked_sub(1)?)
+    }
+
     pub fn retain(&mut self, mut keep: impl FnMut(u64, &E) -> bool) {
         self.heap.retain(|e| keep(e.due_ns, &e.event));
+    }
+
+    /// Whether some event satisfies `test`.
+    pub fn any(&self, mut test: impl FnMut(u64, &E) -> bool) -> bool {
+        self.heap.iter().any(|e| test(e.due_ns, &e.event))
     }
 
     /// Everything left, in no particular order (for end-of-run accounting).

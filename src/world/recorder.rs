@@ -58,8 +58,7 @@ pub(super) struct Recorder {
     /// observers had their last look).
     pub ended_at_ns: Option<u64>,
     /// When the nemesis step now playing was due: the time a schedule
-    /// writes (the step itself runs a few nanoseconds later, as madsim
-    /// wakes the driver).
+    /// writes (the step runs at that time exactly).
     pub step_due_ns: u64,
     /// Which kinds of fault had an effect (see [`super::coverage`]).
     pub coverage: Coverage,
