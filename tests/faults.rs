@@ -172,6 +172,43 @@ fn messages_to_a_node_that_stays_down_are_dropped_as_they_arrive() {
 }
 
 #[test]
+fn a_crash_during_a_pause_loses_what_the_pause_held() {
+    let faults = r#"faults: [At("1s", Pause(Node(1))), At("1.5s", Crash(Node(1))), At("2s", Restart(Node(1)))]"#;
+    let (outcome, log) = run_probe(&probe_scenario(2, faults), 100);
+    let all = lines(&outcome);
+    let sent = sends(&outcome);
+    let drops: Vec<_> = all.iter().filter(|l| l.kind == "drop").collect();
+    let at_crash = drops.iter().filter(|d| d.time_ns == 1500 * MS).count();
+    assert!(
+        (4..=5).contains(&at_crash),
+        "the ~5 pings that arrived during the pause are lost at the crash: {drops:?}"
+    );
+    for d in &drops {
+        let (_, to, sent_ns) = &sent[d.field("msg").unwrap()];
+        assert_eq!((to.as_str(), d.field("reason")), ("n1", Some("down")));
+        assert!(*sent_ns + 10 * MS > SEC && *sent_ns + 10 * MS < 2 * SEC, "{d:?}");
+    }
+    let handled_late = all.iter().filter(|l| {
+        l.kind == "deliver"
+            && l.field("to") == Some("n1")
+            && l.time_ns >= 2 * SEC
+            && sent[l.field("msg").unwrap()].2 < 2 * SEC - 10 * MS
+    });
+    assert_eq!(
+        handled_late.count(),
+        0,
+        "nothing from before the restart is delivered after it"
+    );
+    let starts = log.iter().filter(|e| e.starts_with("start n1")).count();
+    assert_eq!(
+        (starts, outcome.stats.messages.in_flight),
+        (2, 0),
+        "booted, then restarted"
+    );
+    assert_eq!(outcome.stats.messages.dropped, drops.len() as u64);
+}
+
+#[test]
 fn a_partitioned_link_delivers_nothing_until_healed() {
     let src = probe_scenario(3, r#"faults: [At("1s", Partition(Isolate(Node(0)))), At("2s", Heal)]"#);
     let (outcome, _) = run_probe(&src, 5);
@@ -239,7 +276,7 @@ fn events_happen_at_their_due_times_and_ties_in_the_order_they_were_scheduled() 
     assert_eq!(at("deliver", 110 * MS), ["n1", "n0"]);
     let off_time: Vec<_> = all
         .iter()
-        .filter(|l| matches!(l.kind.as_ref(), "timer" | "deliver") && l.time_ns % (10 * MS) != 0)
+        .filter(|l| matches!(l.kind, "timer" | "deliver") && l.time_ns % (10 * MS) != 0)
         .collect();
     assert!(off_time.is_empty(), "events away from their due times: {off_time:?}");
 }
