@@ -30,7 +30,7 @@ pub struct ShrinkArgs {
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=20))]
     tries: u32,
     /// Shrinks again from the input on up to this many other seeds that
-    /// fail it too (among the 8 after the first --tries), keeping the
+    /// fail it too (among the 128 after the first --tries), keeping the
     /// smallest result.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=8))]
     restarts: u32,
