@@ -2,7 +2,7 @@
 //!
 //! `cargo bench --bench sim` prints:
 //! - raw madsim: a ping-pong between two madsim nodes over madsim::net;
-//! - the same ping-pong through our layers (network model, hosts, trace);
+//! - the same ping-pong through our layers (network model, event queue, trace);
 //! - the cost ratio of the two (our time per message / madsim's);
 //! - chaos-smoke (5 nodes, 12 simulated seconds): wall time per run;
 //! - a busy 5-node scenario: events and messages per wall second;
