@@ -32,8 +32,8 @@ const WEAKNESS_FIXES: &[(&str, &[Edit], &str)] = &[
     (
         "primary-backup-stale-reads",
         &[
-            ("nodes: 3", "nodes: 1"),
-            ("(from: [0], to: [1, 2], latency: Uniform(\"20ms\", \"60ms\")),", ""),
+            ("nodes: 2", "nodes: 1"),
+            ("(from: [0], to: [1], latency: Uniform(\"20ms\", \"60ms\")),", ""),
         ],
         "the primary alone: every read sees what it applied before it answered",
     ),
