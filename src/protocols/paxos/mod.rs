@@ -49,7 +49,7 @@
 //! |---|---|---|---|---|
 //! | `AnswerBeforeDurable` | the acceptor answers before its promise or value is synced (epaxos#28); a crash forgets an acceptance that counted toward a choice, and a later leader's phase 1 misses the chosen value | `paxos-bug-answer-before-durable` (3 nodes, crashes and partitions every 100-400ms) | SlotAgreement 166 | 0 |
 //! | `ReuseBallotAfterRestart` | a restarted leader takes back its old ballot from its own record and proposes from its first unchosen slot without phase 1: one ballot carries two values in a slot (phxpaxos#145) | `paxos-bug-reuse-ballot` (3 nodes, crashes shorter than the election timeout) | SlotAgreement 198 | 0 |
-//! | `ProposeOwnValue` | a new leader re-proposes its own acceptor's value (else the first reported) instead of the highest-ballot one | `paxos-bug-propose-own-value` (5 nodes, partitions and pauses every 100-300ms) | SlotAgreement 89 | 2 |
+//! | `ProposeOwnValue` | a new leader re-proposes its own acceptor's value (else the first reported) instead of the highest-ballot one | `paxos-bug-propose-own-value` (5 nodes, partitions and pauses every 100-300ms) | SlotAgreement 90 | 2 |
 //!
 //! With Linearizable(kv) checked as well, `AnswerBeforeDurable` failed it
 //! on 25 of the 200 seeds, at about 0.5s of checking a seed on histories

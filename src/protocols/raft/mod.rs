@@ -45,10 +45,10 @@
 //! | bug | scenario | seeds failing as expected | by check | first |
 //! |---|---|---|---|---|
 //! | `VoteWithoutLogCheck` | `raft-bug-vote-without-log-check` | 199 | LeaderCompleteness 199, StateMachineSafety 199 | 0 |
-//! | `CommitPreviousTerm` | `raft-bug-commit-previous-term` | 35 | LeaderCompleteness 33, StateMachineSafety 34 | 8 |
-//! | `NoFsync` | `raft-bug-no-fsync` | 141 | LeaderCompleteness 140, StateMachineSafety 139, ElectionSafety 1, LogMatching 1 | 0 |
-//! | `StaleLeaderRead` | `raft-bug-stale-leader-read` | 55 | Linearizable(kv) 55 | 0 |
-//! | `LeaseIgnoresDrift` | `raft-bug-lease-ignores-drift` | 8 | Linearizable(kv) 8 | 0 |
+//! | `CommitPreviousTerm` | `raft-bug-commit-previous-term` | 36 | LeaderCompleteness 34, StateMachineSafety 34 | 8 |
+//! | `NoFsync` | `raft-bug-no-fsync` | 138 | LeaderCompleteness 137, StateMachineSafety 135, ElectionSafety 1, LogMatching 1 | 0 |
+//! | `StaleLeaderRead` | `raft-bug-stale-leader-read` | 57 | Linearizable(kv) 57 | 0 |
+//! | `LeaseIgnoresDrift` | `raft-bug-lease-ignores-drift` | 9 | Linearizable(kv) 9 | 0 |
 
 pub mod config;
 mod family;
