@@ -263,13 +263,16 @@ impl<N: Node> World<N> {
                 sent_ns,
                 wire,
             } => {
-                let lost = if due < self.nodes.up_since_ns(i) {
-                    Some(DropReason::Down)
-                } else {
-                    match from {
-                        Addr::Node(f) => self.net.on_arrive(f, i, sent_ns, due),
-                        Addr::Client(_) => None,
-                    }
+                // Whatever came due before a restart was handled (dropped)
+                // before the restart's fault step, and a crash takes what a
+                // pause held.
+                debug_assert!(
+                    due >= self.nodes.up_since_ns(i),
+                    "n{i}: a message from before its restart"
+                );
+                let lost = match from {
+                    Addr::Node(f) => self.net.on_arrive(f, i, sent_ns, due),
+                    Addr::Client(_) => None,
                 };
                 if let Some(reason) = lost {
                     self.rec.dropped(now, from, Addr::Node(i), msg, reason);
