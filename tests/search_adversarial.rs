@@ -1735,3 +1735,22 @@ fn a_search_paused_in_its_only_way_through_resumes_there() {
         }
     }
 }
+
+/// A quick explanation stops after a fixed number of search steps
+/// (`QUICK_STEPS`), not after a share of the verdict's wall time: one
+/// history gets one counterexample on any machine, however loaded. This
+/// one needs more steps than that to narrow its window: quick says what it
+/// left out, the same each time; full narrows it to the one read.
+#[test]
+fn a_quick_explanation_stops_at_a_step_count_the_same_every_time() {
+    let raw = finish(wide("k", 15, 0, false));
+    let quick = || kv_report(&raw, 1, 1 << 30, Explain::Quick).counterexample.unwrap();
+    let first = quick();
+    assert_eq!(first.left_out, ["the window is the whole partition"]);
+    assert!(first.first_bad_return.is_some(), "the prefix step fits the budget");
+    assert_eq!(first.window.len(), 17);
+    assert_eq!(quick(), first);
+    let full = kv_report(&raw, 1, 1 << 30, Explain::Full).counterexample.unwrap();
+    assert!(full.left_out.is_empty(), "{:?}", full.left_out);
+    assert_eq!(full.window.len(), 1);
+}

@@ -32,7 +32,7 @@ use search::{Op, Outcome};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// How hard to try, and what to produce.
@@ -70,6 +70,12 @@ impl Default for Options {
     }
 }
 
+/// Search steps a quick explanation takes at most, over all its searches:
+/// a count, not a share of the verdict's wall time as it once was, so the
+/// counterexample does not depend on the machine's speed or load. About a
+/// second of searching at most; most windows need far fewer.
+pub const QUICK_STEPS: u64 = 1 << 22;
+
 /// How much a failing check spends on its counterexample, once the
 /// verdict is known. Every level gives at least the failing search's own
 /// account (how far it got, and the op it could not place); narrowing that
@@ -79,7 +85,9 @@ impl Default for Options {
 pub enum Explain {
     /// No counterexample: the verdict only, as soon as it is known.
     None,
-    /// Narrow it within as long again as the verdict took.
+    /// Narrow it within a fixed number of search steps ([`QUICK_STEPS`]
+    /// over all its searches), so that a history gets the same
+    /// counterexample on every machine.
     Quick,
     /// Narrow it within what is left of the timeout.
     Full,
@@ -222,21 +230,19 @@ pub fn check<M: Model>(model: &M, raw: &RawHistory, options: &Options) -> Result
         report.verdict = LinVerdict::NotLinearizable;
         report.verdict_ms = started.elapsed().as_secs_f64() * 1e3;
         let (label, part) = &parts[i];
-        let explain_deadline = match options.explain {
-            Explain::None => {
-                report.wall_ms = report.verdict_ms;
-                return Ok(report);
-            }
-            // Stops at 7/8 of the verdict's time: freeing what the last
-            // search held (millions of states) takes the rest.
-            Explain::Quick => Some(Instant::now() + started.elapsed().mul_f64(0.875)),
-            Explain::Full => None,
-        };
-        let until = match (explain_deadline, deadline) {
-            (Some(e), Some(d)) => Some(e.min(d)),
-            (e, d) => e.or(d),
-        };
-        let budget = rounds::budget(options, options.memory_bytes, until);
+        if options.explain == Explain::None {
+            report.wall_ms = report.verdict_ms;
+            return Ok(report);
+        }
+        // Each search looks at `cancel` once per STEPS_PER_LOOK steps:
+        // counting the looks counts the steps of all the explanation's
+        // searches, the same on every machine.
+        let looks = AtomicU64::new(0);
+        let quick_spent = || looks.fetch_add(1, Ordering::Relaxed) >= QUICK_STEPS / search::STEPS_PER_LOOK;
+        let mut budget = rounds::budget(options, options.memory_bytes, deadline);
+        if options.explain == Explain::Quick {
+            budget.cancel = Some(&quick_spent);
+        }
         let explaining = Instant::now();
         report.counterexample = Some(explain::explain(model, label, part, &raw.ops, failure.clone(), &budget));
         report.explain_ms = explaining.elapsed().as_secs_f64() * 1e3;

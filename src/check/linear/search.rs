@@ -108,6 +108,11 @@ pub enum Outcome {
     OutOfSteps,
 }
 
+/// Steps a search takes between looks at its budget's clock, `cancel` and
+/// interrupt. (A pass through ops that never overlap looks once per 4096
+/// ops.)
+pub const STEPS_PER_LOOK: u64 = 1024;
+
 /// Why a search stopped without an answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stop {
@@ -824,7 +829,7 @@ impl<'a, M: Model> Search<'a, M> {
                 return Err(End::OutOfSteps);
             }
             self.steps += 1;
-            if self.steps.is_multiple_of(1024) {
+            if self.steps.is_multiple_of(STEPS_PER_LOOK) {
                 stopped(budget)?;
             }
             if self.levels.len() == self.stack.len() && !self.open_level() {
