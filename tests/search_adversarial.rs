@@ -838,7 +838,33 @@ fn assert_explanation<M: Model>(model: &M, raw: &RawHistory, c: &Counterexample,
         c.window.iter().any(|v| v.id == c.blocked),
         "{what}: blocked op outside the window"
     );
+    // A window cut at a quiescent point stands on its own (an impossible
+    // op's stands alone): every op called before the window's first op
+    // that returned is in it, or returned before that call (one that
+    // never returned goes into the window wherever it was called); and
+    // the window starts from every state the ops before it can leave.
+    let in_window = |o: &Op<M>| c.window.iter().any(|v| v.id == o.id);
+    let first = c.window.iter().filter(|v| v.ret.is_some()).map(|v| v.call).min();
+    let before: Vec<Op<M>> = match first.filter(|_| c.first_bad_return.is_some()) {
+        Some(first) => part
+            .iter()
+            .filter(|o| o.call < first && !in_window(o))
+            .cloned()
+            .collect(),
+        None => Vec::new(),
+    };
+    assert!(
+        before.iter().all(|o| o.ret.is_some_and(|r| Some(r) < first)),
+        "{what}: an op before the window is left out of it but was still open"
+    );
     if let Some(parse) = parse {
+        let starts: Vec<M::State> = c.start_states.iter().map(|s| parse(s)).collect();
+        for end in brute_finals(model, &init, &before) {
+            assert!(
+                starts.contains(&end),
+                "{what}: the ops before the window can end in a state it does not start from"
+            );
+        }
         let window: Vec<Op<M>> = c
             .window
             .iter()

@@ -6,11 +6,13 @@
 //!    indeterminate. A prefix of a linearizable history is linearizable, so
 //!    failure is monotone in the cut and a binary search finds the first
 //!    return after which no linearization exists.
-//! 2. The latest quiescent point before it (no op in flight) whose prefix
-//!    can end in only a few states. The prefix up to there is linearizable
-//!    and can only leave the object in those states, so the ops after it,
-//!    started from any of those states, fail exactly when the whole prefix
-//!    does: a window that stands on its own.
+//! 2. The latest quiescent point before it (no op in flight but those
+//!    that never return) whose prefix can end in only a few states. The
+//!    prefix up to there is linearizable and can only leave the object in
+//!    those states, so the ops after it, with the ones that never return
+//!    (they may take effect on either side, or not at all), started from
+//!    any of those states, fail when the whole prefix does; a window the
+//!    search shows failing stands on its own.
 //! 3. A search of the window gives the longest partial linearization and
 //!    the op that could not be placed after it.
 //!
@@ -273,8 +275,8 @@ fn shortest_failing_prefix<M: Model>(
     }
 }
 
-/// The ops after the latest usable quiescent point, and the states they
-/// can start from.
+/// The ops after the latest usable quiescent point, with those still open
+/// there that never return, and the states they can start from.
 fn quiescent_window<M: Model>(
     model: &M,
     init: &M::State,
@@ -283,19 +285,7 @@ fn quiescent_window<M: Model>(
 ) -> (Vec<Op<M>>, Vec<M::State>) {
     let mut by_call: Vec<Op<M>> = ops.to_vec();
     by_call.sort_by_key(|o| o.call);
-    // Cut before op j when everything called earlier has returned.
-    let mut cuts = Vec::new();
-    let mut latest_return = Some(0u64);
-    for (j, o) in by_call.iter().enumerate() {
-        if j > 0 && latest_return.is_some_and(|r| r < o.call) {
-            cuts.push(j);
-        }
-        latest_return = match (latest_return, o.ret) {
-            (Some(a), Some(b)) => Some(a.max(b)),
-            _ => None,
-        };
-    }
-    for &j in cuts.iter().rev().take(CUTS_TRIED) {
+    for &j in quiescent_cuts(&by_call).iter().rev().take(CUTS_TRIED) {
         if spent(budget) {
             break;
         }
@@ -303,13 +293,38 @@ fn quiescent_window<M: Model>(
         let Some(starts) = final_states(model, init, before, START_STATES_MAX, budget) else {
             continue;
         };
+        let window: Vec<Op<M>> = before
+            .iter()
+            .filter(|o| o.ret.is_none())
+            .chain(after)
+            .cloned()
+            .collect();
         // It always fails in theory; a search cut short by the budget may
         // not show it, and then this cut is no use.
-        if fails(model, &starts, after, budget) {
-            return (after.to_vec(), starts);
+        if fails(model, &starts, &window, budget) {
+            return (window, starts);
         }
     }
     (by_call, vec![init.clone()])
+}
+
+/// Where `by_call` (in call order) may be cut: before op j when every op
+/// called earlier has returned, or never returns. One that never returns
+/// may take effect on either side of the cut, or not at all, so it goes
+/// into the window too, where it may still be left out: if the window
+/// fails from every state the ops before the cut can leave (it among them
+/// or not), the whole history fails, and the search checks that it does.
+/// (Without this, one write that timed out early would leave no cut.)
+fn quiescent_cuts<M: Model>(by_call: &[Op<M>]) -> Vec<usize> {
+    let mut cuts = Vec::new();
+    let mut latest_return = 0u64;
+    for (j, o) in by_call.iter().enumerate() {
+        if j > 0 && latest_return < o.call {
+            cuts.push(j);
+        }
+        latest_return = latest_return.max(o.ret.unwrap_or(0));
+    }
+    cuts
 }
 
 /// Searches the window from each start state; keeps the deepest failure.
@@ -370,6 +385,22 @@ mod tests {
             .collect()
     }
 
+    /// Raw ops that give the explanation only their line numbers.
+    fn raw_lines(n: usize) -> Vec<RawOp> {
+        (0..n)
+            .map(|i| RawOp {
+                process: 0,
+                f: "read".into(),
+                key: None,
+                input: Value::Nil,
+                output: None,
+                call: 0,
+                ret: None,
+                line: i + 1,
+            })
+            .collect()
+    }
+
     fn ids(ops: &[Op<Register>]) -> Vec<usize> {
         ops.iter().map(|o| o.id).collect()
     }
@@ -420,20 +451,57 @@ mod tests {
             cancel: Some(&|| true),
             ..Budget::unlimited()
         };
-        let raw: Vec<RawOp> = (0..ops.len())
-            .map(|i| RawOp {
-                process: 0,
-                f: "read".into(),
-                key: None,
-                input: Value::Nil,
-                output: None,
-                call: 0,
-                ret: None,
-                line: i + 1,
-            })
-            .collect();
+        let raw = raw_lines(ops.len());
         let c = explain(&model, "history", &ops, &raw, failure, &out_of_time);
         assert_eq!(c.window.len(), 1);
         assert_eq!((c.first_bad_return, c.blocked), (Some(9_999), 9_999));
+    }
+
+    /// A write that never returned, called first, does not stand in the
+    /// way of a quiescent point: the window is the stale read and the open
+    /// write, carried along, from the state the writes before leave.
+    /// (Before, no point after the open write counted, and the window was
+    /// all 204 ops.)
+    #[test]
+    fn a_write_that_never_returned_goes_into_a_small_window() {
+        let model = Register { initial: Value::Nil };
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let mut ops = one_after_another(&mut rng, 200, 0.0);
+        let next = |input, output, client, id: usize| {
+            let call = 2 * id as u64 + 1;
+            let ret = (id > 0).then_some(call + 1);
+            Op {
+                id,
+                client,
+                input,
+                output,
+                call,
+                ret,
+            }
+        };
+        let write = |v: i64| RegisterOp::Write(Value::Int(v));
+        for o in &mut ops {
+            *o = next(o.input.clone(), o.output.clone(), 0, o.id + 1);
+        }
+        ops.insert(0, next(write(7), None, 1, 0));
+        let done = Some(RegisterOutput::Done);
+        ops.push(next(write(5), done.clone(), 0, 201));
+        ops.push(next(write(6), done, 0, 202));
+        ops.push(next(
+            RegisterOp::Read,
+            Some(RegisterOutput::Read(Value::Int(5))),
+            2,
+            203,
+        ));
+        let budget = Budget::unlimited();
+        let Outcome::NotLinearizable(failure) = search(&model, &Value::Nil, &ops, &budget) else {
+            panic!("5 is read after 6 was written")
+        };
+        let raw = raw_lines(ops.len());
+        let c = explain(&model, "history", &ops, &raw, failure, &budget);
+        assert_eq!(c.first_bad_return, Some(203));
+        let window: Vec<usize> = c.window.iter().map(|v| v.id).collect();
+        assert_eq!(window, [0, 203]);
+        assert_eq!(c.start_states, ["6"]);
     }
 }

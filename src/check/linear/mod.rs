@@ -331,9 +331,13 @@ impl Counterexample {
         if let Some(id) = self.first_bad_return {
             let _ = writeln!(t, "  no linearization exists once {} has returned", show(id));
         }
+        let open = match self.window.iter().filter(|v| v.ret.is_none()).count() {
+            0 => String::new(),
+            n => format!(" ({n} never returned)"),
+        };
         let _ = writeln!(
             t,
-            "  smallest failing window: {} ops, starting from {}",
+            "  smallest failing window: {} ops{open}, starting from {}",
             self.window.len(),
             self.start_states.join(" or ")
         );

@@ -240,8 +240,10 @@ pub(super) fn impossible_op<M: Model>(model: &M, start: &M::State, ops: &[Op<M>]
     })
 }
 
-/// Every state a complete linearization of `ops` (all determinate) can end
-/// in, if there are at most `limit` of them.
+/// Every state a linearization of `ops` can be in once the last of its
+/// ops that returned is placed, if there are at most `limit` of them. Ops
+/// that never returned are placed before that, or not at all; none after
+/// (a window cut there carries them).
 pub fn final_states<M: Model>(
     model: &M,
     init: &M::State,
@@ -249,8 +251,15 @@ pub fn final_states<M: Model>(
     limit: usize,
     budget: &Budget<'_>,
 ) -> Option<Vec<M::State>> {
-    debug_assert!(ops.iter().all(|o| o.ret.is_some()));
-    if let Some(order) = sequential_order(ops) {
+    if let Some(mut order) = sequential_order(ops) {
+        // Only the last op can be one that never returned.
+        if order.last().is_some_and(|&i| ops[i].ret.is_none()) {
+            order.pop();
+        }
+        debug_assert!(
+            order.iter().all(|&i| ops[i].ret.is_some()),
+            "open ops overlap what follows"
+        );
         let finished = step_through(model, init, ops, &order, budget);
         return finished.ok().filter(|_| limit > 0).map(|(_, last)| vec![last]);
     }
