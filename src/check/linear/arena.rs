@@ -97,7 +97,9 @@ impl<T> Chunked<T> {
                 self.chunks.push(Vec::with_capacity(self.chunk_items()));
             }
         }
-        debug_assert!(n == 0 || self.chunks.len() == self.len.div_ceil(self.chunk_items()).max(1));
+        // The next items go in the last chunk, the one `len` points into
+        // (a new chunk starts exactly at `len`).
+        debug_assert!(n == 0 || self.chunks.len() == (self.len >> self.shift) + 1);
         self.len
     }
 

@@ -184,6 +184,8 @@ fn hinted_write(bugs: Vec<Bug>) -> bool {
             value: "v3".into(),
         },
     ));
+    // The write goes out once r homes have answered the read; then they
+    // acknowledge it.
     for h in &preference[..2] {
         coord.deliver(
             *h,
@@ -192,6 +194,8 @@ fn hinted_write(bugs: Vec<Bug>) -> bool {
                 stored: None,
             },
         );
+    }
+    for h in &preference[..2] {
         coord.deliver(*h, QMsg::Ack { op: RequestId(3) });
     }
     let fx = coord.fire(QTimer::Sloppy(RequestId(3)));
