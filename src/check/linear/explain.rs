@@ -59,7 +59,9 @@ pub struct Counterexample {
     pub first_bad_return: Option<usize>,
     /// The window, in call order.
     pub window: Vec<OpView>,
-    /// The states the object can be in when the window starts.
+    /// The states the object can be in when the window starts, before
+    /// any of its open ops takes effect (one may have taken effect before
+    /// the window, as the window allows: it may go first).
     pub start_states: Vec<String>,
     /// The longest partial linearization: op ids with the state after each.
     pub prefix: Vec<(usize, String)>,

@@ -333,7 +333,7 @@ impl Counterexample {
         }
         let open = match self.window.iter().filter(|v| v.ret.is_none()).count() {
             0 => String::new(),
-            n => format!(" ({n} never returned)"),
+            n => format!(" ({n} open)"),
         };
         let _ = writeln!(
             t,

@@ -240,10 +240,13 @@ pub(super) fn impossible_op<M: Model>(model: &M, start: &M::State, ops: &[Op<M>]
     })
 }
 
-/// Every state a linearization of `ops` can be in once the last of its
-/// ops that returned is placed, if there are at most `limit` of them. Ops
-/// that never returned are placed before that, or not at all; none after
-/// (a window cut there carries them).
+/// The states a linearization of `ops` can be in once the last of its ops
+/// that returned is placed, if there are at most `limit` of them. Ops that
+/// never returned are placed before that, or not at all; none after (a
+/// window cut there carries them). Not quite all such states: a read-only
+/// op is placed as early as it is legal, so a state that an open op
+/// reaches only by going before it can be missing; the open op can go
+/// after the read as well, so a window that carries it covers that state.
 pub fn final_states<M: Model>(
     model: &M,
     init: &M::State,
