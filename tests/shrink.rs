@@ -14,6 +14,7 @@ fn options() -> Options {
         tries: 3,
         restarts: 0,
         budget: Duration::from_secs(120),
+        runs_max: None,
         stop: None,
     }
 }
@@ -129,4 +130,32 @@ fn restarts_keep_the_smallest_result() {
         more.log
     );
     assert!(!once.log.iter().any(|l| l.starts_with("restart")));
+}
+
+/// A run budget ends a shrink at the same point on every machine: two
+/// shrinks cut short by it give the same scenario, seed and log, and make
+/// no more runs than it allows.
+#[test]
+fn a_run_budget_cuts_a_shrink_short_at_the_same_point_every_time() {
+    let bound = common::load("scenarios/raft-bug-vote-without-log-check.ron");
+    let registry = Registry::builtin();
+    let limited = Options {
+        runs_max: Some(40),
+        ..options()
+    };
+    let one = shrink::shrink(&registry, &bound, 0, limited, &mut |_| {}).expect("seed 0 fails");
+    let other = shrink::shrink(&registry, &bound, 0, limited, &mut |_| {}).expect("seed 0 fails");
+    assert_eq!(one.cut_short, Some("run budget spent"));
+    assert_eq!(one.runs, 40);
+    let text = |s: &shrink::Shrunk| simulate::scenario::write::to_ron(&s.spec);
+    assert_eq!(text(&one), text(&other));
+    assert_eq!((one.seed, &one.log, one.runs), (other.seed, &other.log, other.runs));
+    // Cut short, it is further from the minimum than the whole shrink.
+    let whole = shrink::shrink(&registry, &bound, 0, options(), &mut |_| {}).expect("seed 0 fails");
+    assert!(
+        whole.after.smaller_than(&one.after),
+        "{:?} vs {:?}",
+        whole.after,
+        one.after
+    );
 }

@@ -1,4 +1,4 @@
-//! `simulate shrink REPRO | FILE --seed N [--out DIR] [--budget DUR] [--tries N] [--restarts N]`:
+//! `simulate shrink REPRO | FILE --seed N [--out DIR] [--budget DUR] [--max-runs N] [--tries N] [--restarts N]`:
 //! cuts a failing run down to a small scenario that fails the same way,
 //! and writes it (`minimal.ron`), its report folder and repro, and
 //! `shrink.log`.
@@ -26,6 +26,11 @@ pub struct ShrinkArgs {
     /// kept when it runs out.
     #[arg(long, default_value = "120s", value_parser = parse_budget)]
     budget: Duration,
+    /// Runs to make at most, as well: unlike --budget, the same on every
+    /// machine, so a shrink it cuts short gives the same result anywhere
+    /// (for CI, and for results to compare).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    max_runs: Option<u64>,
     /// Seeds tried per candidate: the current one, then derived ones.
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=20))]
     tries: u32,
@@ -88,6 +93,7 @@ pub fn shrink(args: ShrinkArgs, env: &Env<'_>) -> i32 {
         tries: args.tries,
         restarts: args.restarts,
         budget: args.budget,
+        runs_max: args.max_runs,
         stop: Some(&STOP),
     };
     let bar = spinner();

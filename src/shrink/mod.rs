@@ -76,6 +76,9 @@ pub struct Options {
     pub tries: u32,
     /// Wall time allowed; the best scenario so far is kept when it runs out.
     pub budget: Duration,
+    /// Runs allowed, if limited: a budget that ends at the same point on
+    /// every machine, so a shrink cut short by it still gives one result.
+    pub runs_max: Option<u64>,
     /// Shrinks again from the input on the next seeds that fail it, each
     /// kept if it ends smaller.
     pub restarts: u32,
@@ -394,10 +397,12 @@ impl<'a> Shrinker<'a> {
         }
     }
 
-    /// Whether to stop: budget spent or interrupted.
+    /// Whether to stop: interrupted, or a budget (runs, wall time) spent.
     fn over(&mut self) -> bool {
         if self.options.stop.is_some_and(|s| s.load(Ordering::Relaxed)) {
             self.cut_short = Some("interrupted");
+        } else if self.options.runs_max.is_some_and(|most| self.runs >= most) {
+            self.cut_short = Some("run budget spent");
         } else if self.started.elapsed() > self.options.budget {
             self.cut_short = Some("budget spent");
         }
