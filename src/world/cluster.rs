@@ -18,7 +18,7 @@ impl<N: Node> World<N> {
     fn node_fault(&mut self, kind: &'static str, node: u32, fault: Fault) {
         let now = self.now_ns();
         self.rec.fault(now, kind, format_args!("node=n{node}"));
-        self.rec.played(fault);
+        self.rec.played(now, fault);
         self.tell_fault(now, kind, vec![NodeId(node)]);
     }
 
@@ -37,7 +37,7 @@ impl<N: Node> World<N> {
         let now = self.now_ns();
         let listed = format_links(&links);
         self.rec.fault(now, "heal", format_args!("links={listed}"));
-        self.rec.played(fault);
+        self.rec.played(now, fault);
         self.tell_fault(now, "heal", ends(&links));
         true
     }
@@ -125,7 +125,7 @@ impl<N: Node> Cluster for World<N> {
         } else {
             Fault::CutLinks(newly.clone())
         };
-        self.rec.played(played);
+        self.rec.played(now, played);
         self.tell_fault(now, kind, ends(&newly));
         newly
     }
@@ -150,7 +150,8 @@ impl<N: Node> Cluster for World<N> {
         let by = format_ns(by_ns);
         let now = self.now_ns();
         self.rec.fault(now, "clock-jump", format_args!("node=n{node} by={by}"));
-        self.rec.played(Fault::ClockJump(Target::Node(node), SignedDur(by_ns)));
+        self.rec
+            .played(now, Fault::ClockJump(Target::Node(node), SignedDur(by_ns)));
         self.tell_fault(now, "clock-jump", vec![NodeId(node)]);
     }
 

@@ -295,7 +295,7 @@ fn drive<N: Node>(scenario: &Scenario, seed: u64, world: &mut World<N>) {
             }
             continue;
         }
-        world.rec.step_due_ns = due;
+        debug_assert_eq!(world.now_ns(), due, "a nemesis step runs when it is due");
         nemesis.step(world);
         world.boot_restarted();
     }

@@ -57,9 +57,6 @@ pub(super) struct Recorder {
     /// When the driver stopped the run (the `end` event is written once the
     /// observers had their last look).
     pub ended_at_ns: Option<u64>,
-    /// When the nemesis step now playing was due: the time a schedule
-    /// writes (the step runs at that time exactly).
-    pub step_due_ns: u64,
     /// Which kinds of fault had an effect (see [`super::coverage`]).
     pub coverage: Coverage,
 }
@@ -80,11 +77,11 @@ impl Recorder {
         self.trace.record(now_ns, kind, fields);
     }
 
-    /// Notes a fault the nemesis played, for the schedule, at the time its
-    /// step was due.
-    pub fn played(&mut self, fault: Fault) {
+    /// Notes a fault the nemesis played, for the schedule: `now_ns` is the
+    /// time its step was due (a step runs at that time exactly).
+    pub fn played(&mut self, now_ns: u64, fault: Fault) {
         if self.scheduling {
-            self.schedule.push((self.step_due_ns, fault));
+            self.schedule.push((now_ns, fault));
         }
     }
 
