@@ -131,6 +131,9 @@ pub struct Report {
     pub indeterminate: usize,
     /// Failed ops the parser dropped (they did not happen).
     pub failed: usize,
+    /// Indeterminate writes left out because no op could have seen them
+    /// (see [`model::Model::unseen`]): the verdict is the same without them.
+    pub unseen: usize,
     /// How many independent parts the model split the history into.
     pub partitions: usize,
     /// Real time the check took.
@@ -204,7 +207,7 @@ pub fn check<M: Model>(model: &M, raw: &RawHistory, options: &Options) -> Result
     let deadline = options.timeout.map(|t| options.timeout_from.unwrap_or(started) + t);
     let ops = ops(model, raw)?;
     let ops_count = ops.len();
-    let parts = partitions(model, ops);
+    let (parts, unseen) = partitions(model, ops);
     let outcomes = rounds::search_all(model, &parts, options, deadline);
     let mut report = Report {
         verdict: LinVerdict::Linearizable,
@@ -213,6 +216,7 @@ pub fn check<M: Model>(model: &M, raw: &RawHistory, options: &Options) -> Result
         ops: ops_count,
         indeterminate: raw.indeterminate(),
         failed: raw.failed,
+        unseen,
         partitions: parts.len(),
         wall_ms: 0.0,
         verdict_ms: 0.0,
@@ -263,32 +267,67 @@ pub fn check<M: Model>(model: &M, raw: &RawHistory, options: &Options) -> Result
     Ok(report)
 }
 
+/// Labelled partitions, each with the ops the search needs.
+type Parts<M> = Vec<(String, Vec<Op<M>>)>;
+
 /// The model's partitions of `ops`, with the ops the search needs, moved
-/// rather than copied: histories can have millions.
-fn partitions<M: Model>(model: &M, ops: Vec<Op<M>>) -> Vec<(String, Vec<Op<M>>)> {
+/// rather than copied (histories can have millions), and how many writes
+/// no op could see were left out.
+fn partitions<M: Model>(model: &M, ops: Vec<Op<M>>) -> (Parts<M>, usize) {
     let inputs: Vec<&M::Input> = ops.iter().map(|o| &o.input).collect();
     let labelled = model.partition(&inputs);
     let mut slots: Vec<Option<Op<M>>> = ops.into_iter().map(Some).collect();
     // Unfinished reads only widen the search: every one is concurrent
     // with all that follows it, and none can change the verdict.
     let searched = |o: &Op<M>| o.ret.is_some() || !model.is_read_only(&o.input);
-    labelled
+    let mut unseen = 0;
+    let parts = labelled
         .into_iter()
         .map(|(label, ids)| {
             let mut part = Vec::with_capacity(ids.len());
             part.extend(ids.into_iter().filter_map(|i| slots[i].take()).filter(searched));
+            let dropped = without_unseen(model, &mut part);
+            unseen += dropped;
             (label, part)
         })
-        .collect()
+        .collect();
+    (parts, unseen)
+}
+
+/// Leaves out of `part` the ops the model says no op could have seen;
+/// returns how many.
+fn without_unseen<M: Model>(model: &M, part: &mut Vec<Op<M>>) -> usize {
+    let pairs: Vec<(&M::Input, Option<&M::Output>)> = part.iter().map(|o| (&o.input, o.output.as_ref())).collect();
+    let open: Vec<bool> = part.iter().map(|o| o.ret.is_none()).collect();
+    let unseen = model.unseen(&pairs, &open);
+    debug_assert!(
+        unseen.iter().all(|&i| open[i]),
+        "only ops that never returned may be left out"
+    );
+    if unseen.is_empty() {
+        return 0;
+    }
+    let mut drop = vec![false; part.len()];
+    unseen.iter().for_each(|&i| drop[i] = true);
+    let mut i = 0;
+    part.retain(|_| {
+        i += 1;
+        !drop[i - 1]
+    });
+    unseen.len()
 }
 
 impl Report {
     /// A readable account, with the counterexample if there is one.
     pub fn to_text(&self) -> String {
         let mut t = String::new();
+        let unseen = match self.unseen {
+            0 => String::new(),
+            n => format!(", {n} of them writes no op could see, left out"),
+        };
         let _ = write!(
             t,
-            "{}: {} ops ({} indeterminate, {} failed ops dropped), {} partitions, model {}, {:.1} ms",
+            "{}: {} ops ({} indeterminate{unseen}, {} failed ops dropped), {} partitions, model {}, {:.1} ms",
             self.verdict.as_str(),
             self.ops,
             self.indeterminate,

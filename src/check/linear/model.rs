@@ -108,6 +108,14 @@ pub trait Model: Sync {
     fn is_legal(&self, state: &Self::State, input: &Self::Input, output: Option<&Self::Output>) -> bool {
         self.step(state, input, output).is_some()
     }
+
+    /// Ops of one partition (indices into `ops`) that never returned
+    /// (`open[i]`) and whose effect no op of the partition could have
+    /// seen: leaving them out changes no verdict, and each one left out
+    /// halves what a search may have to explore. None by default.
+    fn unseen(&self, _ops: &[(&Self::Input, Option<&Self::Output>)], _open: &[bool]) -> Vec<usize> {
+        Vec::new()
+    }
 }
 
 /// The built-in models, as `--model` names them.
@@ -314,6 +322,62 @@ fn register_impossible<'a>(
     })
 }
 
+/// Most work [`register_unseen`] does: open ops times the bytes of the
+/// reads it searches. Past it, it leaves every op in (it only saves time).
+const UNSEEN_WORK_MAX: usize = 1 << 26;
+
+/// Writes and appends that never returned and whose value no read saw
+/// (for a string: no read returned a string containing it), in a
+/// partition without cas. Why leaving one out changes no verdict: in any
+/// order that places it, what it leaves lasts (appends only extend a
+/// string) until the next write, and a read in between would have
+/// returned it; so no read is in between, and without it the appends in
+/// between (which report nothing) leave another string, which the next
+/// write overwrites or nothing reads. A cas, even one that failed, could
+/// tell; so could a read after a write of nil, which appends turn into
+/// any string: nil is never left out. (Nor is "", unless no read returned
+/// a string, when no read can follow it.)
+fn register_unseen<'a>(
+    ops: impl Iterator<Item = (&'a RegisterOp, Option<&'a RegisterOutput>)> + Clone,
+    open: &[bool],
+) -> Vec<usize> {
+    if ops.clone().any(|(op, _)| matches!(op, RegisterOp::Cas(..))) {
+        return Vec::new();
+    }
+    let read: Vec<&Value> = ops
+        .clone()
+        .filter_map(|(op, out)| match (op, out) {
+            (RegisterOp::Read, Some(RegisterOutput::Read(v))) => Some(v),
+            _ => None,
+        })
+        .collect();
+    let texts: Vec<&str> = read
+        .iter()
+        .filter_map(|v| match v {
+            Value::Str(t) => Some(t.as_str()),
+            _ => None,
+        })
+        .collect();
+    let bytes = texts.iter().map(|t| t.len()).sum::<usize>() + read.len();
+    let open_count = open.iter().filter(|&&o| o).count();
+    if open_count.saturating_mul(bytes) > UNSEEN_WORK_MAX {
+        return Vec::new();
+    }
+    let seen = |v: &Value| match v {
+        Value::Nil => true,
+        Value::Str(w) => texts.iter().any(|t| t.contains(w.as_str())),
+        v => read.contains(&v),
+    };
+    let unseen = |op: &RegisterOp| match op {
+        RegisterOp::Write(v) | RegisterOp::Append(v) => !seen(v),
+        RegisterOp::Read | RegisterOp::Cas(..) => false,
+    };
+    ops.enumerate()
+        .filter(|(i, (op, _))| open[*i] && unseen(op))
+        .map(|(i, _)| i)
+        .collect()
+}
+
 /// For each read that reported a value, the writes and cas (unless
 /// reported failed) that leave that value: once all are placed and the
 /// state is another, the read never becomes legal.
@@ -458,6 +522,10 @@ macro_rules! register_model {
 
             fn may_become_legal(&self, _: &Value, _: &RegisterOp, _: Option<&RegisterOutput>) -> bool {
                 false
+            }
+
+            fn unseen(&self, ops: &[(&RegisterOp, Option<&RegisterOutput>)], open: &[bool]) -> Vec<usize> {
+                register_unseen(ops.iter().copied(), open)
             }
         }
     };
@@ -642,6 +710,10 @@ impl Model for Kv {
 
     fn enablers(&self, ops: &[(&KvOp, Option<&RegisterOutput>)]) -> Vec<Option<Vec<usize>>> {
         kv_enablers(ops)
+    }
+
+    fn unseen(&self, ops: &[(&KvOp, Option<&RegisterOutput>)], open: &[bool]) -> Vec<usize> {
+        register_unseen(ops.iter().map(|(input, output)| (&input.op, *output)), open)
     }
 
     /// Appends only extend a string: a read of `s` waits on a state that
@@ -862,6 +934,42 @@ mod tests {
 
     fn int(i: i64) -> Value {
         Value::Int(i)
+    }
+
+    /// What `register_unseen` leaves out: open writes and appends whose
+    /// value no read returned (inside a longer string counts as returned),
+    /// never nil, nothing once a cas is in the partition, and nothing past
+    /// its work bound.
+    #[test]
+    fn unseen_writes_are_open_ones_no_read_returned() {
+        let s = |t: &str| Value::Str(t.into());
+        let read = |t: &str| (RegisterOp::Read, Some(RegisterOutput::Read(s(t))));
+        let done = Some(RegisterOutput::Done);
+        let ops = vec![
+            (RegisterOp::Write(s("v1")), None),
+            (RegisterOp::Write(s("v2")), None),
+            (RegisterOp::Append(s("v3;")), None),
+            (RegisterOp::Write(Value::Nil), None),
+            (RegisterOp::Write(s("v5")), done.clone()),
+            read("v2v4;"),
+        ];
+        let unseen = |ops: &[(RegisterOp, Option<RegisterOutput>)]| {
+            let open: Vec<bool> = ops
+                .iter()
+                .map(|(op, out)| out.is_none() && *op != RegisterOp::Read)
+                .collect();
+            register_unseen(ops.iter().map(|(op, out)| (op, out.as_ref())), &open)
+        };
+        // v2 was read inside "v2v4;"; nil never goes; v5 returned.
+        assert_eq!(unseen(&ops), [0, 2]);
+        let mut with_cas = ops.clone();
+        with_cas.push((RegisterOp::Cas(s("x"), s("y")), Some(RegisterOutput::Cas(false))));
+        assert!(unseen(&with_cas).is_empty());
+        // Four open ops: a quarter of the bound in read text is past it.
+        let long = "v".repeat(UNSEEN_WORK_MAX / 4 + 1);
+        let mut big = ops.clone();
+        big.push(read(&long));
+        assert!(unseen(&big).is_empty(), "past the work bound nothing is left out");
     }
 
     #[test]
