@@ -336,7 +336,10 @@ const UNSEEN_WORK_MAX: usize = 1 << 26;
 /// write overwrites or nothing reads. A cas, even one that failed, could
 /// tell; so could a read after a write of nil, which appends turn into
 /// any string: nil is never left out. (Nor is "", unless no read returned
-/// a string, when no read can follow it.)
+/// a string, when no read can follow it.) And where appends follow a
+/// write of something that is neither nil nor a string (illegal onto
+/// it), a later write of a string may be what made them legal: with both
+/// in the partition, writes of strings stay.
 fn register_unseen<'a>(
     ops: impl Iterator<Item = (&'a RegisterOp, Option<&'a RegisterOutput>)> + Clone,
     open: &[bool],
@@ -363,9 +366,18 @@ fn register_unseen<'a>(
     if open_count.saturating_mul(bytes) > UNSEEN_WORK_MAX {
         return Vec::new();
     }
+    // A write of a string may be what let a later append take effect, if
+    // the value before it could be one that is neither nil nor a string
+    // (appends onto those are illegal): then writes of strings stay.
+    let appends = ops.clone().any(|(op, _)| matches!(op, RegisterOp::Append(_)));
+    let other = |v: &Value| !matches!(v, Value::Nil | Value::Str(_));
+    let mixed = appends
+        && ops
+            .clone()
+            .any(|(op, _)| matches!(op, RegisterOp::Write(v) if other(v)));
     let seen = |v: &Value| match v {
         Value::Nil => true,
-        Value::Str(w) => texts.iter().any(|t| t.contains(w.as_str())),
+        Value::Str(w) => mixed || texts.iter().any(|t| t.contains(w.as_str())),
         v => read.contains(&v),
     };
     let unseen = |op: &RegisterOp| match op {
@@ -970,6 +982,14 @@ mod tests {
         let mut big = ops.clone();
         big.push(read(&long));
         assert!(unseen(&big).is_empty(), "past the work bound nothing is left out");
+        // put 0, then put "x" (never returned), then append "a": only the
+        // put of "x" lets the append take effect, so it stays.
+        let mixed = vec![
+            (RegisterOp::Write(int(0)), done.clone()),
+            (RegisterOp::Write(s("x")), None),
+            (RegisterOp::Append(s("a")), done),
+        ];
+        assert!(unseen(&mixed).is_empty());
     }
 
     #[test]
