@@ -344,7 +344,7 @@ fn register_unseen<'a>(
     ops: impl Iterator<Item = (&'a RegisterOp, Option<&'a RegisterOutput>)> + Clone,
     open: &[bool],
 ) -> Vec<usize> {
-    if ops.clone().any(|(op, _)| matches!(op, RegisterOp::Cas(..))) {
+    if !open.contains(&true) || ops.clone().any(|(op, _)| matches!(op, RegisterOp::Cas(..))) {
         return Vec::new();
     }
     let read: Vec<&Value> = ops
